@@ -1,0 +1,213 @@
+/**
+ * The one place where settings come from the environment.
+ *
+ * Every option is declared once below with its default and documentation,
+ * validated once at start-up (fail fast, naming the variable), frozen, and
+ * handed down typed. No other module reads `process.env`.
+ */
+import { availableParallelism } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
+import { type Static, Type as T } from '@sinclair/typebox';
+import { Ajv } from 'ajv';
+import { repoRoot } from './paths.js';
+
+const Port = T.Integer({ minimum: 1, maximum: 65535 });
+const Bool = T.Boolean();
+
+/** Environment variables, by name. Each has a default; see `.env.example`. */
+const EnvSchema = T.Object({
+  /** Where the local stack keeps all its state. @default ".stack" */
+  STACK_DIR: T.String({ minLength: 1, default: '.stack' }),
+  /** Log level for pino. @default "info" */
+  LOG_LEVEL: T.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => T.Literal(l)),
+    { default: 'info' },
+  ),
+
+  /** Redis port on 127.0.0.1. @default 6379 */
+  REDIS_PORT: T.Intersect([Port], { default: 6379 }),
+  /** Redis AOF fsync policy. @default "everysec" */
+  REDIS_APPENDFSYNC: T.Union([T.Literal('always'), T.Literal('everysec'), T.Literal('no')], {
+    default: 'everysec',
+  }),
+
+  /** Comma-separated broker listener ports, one per broker. @default "9092,9093,9094" */
+  KAFKA_PORTS: T.String({ pattern: '^\\d+(,\\d+)*$', default: '9092,9093,9094' }),
+  /** First KRaft controller port; broker i uses base + i. @default 19092 */
+  KAFKA_CONTROLLER_PORT_BASE: T.Intersect([Port], { default: 19092 }),
+  /** JVM heap per broker in MiB (the design caps it at 512). @default 384 */
+  KAFKA_HEAP_MB: T.Integer({ minimum: 128, maximum: 512, default: 384 }),
+  /** Replication factor for every topic; 1 only in single-broker dev mode. @default 3 */
+  KAFKA_REPLICATION_FACTOR: T.Integer({ minimum: 1, maximum: 3, default: 3 }),
+  /** `min.insync.replicas` for every topic. @default 2 */
+  KAFKA_MIN_INSYNC_REPLICAS: T.Integer({ minimum: 1, maximum: 3, default: 2 }),
+
+  /** ClickHouse HTTP port. @default 8123 */
+  CLICKHOUSE_HTTP_PORT: T.Intersect([Port], { default: 8123 }),
+  /** ClickHouse native protocol port. @default 9000 */
+  CLICKHOUSE_NATIVE_PORT: T.Intersect([Port], { default: 9000 }),
+  /** ClickHouse inter-server port (unused by a single node, but it must not clash). @default 9009 */
+  CLICKHOUSE_INTERSERVER_PORT: T.Intersect([Port], { default: 9009 }),
+  /** Database that holds saylau's tables. @default "saylau" */
+  CLICKHOUSE_DATABASE: T.String({ pattern: '^[a-z_][a-z0-9_]*$', default: 'saylau' }),
+
+  /** Election config: a path, or the name of a file in `election/configs/`. @default "sample" */
+  ELECTION: T.String({ minLength: 1, default: 'sample' }),
+  /** Enables the dev identity provider (`/v1/dev/*`). Never in production. @default false */
+  DEV_LOGIN: T.Intersect([Bool], { default: false }),
+
+  /** Number of ingest processes sharing the ingest port (SO_REUSEPORT). @default cores */
+  INGEST_PROCESSES: T.Integer({ minimum: 1, maximum: 64, default: availableParallelism() }),
+  /** The ingest listen port shared by all ingest processes. @default 8080 */
+  INGEST_PORT: T.Intersect([Port], { default: 8080 }),
+  /** Extra ingest listen ports (comma-separated), to spread loopback clients. @default "" */
+  INGEST_EXTRA_PORTS: T.String({ pattern: '^(\\d+(,\\d+)*)?$', default: '' }),
+  /** In-flight request budget per ingest process before `503 overloaded`. @default 2000 */
+  INGEST_MAX_IN_FLIGHT: T.Integer({ minimum: 1, default: 2000 }),
+  /** Crypto worker threads per ingest process. @default 1 */
+  INGEST_CRYPTO_THREADS: T.Integer({ minimum: 1, maximum: 32, default: 1 }),
+  /** Kafka producer linger: how long a batch waits to fill. @default 5 */
+  INGEST_PRODUCE_LINGER_MS: T.Integer({ minimum: 0, maximum: 1000, default: 5 }),
+  /** Kafka producer batch cap (records). @default 500 */
+  INGEST_PRODUCE_MAX_BATCH: T.Integer({ minimum: 1, maximum: 10000, default: 500 }),
+  /** How long a produce may take before the request fails with 503. @default 10000 */
+  INGEST_PRODUCE_TIMEOUT_MS: T.Integer({ minimum: 100, default: 10000 }),
+
+  /** Publisher (results site) port; never shared with ingest. @default 8081 */
+  PUBLISHER_PORT: T.Intersect([Port], { default: 8081 }),
+  /** Seconds between result snapshots; 0 means the election config decides. @default 0 */
+  SNAPSHOT_INTERVAL: T.Integer({ minimum: 0, default: 0 }),
+  /** Where snapshots and the live feed are written. @default "<STACK_DIR>/public" */
+  PUBLIC_DIR: T.String({ default: '' }),
+});
+
+type Env = Static<typeof EnvSchema>;
+
+/** Validated, derived, frozen settings. */
+export interface Config {
+  readonly stackDir: string;
+  readonly logLevel: Env['LOG_LEVEL'];
+  readonly redis: { readonly host: string; readonly port: number; readonly appendfsync: string };
+  readonly kafka: {
+    readonly brokers: readonly string[];
+    readonly brokerPorts: readonly number[];
+    readonly controllerPortBase: number;
+    readonly heapMb: number;
+    readonly replicationFactor: number;
+    readonly minInsyncReplicas: number;
+  };
+  readonly clickhouse: {
+    readonly url: string;
+    readonly httpPort: number;
+    readonly nativePort: number;
+    readonly interserverPort: number;
+    readonly database: string;
+  };
+  readonly election: string;
+  readonly devLogin: boolean;
+  readonly ingest: {
+    readonly processes: number;
+    readonly port: number;
+    readonly extraPorts: readonly number[];
+    readonly maxInFlight: number;
+    readonly cryptoThreads: number;
+    readonly produceLingerMs: number;
+    readonly produceMaxBatch: number;
+    readonly produceTimeoutMs: number;
+  };
+  readonly publisher: { readonly port: number; readonly snapshotIntervalSec: number; readonly publicDir: string };
+}
+
+export class ConfigError extends Error {
+  readonly code = 'SAYLAU_ERR_CONFIG';
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+  }
+}
+
+const ajv = new Ajv({ coerceTypes: true, useDefaults: true, allErrors: true });
+const validateEnv = ajv.compile<Env>(EnvSchema);
+
+const numbers = (csv: string): number[] => (csv === '' ? [] : csv.split(',').map(Number));
+
+/**
+ * Reads and validates the environment. Throws {@link ConfigError} naming the
+ * first bad variable. `overrides` lets tests and CLIs set values explicitly.
+ */
+export function loadConfig(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  overrides: Readonly<Record<string, string>> = {},
+): Config {
+  const raw: Record<string, unknown> = {};
+  for (const key of Object.keys(EnvSchema.properties)) {
+    const value = overrides[key] ?? env[key];
+    if (value !== undefined && value !== '') raw[key] = value;
+  }
+  if (typeof raw.DEV_LOGIN === 'string') raw.DEV_LOGIN = ['1', 'true', 'yes'].includes(raw.DEV_LOGIN);
+  if (!validateEnv(raw)) {
+    const first = validateEnv.errors?.[0];
+    const variable = first?.instancePath.slice(1) || 'environment';
+    throw new ConfigError(variable, `${first?.message ?? 'invalid'} (got ${JSON.stringify(raw[variable])})`);
+  }
+  const e = raw as Env;
+  const stackDir = isAbsolute(e.STACK_DIR) ? e.STACK_DIR : resolve(repoRoot, e.STACK_DIR);
+  const brokerPorts = numbers(e.KAFKA_PORTS);
+  if (e.KAFKA_MIN_INSYNC_REPLICAS > e.KAFKA_REPLICATION_FACTOR) {
+    throw new ConfigError('KAFKA_MIN_INSYNC_REPLICAS', 'must not exceed KAFKA_REPLICATION_FACTOR');
+  }
+  if (e.KAFKA_REPLICATION_FACTOR > brokerPorts.length) {
+    throw new ConfigError('KAFKA_REPLICATION_FACTOR', `needs at least as many brokers in KAFKA_PORTS`);
+  }
+  const config: Config = {
+    stackDir,
+    logLevel: e.LOG_LEVEL,
+    redis: { host: '127.0.0.1', port: e.REDIS_PORT, appendfsync: e.REDIS_APPENDFSYNC },
+    kafka: {
+      brokers: brokerPorts.map((p) => `127.0.0.1:${p}`),
+      brokerPorts,
+      controllerPortBase: e.KAFKA_CONTROLLER_PORT_BASE,
+      heapMb: e.KAFKA_HEAP_MB,
+      replicationFactor: e.KAFKA_REPLICATION_FACTOR,
+      minInsyncReplicas: e.KAFKA_MIN_INSYNC_REPLICAS,
+    },
+    clickhouse: {
+      url: `http://127.0.0.1:${e.CLICKHOUSE_HTTP_PORT}`,
+      httpPort: e.CLICKHOUSE_HTTP_PORT,
+      nativePort: e.CLICKHOUSE_NATIVE_PORT,
+      interserverPort: e.CLICKHOUSE_INTERSERVER_PORT,
+      database: e.CLICKHOUSE_DATABASE,
+    },
+    election: e.ELECTION,
+    devLogin: e.DEV_LOGIN,
+    ingest: {
+      processes: e.INGEST_PROCESSES,
+      port: e.INGEST_PORT,
+      extraPorts: numbers(e.INGEST_EXTRA_PORTS),
+      maxInFlight: e.INGEST_MAX_IN_FLIGHT,
+      cryptoThreads: e.INGEST_CRYPTO_THREADS,
+      produceLingerMs: e.INGEST_PRODUCE_LINGER_MS,
+      produceMaxBatch: e.INGEST_PRODUCE_MAX_BATCH,
+      produceTimeoutMs: e.INGEST_PRODUCE_TIMEOUT_MS,
+    },
+    publisher: {
+      port: e.PUBLISHER_PORT,
+      snapshotIntervalSec: e.SNAPSHOT_INTERVAL,
+      publicDir: e.PUBLIC_DIR === '' ? join(stackDir, 'public') : resolve(repoRoot, e.PUBLIC_DIR),
+    },
+  };
+  return deepFreeze(config);
+}
+
+function deepFreeze<V>(value: V): V {
+  if (value !== null && typeof value === 'object') {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/** Variable names and their documentation, for `.env.example` and `--help`. */
+export const configVariables = Object.keys(EnvSchema.properties);
