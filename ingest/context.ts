@@ -1,0 +1,38 @@
+/**
+ * Everything a route needs, built once per process by `server.ts` and passed
+ * down typed. Routes import types from here, never the wiring.
+ */
+import type { Logger } from 'pino';
+import type { Config } from '../common/config.js';
+import type { ElectionIndex, ElectionKeys, TokenVerifier } from '../election/index.js';
+import type { Admission } from './admission.js';
+import type { DistrictPlan } from './ballot-rules.js';
+import type { CryptoPool } from './crypto/pool.js';
+import type { DedupStore } from './dedup/dedup-store.js';
+import type { RecordLog } from './kafka/record-log.js';
+import type { IngestMetrics } from './metrics.js';
+import type { CountedCodes } from './receipts/counted-codes.js';
+
+/** Process lifecycle flags read by `/readyz` and the session channel. */
+export class Lifecycle {
+  keysLoaded = false;
+  draining = false;
+}
+
+export interface IngestContext {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly election: ElectionIndex;
+  readonly keys: ElectionKeys;
+  readonly districts: ReadonlyMap<string, DistrictPlan>;
+  /** Each district's RSA modulus, big-endian, for the cheap `blinded < n` check. */
+  readonly moduli: ReadonlyMap<string, Buffer>;
+  readonly verifyToken: TokenVerifier;
+  readonly dedup: DedupStore;
+  readonly records: RecordLog;
+  readonly crypto: CryptoPool;
+  readonly admission: Admission;
+  readonly metrics: IngestMetrics;
+  readonly counted: CountedCodes;
+  readonly lifecycle: Lifecycle;
+}

@@ -1,0 +1,102 @@
+/**
+ * The ingest error catalogue: every refusal the API can give, with its HTTP
+ * status, whether a client may retry, and a pre-serialised body (STYLE 3, 7).
+ *
+ * Codes are part of API v1 (docs/api.yaml): never rename one, only add.
+ */
+
+export const ERROR_CODES = [
+  'bad_request',
+  'payload_too_large',
+  'unauthorized',
+  'not_eligible',
+  'invalid_credential',
+  'invalid_selection',
+  'credential_already_issued',
+  'credential_already_used',
+  'election_closed',
+  'not_found',
+  'overloaded',
+  'unavailable',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+interface ErrorSpec {
+  /** The HTTP status line, as uWS writes it. */
+  readonly status: string;
+  /** True when the same request may succeed later (503s carry `Retry-After`). */
+  readonly retriable: boolean;
+  /** The default message; short, English, never carries request data. */
+  readonly message: string;
+}
+
+/** The one table mapping codes to HTTP statuses. */
+export const ERROR_TABLE: { readonly [C in ErrorCode]: ErrorSpec } = {
+  bad_request: { status: '400 Bad Request', retriable: false, message: 'The request is malformed.' },
+  payload_too_large: {
+    status: '413 Payload Too Large',
+    retriable: false,
+    message: 'The request body exceeds 8 KiB.',
+  },
+  unauthorized: { status: '401 Unauthorized', retriable: false, message: 'The identity token is not valid.' },
+  not_eligible: { status: '403 Forbidden', retriable: false, message: 'The voter is not on the roll.' },
+  invalid_credential: {
+    status: '403 Forbidden',
+    retriable: false,
+    message: 'The credential signature is not valid.',
+  },
+  invalid_selection: {
+    status: '422 Unprocessable Entity',
+    retriable: false,
+    message: 'The selections do not fit the ballot.',
+  },
+  credential_already_issued: {
+    status: '409 Conflict',
+    retriable: false,
+    message: 'A credential was already issued to this voter.',
+  },
+  credential_already_used: {
+    status: '409 Conflict',
+    retriable: false,
+    message: 'This credential has already cast a different ballot.',
+  },
+  election_closed: { status: '403 Forbidden', retriable: false, message: 'The election is not open.' },
+  not_found: { status: '404 Not Found', retriable: false, message: 'Not found.' },
+  overloaded: { status: '503 Service Unavailable', retriable: true, message: 'Too busy; retry shortly.' },
+  unavailable: {
+    status: '503 Service Unavailable',
+    retriable: true,
+    message: 'Temporarily unavailable; retry shortly.',
+  },
+};
+
+/** An expected refusal. Anything else reaching the HTTP layer is logged and answered `unavailable`. */
+export class IngestError extends Error {
+  override readonly name = 'IngestError';
+  readonly status: string;
+  readonly retriable: boolean;
+
+  constructor(
+    readonly code: ErrorCode,
+    message: string = ERROR_TABLE[code].message,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.status = ERROR_TABLE[code].status;
+    this.retriable = ERROR_TABLE[code].retriable;
+  }
+}
+
+export function isIngestError(value: unknown): value is IngestError {
+  return value instanceof IngestError;
+}
+
+/** `{error:{code, message}}` with the catalogue message, serialised once per code. */
+export const ERROR_BODIES: { readonly [C in ErrorCode]: Buffer } = Object.fromEntries(
+  ERROR_CODES.map((code) => [code, errorBody(code, ERROR_TABLE[code].message)]),
+) as { [C in ErrorCode]: Buffer };
+
+export function errorBody(code: ErrorCode, message: string): Buffer {
+  return Buffer.from(JSON.stringify({ error: { code, message } }));
+}

@@ -1,0 +1,42 @@
+/**
+ * Writing responses: always corked (a response after an await is outside
+ * uWS's implicit cork), with back-pressure (`tryEnd` + `onWritable`), and
+ * never on an aborted response.
+ */
+import { type Exchange, type Headers, JSON_TYPE } from './exchange.js';
+
+/**
+ * Sends a complete response. Returns false when it was not sent (aborted, or
+ * already answered). `closeConnection` is for refusals mid-body (413).
+ */
+export function respond(
+  ex: Exchange,
+  status: string,
+  body: Buffer,
+  headers: Headers,
+  closeConnection = false,
+  contentType = JSON_TYPE,
+): boolean {
+  if (ex.aborted || ex.responded) return false;
+  ex.responded = true;
+  ex.status = status;
+  const res = ex.res;
+  res.cork(() => {
+    res.writeStatus(status);
+    res.writeHeader('content-type', contentType);
+    if (headers !== null) for (const [name, value] of headers) res.writeHeader(name, value);
+    if (closeConnection) {
+      res.end(body, true);
+      return;
+    }
+    const offset = res.getWriteOffset();
+    const [ok, done] = res.tryEnd(body, body.length);
+    if (ok || done) return;
+    // The socket buffer is full: resume from where the kernel stopped taking bytes.
+    res.onWritable((at) => {
+      const [written] = res.tryEnd(body.subarray(at - offset), body.length);
+      return written;
+    });
+  });
+  return true;
+}

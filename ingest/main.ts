@@ -1,0 +1,89 @@
+/**
+ * The ingest supervisor: forks `INGEST_PROCESSES` copies of `server.ts`
+ * (one uWS app each, all listening on the same port with SO_REUSEPORT, so
+ * the kernel spreads connections), restarts a worker that crashes (with
+ * back-off), and on SIGTERM/SIGINT forwards the signal and exits once every
+ * worker has drained.
+ *
+ *   main ──fork──► server #0 ─┐
+ *        ──fork──► server #1 ─┼─► :8080 (SO_REUSEPORT) [+ INGEST_EXTRA_PORTS]
+ *        ──fork──► server #N ─┘
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../common/config.js';
+import { createLogger } from '../common/log.js';
+
+const config = loadConfig();
+const log = createLogger('ingest-main', config.logLevel);
+const serverFile = fileURLToPath(
+  new URL(`./server${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url),
+);
+
+/** A worker that lived this long is healthy again: its restart back-off resets. */
+const STABLE_MS = 30_000;
+const MAX_BACKOFF_MS = 10_000;
+
+interface Slot {
+  child: ChildProcess | null;
+  startedAt: number;
+  backoffMs: number;
+}
+
+const slots: Slot[] = Array.from({ length: config.ingest.processes }, () => ({
+  child: null,
+  startedAt: 0,
+  backoffMs: 250,
+}));
+let stopping = false;
+let exitCode = 0;
+
+function start(index: number): void {
+  const slot = slots[index]!;
+  // Children inherit this process's execArgv (`--import tsx` when run from source).
+  const child = fork(serverFile, [], { env: { ...process.env, INGEST_WORKER: String(index) } });
+  slot.child = child;
+  slot.startedAt = Date.now();
+  child.on('exit', (code, signal) => {
+    slot.child = null;
+    if (stopping) {
+      if (code !== 0) exitCode = 1;
+      if (slots.every((s) => s.child === null)) {
+        log.info({ exitCode }, 'all ingest workers stopped');
+        process.exit(exitCode);
+      }
+      return;
+    }
+    if (Date.now() - slot.startedAt > STABLE_MS) slot.backoffMs = 250;
+    log.error(
+      { worker: index, code, signal, restartInMs: slot.backoffMs },
+      'ingest worker exited; restarting',
+    );
+    setTimeout(() => {
+      if (!stopping) start(index);
+    }, slot.backoffMs);
+    slot.backoffMs = Math.min(slot.backoffMs * 2, MAX_BACKOFF_MS);
+  });
+}
+
+function stop(signal: NodeJS.Signals): void {
+  if (stopping) return;
+  stopping = true;
+  log.info({ signal }, 'stopping ingest workers');
+  let running = 0;
+  for (const slot of slots) {
+    if (slot.child !== null) {
+      running++;
+      slot.child.kill('SIGTERM');
+    }
+  }
+  if (running === 0) process.exit(exitCode);
+}
+
+process.on('SIGTERM', () => stop('SIGTERM'));
+process.on('SIGINT', () => stop('SIGINT'));
+log.info(
+  { processes: slots.length, port: config.ingest.port, extraPorts: config.ingest.extraPorts },
+  'starting ingest',
+);
+for (let i = 0; i < slots.length; i++) start(i);

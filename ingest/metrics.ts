@@ -1,0 +1,89 @@
+/**
+ * Prometheus metrics for one ingest process (`GET /metrics`).
+ *
+ * Labels are route names, status codes, topics and command names only: never
+ * anything about a voter or a ballot (DESIGN §1.3). With several processes on
+ * one port each scrape sees one process; the series carry no process identity
+ * label, so an aggregator sums them.
+ */
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+/** Latency buckets in seconds, from 0.5 ms to 10 s. */
+const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+export class IngestMetrics {
+  readonly registry = new Registry();
+  readonly requests = new Counter({
+    name: 'saylau_http_requests_total',
+    help: 'HTTP requests answered, by route and status code',
+    labelNames: ['route', 'status'] as const,
+    registers: [this.registry],
+  });
+  readonly latency = new Histogram({
+    name: 'saylau_http_request_duration_seconds',
+    help: 'Time from request to response, by route',
+    labelNames: ['route'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly inFlight = new Gauge({
+    name: 'saylau_http_in_flight',
+    help: 'Requests admitted and not yet answered',
+    registers: [this.registry],
+  });
+  readonly shed = new Counter({
+    name: 'saylau_admission_shed_total',
+    help: 'Requests refused with 503 overloaded by admission control',
+    registers: [this.registry],
+  });
+  readonly produceBatch = new Histogram({
+    name: 'saylau_kafka_produce_batch_size',
+    help: 'Records per Kafka produce call',
+    labelNames: ['topic'] as const,
+    buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000],
+    registers: [this.registry],
+  });
+  readonly produceLatency = new Histogram({
+    name: 'saylau_kafka_produce_duration_seconds',
+    help: 'Kafka produce call latency (acks=all)',
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly produceErrors = new Counter({
+    name: 'saylau_kafka_produce_errors_total',
+    help: 'Kafka produce calls that failed',
+    registers: [this.registry],
+  });
+  readonly redisLatency = new Histogram({
+    name: 'saylau_redis_command_duration_seconds',
+    help: 'Redis command latency, by operation',
+    labelNames: ['op'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly poolQueue = new Gauge({
+    name: 'saylau_crypto_pool_queue_depth',
+    help: 'Tasks waiting for a crypto worker thread',
+    registers: [this.registry],
+  });
+  readonly sessions = new Gauge({
+    name: 'saylau_sessions_open',
+    help: 'Open WebSocket session channels',
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Records one answered request. `status` is the status line ("201 Created"). */
+  observe(route: string, status: string, startedAt: number): void {
+    this.requests.inc({ route, status: status.slice(0, 3) });
+    this.latency.observe({ route }, (performance.now() - startedAt) / 1000);
+  }
+
+  /** Samples a Redis operation's latency. */
+  redis(op: string, startedAt: number): void {
+    this.redisLatency.observe({ op }, (performance.now() - startedAt) / 1000);
+  }
+}

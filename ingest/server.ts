@@ -1,0 +1,172 @@
+/**
+ * One ingest process: loads the election and its keys, connects Redis and
+ * Kafka, starts the crypto pool, mounts the routes on one uWS app and
+ * listens (SO_REUSEPORT: sibling processes share the port). `main.ts` runs
+ * several of these; this file also runs alone (`node --import tsx ingest/server.ts`).
+ *
+ * SIGTERM: not ready → listeners closed → in-flight requests finish → the
+ * record log is flushed → sessions closed → exit 0. No acknowledged ballot is lost:
+ * a ballot is acknowledged only after Kafka acknowledged it.
+ */
+import { pathToFileURL } from 'node:url';
+import { Redis } from 'ioredis';
+import { type Config, loadConfig } from '../common/config.js';
+import { createLogger, type Logger } from '../common/log.js';
+import { createTokenVerifier, loadElection, readKeys } from '../election/index.js';
+import { Admission } from './admission.js';
+import { compileDistricts } from './ballot-rules.js';
+import { type IngestContext, Lifecycle } from './context.js';
+import { modulusOf } from './crypto/blind-rsa.js';
+import { CryptoPool } from './crypto/pool.js';
+import { DedupStore } from './dedup/dedup-store.js';
+import { ERROR_BODIES } from './errors.js';
+import { Router } from './http/router.js';
+import { type ListenSocket, loadUws } from './http/uws.js';
+import { RecordLog } from './kafka/record-log.js';
+import { IngestMetrics } from './metrics.js';
+import { CountedCodes } from './receipts/counted-codes.js';
+import { ballotsRoute } from './routes/ballots.js';
+import { credentialsRoute } from './routes/credentials.js';
+import { devRoutes } from './routes/dev.js';
+import { electionRoutes } from './routes/elections.js';
+import { healthRoutes } from './routes/health.js';
+import { receiptsRoute } from './routes/receipts.js';
+import { SessionChannel } from './routes/session.js';
+
+/** How often the counted-codes file is re-read. */
+const CODES_REFRESH_MS = 10_000;
+
+export interface RunningServer {
+  readonly ports: readonly number[];
+  shutdown(reason: string): Promise<void>;
+}
+
+export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
+  const uws = loadUws(); // first: fail before connecting anything if the native binary is missing
+  const election = loadElection(config.election);
+  const keys = await readKeys(config.stackDir, election.id);
+  const metrics = new IngestMetrics();
+  const admission = new Admission(config.ingest.maxInFlight);
+  const lifecycle = new Lifecycle();
+
+  const redis = new Redis({
+    host: config.redis.host,
+    port: config.redis.port,
+    enableAutoPipelining: true,
+    maxRetriesPerRequest: 2,
+    lazyConnect: true,
+  });
+  redis.on('error', (err) => log.warn({ err, code: 'SAYLAU_ERR_REDIS' }, 'redis error'));
+  await redis.connect();
+  const dedup = new DedupStore(redis, metrics, Math.ceil(config.ingest.produceTimeoutMs / 1000));
+
+  const records = new RecordLog({
+    brokers: config.kafka.brokers,
+    lingerMs: config.ingest.produceLingerMs,
+    maxBatch: config.ingest.produceMaxBatch,
+    timeoutMs: config.ingest.produceTimeoutMs,
+    metrics,
+    log,
+  });
+  await records.connect();
+
+  const districtKeys = [...keys.districts].map(([id, key]) => [id, key.privateKeyPem] as const);
+  const crypto = new CryptoPool({ threads: config.ingest.cryptoThreads, districts: districtKeys });
+  const moduli = new Map([...keys.districts].map(([id, key]) => [id, modulusOf(key.publicKey)]));
+  const counted = new CountedCodes(config.publisher.publicDir, CODES_REFRESH_MS, log);
+  await counted.start();
+
+  const ctx: IngestContext = {
+    config,
+    log,
+    election,
+    keys,
+    districts: compileDistricts(election),
+    moduli,
+    verifyToken: createTokenVerifier([keys.identity.publicKey], election.id),
+    dedup,
+    records,
+    crypto,
+    admission,
+    metrics,
+    counted,
+    lifecycle,
+  };
+
+  const app = uws.App();
+  const router = new Router(app, { admission, metrics, log, draining: () => lifecycle.draining });
+  for (const spec of healthRoutes(ctx)) router.add(spec);
+  for (const spec of electionRoutes(ctx)) router.add(spec);
+  router.add(credentialsRoute(ctx)).add(ballotsRoute(ctx)).add(receiptsRoute(ctx));
+  if (config.devLogin) for (const spec of devRoutes(ctx)) router.add(spec);
+  const sessions = new SessionChannel(app, uws, ctx);
+  sessions.mount();
+  app.any('/*', (res) => {
+    res
+      .writeStatus('404 Not Found')
+      .writeHeader('content-type', 'application/json')
+      .end(ERROR_BODIES.not_found);
+  });
+
+  const ports = [config.ingest.port, ...config.ingest.extraPorts];
+  const listening: ListenSocket[] = [];
+  for (const port of ports) {
+    const socket = await new Promise<ListenSocket | false>((resolve) => app.listen(port, resolve));
+    if (socket === false) throw new Error(`ingest cannot listen on port ${port}`);
+    listening.push(socket);
+  }
+  sessions.start();
+  lifecycle.keysLoaded = true;
+  log.info({ ports, election: election.id, districts: keys.districts.size }, 'ingest ready');
+
+  let stopping: Promise<void> | null = null;
+  async function shutdown(reason: string): Promise<void> {
+    lifecycle.draining = true;
+    log.info({ reason, inFlight: admission.inFlight }, 'ingest draining');
+    for (const socket of listening) uws.us_listen_socket_close(socket);
+    sessions.tick(); // tell sessions the channel is closing
+    const deadline = Date.now() + config.ingest.produceTimeoutMs + 2_000;
+    while (admission.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await records.close();
+    sessions.stop();
+    counted.stop();
+    (app as typeof app & { close(): void }).close(); // closes sessions and keep-alive sockets; missing from the d.ts
+    await crypto.destroy();
+    await redis.quit().catch(() => redis.disconnect());
+    log.info({ inFlight: admission.inFlight }, 'ingest stopped');
+  }
+
+  return {
+    ports,
+    shutdown: (reason) => {
+      stopping ??= shutdown(reason);
+      return stopping;
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const log = createLogger('ingest', config.logLevel);
+  let server: RunningServer;
+  try {
+    server = await startServer(config, log);
+  } catch (err) {
+    log.fatal({ err, code: 'SAYLAU_ERR_START' }, 'ingest failed to start');
+    process.exit(1);
+  }
+  process.send?.({ type: 'ready', ports: server.ports });
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(signal, () => {
+      server.shutdown(signal).then(
+        () => process.exit(0),
+        (err: unknown) => {
+          log.error({ err, code: 'SAYLAU_ERR_SHUTDOWN' }, 'ingest shutdown failed');
+          process.exit(1);
+        },
+      );
+    });
+  }
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) void main();
