@@ -1,0 +1,80 @@
+/**
+ * What the publisher needs from the aggregator (DESIGN §5), as a narrow
+ * interface: the ClickHouse implementation lives in `clickhouse-source.ts`
+ * and delegates to `aggregator/`'s typed queries; tests may pass any
+ * implementation, but the snapshot test uses the real one.
+ *
+ * Every row is already summed with duplicate-immune states (`uniqExact`), so
+ * the publisher never counts ballots itself.
+ */
+
+/** Online votes of one candidate in one district. */
+export interface TallyRow {
+  readonly race: string;
+  readonly region: string;
+  readonly district: string;
+  readonly candidate: string;
+  readonly votes: number;
+}
+
+/** Paper votes of one candidate in one district, summed over the latest protocol of each precinct. */
+export interface PaperVoteRow {
+  readonly race: string;
+  readonly district: string;
+  readonly candidate: string;
+  readonly votes: number;
+}
+
+/** One precinct's latest protocol, without its choices. */
+export interface PaperPrecinctRow {
+  readonly precinct: string;
+  readonly district: string;
+  /** Ballots cast at the precinct (issued minus unused), as the protocol states. */
+  readonly ballots: number;
+}
+
+/** Issuance and casting per district, no choices (DESIGN §5 `turnout`). */
+export interface TurnoutRow {
+  readonly region: string;
+  readonly district: string;
+  readonly issuedOnline: number;
+  readonly issuedPaper: number;
+  readonly castOnline: number;
+}
+
+export interface ReconcileOutcome {
+  readonly ok: boolean;
+  /** One line per mismatch (`KZ-75: acknowledged 10 ≠ stored 9`); empty when ok. */
+  readonly problems: readonly string[];
+}
+
+export interface ResultsSource {
+  /**
+   * Resolves once every consumer of the election's topics has caught up;
+   * rejects with `lag_not_settled` if that has not happened within `timeoutMs`.
+   */
+  awaitSettled(election: string, timeoutMs: number): Promise<void>;
+  /** Acknowledged = distinct ballotIds stored = tally sum, per region (DESIGN §5). */
+  reconcile(election: string): Promise<ReconcileOutcome>;
+  tally(election: string): Promise<readonly TallyRow[]>;
+  paperVotes(election: string): Promise<readonly PaperVoteRow[]>;
+  paperPrecincts(election: string): Promise<readonly PaperPrecinctRow[]>;
+  turnout(election: string): Promise<readonly TurnoutRow[]>;
+  /** Every counted ballot code, distinct, sorted ascending. */
+  codes(election: string): Promise<readonly string[]>;
+}
+
+/** Members on the roll per region: computed for sample rolls, counted in Redis for imported ones. */
+export interface RollSource {
+  rollByRegion(election: string): Promise<ReadonlyMap<string, number>>;
+}
+
+/** Everything one snapshot is built from, read after reconciliation succeeded. */
+export interface ResultsInput {
+  readonly tally: readonly TallyRow[];
+  readonly paperVotes: readonly PaperVoteRow[];
+  readonly paperPrecincts: readonly PaperPrecinctRow[];
+  readonly turnout: readonly TurnoutRow[];
+  readonly codes: readonly string[];
+  readonly roll: ReadonlyMap<string, number>;
+}

@@ -1,0 +1,271 @@
+/**
+ * Builds an unsigned snapshot from reconciled results and the election
+ * config. Pure: same input, same output; the clock, sequence and chain link
+ * come in as arguments.
+ *
+ * Every row is checked against the config (known race, district in its
+ * region, race on the district's ballot, candidate in the race): a row that
+ * is not is a bug upstream and stops publication with `results_inconsistent`
+ * rather than being dropped. The finished snapshot is then put through the
+ * same totals check `verify` runs, so the publisher can never sign what an
+ * auditor would reject.
+ */
+import type { ElectionIndex, Names } from '../election/index.js';
+import { PublisherError } from './errors.js';
+import { merkleRoot } from './merkle.js';
+import type { ResultsInput } from './results-source.js';
+import {
+  type CandidateCount,
+  type Counts,
+  type RaceResult,
+  SNAPSHOT_VERSION,
+  snapshotPaths,
+  type TurnoutCounts,
+  type TurnoutRegion,
+  type UnsignedSnapshot,
+} from './snapshot.js';
+import { checkTotals } from './totals.js';
+
+export interface ChainPosition {
+  readonly seq: number;
+  readonly prevHash: string | null;
+  /** Taken-at time, Unix ms; stored to the whole second. */
+  readonly takenAtMs: number;
+}
+
+/** Online and paper votes per `race␀district␀candidate`. */
+type VoteMap = Map<string, [online: number, paper: number]>;
+
+const CODE_PATTERN = /^[A-Za-z0-9]{1,64}$/;
+
+export function buildSnapshot(
+  index: ElectionIndex,
+  input: ResultsInput,
+  at: ChainPosition,
+): UnsignedSnapshot {
+  const votes = collectVotes(index, input);
+  const codes = checkedCodes(input.codes);
+  const snapshot: UnsignedSnapshot = {
+    v: SNAPSHOT_VERSION,
+    election: { id: index.id, names: index.config.names },
+    seq: at.seq,
+    takenAt: new Date(Math.floor(at.takenAtMs / 1000) * 1000).toISOString().replace('.000Z', 'Z'),
+    prevHash: at.prevHash,
+    races: index.config.races.map((race) => raceResult(index, race.id, votes)),
+    turnout: turnout(index, input),
+    reporting: { precincts: 0, reported: 0 },
+    codes: { count: codes.length, merkleRoot: merkleRoot(codes), file: snapshotPaths(at.seq).codes },
+  };
+  const total = snapshot.turnout.total;
+  const withReporting = {
+    ...snapshot,
+    reporting: { precincts: total.precincts, reported: total.precinctsReported },
+  };
+  const problem = checkTotals(withReporting);
+  if (problem !== null) throw new PublisherError('results_inconsistent', problem);
+  return withReporting;
+}
+
+function collectVotes(index: ElectionIndex, input: ResultsInput): VoteMap {
+  const votes: VoteMap = new Map();
+  const add = (
+    race: string,
+    district: string,
+    candidate: string,
+    n: number,
+    channel: 0 | 1,
+    what: string,
+  ) => {
+    const d = index.district(district);
+    const r = index.race(race);
+    if (d === undefined || r === undefined || !d.races.includes(race)) {
+      throw new PublisherError(
+        'results_inconsistent',
+        `${what}: race ${race} is not on district ${district}'s ballot`,
+      );
+    }
+    if (!r.candidates.some((c) => c.id === candidate)) {
+      throw new PublisherError('results_inconsistent', `${what}: ${candidate} is not a candidate in ${race}`);
+    }
+    if (!Number.isSafeInteger(n) || n < 0) {
+      throw new PublisherError('results_inconsistent', `${what}: ${n} votes is not a count`);
+    }
+    const key = `${race}\0${district}\0${candidate}`;
+    const entry = votes.get(key) ?? [0, 0];
+    entry[channel] += n;
+    votes.set(key, entry);
+  };
+  for (const row of input.tally) {
+    if (index.district(row.district)?.region !== row.region) {
+      throw new PublisherError(
+        'results_inconsistent',
+        `tally: district ${row.district} is not in ${row.region}`,
+      );
+    }
+    add(row.race, row.district, row.candidate, row.votes, 0, 'tally');
+  }
+  for (const row of input.paperVotes) add(row.race, row.district, row.candidate, row.votes, 1, 'paper');
+  return votes;
+}
+
+function raceResult(index: ElectionIndex, raceId: string, votes: VoteMap): RaceResult {
+  const race = index.race(raceId)!;
+  const removed = new Set(race.candidates.filter((c) => c.status === 'removed').map((c) => c.id));
+  const ids = race.candidates.map((c) => c.id);
+  const regions: RaceResult['regions'][number][] = [];
+  for (const region of index.config.regions) {
+    const districts = index
+      .districtsOf(region.code)
+      .filter((d) => d.races.includes(raceId))
+      .map((d) => ({
+        id: d.id,
+        total: counts(
+          ids.map((id) => votes.get(`${raceId}\0${d.id}\0${id}`) ?? [0, 0]),
+          ids,
+          removed,
+        ),
+      }));
+    if (districts.length === 0) continue;
+    regions.push({
+      code: region.code,
+      total: sum(
+        districts.map((d) => d.total),
+        ids,
+        removed,
+      ),
+      districts,
+    });
+  }
+  return {
+    id: race.id,
+    names: race.names,
+    seats: race.seats,
+    maxChoices: race.maxChoices,
+    candidates: race.candidates.map((c) => ({
+      id: c.id,
+      names: c.names,
+      partyBranch: branchNames(index, c.partyBranch),
+      status: c.status,
+    })),
+    total: sum(
+      regions.map((r) => r.total),
+      ids,
+      removed,
+    ),
+    regions,
+  };
+}
+
+/** The nominating branch's names: the snapshot is read without the config, so it carries them. */
+function branchNames(index: ElectionIndex, id: string): Names {
+  const branch = index.config.partyBranches.find((b) => b.id === id);
+  if (branch === undefined) throw new PublisherError('results_inconsistent', `unknown party branch ${id}`);
+  return branch.names;
+}
+
+function counts(
+  pairs: readonly (readonly [number, number])[],
+  ids: readonly string[],
+  removed: ReadonlySet<string>,
+): Counts {
+  let valid = 0;
+  let excluded = 0;
+  const candidates: CandidateCount[] = pairs.map(([online, paper], i) => {
+    const id = ids[i]!;
+    const total = online + paper;
+    if (removed.has(id)) excluded += total;
+    else valid += total;
+    return { id, online, paper, total };
+  });
+  return { candidates, valid, excluded };
+}
+
+function sum(parts: readonly Counts[], ids: readonly string[], removed: ReadonlySet<string>): Counts {
+  const pairs = ids.map((_, i): [number, number] => {
+    let online = 0;
+    let paper = 0;
+    for (const p of parts) {
+      online += p.candidates[i]!.online;
+      paper += p.candidates[i]!.paper;
+    }
+    return [online, paper];
+  });
+  return counts(pairs, ids, removed);
+}
+
+function turnout(index: ElectionIndex, input: ResultsInput): UnsignedSnapshot['turnout'] {
+  const byRegion = new Map<string, { -readonly [K in keyof TurnoutCounts]: number }>();
+  for (const region of index.config.regions) {
+    byRegion.set(region.code, {
+      roll: input.roll.get(region.code) ?? 0,
+      issuedOnline: 0,
+      issuedPaper: 0,
+      castOnline: 0,
+      castPaper: 0,
+      precincts: 0,
+      precinctsReported: 0,
+    });
+  }
+  const regionOf = (district: string, what: string) => {
+    const t = byRegion.get(index.district(district)?.region ?? '');
+    if (t === undefined)
+      throw new PublisherError('results_inconsistent', `${what}: unknown district ${district}`);
+    return t;
+  };
+  for (const row of input.turnout) {
+    const t = regionOf(row.district, 'turnout');
+    if (index.district(row.district)!.region !== row.region) {
+      throw new PublisherError(
+        'results_inconsistent',
+        `turnout: district ${row.district} is not in ${row.region}`,
+      );
+    }
+    t.issuedOnline += row.issuedOnline;
+    t.issuedPaper += row.issuedPaper;
+    t.castOnline += row.castOnline;
+  }
+  const precinctDistrict = new Map(index.config.paperPrecincts.map((p) => [p.id, p.district]));
+  for (const p of index.config.paperPrecincts) regionOf(p.district, 'precinct').precincts += 1;
+  const reported = new Set<string>();
+  for (const row of input.paperPrecincts) {
+    if (precinctDistrict.get(row.precinct) !== row.district || reported.has(row.precinct)) {
+      throw new PublisherError(
+        'results_inconsistent',
+        `paper: precinct ${row.precinct} is unknown or repeated`,
+      );
+    }
+    reported.add(row.precinct);
+    const t = regionOf(row.district, 'paper');
+    t.precinctsReported += 1;
+    t.castPaper += row.ballots;
+  }
+  const regions: TurnoutRegion[] = index.config.regions.map((r) => ({
+    code: r.code,
+    names: r.names,
+    ...byRegion.get(r.code)!,
+  }));
+  const total: { -readonly [K in keyof TurnoutCounts]: number } = {
+    roll: 0,
+    issuedOnline: 0,
+    issuedPaper: 0,
+    castOnline: 0,
+    castPaper: 0,
+    precincts: 0,
+    precinctsReported: 0,
+  };
+  for (const r of regions)
+    for (const key of Object.keys(total) as (keyof TurnoutCounts)[]) total[key] += r[key];
+  return { total, regions };
+}
+
+function checkedCodes(codes: readonly string[]): readonly string[] {
+  for (let i = 0; i < codes.length; i++) {
+    const code = codes[i]!;
+    if (!CODE_PATTERN.test(code))
+      throw new PublisherError('results_inconsistent', `codes: malformed code at ${i}`);
+    if (i > 0 && !(codes[i - 1]! < code)) {
+      throw new PublisherError('results_inconsistent', `codes: not sorted and distinct at ${i}`);
+    }
+  }
+  return codes;
+}

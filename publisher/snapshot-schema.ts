@@ -1,0 +1,84 @@
+/**
+ * The snapshot format as a compiled schema, for reading snapshots someone
+ * else wrote (verify, STYLE §5). Strict: an unknown member is an error, so a
+ * field cannot be smuggled in that the signature covers but readers ignore.
+ * Kept in step with `snapshot.ts` by the type assertion at the bottom.
+ */
+import { type Static, Type as T, type TSchema } from '@sinclair/typebox';
+import { Ajv } from 'ajv';
+import { SNAPSHOT_VERSION, type Snapshot } from './snapshot.js';
+
+const Strict = <P extends Record<string, TSchema>>(p: P) => T.Object(p, { additionalProperties: false });
+const Count = T.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
+const Id = T.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$' });
+const Names = Strict({ kk: T.String(), ru: T.String(), en: T.String() });
+const Hex256 = T.String({ pattern: '^[0-9a-f]{64}$' });
+
+const Counts = Strict({
+  candidates: T.Array(Strict({ id: Id, online: Count, paper: Count, total: Count })),
+  valid: Count,
+  excluded: Count,
+});
+
+const TurnoutFields = {
+  roll: Count,
+  issuedOnline: Count,
+  issuedPaper: Count,
+  castOnline: Count,
+  castPaper: Count,
+  precincts: Count,
+  precinctsReported: Count,
+};
+
+export const SnapshotSchema = Strict({
+  v: T.Literal(SNAPSHOT_VERSION),
+  election: Strict({ id: T.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }), names: Names }),
+  seq: T.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
+  takenAt: T.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}Z$' }),
+  prevHash: T.Union([Hex256, T.Null()]),
+  races: T.Array(
+    Strict({
+      id: Id,
+      names: Names,
+      seats: Count,
+      maxChoices: Count,
+      candidates: T.Array(
+        Strict({
+          id: Id,
+          names: Names,
+          partyBranch: Names,
+          status: T.Union([T.Literal('active'), T.Literal('withdrawn'), T.Literal('removed')]),
+        }),
+      ),
+      total: Counts,
+      regions: T.Array(
+        Strict({ code: T.String(), total: Counts, districts: T.Array(Strict({ id: Id, total: Counts })) }),
+      ),
+    }),
+  ),
+  turnout: Strict({
+    total: Strict(TurnoutFields),
+    regions: T.Array(Strict({ code: T.String(), names: Names, ...TurnoutFields })),
+  }),
+  reporting: Strict({ precincts: Count, reported: Count }),
+  codes: Strict({ count: Count, merkleRoot: Hex256, file: T.String({ pattern: '^codes/\\d+\\.txt$' }) }),
+  signature: T.String({ pattern: '^[A-Za-z0-9_-]{86}$' }),
+});
+
+const validate = new Ajv({ allErrors: false }).compile<Static<typeof SnapshotSchema>>(SnapshotSchema);
+
+/** Checks shape only (sums are totals.ts's job); returns the first problem or `null`. */
+export function snapshotShapeProblem(value: unknown): string | null {
+  if (validate(value)) return null;
+  const first = validate.errors?.[0];
+  return `${first?.instancePath || '/'} ${first?.message ?? 'is invalid'}`;
+}
+
+// Compile-time: the schema's type and the hand-written interface stay the same.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const _inSync: Same<Static<typeof SnapshotSchema>, Mutable<Snapshot>> = true;
+type Mutable<V> = V extends readonly (infer E)[]
+  ? Mutable<E>[]
+  : V extends object
+    ? { -readonly [K in keyof V]: Mutable<V[K]> }
+    : V;

@@ -1,0 +1,167 @@
+/**
+ * Writes snapshots to the public directory, immutably and atomically.
+ *
+ *   <publicDir>/
+ *   ├─ codes/{seq}.txt         1. counted codes          } written to a temp name, fsynced,
+ *   ├─ snapshots/{seq}.csv     2. CSV download           } then hard-linked into place: link(2)
+ *   ├─ snapshots/{seq}.json    3. the commit point       } fails if the name exists, so a
+ *   ├─ latest.json             4. copy of the newest     } published file is never rewritten
+ *   └─ live.json               live turnout feed          (4 and live: temp + rename, replaced)
+ *
+ * `snapshots/{seq}.json` is the commit point: a crash before it leaves only
+ * files no published snapshot refers to, which `open()` removes; a crash
+ * after it leaves at worst a stale `latest.json`, which `open()` rewrites.
+ * One publisher per directory (the scheduler never overlaps itself).
+ */
+import { link, mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { canonicalBytes } from './canonical.js';
+import { snapshotCsv } from './csv.js';
+import { PublisherError } from './errors.js';
+import { codesFileText } from './merkle.js';
+import { snapshotHash } from './signer.js';
+import { LATEST_PATH, type Snapshot, snapshotPaths } from './snapshot.js';
+
+export interface ChainHead {
+  /** The last published seq; 0 when nothing has been published. */
+  readonly seq: number;
+  /** Its hash (the next `prevHash`); `null` when nothing has been published. */
+  readonly hash: string | null;
+}
+
+const SEQ_FILE = /^(\d+)\.(json|csv|txt)$/;
+
+export class SnapshotStore {
+  readonly publicDir: string;
+  #head: ChainHead = { seq: 0, hash: null };
+
+  constructor(publicDir: string) {
+    this.publicDir = publicDir;
+  }
+
+  get head(): ChainHead {
+    return this.#head;
+  }
+
+  /** Finds the chain head and clears what a crashed publish left behind. */
+  async open(): Promise<ChainHead> {
+    await mkdir(join(this.publicDir, 'snapshots'), { recursive: true });
+    await mkdir(join(this.publicDir, 'codes'), { recursive: true });
+    const published = (await this.#seqs('snapshots')).filter((f) => f.ext === 'json');
+    const seq = published.reduce((max, f) => Math.max(max, f.seq), 0);
+    for (const dir of ['snapshots', 'codes']) {
+      for (const f of await this.#seqs(dir)) {
+        if (f.seq > seq || f.name.startsWith('.')) await unlink(join(this.publicDir, dir, f.name));
+      }
+    }
+    if (seq === 0) return this.#head;
+    const last = JSON.parse(
+      await readFile(join(this.publicDir, snapshotPaths(seq).json), 'utf8'),
+    ) as Snapshot;
+    this.#head = { seq, hash: snapshotHash(last) };
+    await this.#replace(LATEST_PATH, `${JSON.stringify(last)}\n`);
+    return this.#head;
+  }
+
+  /** Publishes a signed snapshot and its codes; the seq must follow the head. */
+  async publish(snapshot: Snapshot, codes: readonly string[]): Promise<ChainHead> {
+    if (snapshot.seq !== this.#head.seq + 1 || snapshot.prevHash !== this.#head.hash) {
+      throw new PublisherError(
+        'store_failed',
+        `snapshot ${snapshot.seq} does not follow head ${this.#head.seq}`,
+      );
+    }
+    const paths = snapshotPaths(snapshot.seq);
+    await this.#create(paths.codes, codesFileText(codes));
+    await this.#create(paths.csv, snapshotCsv(snapshot));
+    const json = `${JSON.stringify(snapshot)}\n`;
+    await this.#create(paths.json, json);
+    this.#head = { seq: snapshot.seq, hash: snapshotHash(snapshot) };
+    await this.#replace(LATEST_PATH, json);
+    return this.#head;
+  }
+
+  /** Replaces a mutable file (the live feed) atomically. */
+  async replace(relative: string, body: string): Promise<void> {
+    await this.#replace(relative, body);
+  }
+
+  /** Canonical bytes of the head, for tests and tools. */
+  async readHead(): Promise<Buffer | null> {
+    if (this.#head.seq === 0) return null;
+    const text = await readFile(join(this.publicDir, snapshotPaths(this.#head.seq).json), 'utf8');
+    return canonicalBytes(JSON.parse(text) as Snapshot);
+  }
+
+  async #seqs(dir: string): Promise<{ name: string; seq: number; ext: string }[]> {
+    const names = await readdir(join(this.publicDir, dir));
+    const out: { name: string; seq: number; ext: string }[] = [];
+    for (const name of names) {
+      const tmp = name.startsWith('.') && name.endsWith('.tmp');
+      const m = SEQ_FILE.exec(name);
+      if (m !== null) out.push({ name, seq: Number(m[1]), ext: m[2]! });
+      else if (tmp) out.push({ name, seq: Number.POSITIVE_INFINITY, ext: 'tmp' });
+    }
+    return out;
+  }
+
+  /** Writes a new file; refuses (store_failed) if the name already exists. */
+  async #create(relative: string, body: string): Promise<void> {
+    const path = join(this.publicDir, relative);
+    const tmp = await this.#writeTemp(path, body);
+    try {
+      await link(tmp, path);
+    } catch (cause) {
+      const code = (cause as NodeJS.ErrnoException).code;
+      throw new PublisherError(
+        'store_failed',
+        code === 'EEXIST'
+          ? `${relative} exists; published files are never rewritten`
+          : `cannot write ${relative}`,
+        { cause },
+      );
+    } finally {
+      await unlink(tmp);
+    }
+    await fsyncDir(dirname(path));
+  }
+
+  async #replace(relative: string, body: string): Promise<void> {
+    const path = join(this.publicDir, relative);
+    const tmp = await this.#writeTemp(path, body);
+    try {
+      await rename(tmp, path);
+    } catch (cause) {
+      await unlink(tmp);
+      throw new PublisherError('store_failed', `cannot replace ${relative}`, { cause });
+    }
+    await fsyncDir(dirname(path));
+  }
+
+  /** Hidden temp name in the target's directory (same file system, so link/rename are atomic). */
+  async #writeTemp(path: string, body: string): Promise<string> {
+    await mkdir(dirname(path), { recursive: true });
+    const tmp = join(dirname(path), `.${path.slice(dirname(path).length + 1)}.${process.pid}.tmp`);
+    try {
+      const handle = await open(tmp, 'w');
+      try {
+        await handle.writeFile(body);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+    } catch (cause) {
+      throw new PublisherError('store_failed', `cannot write ${tmp}`, { cause });
+    }
+    return tmp;
+  }
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

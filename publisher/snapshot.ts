@@ -1,0 +1,105 @@
+/**
+ * The published snapshot format (DESIGN §6), version 1. Every number is an
+ * integer so the canonical form (canonical.ts) is unambiguous; shares are
+ * given as numerator and denominator for the reader to divide.
+ *
+ *   Snapshot
+ *   ├─ election {id, names}
+ *   ├─ seq, takenAt, prevHash           chain: prevHash = SHA-256(canonical(snapshot seq-1))
+ *   ├─ races[]                          config order
+ *   │   ├─ id, names, seats, maxChoices, candidates[] {id, names, partyBranch, status}
+ *   │   ├─ total: Counts                = Σ regions
+ *   │   └─ regions[] {code, total, districts[] {id, total}}   region total = Σ districts
+ *   ├─ turnout {total, regions[]}       total = Σ regions (no choices in it)
+ *   ├─ reporting {precincts, reported}  paper precincts that have sent a protocol
+ *   ├─ codes {count, merkleRoot, file}  the counted ballot codes (merkle.ts)
+ *   └─ signature                        Ed25519 over the canonical form, base64url
+ *
+ *   Counts = {candidates[] {id, online, paper, total}, valid, excluded}
+ *     total = online + paper; valid = Σ total of candidates not `removed`;
+ *     excluded = Σ total of `removed` candidates (shown, not valid).
+ */
+import type { CandidateStatus, Names } from '../election/index.js';
+
+export const SNAPSHOT_VERSION = 1;
+
+export interface CandidateCount {
+  readonly id: string;
+  readonly online: number;
+  readonly paper: number;
+  readonly total: number;
+}
+
+export interface Counts {
+  /** One entry per candidate of the race, in the race's order. */
+  readonly candidates: readonly CandidateCount[];
+  readonly valid: number;
+  readonly excluded: number;
+}
+
+export interface RaceResult {
+  readonly id: string;
+  readonly names: Names;
+  readonly seats: number;
+  readonly maxChoices: number;
+  readonly candidates: readonly {
+    readonly id: string;
+    readonly names: Names;
+    readonly partyBranch: Names;
+    readonly status: CandidateStatus;
+  }[];
+  readonly total: Counts;
+  readonly regions: readonly {
+    readonly code: string;
+    readonly total: Counts;
+    readonly districts: readonly { readonly id: string; readonly total: Counts }[];
+  }[];
+}
+
+export interface TurnoutCounts {
+  /** Members on the roll. */
+  readonly roll: number;
+  /** Credentials issued online, and paper check-ins. */
+  readonly issuedOnline: number;
+  readonly issuedPaper: number;
+  /** Online ballots counted (distinct codes), and paper ballots from protocols. */
+  readonly castOnline: number;
+  readonly castPaper: number;
+  /** Paper precincts in the area, and how many have sent a protocol. */
+  readonly precincts: number;
+  readonly precinctsReported: number;
+}
+
+export interface TurnoutRegion extends TurnoutCounts {
+  readonly code: string;
+  readonly names: Names;
+}
+
+export interface Snapshot {
+  readonly v: typeof SNAPSHOT_VERSION;
+  readonly election: { readonly id: string; readonly names: Names };
+  readonly seq: number;
+  /** ISO 8601 UTC, whole seconds. */
+  readonly takenAt: string;
+  /** Hex SHA-256 of the previous snapshot's canonical bytes; `null` for seq 1. */
+  readonly prevHash: string | null;
+  readonly races: readonly RaceResult[];
+  readonly turnout: { readonly total: TurnoutCounts; readonly regions: readonly TurnoutRegion[] };
+  readonly reporting: { readonly precincts: number; readonly reported: number };
+  readonly codes: { readonly count: number; readonly merkleRoot: string; readonly file: string };
+  /** Ed25519 signature of the canonical form, base64url (no padding). */
+  readonly signature: string;
+}
+
+export type UnsignedSnapshot = Omit<Snapshot, 'signature'>;
+
+/** Paths of a snapshot's files, relative to the public directory. */
+export const snapshotPaths = (seq: number) =>
+  ({
+    json: `snapshots/${seq}.json`,
+    csv: `snapshots/${seq}.csv`,
+    codes: `codes/${seq}.txt`,
+  }) as const;
+
+export const LATEST_PATH = 'latest.json';
+export const LIVE_PATH = 'live.json';

@@ -1,0 +1,132 @@
+/**
+ * "The counts add up": every sum a snapshot states, recomputed from its
+ * parts. Used by the builder before signing and by `verify` after checking
+ * the signature; returns the first problem as a sentence naming where it is,
+ * or `null`.
+ *
+ * Checked, per race: each candidate's total = online + paper; `valid` and
+ * `excluded` split totals by candidate status (removed → excluded); a
+ * region's counts = Σ its districts; the race's = Σ regions; a region's
+ * online (paper) votes ≤ its online (paper) ballots × maxChoices. Turnout:
+ * the total = Σ regions; issued ≤ roll; cast ≤ issued per channel; reported
+ * ≤ precincts. Codes: count = online ballots cast.
+ */
+import type { Counts, TurnoutCounts, UnsignedSnapshot } from './snapshot.js';
+
+const TURNOUT_FIELDS: readonly (keyof TurnoutCounts)[] = [
+  'roll',
+  'issuedOnline',
+  'issuedPaper',
+  'castOnline',
+  'castPaper',
+  'precincts',
+  'precinctsReported',
+];
+
+export function checkTotals(s: UnsignedSnapshot): string | null {
+  const turnoutByRegion = new Map(s.turnout.regions.map((r) => [r.code, r]));
+  for (const race of s.races) {
+    const ids = race.candidates.map((c) => c.id);
+    if (new Set(ids).size !== ids.length) return `race ${race.id}: a candidate is listed twice`;
+    const removed = new Set(race.candidates.filter((c) => c.status === 'removed').map((c) => c.id));
+    const regionTotals: Counts[] = [];
+    for (const region of race.regions) {
+      for (const d of region.districts) {
+        const p = checkCounts(d.total, ids, removed, `race ${race.id} district ${d.id}`);
+        if (p !== null) return p;
+      }
+      const where = `race ${race.id} region ${region.code}`;
+      const p =
+        checkCounts(region.total, ids, removed, where) ??
+        checkSum(
+          region.total,
+          region.districts.map((d) => d.total),
+          where,
+        );
+      if (p !== null) return p;
+      const t = turnoutByRegion.get(region.code);
+      if (t === undefined) return `${where}: no turnout for the region`;
+      const online = region.total.candidates.reduce((n, c) => n + c.online, 0);
+      const paper = region.total.candidates.reduce((n, c) => n + c.paper, 0);
+      if (online > t.castOnline * race.maxChoices) {
+        return `${where}: ${online} online votes from ${t.castOnline} ballots of at most ${race.maxChoices} marks`;
+      }
+      if (paper > t.castPaper * race.maxChoices) {
+        return `${where}: ${paper} paper votes from ${t.castPaper} ballots of at most ${race.maxChoices} marks`;
+      }
+      regionTotals.push(region.total);
+    }
+    const where = `race ${race.id}`;
+    const p = checkCounts(race.total, ids, removed, where) ?? checkSum(race.total, regionTotals, where);
+    if (p !== null) return p;
+  }
+  for (const field of TURNOUT_FIELDS) {
+    const sum = s.turnout.regions.reduce((n, r) => n + r[field], 0);
+    if (sum !== s.turnout.total[field])
+      return `turnout ${field}: total ${s.turnout.total[field]} ≠ Σ regions ${sum}`;
+  }
+  for (const r of [...s.turnout.regions, { ...s.turnout.total, code: 'total' }]) {
+    const where = `turnout ${r.code}`;
+    for (const field of TURNOUT_FIELDS) {
+      if (!Number.isSafeInteger(r[field]) || r[field] < 0) return `${where}: ${field} is not a count`;
+    }
+    if (r.issuedOnline + r.issuedPaper > r.roll) {
+      return `${where}: ${r.issuedOnline + r.issuedPaper} credentials issued for a roll of ${r.roll}`;
+    }
+    if (r.castOnline > r.issuedOnline)
+      return `${where}: ${r.castOnline} online ballots from ${r.issuedOnline} credentials`;
+    if (r.castPaper > r.issuedPaper)
+      return `${where}: ${r.castPaper} paper ballots from ${r.issuedPaper} check-ins`;
+    if (r.precinctsReported > r.precincts)
+      return `${where}: ${r.precinctsReported} of ${r.precincts} precincts reported`;
+  }
+  const t = s.turnout.total;
+  if (s.reporting.precincts !== t.precincts || s.reporting.reported !== t.precinctsReported) {
+    return `reporting ${s.reporting.reported}/${s.reporting.precincts} ≠ turnout ${t.precinctsReported}/${t.precincts}`;
+  }
+  if (s.codes.count !== t.castOnline)
+    return `codes: ${s.codes.count} codes ≠ ${t.castOnline} online ballots cast`;
+  return null;
+}
+
+function checkCounts(
+  c: Counts,
+  ids: readonly string[],
+  removed: ReadonlySet<string>,
+  where: string,
+): string | null {
+  if (c.candidates.length !== ids.length)
+    return `${where}: ${c.candidates.length} candidates, race has ${ids.length}`;
+  let valid = 0;
+  let excluded = 0;
+  for (let i = 0; i < ids.length; i++) {
+    const k = c.candidates[i]!;
+    if (k.id !== ids[i]) return `${where}: candidate ${i} is ${k.id}, expected ${ids[i]}`;
+    for (const n of [k.online, k.paper, k.total]) {
+      if (!Number.isSafeInteger(n) || n < 0) return `${where}: ${k.id} has a count that is not a count`;
+    }
+    if (k.total !== k.online + k.paper)
+      return `${where}: ${k.id} total ${k.total} ≠ ${k.online} + ${k.paper}`;
+    if (removed.has(k.id)) excluded += k.total;
+    else valid += k.total;
+  }
+  if (c.valid !== valid) return `${where}: valid ${c.valid} ≠ Σ counted candidates ${valid}`;
+  if (c.excluded !== excluded) return `${where}: excluded ${c.excluded} ≠ Σ removed candidates ${excluded}`;
+  return null;
+}
+
+function checkSum(total: Counts, parts: readonly Counts[], where: string): string | null {
+  for (let i = 0; i < total.candidates.length; i++) {
+    const k = total.candidates[i]!;
+    let online = 0;
+    let paper = 0;
+    for (const p of parts) {
+      online += p.candidates[i]?.online ?? 0;
+      paper += p.candidates[i]?.paper ?? 0;
+    }
+    if (k.online !== online || k.paper !== paper) {
+      return `${where}: ${k.id} ${k.online}+${k.paper} ≠ Σ parts ${online}+${paper}`;
+    }
+  }
+  return null;
+}

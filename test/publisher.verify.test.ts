@@ -1,0 +1,185 @@
+/**
+ * Promise 4 (verifiability), on constructed results: what the publisher
+ * writes verifies, and each way of breaking it — a tampered, removed or
+ * reordered snapshot, a wrong Merkle root, totals that do not add up — is
+ * caught by `verify` and named.
+ */
+import { execFile } from 'node:child_process';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadElection } from '../election/index.js';
+import { canonicalJson } from '../publisher/canonical.js';
+import { isPublisherError, type PublisherErrorCode } from '../publisher/errors.js';
+import { codesFileText, merkleRoot } from '../publisher/merkle.js';
+import { signSnapshot } from '../publisher/signer.js';
+import type { Snapshot } from '../publisher/snapshot.js';
+import { buildSnapshot } from '../publisher/snapshot-builder.js';
+import { SnapshotStore } from '../publisher/snapshot-store.js';
+import { publishedFiles, verifyPublished } from '../publisher/verify.js';
+import { constructedResults, fakeCode } from './publisher.fixtures.js';
+
+const index = loadElection('sample');
+let dir: string;
+let privateKey: KeyObject;
+let spki: string;
+
+async function publishChain(count: number): Promise<void> {
+  const store = new SnapshotStore(dir);
+  await store.open();
+  for (let seq = 1; seq <= count; seq++) {
+    const input = constructedResults(index, 40 * seq);
+    const unsigned = buildSnapshot(index, input, {
+      seq,
+      prevHash: store.head.hash,
+      takenAtMs: Date.UTC(2020, 4, 17, 8) + seq * 1_800_000,
+    });
+    await store.publish(signSnapshot(unsigned, privateKey), input.codes);
+  }
+}
+
+async function expectCaught(code: PublisherErrorCode, message: RegExp): Promise<void> {
+  const error = await verifyPublished(publishedFiles(dir), { spki }).then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(isPublisherError(error), String(error)).toBe(true);
+  expect((error as Error & { code: string }).code).toBe(code);
+  expect((error as Error).message).toMatch(message);
+}
+
+const readSnapshot = async (seq: number): Promise<Snapshot> =>
+  JSON.parse(await readFile(join(dir, 'snapshots', `${seq}.json`), 'utf8')) as Snapshot;
+const writeSnapshot = (s: Snapshot) => writeFile(join(dir, 'snapshots', `${s.seq}.json`), JSON.stringify(s));
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'saylau-publisher-'));
+  const pair = generateKeyPairSync('ed25519');
+  privateKey = pair.privateKey;
+  spki = pair.publicKey.export({ type: 'spki', format: 'der' }).toString('base64url');
+  await publishChain(3);
+});
+
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('verify', () => {
+  it('accepts an untouched chain and reports its head', async () => {
+    const report = await verifyPublished(publishedFiles(dir), { spki });
+    expect(report).toMatchObject({ election: index.id, snapshots: 3 });
+    expect(report.head).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('catches a tampered snapshot (one count changed)', async () => {
+    const s = await readSnapshot(2);
+    const race = s.races[0]!;
+    const bumped = JSON.parse(JSON.stringify(s)) as {
+      races: { total: { candidates: { online: number }[] } }[];
+    };
+    bumped.races[0]!.total.candidates[0]!.online += 1;
+    expect(race.id).toBe('R-NAT');
+    await writeSnapshot(bumped as unknown as Snapshot);
+    await expectCaught('bad_signature', /snapshot 2: the signature does not verify/);
+  });
+
+  it('catches a removed snapshot', async () => {
+    await rm(join(dir, 'snapshots', '2.json'));
+    await expectCaught('snapshot_missing', /snapshot 2 \(snapshots\/2\.json\) is missing/);
+  });
+
+  it('catches a reordered chain (two snapshots swapped)', async () => {
+    await rename(join(dir, 'snapshots', '2.json'), join(dir, 'snapshots', 'x.json'));
+    await rename(join(dir, 'snapshots', '3.json'), join(dir, 'snapshots', '2.json'));
+    await rename(join(dir, 'snapshots', 'x.json'), join(dir, 'snapshots', '3.json'));
+    await expectCaught('broken_chain', /snapshots\/2\.json holds snapshot 3/);
+  });
+
+  it('catches a wrong Merkle root (codes file swapped for another set of the same size)', async () => {
+    const s = await readSnapshot(2);
+    const other = Array.from({ length: s.codes.count }, (_, i) => fakeCode(`other:${i}`)).sort();
+    await writeFile(join(dir, 'codes', '2.txt'), codesFileText(other));
+    await expectCaught('merkle_mismatch', /snapshot 2: the Merkle root of codes\/2\.txt is not/);
+  });
+
+  it('catches a signed snapshot whose Merkle root does not match its codes', async () => {
+    // The publisher itself is wrong here: the signature is fine, the root is not.
+    const s = await readSnapshot(3);
+    const { signature: _s, ...unsigned } = s;
+    await writeSnapshot(
+      signSnapshot({ ...unsigned, codes: { ...s.codes, merkleRoot: merkleRoot([]) } }, privateKey),
+    );
+    await writeFile(join(dir, 'latest.json'), await readFile(join(dir, 'snapshots', '3.json')));
+    await expectCaught('merkle_mismatch', /snapshot 3: the Merkle root/);
+  });
+
+  it('catches signed totals that do not add up', async () => {
+    const s = await readSnapshot(1);
+    const { signature: _s, ...unsigned } = s;
+    const broken = JSON.parse(JSON.stringify(unsigned)) as typeof unsigned & {
+      races: { total: { valid: number } }[];
+    };
+    broken.races[0]!.total.valid += 1;
+    await writeSnapshot(signSnapshot(broken, privateKey));
+    await expectCaught('totals_mismatch', /snapshot 1: race R-NAT: valid \d+ ≠ Σ counted candidates/);
+  });
+
+  it('catches a latest.json that is not the newest snapshot', async () => {
+    await writeFile(join(dir, 'latest.json'), await readFile(join(dir, 'snapshots', '2.json')));
+    await expectCaught('broken_chain', /latest\.json says 2, but snapshot 3 exists/);
+  });
+
+  it('exits non-zero from the CLI, naming the problem', async () => {
+    await rm(join(dir, 'codes', '3.txt'));
+    const run = promisify(execFile);
+    const ok = await run('npx', ['tsx', 'publisher/verify-cli.ts', dir, '--key', spki]).then(
+      () => 0,
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(ok).toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/verify: snapshot_missing: snapshot 3: codes\/3\.txt/),
+    });
+  });
+});
+
+describe('snapshots', () => {
+  it('add up: valid totals exclude removed candidates, regions sum to the race, codes to ballots', async () => {
+    const s = await readSnapshot(3);
+    for (const race of s.races) {
+      const removed = new Set(race.candidates.filter((c) => c.status === 'removed').map((c) => c.id));
+      const valid = race.total.candidates.filter((c) => !removed.has(c.id)).reduce((n, c) => n + c.total, 0);
+      expect(race.total.valid).toBe(valid);
+      for (const [i, c] of race.total.candidates.entries()) {
+        expect(c.total).toBe(race.regions.reduce((n, r) => n + r.total.candidates[i]!.total, 0));
+      }
+    }
+    expect(s.codes.count).toBe(120);
+    expect(s.turnout.total.castOnline).toBe(120);
+    expect(s.turnout.total.castPaper).toBe(10);
+    expect(s.reporting).toEqual({ precincts: index.config.paperPrecincts.length, reported: 1 });
+  });
+
+  it('are never rewritten: publishing an existing seq fails', async () => {
+    const store = new SnapshotStore(dir);
+    const head = await store.open();
+    expect(head.seq).toBe(3);
+    const input = constructedResults(index, 10);
+    const again = signSnapshot(
+      buildSnapshot(index, input, { seq: 3, prevHash: null, takenAtMs: 0 }),
+      privateKey,
+    );
+    await expect(store.publish(again, input.codes)).rejects.toMatchObject({ code: 'store_failed' });
+    await expect(verifyPublished(publishedFiles(dir), { spki })).resolves.toMatchObject({ snapshots: 3 });
+  });
+
+  it('have a canonical form with sorted keys, no whitespace and no signature', () => {
+    expect(canonicalJson({ b: [1, { d: 'x', c: null }], a: true })).toBe(
+      '{"a":true,"b":[1,{"c":null,"d":"x"}]}',
+    );
+    expect(() => canonicalJson({ share: 0.5 })).toThrow(/not a safe integer/);
+  });
+});
