@@ -38,15 +38,15 @@ export class CryptoPool {
   }
 
   async blindSign(district: string, blinded: Uint8Array): Promise<Buffer> {
-    const task: BlindSignTask = { district, blinded };
-    const signature = (await this.pool.run(task, { name: 'blindSign' })) as Uint8Array | null;
+    const task: BlindSignTask = { op: 'blindSign', district, blinded };
+    const signature = (await this.pool.run(task)) as Uint8Array | null;
     if (signature === null) throw new IngestError('bad_request', 'The blinded message is out of range.');
     return Buffer.from(signature.buffer, signature.byteOffset, signature.byteLength);
   }
 
   verify(district: string, message: Uint8Array, signature: Uint8Array): Promise<boolean> {
-    const task: VerifyTask = { district, message, signature };
-    return this.pool.run(task, { name: 'verify' }) as Promise<boolean>;
+    const task: VerifyTask = { op: 'verify', district, message, signature };
+    return this.pool.run(task) as Promise<boolean>;
   }
 
   destroy(): Promise<void> {

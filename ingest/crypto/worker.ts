@@ -13,14 +13,25 @@ export interface CryptoWorkerData {
 }
 
 export interface BlindSignTask {
+  readonly op: 'blindSign';
   readonly district: string;
   readonly blinded: Uint8Array;
 }
 
 export interface VerifyTask {
+  readonly op: 'verify';
   readonly district: string;
   readonly message: Uint8Array;
   readonly signature: Uint8Array;
+}
+
+/**
+ * The one entry point. Piscina's named tasks (`run(task, {name})`) fail to
+ * load `.ts` workers under tsx (the module is loaded before the loader is
+ * registered in the thread), so tasks carry their operation instead.
+ */
+export default function run(task: BlindSignTask | VerifyTask): Uint8Array | boolean | null {
+  return task.op === 'blindSign' ? blindSign(task) : verify(task);
 }
 
 interface KeyPair {
