@@ -330,16 +330,27 @@ describe('every refusal has its code, and nothing reaches Kafka', () => {
       },
     );
     expect([c.status, code(c)]).toEqual([403, 'election_closed']);
+    // Token verification is asynchronous, so a burst overlaps and the budget of one is exceeded.
     const burst = await Promise.all(
-      Array.from({ length: 60 }, () => api(closed.base, 'POST', '/v1/ballots', ballot)),
+      Array.from({ length: 60 }, () =>
+        api(
+          closed.base,
+          'POST',
+          '/v1/credentials',
+          { election: index.id, blindedMessage: 'AAAA' },
+          {
+            authorization: `Bearer ${token}`,
+          },
+        ),
+      ),
     );
     const shed = burst.filter((x) => x.status === 503);
     expect(shed.length).toBeGreaterThan(0);
     for (const s of shed) {
       expect(code(s)).toBe('overloaded');
       expect(Number(s.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-      expect(s.bytes).toBe(CAST_BODY_BYTES);
     }
+    for (const x of burst) expect([403, 503]).toContain(x.status);
   });
 
   it('credential_already_issued, credential_already_used (above) — and no record was written', async () => {
