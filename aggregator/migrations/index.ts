@@ -1,0 +1,7 @@
+/** Every migration, in version order. Append only; never edit one that has shipped. */
+import { initial } from './001-initial.js';
+import type { Migration } from './types.js';
+
+export const MIGRATIONS: readonly Migration[] = [initial];
+
+export type { Migration, MigrationContext } from './types.js';

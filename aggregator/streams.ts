@@ -1,0 +1,42 @@
+/**
+ * The Kafka → ClickHouse streams of the current schema: one Kafka engine
+ * table, one consumer group and one materialized view per target table.
+ *
+ *   topic              stream (Kafka table → MV)        target table
+ *   ballots ─────────► ballots_raw_queue → _mv ───────► ballots_raw      (audit trail)
+ *           ├────────► tally_queue → _mv ─────────────► tally            (uniqExact per candidate)
+ *           └────────► turnout_cast_queue → _mv ──────► turnout          (ballots cast)
+ *   issuance ────────► turnout_issued_queue → _mv ────► turnout          (credentials issued)
+ *   paper ───────────► paper_protocols_queue → _mv ───► paper_protocols
+ *   election-events ─► election_events_queue → _mv ───► election_events
+ *
+ * Why not one Kafka table per topic with several views on it: 18.16 starts
+ * consuming (and committing) as soon as the first view is attached, so views
+ * created after it miss records; and it cannot chain views through a `TO`
+ * table (tested: an MV reading a `TO` target never fires), while current
+ * releases chain only that way. Separate groups avoid both, cost one more
+ * JSON parse per ballot per view, and let `lag` and `reconcile` see each
+ * view's progress on its own.
+ */
+import type { TopicName } from '../common/records.js';
+
+export interface StreamSpec {
+  readonly name: string;
+  readonly topic: TopicName;
+}
+
+export const STREAMS = [
+  { name: 'ballots_raw', topic: 'ballots' },
+  { name: 'tally', topic: 'ballots' },
+  { name: 'turnout_cast', topic: 'ballots' },
+  { name: 'turnout_issued', topic: 'issuance' },
+  { name: 'paper_protocols', topic: 'paper' },
+  { name: 'election_events', topic: 'election-events' },
+] as const satisfies readonly StreamSpec[];
+
+export type StreamName = (typeof STREAMS)[number]['name'];
+
+/** The consumer group of a stream's Kafka table; the database keeps test schemas apart. */
+export function streamGroup(database: string, stream: string): string {
+  return `clickhouse-${database}-${stream}`;
+}
