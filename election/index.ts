@@ -1,0 +1,81 @@
+/**
+ * The election module's public surface (docs/contracts.md). Other folders
+ * import from here only, never from the files behind it.
+ */
+export type {
+  Candidate,
+  CandidateStatus,
+  District,
+  ElectionConfig,
+  Names,
+  PaperPrecinct,
+  PartyBranch,
+  Race,
+  Region,
+  SampleRoll,
+} from './config-schema.js';
+export { CANDIDATE_STATUSES, ElectionConfigSchema } from './config-schema.js';
+export {
+  ELECTION_ERROR_CODES,
+  ElectionError,
+  type ElectionErrorCode,
+  type ElectionIssue,
+  formatIssue,
+  isElectionError,
+} from './errors.js';
+export {
+  createTokenVerifier,
+  DEV_ISSUER,
+  DEV_TOKEN_TTL_SEC,
+  type IdentityClaims,
+  type IssueDevTokenOptions,
+  issueDevToken,
+  keyId,
+  type TokenVerifier,
+} from './identity.js';
+export {
+  ensureRoll,
+  type InitOptions,
+  type InitResult,
+  initElection,
+  type RollLoadOptions,
+  type RollLoadResult,
+} from './init.js';
+export {
+  BLIND_RSA_ALG,
+  type DistrictKey,
+  type ElectionKeys,
+  keysDir,
+  type MakeKeysOptions,
+  type MakeKeysResult,
+  makeKeys,
+  missingDistrictKeys,
+  readKeys,
+  type SigningKey,
+} from './keys.js';
+export { type ElectionIndex, indexElection, loadElection, resolveElectionPath } from './load.js';
+export { buildManifest, type Manifest, manifestPath, writeManifest } from './manifest.js';
+export { assertRollCsv, type RollCsvScan, rollCsvRows, scanRollCsv } from './roll-csv.js';
+export {
+  dropRoll,
+  loadRoll,
+  lookupVoterDistrict,
+  type RollMeta,
+  type RollRow,
+  type RollStore,
+  readRollMeta,
+  rollKey,
+  rollMetaKey,
+} from './roll-redis.js';
+export {
+  listSampleMembers,
+  MAX_SAMPLE_PAGE,
+  ROLL_CSV_HEADER,
+  type SampleMember,
+  sampleMemberDistrict,
+  sampleRollCounts,
+  sampleRollCsv,
+  sampleRollPlan,
+} from './sample-roll.js';
+export { checkElectionConfig, validateElectionConfig } from './validate.js';
+export { voterHash } from './voter-hash.js';

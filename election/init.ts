@@ -1,0 +1,143 @@
+/**
+ * Getting an election ready to run, step by step, each step idempotent:
+ *
+ *   config ─validate─► keys (make missing) ─► manifest file ─► roll in Redis
+ *                                                              (skipped when the
+ *                                                               marker's digest matches)
+ *
+ * `npm start` runs all of it through `npm run election -- init`; the CLI's
+ * other commands run single steps.
+ */
+import type { Config } from '../common/config.js';
+import { ElectionError } from './errors.js';
+import { type ElectionKeys, type MakeKeysOptions, makeKeys, missingDistrictKeys, readKeys } from './keys.js';
+import type { ElectionIndex } from './load.js';
+import { buildManifest, manifestPath, writeManifest } from './manifest.js';
+import { assertRollCsv, rollCsvRows, scanRollCsv } from './roll-csv.js';
+import {
+  loadRoll,
+  type RollMeta,
+  type RollRow,
+  type RollSourceKind,
+  type RollStore,
+  readRollMeta,
+  rollDigest,
+} from './roll-redis.js';
+import { sampleRollPlan, sampleRollRows } from './sample-roll.js';
+
+export interface RollLoadOptions {
+  /** Import this CSV instead of the election's synthetic sample roll. */
+  readonly csv?: string;
+  /** Load bad CSV rows' neighbours anyway, skipping the bad rows. @default false */
+  readonly skipBadRows?: boolean;
+  /** Reload even when the marker says this exact roll is loaded. @default false */
+  readonly force?: boolean;
+  /** Progress: rows stored so far and the expected total. */
+  readonly onProgress?: (loaded: number, total: number) => void;
+}
+
+export interface RollLoadResult {
+  /** `kept`: the same roll was already loaded; `loaded`: it was (re)loaded now. */
+  readonly action: 'kept' | 'loaded';
+  readonly meta: RollMeta;
+}
+
+/**
+ * Loads the election's roll into Redis unless the same roll (same content,
+ * same pepper) is already there.
+ * @throws ElectionError `no_sample_roll` (no CSV for an election without a
+ *   sample roll), `roll_invalid`, `roll_store_failed`
+ */
+export async function ensureRoll(
+  redis: RollStore,
+  index: ElectionIndex,
+  keys: ElectionKeys,
+  options: RollLoadOptions = {},
+): Promise<RollLoadResult> {
+  const current = await readRollMeta(redis, index.id);
+  if (options.csv === undefined && index.config.sampleRoll === undefined) {
+    // A real election's roll comes only from an explicit import; init keeps whatever was imported.
+    if (current !== null) return { action: 'kept', meta: current };
+    throw new ElectionError(
+      'no_sample_roll',
+      `election "${index.id}" has no roll loaded; import one with --csv <file>`,
+    );
+  }
+  let source: RollSourceKind;
+  let contentDigest: string;
+  let total: number;
+  let rows: () => AsyncIterable<readonly RollRow[]>;
+  if (options.csv !== undefined) {
+    const scan = await scanRollCsv(options.csv, index, keys.pepper);
+    assertRollCsv(scan, options.skipBadRows ?? false);
+    source = 'csv';
+    // Skipping bad rows loads a different roll than the file as a whole: the digest says which.
+    contentDigest = `csv:${scan.digest}:${options.skipBadRows === true ? [...scan.badLines].join(',') : ''}`;
+    total = scan.rows;
+    rows = () => rollCsvRows(scan, index, keys.pepper);
+  } else {
+    const plan = sampleRollPlan(index);
+    source = 'sample';
+    contentDigest = `sample:${plan.digest}`;
+    total = plan.size;
+    rows = () => sampleRollRows(index, keys.pepper);
+  }
+  const digest = rollDigest(contentDigest, keys.pepper);
+  if (current !== null && current.digest === digest && options.force !== true) {
+    return { action: 'kept', meta: current };
+  }
+  const meta = await loadRoll(
+    redis,
+    index,
+    rows(),
+    { digest, source },
+    {
+      onProgress: (loaded) => options.onProgress?.(loaded, total),
+    },
+  );
+  return { action: 'loaded', meta };
+}
+
+export interface InitOptions extends RollLoadOptions {
+  /** Key options for keys that are missing (existing keys are always kept by init). */
+  readonly keys?: Omit<MakeKeysOptions, 'force'>;
+  /** One line of progress for a person (stderr in the CLI). */
+  readonly log?: (line: string) => void;
+}
+
+export interface InitResult {
+  readonly keysCreated: number;
+  readonly manifestPath: string;
+  readonly roll: RollLoadResult;
+}
+
+/**
+ * Validated config in, running election out: keys made if missing, manifest
+ * written, roll loaded. Safe to run on every start.
+ */
+export async function initElection(
+  settings: Config,
+  index: ElectionIndex,
+  redis: RollStore,
+  options: InitOptions = {},
+): Promise<InitResult> {
+  const log = options.log ?? ((_line: string) => undefined);
+  const made = await makeKeys(settings.stackDir, index, options.keys);
+  log(made.created === 0 ? 'keys: all present' : `keys: made ${made.created}, kept ${made.kept}`);
+  const keys = await readKeys(settings.stackDir, index.id);
+  const missing = missingDistrictKeys(index, keys);
+  if (missing.length > 0)
+    throw new ElectionError('keys_missing', `districts without keys: ${missing.join(', ')}`);
+
+  const path = manifestPath(settings.publisher.publicDir, index.id);
+  await writeManifest(path, buildManifest(index, keys));
+  log(`manifest: ${path}`);
+
+  const roll = await ensureRoll(redis, index, keys, options);
+  log(
+    roll.action === 'kept'
+      ? `roll: already loaded (${roll.meta.count} members)`
+      : `roll: loaded ${roll.meta.count} members from ${roll.meta.source}`,
+  );
+  return { keysCreated: made.created, manifestPath: path, roll };
+}

@@ -1,0 +1,121 @@
+/**
+ * The election manifest: the public description of an election that voter
+ * clients, the results site and auditors read (ingest serves it as
+ * `GET /v1/elections/{id}`; `init` writes it to `<publicDir>/elections/<id>.json`).
+ *
+ * It carries every district's blind-signature public key and the snapshot
+ * verification key, and nothing private: no partitions, no roll, no identity
+ * issuer key (clients never verify identity tokens). It is a pure function of
+ * config and keys — no timestamps — so rebuilding it gives identical bytes.
+ */
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { CandidateStatus, Names } from './config-schema.js';
+import { ElectionError } from './errors.js';
+import { BLIND_RSA_ALG, type ElectionKeys, missingDistrictKeys } from './keys.js';
+import type { ElectionIndex } from './load.js';
+
+export const MANIFEST_VERSION = 1;
+
+export interface Manifest {
+  readonly v: typeof MANIFEST_VERSION;
+  readonly id: string;
+  readonly names: Names;
+  readonly opens: string;
+  readonly closes: string;
+  readonly snapshotIntervalSec: number;
+  readonly regions: readonly {
+    readonly code: string;
+    readonly names: Names;
+    readonly districts: readonly string[];
+  }[];
+  readonly districts: readonly {
+    readonly id: string;
+    readonly region: string;
+    readonly names: Names;
+    readonly races: readonly string[];
+    readonly key: { readonly alg: typeof BLIND_RSA_ALG; readonly spki: string };
+  }[];
+  readonly partyBranches: readonly { readonly id: string; readonly names: Names }[];
+  readonly races: readonly {
+    readonly id: string;
+    readonly names: Names;
+    readonly seats: number;
+    readonly maxChoices: number;
+    readonly candidates: readonly {
+      readonly id: string;
+      readonly names: Names;
+      /** `partyBranches[].id` */
+      readonly partyBranch: string;
+      readonly status: CandidateStatus;
+    }[];
+  }[];
+  readonly paperPrecincts: readonly {
+    readonly id: string;
+    readonly district: string;
+    readonly address: string;
+  }[];
+  /** Verifies published result snapshots (DESIGN §6). */
+  readonly snapshotKey: { readonly alg: 'Ed25519'; readonly spki: string };
+}
+
+/**
+ * Builds the manifest.
+ * @throws ElectionError `keys_missing` if a district of the config has no key
+ */
+export function buildManifest(index: ElectionIndex, keys: ElectionKeys): Manifest {
+  const missing = missingDistrictKeys(index, keys);
+  if (missing.length > 0) {
+    throw new ElectionError(
+      'keys_missing',
+      `no key for districts ${missing.join(', ')} of "${index.id}"; run: npm run election -- keys ${index.id}`,
+    );
+  }
+  const c = index.config;
+  return {
+    v: MANIFEST_VERSION,
+    id: c.id,
+    names: c.names,
+    opens: c.opens,
+    closes: c.closes,
+    snapshotIntervalSec: c.snapshotIntervalSec,
+    regions: c.regions.map((r) => ({
+      code: r.code,
+      names: r.names,
+      districts: index.districtsOf(r.code).map((d) => d.id),
+    })),
+    districts: c.districts.map((d) => ({
+      id: d.id,
+      region: d.region,
+      names: d.names,
+      races: d.races,
+      key: { alg: BLIND_RSA_ALG, spki: keys.districts.get(d.id)!.spki },
+    })),
+    partyBranches: c.partyBranches.map((b) => ({ id: b.id, names: b.names })),
+    races: c.races.map((r) => ({
+      id: r.id,
+      names: r.names,
+      seats: r.seats,
+      maxChoices: r.maxChoices,
+      candidates: r.candidates.map((k) => ({
+        id: k.id,
+        names: k.names,
+        partyBranch: k.partyBranch,
+        status: k.status,
+      })),
+    })),
+    paperPrecincts: c.paperPrecincts.map((p) => ({ id: p.id, district: p.district, address: p.address })),
+    snapshotKey: { alg: 'Ed25519', spki: keys.snapshot.spki },
+  };
+}
+
+export const manifestPath = (publicDir: string, electionId: string): string =>
+  join(publicDir, 'elections', `${electionId}.json`);
+
+/** Writes the manifest atomically (temp file + rename), so readers never see half a file. */
+export async function writeManifest(path: string, manifest: Manifest): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, `${JSON.stringify(manifest, null, 2)}\n`);
+  await rename(tmp, path);
+}
