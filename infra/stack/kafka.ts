@@ -51,6 +51,10 @@ function serverProperties(config: Config, layout: StackLayout, index: number): s
     // An out-of-sync replica must never become leader: that would lose acked records.
     'unclean.leader.election.enable=false',
     'group.initial.rebalance.delay.ms=0',
+    // Notice a dead broker in ~4 s instead of 9 s, so leaders move quickly
+    // when one is killed (the producer retries across that window).
+    'broker.session.timeout.ms=4000',
+    'broker.heartbeat.interval.ms=1000',
     // Small box: few threads, modest buffers.
     'num.network.threads=2',
     'num.io.threads=4',

@@ -1,0 +1,99 @@
+/**
+ * `npm start`: the whole local system with the sample election.
+ *
+ *   1. the stack (Redis, 3 Kafka brokers, ClickHouse) and its topics
+ *   2. the election: config validated, keys made, roll loaded, manifest written
+ *   3. ClickHouse migrations
+ *   4. ingest (one process per core, port 8080) and the publisher (8081)
+ *
+ * Steps 2–3 are the services' own CLIs, run as child processes, so this file
+ * only sequences them. Ctrl-C (or SIGTERM) stops ingest and the publisher
+ * gracefully; the stack keeps running (`npm run stack -- down` stops it).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { loadConfig } from '../common/config.js';
+import { repoRoot } from '../common/paths.js';
+import { loadElection } from '../election/index.js';
+import { Stack } from './stack/stack.js';
+import { awaitCluster, ensureTopics } from './topics.js';
+
+/** The demo's defaults; anything set in the environment wins. */
+const DEMO_ENV: Readonly<Record<string, string>> = {
+  DEV_LOGIN: '1',
+  SNAPSHOT_INTERVAL: '60',
+  KAFKAJS_NO_PARTITIONER_WARNING: '1',
+};
+const env = { ...DEMO_ENV, ...process.env } as Record<string, string>;
+const config = loadConfig(env);
+const say = (line: string): void => {
+  process.stderr.write(`[start] ${line}\n`);
+};
+
+function run(label: string, args: readonly string[]): Promise<void> {
+  say(label);
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+      cwd: repoRoot,
+      env,
+      stdio: 'inherit',
+    });
+    child.on('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`${label} failed (exit ${code})`)),
+    );
+  });
+}
+
+function serve(name: string, entry: string): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], { cwd: repoRoot, env, stdio: 'inherit' });
+  child.on('exit', (code, signal) => {
+    if (!stopping) {
+      say(`${name} exited (${signal ?? code}); stopping`);
+      void stop(1);
+    }
+  });
+  return child;
+}
+
+let stopping = false;
+const services: ChildProcess[] = [];
+
+async function stop(code: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  await Promise.all(
+    services.map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) return resolve();
+          child.once('exit', () => resolve());
+          child.kill('SIGTERM');
+        }),
+    ),
+  );
+  say('ingest and publisher stopped; the stack is still up (npm run stack -- down)');
+  process.exit(code);
+}
+
+async function main(): Promise<void> {
+  const stack = new Stack(config);
+  say('bringing the stack up (first run installs packages and Kafka jars)…');
+  await stack.up(say);
+  await awaitCluster(config);
+  const election = loadElection(config.election);
+  for (const line of await ensureTopics(config, election.partitionCount)) say(line);
+  await run(`preparing election ${election.id}`, ['election/cli.ts', 'init', config.election]);
+  await run('applying ClickHouse migrations', ['aggregator/cli.ts', 'migrate']);
+  services.push(serve('ingest', 'ingest/main.ts'), serve('publisher', 'publisher/main.ts'));
+  process.once('SIGINT', () => void stop(0));
+  process.once('SIGTERM', () => void stop(0));
+  say(
+    `voting:  http://127.0.0.1:${config.ingest.port}/  (dev login on; ${config.ingest.processes} ingest processes)`,
+  );
+  say(`results: http://127.0.0.1:${config.publisher.port}/  (a snapshot every ${env.SNAPSHOT_INTERVAL} s)`);
+  say('Ctrl-C to stop');
+}
+
+main().catch((err: unknown) => {
+  say(err instanceof Error ? err.message : String(err));
+  void stop(1);
+});
