@@ -29,7 +29,7 @@ export interface PaperVoteRow {
 export interface PaperPrecinctRow {
   readonly precinct: string;
   readonly district: string;
-  /** Ballots cast at the precinct (issued minus unused), as the protocol states. */
+  /** Ballot papers handed to voters at the precinct (`issued` of its latest protocol, spoiled included). */
   readonly ballots: number;
 }
 

@@ -1,0 +1,84 @@
+/**
+ * `npm run publisher`: the results publisher and site, one process.
+ *
+ *   config ─► election + snapshot key ─► public dir (site assets, manifest)
+ *     ├─ SnapshotScheduler  every SNAPSHOT_INTERVAL: settle → reconcile → sign → store
+ *     ├─ LiveFeed           every few seconds: live.json (turnout, no choices)
+ *     └─ StaticServer       PUBLISHER_PORT: the public dir + /healthz /readyz /metrics
+ *
+ * SIGTERM/SIGINT: stop accepting connections, let a snapshot being written
+ * finish, stop the feed, close ClickHouse and Redis, exit 0.
+ */
+import { Redis } from 'ioredis';
+import { loadConfig } from '../common/config.js';
+import { createLogger } from '../common/log.js';
+import { buildManifest, loadElection, manifestPath, readKeys, writeManifest } from '../election/index.js';
+import { ClickHouseSource } from './clickhouse-source.js';
+import { LiveFeed } from './live-feed.js';
+import { PublisherMetrics } from './metrics.js';
+import { rollSourceFor } from './roll-source.js';
+import { SnapshotScheduler } from './scheduler.js';
+import { installSite } from './site-assets.js';
+import { SnapshotStore } from './snapshot-store.js';
+import { StaticServer } from './static-server.js';
+
+/** How often live.json is refreshed. */
+const LIVE_INTERVAL_MS = 5_000;
+
+const config = loadConfig();
+const logger = createLogger('publisher', config.logLevel);
+const index = loadElection(config.election);
+const keys = await readKeys(config.stackDir, index.id);
+const publicDir = config.publisher.publicDir;
+const intervalSec = config.publisher.snapshotIntervalSec || index.config.snapshotIntervalSec;
+
+await installSite(publicDir);
+await writeManifest(manifestPath(publicDir, index.id), buildManifest(index, keys));
+const store = new SnapshotStore(publicDir);
+const head = await store.open();
+
+let redis: Redis | null = null;
+const roll = rollSourceFor(index, () => {
+  redis ??= new Redis({ host: config.redis.host, port: config.redis.port, lazyConnect: false });
+  return redis;
+});
+const source = new ClickHouseSource(config, logger, index);
+const metrics = new PublisherMetrics();
+metrics.lastSeq.set(head.seq);
+const live = new LiveFeed({ index, source, roll, store, metrics, logger, intervalMs: LIVE_INTERVAL_MS });
+const scheduler = new SnapshotScheduler({
+  index,
+  source,
+  roll,
+  store,
+  privateKey: keys.snapshot.privateKey,
+  metrics,
+  logger,
+  intervalMs: intervalSec * 1000,
+});
+// Ready from the moment it listens (site assets and chain head are in place by then) until shutdown begins.
+let stopping = false;
+const server = new StaticServer({
+  root: publicDir,
+  port: config.publisher.port,
+  metrics,
+  logger,
+  ready: () => true,
+});
+const port = await server.listen();
+live.start();
+scheduler.start();
+logger.info({ port, publicDir, election: index.id, intervalSec, head: head.seq }, 'publisher listening');
+
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, 'shutting down');
+  server.close();
+  await Promise.allSettled([scheduler.stop(), live.stop()]);
+  await Promise.allSettled([source.close(), redis?.quit()]);
+  logger.info('stopped');
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));

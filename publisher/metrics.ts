@@ -1,0 +1,55 @@
+/**
+ * Prometheus metrics of the publisher process (`GET /metrics`). The alert
+ * for a failed reconciliation is `saylau_publisher_reconcile_ok == 0` (or a
+ * rising `saylau_publisher_snapshot_failures_total{code="reconcile_failed"}`);
+ * a stalled publisher shows as an old `saylau_publisher_last_snapshot_seconds`.
+ * No label carries anything about a voter or a ballot.
+ */
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+
+export class PublisherMetrics {
+  readonly registry = new Registry();
+  readonly published = new Counter({
+    name: 'saylau_publisher_snapshots_published_total',
+    help: 'Snapshots signed and written',
+    registers: [this.registry],
+  });
+  readonly failures = new Counter({
+    name: 'saylau_publisher_snapshot_failures_total',
+    help: 'Snapshot attempts that published nothing, by error code',
+    labelNames: ['code'] as const,
+    registers: [this.registry],
+  });
+  readonly reconcileOk = new Gauge({
+    name: 'saylau_publisher_reconcile_ok',
+    help: '1 if the last reconciliation passed, 0 if it failed (alert on 0)',
+    registers: [this.registry],
+  });
+  readonly lastSeq = new Gauge({
+    name: 'saylau_publisher_last_snapshot_seq',
+    help: 'Sequence number of the newest published snapshot',
+    registers: [this.registry],
+  });
+  readonly lastSnapshot = new Gauge({
+    name: 'saylau_publisher_last_snapshot_seconds',
+    help: 'Unix time the newest snapshot was taken',
+    registers: [this.registry],
+  });
+  readonly liveUpdates = new Counter({
+    name: 'saylau_publisher_live_updates_total',
+    help: 'live.json refreshes, by outcome',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly requests = new Counter({
+    name: 'saylau_site_requests_total',
+    help: 'Results-site responses, by status',
+    labelNames: ['status'] as const,
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+    this.reconcileOk.set(1);
+  }
+}

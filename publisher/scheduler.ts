@@ -1,0 +1,132 @@
+/**
+ * Takes a snapshot every interval (DESIGN §6):
+ *
+ *   wait for lag to settle ─► reconcile ─► read results ─► build ─► sign ─► store
+ *        │ lag_not_settled     │ reconcile_failed          │ results_inconsistent
+ *        └─────────────────────┴───────────────────────────┴─► publish nothing,
+ *                 log, count the failure, reconcile_ok=0 if it was the check, retry after `retryMs`
+ *
+ * One timer, re-armed when a run ends, so runs never overlap and the chain
+ * (seq, prevHash) has exactly one writer.
+ */
+import type { KeyObject } from 'node:crypto';
+import type { Logger } from '../common/log.js';
+import type { ElectionIndex } from '../election/index.js';
+import { isPublisherError, PublisherError } from './errors.js';
+import type { PublisherMetrics } from './metrics.js';
+import type { ResultsInput, ResultsSource, RollSource } from './results-source.js';
+import { signSnapshot } from './signer.js';
+import type { Snapshot } from './snapshot.js';
+import { buildSnapshot } from './snapshot-builder.js';
+import type { SnapshotStore } from './snapshot-store.js';
+
+export interface SchedulerOptions {
+  readonly index: ElectionIndex;
+  readonly source: ResultsSource;
+  readonly roll: RollSource;
+  readonly store: SnapshotStore;
+  readonly privateKey: KeyObject;
+  readonly metrics: PublisherMetrics;
+  readonly logger: Logger;
+  /** Between successful snapshots. */
+  readonly intervalMs: number;
+  /** After a failed attempt. @default min(intervalMs, 15 s) */
+  readonly retryMs?: number;
+  /** How long to wait for consumer lag to reach zero. @default 30 s */
+  readonly settleTimeoutMs?: number;
+  readonly now?: () => number;
+}
+
+export class SnapshotScheduler {
+  readonly #o: SchedulerOptions;
+  #timer: NodeJS.Timeout | null = null;
+  #running: Promise<unknown> | null = null;
+  #stopped = true;
+
+  constructor(options: SchedulerOptions) {
+    this.#o = options;
+  }
+
+  /** Takes the first snapshot now, then one every interval. */
+  start(): void {
+    this.#stopped = false;
+    this.#tick();
+  }
+
+  /** Stops the timer and waits for a snapshot in progress to finish writing. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+    await this.#running;
+  }
+
+  /**
+   * One attempt: publishes a snapshot or throws a PublisherError, having
+   * written nothing.
+   */
+  async runOnce(): Promise<Snapshot> {
+    const { index, source, roll, store, metrics } = this.#o;
+    const id = index.id;
+    await wrap('lag_not_settled', () => source.awaitSettled(id, this.#o.settleTimeoutMs ?? 30_000));
+    const outcome = await wrap('source_unavailable', () => source.reconcile(id));
+    if (!outcome.ok) {
+      metrics.reconcileOk.set(0);
+      throw new PublisherError('reconcile_failed', `reconciliation failed: ${outcome.problems.join('; ')}`);
+    }
+    metrics.reconcileOk.set(1);
+    const [tally, paperVotes, paperPrecincts, turnout, codes, rolls] = await wrap('source_unavailable', () =>
+      Promise.all([
+        source.tally(id),
+        source.paperVotes(id),
+        source.paperPrecincts(id),
+        source.turnout(id),
+        source.codes(id),
+        roll.rollByRegion(id),
+      ]),
+    );
+    const input: ResultsInput = { tally, paperVotes, paperPrecincts, turnout, codes, roll: rolls };
+    const head = store.head;
+    const unsigned = buildSnapshot(index, input, {
+      seq: head.seq + 1,
+      prevHash: head.hash,
+      takenAtMs: (this.#o.now ?? Date.now)(),
+    });
+    const snapshot = signSnapshot(unsigned, this.#o.privateKey);
+    await store.publish(snapshot, codes);
+    metrics.published.inc();
+    metrics.lastSeq.set(snapshot.seq);
+    metrics.lastSnapshot.set(Date.parse(snapshot.takenAt) / 1000);
+    return snapshot;
+  }
+
+  #tick(): void {
+    const { logger, metrics, intervalMs } = this.#o;
+    const run = this.runOnce().then(
+      (s) => {
+        logger.info({ seq: s.seq, codes: s.codes.count }, 'snapshot published');
+        return intervalMs;
+      },
+      (error: unknown) => {
+        const code = isPublisherError(error) ? error.code : 'unexpected';
+        metrics.failures.inc({ code });
+        logger.error({ err: error, code }, 'snapshot not published; will retry');
+        return this.#o.retryMs ?? Math.min(intervalMs, 15_000);
+      },
+    );
+    this.#running = run;
+    void run.then((delay) => {
+      if (!this.#stopped) this.#timer = setTimeout(() => this.#tick(), delay);
+    });
+  }
+}
+
+async function wrap<V>(code: 'lag_not_settled' | 'source_unavailable', step: () => Promise<V>): Promise<V> {
+  try {
+    return await step();
+  } catch (cause) {
+    if (isPublisherError(cause)) throw cause;
+    const retriableCode = (cause as { code?: unknown }).code === 'lag_not_settled' ? 'lag_not_settled' : code;
+    throw new PublisherError(retriableCode, `${retriableCode}: ${(cause as Error).message}`, { cause });
+  }
+}

@@ -1,0 +1,304 @@
+// The results site: reads latest.json, live.json and the files they name,
+// renders them in Kazakh, Russian or English, and lets anyone check a
+// receipt or verify the whole chain. Plain JS modules, no build step.
+import { LANGS, STRINGS } from './i18n.js';
+import { verifyChain } from './verify.js';
+
+const $ = (id) => document.getElementById(id);
+const state = { lang: 'kk', latest: null, live: null, race: null, codes: null, manifest: null };
+
+function pickLang() {
+  const saved = localStorage.getItem('lang');
+  if (LANGS.includes(saved)) return saved;
+  const nav = (navigator.language || 'kk').slice(0, 2);
+  return LANGS.includes(nav) ? nav : 'kk';
+}
+
+const t = () => STRINGS[state.lang];
+const locale = () => ({ kk: 'kk-KZ', ru: 'ru-RU', en: 'en-GB' })[state.lang];
+const num = (n) => new Intl.NumberFormat(locale()).format(n);
+const pct = (a, b) =>
+  new Intl.NumberFormat(locale(), { style: 'percent', maximumFractionDigits: 1 }).format(b > 0 ? a / b : 0);
+const time = (iso) =>
+  new Intl.DateTimeFormat(locale(), { dateStyle: 'medium', timeStyle: 'medium' }).format(new Date(iso));
+const name = (names) => names[state.lang] ?? names.en;
+
+async function getJson(path, fresh = false) {
+  const res = await fetch(path, fresh ? { cache: 'no-cache' } : {});
+  if (res.status === 404) return null;
+  if (!res.ok) throw new Error(`${path}: HTTP ${res.status}`);
+  return res.json();
+}
+
+async function getText(path) {
+  const res = await fetch(path);
+  if (res.status === 404) return null;
+  if (!res.ok) throw new Error(`${path}: HTTP ${res.status}`);
+  return res.text();
+}
+
+function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(props)) {
+    if (k === 'class') node.className = v;
+    else node.setAttribute(k, v);
+  }
+  for (const c of children) node.append(c);
+  return node;
+}
+
+function applyStrings() {
+  document.documentElement.lang = state.lang;
+  for (const node of document.querySelectorAll('[data-i18n]')) node.textContent = t()[node.dataset.i18n];
+  for (const b of document.querySelectorAll('#langs button')) {
+    b.setAttribute('aria-pressed', String(b.dataset.lang === state.lang));
+  }
+}
+
+function renderHeader() {
+  const s = state.latest;
+  $('title').textContent = s ? name(s.election.names) : 'Saylau';
+  document.title = $('title').textContent;
+  $('status').textContent = s ? t().snapshot(s.seq, time(s.takenAt)) : t().noResults;
+}
+
+function renderLive() {
+  const l = state.live;
+  if (!l) {
+    $('live-text').textContent = t().liveNone;
+    return;
+  }
+  const issued = l.total.issuedOnline + l.total.issuedPaper;
+  $('live-text').textContent = t().live(
+    num(l.total.castOnline),
+    num(issued),
+    num(l.total.roll),
+    pct(l.total.castOnline, l.total.roll),
+    time(l.at),
+  );
+}
+
+function renderRaceSelect() {
+  const select = $('race-select');
+  select.replaceChildren(...state.latest.races.map((r) => el('option', { value: r.id }, name(r.names))));
+  if (!state.latest.races.some((r) => r.id === state.race)) state.race = state.latest.races[0]?.id ?? null;
+  select.value = state.race;
+}
+
+function renderRace() {
+  const race = state.latest.races.find((r) => r.id === state.race);
+  if (!race) return;
+  $('race-h').textContent = name(race.names);
+  $('race-meta').textContent = t().seats(race.seats, race.maxChoices);
+  const max = Math.max(1, ...race.total.candidates.map((c) => c.total));
+  const items = race.total.candidates.map((count, i) => {
+    const c = race.candidates[i];
+    const badge = c.status === 'active' ? '' : t()[c.status];
+    const fill = el('div', { class: 'fill' });
+    fill.style.width = `${(100 * count.total) / max}%`;
+    const share = c.status === 'removed' ? '' : pct(count.total, race.total.valid);
+    const nameBox = el('div', { class: 'name' }, el('span', {}, name(c.names)));
+    if (badge) nameBox.append(el('span', { class: 'badge' }, badge));
+    nameBox.append(el('small', {}, name(c.partyBranch)));
+    return el(
+      'li',
+      { class: c.status, 'data-candidate': c.id },
+      nameBox,
+      el('div', { class: 'track', 'aria-hidden': 'true' }, fill),
+      el(
+        'div',
+        { class: 'num' },
+        el('strong', { 'data-total': '' }, num(count.total)),
+        ` ${share}`,
+        el(
+          'small',
+          { class: 'split' },
+          `${t().online} ${num(count.online)} · ${t().paper} ${num(count.paper)}`,
+        ),
+      ),
+    );
+  });
+  $('candidates').replaceChildren(...items);
+  $('race-totals').textContent = t().valid(num(race.total.valid), race.total.excluded);
+  const regionNames = new Map(state.latest.turnout.regions.map((r) => [r.code, r.names]));
+  $('region-table').tHead.replaceChildren(
+    el(
+      'tr',
+      {},
+      el('th', { scope: 'col' }, t().region),
+      ...race.candidates.map((c) => el('th', { scope: 'col' }, name(c.names))),
+      el('th', { scope: 'col' }, t().validShort),
+    ),
+  );
+  $('region-table').tBodies[0].replaceChildren(
+    ...race.regions.map((r) =>
+      el(
+        'tr',
+        { 'data-region': r.code },
+        el('th', { scope: 'row' }, regionNames.has(r.code) ? name(regionNames.get(r.code)) : r.code),
+        ...r.total.candidates.map((k) => el('td', {}, num(k.total))),
+        el('td', {}, num(r.total.valid)),
+      ),
+    ),
+  );
+}
+
+function renderTurnout() {
+  const tt = state.latest.turnout;
+  const cast = (r) => r.castOnline + r.castPaper;
+  $('turnout-total').textContent = t().turnoutTotal(
+    num(cast(tt.total)),
+    num(tt.total.roll),
+    pct(cast(tt.total), tt.total.roll),
+    num(state.latest.reporting.reported),
+    num(state.latest.reporting.precincts),
+  );
+  const cols = ['roll', 'issuedOnline', 'issuedPaper', 'castOnline', 'castPaper', 'turnoutPct', 'reported'];
+  $('turnout-table').tHead.replaceChildren(
+    el(
+      'tr',
+      {},
+      el('th', { scope: 'col' }, t().region),
+      ...cols.map((c) => el('th', { scope: 'col' }, t()[c])),
+    ),
+  );
+  $('turnout-table').tBodies[0].replaceChildren(
+    ...tt.regions.map((r) =>
+      el(
+        'tr',
+        {},
+        el('th', { scope: 'row' }, name(r.names)),
+        el('td', {}, num(r.roll)),
+        el('td', {}, num(r.issuedOnline)),
+        el('td', {}, num(r.issuedPaper)),
+        el('td', {}, num(r.castOnline)),
+        el('td', {}, num(r.castPaper)),
+        el('td', {}, pct(cast(r), r.roll)),
+        el('td', {}, `${num(r.precinctsReported)} / ${num(r.precincts)}`),
+      ),
+    ),
+  );
+}
+
+function renderDownloads() {
+  const s = state.latest;
+  $('dl-json').href = `snapshots/${s.seq}.json`;
+  $('dl-json').textContent = `JSON (#${s.seq})`;
+  $('dl-csv').href = `snapshots/${s.seq}.csv`;
+  $('dl-csv').textContent = `CSV (#${s.seq})`;
+  $('dl-codes').href = s.codes.file;
+}
+
+function render() {
+  applyStrings();
+  renderHeader();
+  renderLive();
+  const has = state.latest !== null;
+  for (const id of ['race-section', 'turnout-section', 'downloads']) $(id).hidden = !has;
+  if (!has) return;
+  renderRaceSelect();
+  renderRace();
+  renderTurnout();
+  renderDownloads();
+}
+
+/** Receipts are shown in groups; compare without spaces or dashes, upper case. */
+const normalise = (code) => code.replace(/[\s-]/g, '').toUpperCase();
+
+async function lookUp(event) {
+  event.preventDefault();
+  const out = $('receipt-result');
+  const code = normalise($('receipt-code').value);
+  if (!/^[A-Z2-7]{20,40}$/.test(code) || state.latest === null) {
+    out.className = 'bad';
+    out.textContent = state.latest === null ? t().noResults : t().receiptBad;
+    return;
+  }
+  out.className = '';
+  out.textContent = t().loading;
+  const s = state.latest;
+  if (state.codes?.seq !== s.seq) {
+    const text = (await getText(s.codes.file)) ?? '';
+    state.codes = {
+      seq: s.seq,
+      list:
+        text === ''
+          ? []
+          : text
+              .slice(0, -1)
+              .split('\n')
+              .map((c) => c.toUpperCase()),
+    };
+  }
+  const list = state.codes.list;
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (list[mid] < code) lo = mid + 1;
+    else hi = mid;
+  }
+  const found = list[lo] === code;
+  out.className = found ? 'good' : 'bad';
+  out.textContent = found ? t().receiptFound(s.seq) : t().receiptMissing(s.seq, time(s.takenAt));
+}
+
+async function runVerify() {
+  const out = $('verify-result');
+  const log = $('verify-log');
+  log.replaceChildren();
+  if (state.latest === null) {
+    out.textContent = t().noResults;
+    return;
+  }
+  out.className = '';
+  out.textContent = t().verifying;
+  const latest = await getJson('latest.json', true);
+  const manifest = await getJson(`elections/${latest.election.id}.json`);
+  const result = await verifyChain({
+    latest,
+    spki: manifest?.snapshotKey?.spki ?? '',
+    fetchJson: (p) => getJson(p),
+    fetchText: getText,
+    onStep: (seq) => log.append(el('li', {}, t().verifyStep(seq))),
+    onMerkle: () => log.append(el('li', {}, t().verifyMerkle)),
+  }).catch((e) => ({ ok: false, problem: e.message }));
+  out.className = result.ok ? 'good' : 'bad';
+  out.textContent = result.ok ? t().verifyOk(result.count) : t().verifyFail(result.problem);
+}
+
+async function refresh() {
+  try {
+    const [latest, live] = await Promise.all([getJson('latest.json', true), getJson('live.json', true)]);
+    const changed = latest?.seq !== state.latest?.seq;
+    state.latest = latest;
+    state.live = live;
+    if (changed) render();
+    else renderLive();
+  } catch {
+    $('status').textContent = t().loadFailed;
+  }
+}
+
+function main() {
+  state.lang = pickLang();
+  applyStrings();
+  $('status').textContent = t().loading;
+  for (const b of document.querySelectorAll('#langs button')) {
+    b.addEventListener('click', () => {
+      state.lang = b.dataset.lang;
+      localStorage.setItem('lang', state.lang);
+      render();
+    });
+  }
+  $('race-select').addEventListener('change', (e) => {
+    state.race = e.target.value;
+    renderRace();
+  });
+  $('receipt-form').addEventListener('submit', lookUp);
+  $('verify-button').addEventListener('click', runVerify);
+  void refresh().then(render);
+  setInterval(refresh, 5000);
+}
+
+main();

@@ -1,0 +1,169 @@
+/**
+ * The results site's own HTTP server (DESIGN §6, promise 5): serves the
+ * public directory — site assets, snapshots, live feed — from memory
+ * (file-cache.ts), plus `/healthz`, `/readyz` and `/metrics`. Its own
+ * process and port; it never shares either with ingest.
+ *
+ * uWebSockets.js (native binary, uws-native.ts) rather than node:http: the
+ * same server library the project already ships and benchmarks, and several
+ * times node:http's rate for small cached responses (publisher/bench.ts
+ * measures it), so one process absorbs a results-night refresh storm that
+ * would otherwise need a CDN from the first minute. Any static host or CDN
+ * can serve the same directory instead: nothing here is dynamic.
+ *
+ * Handler contract (STYLE §15): `req` read synchronously; `onAborted`
+ * before anything asynchronous; `cork` around writes after an await; large
+ * bodies sent with `tryEnd` + `onWritable` (back-pressure).
+ */
+import type { Logger } from '../common/log.js';
+import { type Entry, FileCache } from './file-cache.js';
+import type { PublisherMetrics } from './metrics.js';
+import { type HttpResponse, type ListenSocket, loadUws } from './uws-native.js';
+
+export interface StaticServerOptions {
+  readonly root: string;
+  readonly port: number;
+  readonly host?: string;
+  readonly metrics: PublisherMetrics;
+  readonly logger: Logger;
+  /** Whether `/readyz` should say ready (site assets in place, first feed written). */
+  readonly ready: () => boolean;
+}
+
+const SECURITY: readonly (readonly [string, string])[] = [
+  ['X-Content-Type-Options', 'nosniff'],
+  ['Referrer-Policy', 'no-referrer'],
+  [
+    'Content-Security-Policy',
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'",
+  ],
+];
+
+export class StaticServer {
+  readonly cache: FileCache;
+  readonly #options: StaticServerOptions;
+  #listen: ListenSocket | null = null;
+  #port = 0;
+
+  constructor(options: StaticServerOptions) {
+    this.#options = options;
+    this.cache = new FileCache(options.root);
+  }
+
+  get port(): number {
+    return this.#port;
+  }
+
+  /** Starts listening; resolves with the bound port (pass 0 for any free one). */
+  listen(): Promise<number> {
+    const uws = loadUws();
+    const { metrics, ready } = this.#options;
+    const app = uws.App();
+    app.get('/healthz', (res) => {
+      res.writeHeader('Cache-Control', 'no-store').end('ok\n');
+    });
+    app.get('/readyz', (res) => {
+      const ok = ready();
+      res
+        .writeStatus(ok ? '200 OK' : '503 Service Unavailable')
+        .writeHeader('Cache-Control', 'no-store')
+        .end(ok ? 'ready\n' : 'not ready\n');
+    });
+    app.get('/metrics', (res) => {
+      let aborted = false;
+      res.onAborted(() => {
+        aborted = true;
+      });
+      void metrics.registry.metrics().then((text) => {
+        if (aborted) return;
+        res.cork(() => {
+          res.writeHeader('Content-Type', metrics.registry.contentType).end(text);
+        });
+      });
+    });
+    app.get('/*', (res, req) => {
+      const url = req.getUrl();
+      const ifNoneMatch = req.getHeader('if-none-match');
+      const gzipOk = req.getHeader('accept-encoding').includes('gzip');
+      const path = FileCache.resolve(url);
+      if (path === null) return this.#notFound(res);
+      const hit = this.cache.fresh(path, Date.now());
+      let aborted = false;
+      res.onAborted(() => {
+        aborted = true;
+      });
+      if (hit !== undefined) return this.#send(res, hit, ifNoneMatch, gzipOk);
+      this.cache.load(path).then(
+        (entry) => {
+          if (aborted) return;
+          res.cork(() =>
+            entry === null ? this.#notFound(res) : this.#send(res, entry, ifNoneMatch, gzipOk),
+          );
+        },
+        (error: unknown) => {
+          this.#options.logger.error({ err: error, path }, 'cannot read public file');
+          if (!aborted) res.cork(() => res.writeStatus('500 Internal Server Error').end());
+        },
+      );
+    });
+    app.any('/*', (res) => {
+      res.writeStatus('405 Method Not Allowed').writeHeader('Allow', 'GET').end();
+    });
+    return new Promise((resolve, reject) => {
+      app.listen(this.#options.host ?? '0.0.0.0', this.#options.port, (token) => {
+        if (!token) {
+          reject(new Error(`cannot listen on port ${this.#options.port}`));
+          return;
+        }
+        this.#listen = token;
+        this.#port = uws.us_socket_local_port(token as never);
+        resolve(this.#port);
+      });
+    });
+  }
+
+  /** Stops accepting connections; responses already being written finish. */
+  close(): void {
+    if (this.#listen !== null) loadUws().us_listen_socket_close(this.#listen);
+    this.#listen = null;
+  }
+
+  #notFound(res: HttpResponse): void {
+    this.#options.metrics.requests.inc({ status: '404' });
+    res.writeStatus('404 Not Found').writeHeader('Cache-Control', 'public, max-age=2').end('not found\n');
+  }
+
+  #send(res: HttpResponse, entry: Entry, ifNoneMatch: string, gzipOk: boolean): void {
+    if (ifNoneMatch === entry.etag) {
+      this.#options.metrics.requests.inc({ status: '304' });
+      res
+        .writeStatus('304 Not Modified')
+        .writeHeader('ETag', entry.etag)
+        .writeHeader('Cache-Control', entry.cacheControl);
+      res.endWithoutBody();
+      return;
+    }
+    this.#options.metrics.requests.inc({ status: '200' });
+    const body = gzipOk && entry.gzip !== null ? entry.gzip : entry.body;
+    res
+      .writeHeader('Content-Type', entry.type)
+      .writeHeader('Cache-Control', entry.cacheControl)
+      .writeHeader('ETag', entry.etag)
+      .writeHeader('Vary', 'Accept-Encoding')
+      .writeHeader('Access-Control-Allow-Origin', '*');
+    if (body === entry.gzip) res.writeHeader('Content-Encoding', 'gzip');
+    for (const [name, value] of SECURITY) res.writeHeader(name, value);
+    sendBody(res, body);
+  }
+}
+
+/** Ends with `body`, honouring back-pressure for bodies larger than the socket buffer. */
+function sendBody(res: HttpResponse, body: Buffer): void {
+  const start = res.getWriteOffset();
+  const [ok, done] = res.tryEnd(body, body.length);
+  if (ok || done) return;
+  res.onWritable((offset) => {
+    const [more] = res.tryEnd(body.subarray(offset - start), body.length);
+    return more;
+  });
+}

@@ -1,0 +1,162 @@
+/**
+ * Real results for the publisher tests: ballots, credential issuance and a
+ * paper protocol produced to the real Kafka topics for a fresh test election
+ * (a copy of the sample config under a new id), then awaited in the real
+ * ClickHouse through aggregator/'s own queries. Nothing here is faked: the
+ * snapshot is built from what ClickHouse counted.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { Producer } from 'kafkajs';
+import { ClickHouse } from '../aggregator/client.js';
+import { paperPrecincts, codes as storedCodes } from '../aggregator/queries.js';
+import { paperProtocolRecord } from '../aggregator/records.js';
+import {
+  type BallotRecord,
+  type IssuanceRecord,
+  minuteBucket,
+  RECORD_VERSION,
+  TOPICS,
+} from '../common/records.js';
+import { type ElectionIndex, indexElection, loadElection } from '../election/index.js';
+import { config, kafkaClient } from './support/stack.js';
+
+/** A copy of the sample election under a fresh id, so runs never see each other's ballots. */
+export function testElection(prefix: string): ElectionIndex {
+  const sample = loadElection('sample');
+  const id = `${prefix}-${randomBytes(4).toString('hex')}`;
+  return indexElection({ ...structuredClone(sample.config), id });
+}
+
+const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+function ballotId(seed: string): string {
+  const d = createHash('sha256').update(seed).digest();
+  let out = '';
+  for (let i = 0; i < 26; i++) out += BASE32[d[i]! & 31];
+  return out;
+}
+
+export interface Produced {
+  readonly codes: readonly string[];
+  /** race → candidate → online votes */
+  readonly online: ReadonlyMap<string, ReadonlyMap<string, number>>;
+  readonly paperBallots: number;
+  readonly paperPrecinct: string;
+}
+
+/** Districts the test ballots go to: the first of a few regions, including one with a removed candidate. */
+export const TEST_DISTRICTS = ['D-10-1', 'D-35-1', 'D-75-1', 'D-11-1'];
+
+/**
+ * Produces `ballots` online ballots (each with its credential issuance, plus
+ * some credentials never used) and one precinct protocol with its paper
+ * check-ins; each ballot is produced twice, as a retry would, to prove
+ * duplicates do not count. `badRegion` adds one ballot from a region the
+ * election does not have, which reconciliation must refuse.
+ */
+export async function produceResults(
+  index: ElectionIndex,
+  ballots: number,
+  options: { badRegion?: boolean } = {},
+): Promise<Produced> {
+  const kafka = kafkaClient('saylau-publisher-test');
+  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  const bucket = minuteBucket(Date.now());
+  const online = new Map<string, Map<string, number>>();
+  const codes: string[] = [];
+  const ballotMessages: { value: string; partition: number }[] = [];
+  const issuanceMessages: { value: string; partition: number }[] = [];
+  const partition = (region: string) => index.partitionsFor(region)[0] ?? 0;
+  const issue = (district: string, channel: 'online' | 'paper', n: string) => {
+    const d = index.district(district)!;
+    const record: IssuanceRecord = {
+      v: RECORD_VERSION,
+      election: index.id,
+      region: d.region,
+      district,
+      voterHash: createHash('sha256').update(`${index.id}/${channel}/${n}`).digest('hex'),
+      channel,
+      bucket,
+    };
+    issuanceMessages.push({ value: JSON.stringify(record), partition: partition(d.region) });
+  };
+  for (let i = 0; i < ballots; i++) {
+    const district = index.district(TEST_DISTRICTS[i % TEST_DISTRICTS.length]!)!;
+    const selections = index.racesOf(district.id).map((race) => {
+      const pick = race.candidates[(i * 3 + race.id.length) % race.candidates.length]!;
+      const perRace = online.get(race.id) ?? new Map<string, number>();
+      perRace.set(pick.id, (perRace.get(pick.id) ?? 0) + 1);
+      online.set(race.id, perRace);
+      return [race.id, pick.id] as [string, string];
+    });
+    const id = ballotId(`${index.id}/${i}`);
+    codes.push(id);
+    const record: BallotRecord = {
+      v: RECORD_VERSION,
+      election: index.id,
+      region: district.region,
+      district: district.id,
+      ballotId: id,
+      ballotHash: createHash('sha256').update(JSON.stringify(selections)).digest('hex'),
+      rev: 0,
+      bucket,
+      selections,
+    };
+    const message = { value: JSON.stringify(record), partition: partition(district.region) };
+    ballotMessages.push(message, message);
+    issue(district.id, 'online', String(i));
+    if (i % 4 === 0) issue(district.id, 'online', `unused-${i}`);
+  }
+  if (options.badRegion === true) {
+    const record = {
+      ...JSON.parse(ballotMessages[0]!.value),
+      region: 'KZ-99',
+      ballotId: ballotId(`${index.id}/bad`),
+    };
+    ballotMessages.push({ value: JSON.stringify(record), partition: 0 });
+  }
+  const precinct = index.config.paperPrecincts.find((p) => p.district === TEST_DISTRICTS[0])!;
+  const pd = index.district(precinct.district)!;
+  for (let i = 0; i < 9; i++) issue(pd.id, 'paper', `p${i}`);
+  const protocol = paperProtocolRecord({
+    election: index.id,
+    region: pd.region,
+    district: pd.id,
+    precinct: precinct.id,
+    version: 1,
+    issued: 7,
+    spoiled: 1,
+    results: index
+      .racesOf(pd.id)
+      .map((race) => ({ race: race.id, candidate: race.candidates[0]!.id, votes: 6 })),
+  });
+  try {
+    await producer.send({ topic: TOPICS.issuance, acks: -1, messages: issuanceMessages });
+    await producer.send({ topic: TOPICS.ballots, acks: -1, messages: ballotMessages });
+    await producer.send({
+      topic: TOPICS.paper,
+      acks: -1,
+      messages: [{ value: JSON.stringify(protocol), partition: partition(pd.region) }],
+    });
+  } finally {
+    await producer.disconnect();
+  }
+  return { codes: codes.sort(), online, paperBallots: 7, paperPrecinct: precinct.id };
+}
+
+/** Waits until ClickHouse has every code and the protocol (the Kafka engine flushes in blocks). */
+export async function awaitInClickHouse(index: ElectionIndex, expectedCodes: number, timeoutMs = 90_000) {
+  const ch = new ClickHouse(config);
+  try {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const [c, p] = await Promise.all([storedCodes(ch, index.id), paperPrecincts(ch, index.id)]);
+      if (c.length >= expectedCodes && p.length >= 1) return;
+      if (Date.now() > deadline)
+        throw new Error(`ClickHouse has ${c.length}/${expectedCodes} codes after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  } finally {
+    await ch.close();
+  }
+}
