@@ -219,16 +219,28 @@ export function validSelections(
   });
 }
 
-/** Sum of end offsets of a topic (for "nothing was written" assertions). */
-export async function endOffsets(kafka: Kafka, topic: string): Promise<bigint> {
+/** Topic end offsets, retried while partition leadership settles after a broker restart. */
+async function topicOffsets(kafka: Kafka, topic: string): Promise<{ partition: number; high: string }[]> {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const offsets = await admin.fetchTopicOffsets(topic);
-    return offsets.reduce((sum, o) => sum + BigInt(o.high), 0n);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await admin.fetchTopicOffsets(topic);
+      } catch (error) {
+        if (attempt >= 30) throw error;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
   } finally {
     await admin.disconnect();
   }
+}
+
+/** Sum of end offsets of a topic (for "nothing was written" assertions). */
+export async function endOffsets(kafka: Kafka, topic: string): Promise<bigint> {
+  const offsets = await topicOffsets(kafka, topic);
+  return offsets.reduce((sum, o) => sum + BigInt(o.high), 0n);
 }
 
 /** Reads every record of `topic` between two offset snapshots whose value matches `filter`. */
@@ -238,10 +250,7 @@ export async function readRecords(
   since: Map<number, string>,
   filter: (value: Wire) => boolean,
 ): Promise<{ value: Wire; timestamp: string; partition: number }[]> {
-  const admin = kafka.admin();
-  await admin.connect();
-  const ends = await admin.fetchTopicOffsets(topic);
-  await admin.disconnect();
+  const ends = await topicOffsets(kafka, topic);
   const out: { value: Wire; timestamp: string; partition: number }[] = [];
   const wanted = ends.filter((e) => BigInt(e.high) > BigInt(since.get(e.partition) ?? e.high));
   if (wanted.length === 0) return out;
@@ -276,11 +285,5 @@ export async function readRecords(
 
 /** Per-partition end offsets, to pass to {@link readRecords} later. */
 export async function offsetsOf(kafka: Kafka, topic: string): Promise<Map<number, string>> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    return new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, o.high]));
-  } finally {
-    await admin.disconnect();
-  }
+  return new Map((await topicOffsets(kafka, topic)).map((o) => [o.partition, o.high]));
 }
