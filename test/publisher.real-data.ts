@@ -5,11 +5,15 @@
  * ClickHouse through aggregator/'s own queries. Nothing here is faked: the
  * snapshot is built from what ClickHouse counted.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Producer } from 'kafkajs';
 import { ClickHouse } from '../aggregator/client.js';
 import { paperPrecincts, codes as storedCodes } from '../aggregator/queries.js';
 import { paperProtocolRecord } from '../aggregator/records.js';
+import { createLogger } from '../common/log.js';
 import {
   type BallotRecord,
   type IssuanceRecord,
@@ -18,6 +22,11 @@ import {
   TOPICS,
 } from '../common/records.js';
 import { type ElectionIndex, indexElection, loadElection } from '../election/index.js';
+import { ClickHouseSource } from '../publisher/clickhouse-source.js';
+import { PublisherMetrics } from '../publisher/metrics.js';
+import { rollSourceFor } from '../publisher/roll-source.js';
+import { SnapshotScheduler } from '../publisher/scheduler.js';
+import { SnapshotStore } from '../publisher/snapshot-store.js';
 import { config, kafkaClient } from './support/stack.js';
 
 /** A copy of the sample election under a fresh id, so runs never see each other's ballots. */
@@ -159,4 +168,43 @@ export async function awaitInClickHouse(index: ElectionIndex, expectedCodes: num
   } finally {
     await ch.close();
   }
+}
+
+const logger = createLogger('publisher-test', 'warn');
+const noRedis = () => {
+  throw new Error('the sample roll needs no Redis');
+};
+const dirs: string[] = [];
+const sources: ClickHouseSource[] = [];
+
+/** A publisher for a fresh test election over the real ClickHouse, writing to a temp dir. */
+export async function realPublisher(prefix: string) {
+  const index = testElection(prefix);
+  const dir = await mkdtemp(join(tmpdir(), `saylau-${prefix}-`));
+  dirs.push(dir);
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const spki = publicKey.export({ type: 'spki', format: 'der' }).toString('base64url');
+  const store = new SnapshotStore(dir);
+  await store.open();
+  const source = new ClickHouseSource(config, logger, index, 90_000);
+  sources.push(source);
+  const metrics = new PublisherMetrics();
+  const roll = rollSourceFor(index, noRedis);
+  const scheduler = new SnapshotScheduler({
+    index,
+    source,
+    roll,
+    store,
+    privateKey,
+    metrics,
+    logger,
+    intervalMs: 60_000,
+    settleTimeoutMs: 90_000,
+  });
+  return { index, dir, spki, store, metrics, scheduler, source, roll, logger };
+}
+
+export async function closeRealPublishers(): Promise<void> {
+  await Promise.allSettled(sources.splice(0).map((s) => s.close()));
+  await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
 }

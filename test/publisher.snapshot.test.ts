@@ -4,62 +4,23 @@
  * verified — the numbers in the snapshot are the ones produced. And when
  * reconciliation fails, nothing is published and the alert metric drops.
  */
-import { generateKeyPairSync } from 'node:crypto';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../common/log.js';
-import { ClickHouseSource } from '../publisher/clickhouse-source.js';
-import { PublisherMetrics } from '../publisher/metrics.js';
-import { rollSourceFor } from '../publisher/roll-source.js';
-import { SnapshotScheduler } from '../publisher/scheduler.js';
-import { SnapshotStore } from '../publisher/snapshot-store.js';
+import { readdir } from 'node:fs/promises';
+import { afterAll, describe, expect, it } from 'vitest';
 import { publishedFiles, verifyPublished } from '../publisher/verify.js';
-import { awaitInClickHouse, produceResults, testElection } from './publisher.real-data.js';
-import { config } from './support/stack.js';
+import {
+  awaitInClickHouse,
+  closeRealPublishers,
+  produceResults,
+  realPublisher,
+} from './publisher.real-data.js';
 
-const logger = createLogger('publisher-test', 'warn');
-const noRedis = () => {
-  throw new Error('the sample roll needs no Redis');
-};
-const dirs: string[] = [];
-const sources: ClickHouseSource[] = [];
-
-async function setUp(prefix: string) {
-  const index = testElection(prefix);
-  const dir = await mkdtemp(join(tmpdir(), `saylau-${prefix}-`));
-  dirs.push(dir);
-  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-  const spki = publicKey.export({ type: 'spki', format: 'der' }).toString('base64url');
-  const store = new SnapshotStore(dir);
-  await store.open();
-  const source = new ClickHouseSource(config, logger, index, 90_000);
-  sources.push(source);
-  const metrics = new PublisherMetrics();
-  const scheduler = new SnapshotScheduler({
-    index,
-    source,
-    roll: rollSourceFor(index, noRedis),
-    store,
-    privateKey,
-    metrics,
-    logger,
-    intervalMs: 60_000,
-    settleTimeoutMs: 90_000,
-  });
-  return { index, dir, spki, store, metrics, scheduler };
-}
-
-beforeAll(() => undefined);
 afterAll(async () => {
-  await Promise.allSettled(sources.map((s) => s.close()));
-  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+  await closeRealPublishers();
 });
 
 describe('publisher on real ClickHouse data', () => {
   it('snapshots exactly the ballots produced (duplicates once), signed, chained and adding up', async () => {
-    const t = await setUp('pub-snap');
+    const t = await realPublisher('pub-snap');
     const produced = await produceResults(t.index, 60);
     await awaitInClickHouse(t.index, produced.codes.length);
 
@@ -91,7 +52,7 @@ describe('publisher on real ClickHouse data', () => {
   });
 
   it('publishes nothing when reconciliation fails, and says so in the metric', async () => {
-    const t = await setUp('pub-fail');
+    const t = await realPublisher('pub-fail');
     const produced = await produceResults(t.index, 8, { badRegion: true });
     await awaitInClickHouse(t.index, produced.codes.length + 1);
     const before = await readdir(t.dir, { recursive: true });

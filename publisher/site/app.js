@@ -18,9 +18,16 @@ const t = () => STRINGS[state.lang];
 const locale = () => ({ kk: 'kk-KZ', ru: 'ru-RU', en: 'en-GB' })[state.lang];
 const num = (n) => new Intl.NumberFormat(locale()).format(n);
 const pct = (a, b) =>
-  new Intl.NumberFormat(locale(), { style: 'percent', maximumFractionDigits: 1 }).format(b > 0 ? a / b : 0);
+  new Intl.NumberFormat(locale(), { style: 'percent', maximumFractionDigits: 2 }).format(b > 0 ? a / b : 0);
 const time = (iso) =>
-  new Intl.DateTimeFormat(locale(), { dateStyle: 'medium', timeStyle: 'medium' }).format(new Date(iso));
+  new Intl.DateTimeFormat(locale(), {
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  }).format(new Date(iso));
 const name = (names) => names[state.lang] ?? names.en;
 
 async function getJson(path, fresh = false) {
