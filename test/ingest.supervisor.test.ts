@@ -1,0 +1,84 @@
+/**
+ * The process model: `main.ts` runs several ingest processes sharing one port
+ * (SO_REUSEPORT) plus an extra port, each using the native uWS binary and
+ * capped at 20,000 open files; a crashed worker is restarted; SIGTERM drains
+ * every worker and exits 0.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { api, type Ingest, prepareElection, startIngest } from './ingest.harness.js';
+
+const PORT = 18_483;
+const EXTRA_PORT = 18_484;
+let ingest: Ingest;
+
+function children(pid: number): number[] {
+  try {
+    return execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+beforeAll(async () => {
+  const { path } = await prepareElection('ingest-supervisor-test', 500);
+  ingest = await startIngest({
+    election: path,
+    port: PORT,
+    processes: 2,
+    env: { INGEST_EXTRA_PORTS: String(EXTRA_PORT) },
+  });
+  // Wait until both workers are up (the first ready one already answers /readyz).
+  for (let i = 0; i < 100 && children(ingest.child.pid!).length < 2; i++)
+    await new Promise((r) => setTimeout(r, 100));
+}, 300_000);
+
+afterAll(async () => {
+  if (ingest?.child.exitCode === null) await ingest.stop();
+});
+
+describe('the ingest supervisor', () => {
+  it('runs two workers on one shared port and an extra port, on the native uWS binary', async () => {
+    const workers = children(ingest.child.pid!);
+    expect(workers).toHaveLength(2);
+    for (const pid of workers) {
+      expect(readFileSync(`/proc/${pid}/maps`, 'utf8')).toMatch(/uws_linux_x64_\d+\.node/);
+      const limit = /Max open files\s+(\d+)/.exec(readFileSync(`/proc/${pid}/limits`, 'utf8'))?.[1];
+      expect(Number(limit)).toBeLessThanOrEqual(20_000);
+    }
+    expect((await api(`http://127.0.0.1:${PORT}`, 'GET', '/healthz')).status).toBe(200);
+    expect((await api(`http://127.0.0.1:${EXTRA_PORT}`, 'GET', '/healthz')).status).toBe(200);
+  });
+
+  it('restarts a worker that crashes', async () => {
+    const [victim, survivor] = children(ingest.child.pid!);
+    process.kill(victim!, 'SIGKILL');
+    let now: number[] = [];
+    for (let i = 0; i < 300; i++) {
+      now = children(ingest.child.pid!);
+      if (now.length === 2 && !now.includes(victim!)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(now).toContain(survivor);
+    expect(now).toHaveLength(2);
+    expect(now).not.toContain(victim);
+    expect((await api(`http://127.0.0.1:${PORT}`, 'GET', '/healthz')).status).toBe(200);
+  });
+
+  it('drains every worker on SIGTERM and exits 0', async () => {
+    const workers = children(ingest.child.pid!);
+    // Let the restarted worker finish starting, so it drains rather than dies mid-start.
+    for (let i = 0; i < 100; i++) {
+      if ((await api(`http://127.0.0.1:${PORT}`, 'GET', '/readyz').catch(() => null))?.status === 200) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(await ingest.stop()).toBe(0);
+    for (const pid of workers) expect(() => process.kill(pid, 0)).toThrow();
+  });
+});
