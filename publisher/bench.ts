@@ -7,13 +7,16 @@
  * runs in its own child process; autocannon drives it from this one.
  * Writes test-output/publisher-bench.json and prints a table.
  *
- * Targets: uWS hello-world; the site's `index.html`; `latest.json` (a full
+ * Targets: uWS hello-world; the site's `index.html` (and the same file from
+ * node:http over the same cache, the alternative); `latest.json` (a full
  * sample-election snapshot, gzip) — what a results-night refresh fetches.
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +24,7 @@ import { parseArgs } from 'node:util';
 import { createLogger } from '../common/log.js';
 import { repoRoot } from '../common/paths.js';
 import { loadElection } from '../election/index.js';
+import { type Entry, FileCache } from './file-cache.js';
 import { PublisherMetrics } from './metrics.js';
 import { signSnapshot } from './signer.js';
 import { installSite } from './site-assets.js';
@@ -69,6 +73,28 @@ async function serve(kind: string, root: string): Promise<void> {
         })
         .listen('127.0.0.1', 0, (token) => resolve(uws.us_socket_local_port(token as never)));
     });
+  } else if (kind === 'node') {
+    // The alternative we did not pick: node:http over the same in-memory cache.
+    const cache = new FileCache(root);
+    const server = createServer((req, res) => {
+      const path = FileCache.resolve(req.url ?? '/');
+      const send = (entry: Entry | null) => {
+        if (entry === null) return res.writeHead(404).end();
+        res.writeHead(200, {
+          'content-type': entry.type,
+          'cache-control': entry.cacheControl,
+          etag: entry.etag,
+        });
+        res.end(entry.body);
+      };
+      if (path === null) return send(null);
+      const hit = cache.fresh(path, Date.now());
+      if (hit !== undefined) send(hit);
+      else void cache.load(path).then(send);
+    });
+    port = await new Promise<number>((resolve) => {
+      server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
+    });
   } else {
     const server = new StaticServer({
       root,
@@ -100,6 +126,7 @@ async function run(duration: number, connections: number): Promise<void> {
   const targets = [
     { name: 'uws hello-world', kind: 'hello', path: '/' },
     { name: 'site index.html', kind: 'site', path: '/' },
+    { name: 'node:http index.html', kind: 'node', path: '/' },
     { name: 'site latest.json (gzip)', kind: 'site', path: '/latest.json', gzip: true },
   ];
   const results = [];
