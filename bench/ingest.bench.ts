@@ -62,7 +62,8 @@ const run = promisify(execFile);
 const ELECTION = 'ingest-bench';
 const HELLO_PORT = 18_590;
 const INGEST_PORT = 18_591;
-const CONNECTIONS = 64;
+/** `npm run bench -- ingest --connections=N` (default 256: many voters, so batches fill). */
+const CONNECTIONS = Number(process.argv.find((a) => a.startsWith('--connections='))?.slice(14) ?? 256);
 const DURATION_SEC = 10;
 const ISSUES = 4_000;
 const CASTS = 8_000;
@@ -110,6 +111,23 @@ function summary(name: string, result: AutocannonResult) {
       `${JSON.stringify(codes)}\n`,
   );
   return line;
+}
+
+/** Averages from one worker's /metrics (each scrape reaches one process). */
+async function scrape(base: string) {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const value = (pattern: RegExp): number => Number(pattern.exec(text)?.[1] ?? Number.NaN);
+  const avg = (name: string, labels: string) =>
+    value(new RegExp(`${name}_sum${labels} ([0-9.e+-]+)`)) /
+    value(new RegExp(`${name}_count${labels} ([0-9.e+-]+)`));
+  return {
+    ballotsPerProduce: avg('saylau_kafka_produce_batch_size', '\\{topic="ballots"\\}'),
+    issuancePerProduce: avg('saylau_kafka_produce_batch_size', '\\{topic="issuance"\\}'),
+    produceMs: avg('saylau_kafka_produce_duration_seconds', '') * 1000,
+    redisBeginMs: avg('saylau_redis_command_duration_seconds', '\\{op="begin"\\}') * 1000,
+    castMs: avg('saylau_http_request_duration_seconds', '\\{route="ballots"\\}') * 1000,
+    issueMs: avg('saylau_http_request_duration_seconds', '\\{route="credentials"\\}') * 1000,
+  };
 }
 
 /** autocannon over a fixed list of distinct requests, each sent once. */
@@ -249,6 +267,8 @@ async function main(): Promise<void> {
     await waitReady(base);
     const issuance = summary('issuance', await cycle(base, issueRequests));
     const casting = summary('ballots', await cycle(base, castRequests));
+    const inside = await scrape(base);
+    process.stdout.write(`one process: ${JSON.stringify(inside)}\n`);
     const report = {
       takenAt: new Date().toISOString(),
       machine: { cpus: cpus().length, model: cpus()[0]?.model ?? null, node: process.version },
@@ -262,6 +282,7 @@ async function main(): Promise<void> {
       helloWorld: helloResult,
       issuance,
       ballots: casting,
+      oneProcess: inside,
       note: 'Same host as Redis, 3 Kafka brokers (acks=all, RF 3) and ClickHouse; the load generator shares the cores.',
     };
     const reportPath = join(repoRoot, 'docs', 'reports', 'ingest-bench.json');

@@ -15,11 +15,12 @@ import { createLogger, type Logger } from '../common/log.js';
 import { createTokenVerifier, loadElection, readKeys } from '../election/index.js';
 import { Admission } from './admission.js';
 import { compileDistricts } from './ballot-rules.js';
+import { serveClient } from './client/serve.js';
 import { type IngestContext, Lifecycle } from './context.js';
 import { modulusOf } from './crypto/blind-rsa.js';
 import { CryptoPool } from './crypto/pool.js';
 import { DedupStore } from './dedup/dedup-store.js';
-import { ERROR_BODIES } from './errors.js';
+import { ERROR_BODIES, loggableError } from './errors.js';
 import { Router } from './http/router.js';
 import { type ListenSocket, loadUws } from './http/uws.js';
 import { RecordLog } from './kafka/record-log.js';
@@ -56,7 +57,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     maxRetriesPerRequest: 2,
     lazyConnect: true,
   });
-  redis.on('error', (err) => log.warn({ err, code: 'SAYLAU_ERR_REDIS' }, 'redis error'));
+  redis.on('error', (err) => log.warn({ err: loggableError(err), code: 'SAYLAU_ERR_REDIS' }, 'redis error'));
   await redis.connect();
   const dedup = new DedupStore(redis, metrics, Math.ceil(config.ingest.produceTimeoutMs / 1000));
 
@@ -101,6 +102,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   if (config.devLogin) for (const spec of devRoutes(ctx)) router.add(spec);
   const sessions = new SessionChannel(app, uws, ctx);
   sessions.mount();
+  await serveClient(app, config, log);
   app.any('/*', (res) => {
     res
       .writeStatus('404 Not Found')

@@ -63,16 +63,22 @@ describe('blind signing (RFC 9474 RSABSSA-SHA384-PSS-Randomized)', () => {
   it('refuses blinded messages of the wrong length or not below n', () => {
     const { privateKey, publicKey } = vectorKeys();
     expect(() => blindSign(privateKey, publicKey, V.blindedMsg.subarray(1))).toThrow(BlindSignError);
-    expect(() => blindSign(privateKey, publicKey, Buffer.alloc(V.blindedMsg.length, 0xff))).toThrow(BlindSignError);
+    expect(() => blindSign(privateKey, publicKey, Buffer.alloc(V.blindedMsg.length, 0xff))).toThrow(
+      BlindSignError,
+    );
   });
 
   it('round-trips with an independent RFC 9474 client', async () => {
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const suite = RSABSSA.SHA384.PSS.Randomized();
     const spki = publicKey.export({ type: 'spki', format: 'der' });
-    const clientKey = await webcrypto.subtle.importKey('spki', spki, { name: 'RSA-PSS', hash: 'SHA-384' }, true, [
-      'verify',
-    ]);
+    const clientKey = await webcrypto.subtle.importKey(
+      'spki',
+      spki,
+      { name: 'RSA-PSS', hash: 'SHA-384' },
+      true,
+      ['verify'],
+    );
     const prepared = suite.prepare(new TextEncoder().encode('a voter credential'));
     const { blindedMsg, inv } = await suite.blind(clientKey, prepared);
     const blindSig = blindSign(privateKey, publicKey, blindedMsg);
@@ -121,14 +127,22 @@ describe('selection rules', () => {
   const active = race.candidates.filter((c) => c.status === 'active').map((c) => c.id);
 
   it('accepts a valid ballot and canonicalises it', () => {
-    const rows = checkSelections(plan, [{ race: race.id, choices: [...active.slice(0, race.maxChoices)].reverse() }]);
+    const rows = checkSelections(plan, [
+      { race: race.id, choices: [...active.slice(0, race.maxChoices)].reverse() },
+    ]);
     expect(rows[0]![0]).toBe(race.id);
     expect(rows[0]!.slice(1)).toEqual([...active.slice(0, race.maxChoices)].sort());
   });
 
   it.each([
     ['an unknown race', [{ race: 'nope', choices: [] }]],
-    ['a repeated race', [{ race: race.id, choices: [] }, { race: race.id, choices: [] }]],
+    [
+      'a repeated race',
+      [
+        { race: race.id, choices: [] },
+        { race: race.id, choices: [] },
+      ],
+    ],
     ['an unknown candidate', [{ race: race.id, choices: ['nobody'] }]],
     ['a repeated candidate', [{ race: race.id, choices: [active[0]!, active[0]!] }]],
     ['too many choices', [{ race: race.id, choices: active.slice(0, race.maxChoices + 1) }]],

@@ -8,7 +8,14 @@
  */
 import type { Logger } from 'pino';
 import { type Admission, jitteredRetryAfter } from '../admission.js';
-import { ERROR_BODIES, ERROR_CODES, ERROR_TABLE, type ErrorCode, isIngestError } from '../errors.js';
+import {
+  ERROR_BODIES,
+  ERROR_CODES,
+  ERROR_TABLE,
+  type ErrorCode,
+  isIngestError,
+  loggableError,
+} from '../errors.js';
 import type { IngestMetrics } from '../metrics.js';
 import { declaredLength, MAX_BODY_BYTES, readBody } from './body.js';
 import { Exchange, type Headers, type Reply } from './exchange.js';
@@ -165,7 +172,10 @@ export class Router {
       return;
     }
     // An unexpected failure: logged once with its cause, answered as retriable.
-    this.deps.log.error({ err: error, route: ex.route, code: 'SAYLAU_ERR_INTERNAL' }, 'request failed');
+    this.deps.log.error(
+      { err: loggableError(error), route: ex.route, code: 'SAYLAU_ERR_INTERNAL' },
+      'request failed',
+    );
     this.fail(ex, errors, 'unavailable', false);
   }
 

@@ -18,10 +18,12 @@
  *   hanging; kafkajs warns that limited retries weaken idempotence, which we
  *   accept: duplicates share a ballotId and tallies count distinct ballotIds.
  */
+
 import { randomFillSync } from 'node:crypto';
 import { type Admin, Kafka, logLevel, type Message, type Producer, type TopicMessages } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { TopicName } from '../../common/records.js';
+import { loggableError } from '../errors.js';
 import type { IngestMetrics } from '../metrics.js';
 
 export interface RecordLogOptions {
@@ -182,7 +184,7 @@ export class RecordLog {
     } catch (cause) {
       this.options.metrics.produceErrors.inc();
       this.options.log.warn(
-        { err: cause, code: 'SAYLAU_ERR_PRODUCE', records: batch.length },
+        { err: loggableError(cause), code: 'SAYLAU_ERR_PRODUCE', records: batch.length },
         'kafka produce failed',
       );
       const error = new ProduceError('kafka produce failed', { cause });

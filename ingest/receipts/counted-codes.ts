@@ -7,9 +7,11 @@
  * answers `has()` from memory. Missing files simply mean "nothing counted yet".
  * `latest.json` may also carry a `turnout` headline, pushed to sessions.
  */
+
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import { loggableError } from '../errors.js';
 
 export class CountedCodes {
   private seq: number | null = null;
@@ -49,7 +51,7 @@ export class CountedCodes {
       latest = JSON.parse(await readFile(join(this.publicDir, 'latest.json'), 'utf8'));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-        this.log.warn({ err, code: 'SAYLAU_ERR_CODES_READ' }, 'cannot read latest.json');
+        this.log.warn({ err: loggableError(err), code: 'SAYLAU_ERR_CODES_READ' }, 'cannot read latest.json');
       }
       return;
     }
@@ -67,7 +69,10 @@ export class CountedCodes {
       this.seq = seq;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-        this.log.warn({ err, code: 'SAYLAU_ERR_CODES_READ', seq }, 'cannot read counted codes');
+        this.log.warn(
+          { err: loggableError(err), code: 'SAYLAU_ERR_CODES_READ', seq },
+          'cannot read counted codes',
+        );
       }
     }
   }

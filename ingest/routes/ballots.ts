@@ -19,7 +19,7 @@ import { ballotIdOf, formatReceipt } from '../ballot-id.js';
 import { checkSelections, type DistrictPlan } from '../ballot-rules.js';
 import type { IngestContext } from '../context.js';
 import { credKey } from '../dedup/dedup-store.js';
-import { IngestError } from '../errors.js';
+import { IngestError, loggableError } from '../errors.js';
 import type { Exchange, Reply } from '../http/exchange.js';
 import { json } from '../http/exchange.js';
 import { CAST_BODY_BYTES, padJson } from '../http/fixed-length.js';
@@ -59,14 +59,20 @@ export function ballotsRoute(ctx: IngestContext): RouteSpec {
     } catch (cause) {
       // Not acknowledged: free the credential, but only if it still holds this attempt.
       await dedup.abort(key, begun.pending).catch((err: unknown) => {
-        ctx.log.warn({ err, code: 'SAYLAU_ERR_DEDUP_ABORT' }, 'could not release a pending credential');
+        ctx.log.warn(
+          { err: loggableError(err), code: 'SAYLAU_ERR_DEDUP_ABORT' },
+          'could not release a pending credential',
+        );
       });
       throw new IngestError('unavailable', 'The ballot could not be recorded; retry shortly.', { cause });
     }
     // Kafka has it: the ballot counts even if marking it cast fails (a stale pending key
     // lets an identical retry re-produce; the duplicate shares the ballotId).
     await dedup.commit(key, record.ballotHash, 'cast').catch((err: unknown) => {
-      ctx.log.warn({ err, code: 'SAYLAU_ERR_DEDUP_COMMIT' }, 'could not mark a ballot cast');
+      ctx.log.warn(
+        { err: loggableError(err), code: 'SAYLAU_ERR_DEDUP_COMMIT' },
+        'could not mark a ballot cast',
+      );
     });
     return begun.status === 'new' ? 'created' : 'repeated';
   }

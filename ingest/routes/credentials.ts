@@ -16,7 +16,7 @@ import { isElectionError, rollKey } from '../../election/index.js';
 import type { IngestContext } from '../context.js';
 import { isBlindedMessageInRange } from '../crypto/blind-rsa.js';
 import { voterKey } from '../dedup/dedup-store.js';
-import { IngestError } from '../errors.js';
+import { IngestError, loggableError } from '../errors.js';
 import { type Exchange, json, type Reply } from '../http/exchange.js';
 import type { RouteSpec } from '../http/router.js';
 import { parseBody, validateCredentialRequest } from '../schemas.js';
@@ -87,14 +87,20 @@ export function credentialsRoute(ctx: IngestContext): RouteSpec {
       ]);
       if (produced.status === 'rejected') {
         await dedup.abort(key, begun.pending).catch((err: unknown) => {
-          ctx.log.warn({ err, code: 'SAYLAU_ERR_DEDUP_ABORT' }, 'could not release a pending issuance');
+          ctx.log.warn(
+            { err: loggableError(err), code: 'SAYLAU_ERR_DEDUP_ABORT' },
+            'could not release a pending issuance',
+          );
         });
         throw new IngestError('unavailable', 'The issuance could not be recorded; retry shortly.', {
           cause: produced.reason,
         });
       }
       await dedup.commit(key, blindedHash, 'issued').catch((err: unknown) => {
-        ctx.log.warn({ err, code: 'SAYLAU_ERR_DEDUP_COMMIT' }, 'could not mark a credential issued');
+        ctx.log.warn(
+          { err: loggableError(err), code: 'SAYLAU_ERR_DEDUP_COMMIT' },
+          'could not mark a credential issued',
+        );
       });
       if (signed.status === 'rejected') throw signed.reason;
       signature = signed.value;
