@@ -55,6 +55,11 @@ const EnvSchema = T.Object({
   ELECTION: T.String({ minLength: 1, default: 'sample' }),
   /** Enables the dev identity provider (`/v1/dev/*`). Never in production. @default false */
   DEV_LOGIN: T.Intersect([Bool], { default: false }),
+  /**
+   * External identity provider the voter web client redirects to when `DEV_LOGIN` is off; it
+   * sends the voter back to the client with `#token=<identity token>`. @default ""
+   */
+  IDENTITY_PROVIDER_URL: T.String({ pattern: '^(https?://\\S+)?$', default: '' }),
 
   /** Number of ingest processes sharing the ingest port (SO_REUSEPORT). @default cores */
   INGEST_PROCESSES: T.Integer({ minimum: 1, maximum: 64, default: availableParallelism() }),
@@ -105,6 +110,7 @@ export interface Config {
   };
   readonly election: string;
   readonly devLogin: boolean;
+  readonly identityProviderUrl: string;
   readonly ingest: {
     readonly processes: number;
     readonly port: number;
@@ -182,6 +188,7 @@ export function loadConfig(
     },
     election: e.ELECTION,
     devLogin: e.DEV_LOGIN,
+    identityProviderUrl: e.IDENTITY_PROVIDER_URL,
     ingest: {
       processes: e.INGEST_PROCESSES,
       port: e.INGEST_PORT,

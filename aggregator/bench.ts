@@ -1,0 +1,292 @@
+/**
+ * Benchmark of the Kafka → ClickHouse path: `tsx aggregator/bench.ts`
+ * (options: `--rates 1000,10000 --seconds 20 --backlog 100000`).
+ *
+ * 1. Freshness at steady rates. Ballots are produced (acks=all) in 50 ms
+ *    batches; each batch's ballots vote for candidate `t<batch>` in race
+ *    `bench`, so polling the tally every 100 ms shows when each batch became
+ *    counted. Latency = counted − acknowledged (the moment ingest would give
+ *    the voter a receipt), weighted per ballot; p50/p99 reported.
+ * 2. Ingest throughput. A backlog is produced as fast as kafkajs can, and
+ *    the rate at which `tally` and `ballots_raw` absorb it is measured,
+ *    overall and after production stopped (the drain rate is ClickHouse's
+ *    own speed when it is the bottleneck).
+ *
+ * Writes `test-output/aggregator-bench-<time>.json`. Uses its own election
+ * ids on the shared topics, like the tests.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Producer } from 'kafkajs';
+import { loadConfig } from '../common/config.js';
+import { createLogger } from '../common/log.js';
+import { repoRoot } from '../common/paths.js';
+import { TOPICS } from '../common/records.js';
+import { ClickHouse } from './client.js';
+import { createKafka } from './kafka.js';
+import { LagReader } from './lag.js';
+import { migrate } from './migrate.js';
+import { initial } from './migrations/001-initial.js';
+import type { Migration } from './migrations/index.js';
+import { idLiteral } from './sql.js';
+import { streamGroup } from './streams.js';
+import {
+  connectProducer,
+  produceBallots,
+  type SyntheticBallot,
+  syntheticBallot,
+  syntheticElection,
+} from './synthetic.js';
+
+const config = loadConfig();
+const log = createLogger('aggregator-bench', config.logLevel);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function arg(name: string, fallback: string): string {
+  const at = process.argv.indexOf(name);
+  return at === -1 ? fallback : (process.argv[at + 1] ?? fallback);
+}
+
+interface FreshnessResult {
+  readonly rate: number;
+  readonly achievedRate: number;
+  readonly ballots: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+  readonly uncounted: number;
+}
+
+function percentile(samples: readonly (readonly [ms: number, weight: number])[], q: number): number {
+  const sorted = [...samples].sort((a, b) => a[0] - b[0]);
+  const total = sorted.reduce((s, [, w]) => s + w, 0);
+  let seen = 0;
+  for (const [ms, weight] of sorted) {
+    seen += weight;
+    if (seen >= q * total) return ms;
+  }
+  return sorted.at(-1)?.[0] ?? Number.NaN;
+}
+
+async function freshness(
+  ch: ClickHouse,
+  producer: Producer,
+  partitions: number,
+  rate: number,
+  seconds: number,
+) {
+  const election = syntheticElection(`bench-fresh-${rate}-${Date.now().toString(36)}`);
+  const perBatch = Math.max(1, Math.round(rate / 20));
+  const batches = Math.round((seconds * 1000) / 50);
+  const ackedAt = new Map<string, number>();
+  const produced = new Map<string, number>();
+  const counted = new Map<string, number>();
+  const samples: [number, number][] = [];
+  let producing = true;
+
+  const poll = async (): Promise<void> => {
+    const rows = await ch.rows<{ candidate: string; votes: string }>(
+      `SELECT candidate, uniqExactMerge(ballots) AS votes FROM tally
+       WHERE election = ${idLiteral(election.id)} AND race = 'bench' GROUP BY candidate`,
+    );
+    const now = Date.now();
+    for (const row of rows) {
+      const before = counted.get(row.candidate) ?? 0;
+      const votes = Number(row.votes);
+      const acked = ackedAt.get(row.candidate);
+      if (votes > before && acked !== undefined) samples.push([now - acked, votes - before]);
+      counted.set(row.candidate, votes);
+    }
+  };
+  const poller = (async () => {
+    const total = perBatch * batches;
+    const deadline = () => (producing ? Number.POSITIVE_INFINITY : Date.now() + 60_000);
+    let stopAt = Number.POSITIVE_INFINITY;
+    for (;;) {
+      await poll();
+      const sum = [...counted.values()].reduce((a, b) => a + b, 0);
+      if (!producing && stopAt === Number.POSITIVE_INFINITY) stopAt = deadline();
+      if ((!producing && sum >= total) || Date.now() > stopAt) return;
+      await sleep(100);
+    }
+  })();
+
+  const started = Date.now();
+  let index = 0;
+  for (let b = 0; b < batches; b++) {
+    const due = started + b * 50;
+    if (due > Date.now()) await sleep(due - Date.now());
+    const marker = `t${b}`;
+    const batch: SyntheticBallot[] = [];
+    for (let i = 0; i < perBatch; i++) {
+      batch.push(syntheticBallot(election, index++, { selections: () => [['bench', marker]] }));
+    }
+    // Not awaited in order: at 10k/s a produce round trip is longer than the 50 ms slot.
+    void produceBallots(producer, batch, partitions, perBatch).then(() => {
+      ackedAt.set(marker, Date.now());
+      produced.set(marker, perBatch);
+    });
+  }
+  while (produced.size < batches) await sleep(20);
+  const achievedRate = (perBatch * batches) / ((Date.now() - started) / 1000);
+  producing = false;
+  await poller;
+  const countedTotal = [...counted.values()].reduce((a, b) => a + b, 0);
+  const result: FreshnessResult = {
+    rate,
+    achievedRate: Math.round(achievedRate),
+    ballots: perBatch * batches,
+    p50Ms: percentile(samples, 0.5),
+    p99Ms: percentile(samples, 0.99),
+    maxMs: percentile(samples, 1),
+    uncounted: perBatch * batches - countedTotal,
+  };
+  log.info(result, 'freshness');
+  return result;
+}
+
+/** The three `ballots` streams of migration 1 and their tables, for a throwaway database. */
+const ballotStreamsOnly: Migration = {
+  version: 1,
+  name: 'bench: ballots streams only',
+  starts: [],
+  statements: (ctx) =>
+    initial
+      .statements(ctx)
+      .filter((sql) =>
+        /(TABLE IF NOT EXISTS (ballots_raw|tally|turnout)\b)|(VIEW IF NOT EXISTS (ballots_raw|tally|turnout_cast)_mv)/.test(
+          sql,
+        ),
+      )
+      .concat(
+        initial
+          .statements(ctx)
+          .filter((sql) => /TABLE IF NOT EXISTS (ballots_raw|tally|turnout_cast)_queue/.test(sql)),
+      )
+      // Queues before views, as in migration 1.
+      .sort((a, b) => rank(a) - rank(b)),
+};
+
+function rank(sql: string): number {
+  if (sql.includes('_queue (')) return 1;
+  if (sql.includes('MATERIALIZED VIEW')) return 2;
+  return 0;
+}
+
+/**
+ * ClickHouse's own ingest rate: a backlog is produced first, then a
+ * throwaway database with the three ballot streams (groups pointed at the
+ * backlog's first offsets) is created, and the time until all three tables
+ * hold the whole backlog is measured. The shared pipeline is not touched.
+ */
+async function throughput(producer: Producer, partitions: number, backlog: number) {
+  const election = syntheticElection(`bench-tput-${Date.now().toString(36)}`);
+  const database = `saylau_bench_${Date.now().toString(36)}`;
+  const ballots = Array.from({ length: backlog }, (_, i) => syntheticBallot(election, i));
+  const kafka = createKafka(config, log, 'saylau-aggregator-bench');
+  const admin = kafka.admin();
+  await admin.connect();
+  const before = await admin.fetchTopicOffsets(TOPICS.ballots);
+  const produceStart = Date.now();
+  await produceBallots(producer, ballots, partitions, 2000);
+  const produceRate = Math.round(backlog / ((Date.now() - produceStart) / 1000));
+  const groups = ['ballots_raw', 'tally', 'turnout_cast'].map((s) => streamGroup(database, s));
+  await Promise.all(
+    groups.map((groupId) =>
+      admin.setOffsets({
+        groupId,
+        topic: TOPICS.ballots,
+        partitions: before.map((p) => ({ partition: p.partition, offset: p.high })),
+      }),
+    ),
+  );
+  const bench = new ClickHouse(config, { database });
+  const count = async (sql: string) => Number((await bench.rows<{ n: string }>(sql))[0]?.n ?? 0);
+  const e = idLiteral(election.id);
+  const done = { ballots_raw: 0, tally: 0, turnout: 0 };
+  try {
+    const started = Date.now();
+    await migrate(config, log, { database, migrations: [ballotStreamsOnly] });
+    while (Object.values(done).some((t) => t === 0) && Date.now() - started < 300_000) {
+      const [raw, tally, turnout] = await Promise.all([
+        count(`SELECT uniqExact(ballot_id) AS n FROM ballots_raw WHERE election = ${e}`),
+        count(`SELECT uniqExactMerge(ballots) AS n FROM tally WHERE election = ${e} AND race = 'president'`),
+        count(`SELECT uniqExactMerge(ballots_cast) AS n FROM turnout WHERE election = ${e}`),
+      ]);
+      const now = Date.now();
+      if (done.ballots_raw === 0 && raw >= backlog) done.ballots_raw = now;
+      if (done.tally === 0 && tally >= backlog) done.tally = now;
+      if (done.turnout === 0 && turnout >= backlog) done.turnout = now;
+      await sleep(100);
+    }
+    const rate = (t: number) => (t === 0 ? null : Math.round(backlog / ((t - started) / 1000)));
+    const result = {
+      backlog,
+      produceRate,
+      // All three streams drain the same backlog at once, as in production.
+      ballotsRawRate: rate(done.ballots_raw),
+      tallyRate: rate(done.tally),
+      turnoutRate: rate(done.turnout),
+      allThreeSeconds: Object.values(done).some((t) => t === 0)
+        ? null
+        : (Math.max(...Object.values(done)) - started) / 1000,
+    };
+    log.info(result, 'throughput');
+    return result;
+  } finally {
+    await bench.command(`DROP DATABASE IF EXISTS ${database}`);
+    await bench.close();
+    await admin
+      .deleteGroups(groups)
+      .catch((error: unknown) => log.warn({ err: error }, 'bench groups not deleted'));
+    await admin.disconnect();
+  }
+}
+
+async function main(): Promise<void> {
+  const rates = arg('--rates', '1000,10000')
+    .split(',')
+    .map(Number)
+    .filter((r) => r > 0);
+  const seconds = Number(arg('--seconds', '20'));
+  const backlog = Number(arg('--backlog', '100000'));
+  await migrate(config, log);
+  const ch = new ClickHouse(config);
+  const producer = await connectProducer(createKafka(config, log, 'saylau-aggregator-bench'), {
+    idempotent: false,
+  });
+  const reader = new LagReader(config, log, { streams: [] });
+  const partitions = (await reader.watermarks(['ballots'])).ends.size;
+  await reader.close();
+  try {
+    const fresh: FreshnessResult[] = [];
+    for (const rate of rates) fresh.push(await freshness(ch, producer, partitions, rate, seconds));
+    const tput = await throughput(producer, partitions, backlog);
+    const report = {
+      at: new Date().toISOString(),
+      clickhouse: (await ch.rows<{ v: string }>('SELECT version() AS v'))[0]?.v,
+      kafkaMaxBlockSize: (await import('./migrations/kafka-table.js')).KAFKA_MAX_BLOCK_SIZE,
+      freshness: fresh,
+      throughput: tput,
+    };
+    const dir = join(repoRoot, 'test-output', 'bench');
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, `aggregator-${Date.now()}.json`);
+    writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+    for (const f of fresh) {
+      process.stdout.write(
+        `${f.rate}/s (achieved ${f.achievedRate}/s, ${f.ballots} ballots): vote→counted p50 ${f.p50Ms} ms, ` +
+          `p99 ${f.p99Ms} ms, max ${f.maxMs} ms, uncounted ${f.uncounted}\n`,
+      );
+    }
+    process.stdout.write(
+      `backlog ${tput.backlog} (produced at ${tput.produceRate}/s): ClickHouse drained tally ${tput.tallyRate}/s, ` +
+        `ballots_raw ${tput.ballotsRawRate}/s, turnout ${tput.turnoutRate}/s (3 streams at once)\n${file}\n`,
+    );
+  } finally {
+    await producer.disconnect();
+    await ch.close();
+  }
+}
+
+await main();
