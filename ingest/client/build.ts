@@ -1,0 +1,194 @@
+/**
+ * Builds the voter web client: esbuild bundles `src/main.ts` (ES modules,
+ * code splitting) and `style.css`, content-hashes the message catalogues,
+ * and fills `index.html` with the hashed names. Returns the files in memory;
+ * run as a script (`npm run client:build`) it also writes `dist/` and prints
+ * the size of the critical path (what a first visit must download before the
+ * voter can sign in) and of the lazily loaded chunks.
+ *
+ *   index.html ─► assets/main-HASH.js ─► assets/i18n/<lang>-HASH.json (one)
+ *              └► assets/main-HASH.css
+ *   later:        assets/credential-HASH.js (RFC 9474 + sjcl, after sign-in)
+ *                 assets/qr-HASH.js (on the receipt)
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
+
+export const CLIENT_DIR = dirname(new URL(import.meta.url).pathname);
+export const DIST_DIR = join(CLIENT_DIR, 'dist');
+export const LANGS = ['kk', 'ru', 'en'] as const;
+/** The issue's budget for the critical path, compressed (gzip). */
+export const CRITICAL_BUDGET_BYTES = 50 * 1024;
+
+export interface ClientFile {
+  /** URL path, e.g. `/` or `/assets/main-ABC.js`. */
+  readonly path: string;
+  readonly body: Buffer;
+  readonly type: string;
+  /** Content-hashed: cacheable for a year. */
+  readonly immutable: boolean;
+}
+
+export interface SizeLine {
+  readonly path: string;
+  readonly raw: number;
+  readonly gzip: number;
+  readonly brotli: number;
+}
+
+export interface ClientBuild {
+  readonly files: readonly ClientFile[];
+  /** index.html, the entry script and its static imports, the stylesheet, the largest catalogue. */
+  readonly critical: readonly SizeLine[];
+  readonly lazy: readonly SizeLine[];
+}
+
+const TYPES: Record<string, string> = {
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.html': 'text/html; charset=utf-8',
+};
+
+function typeOf(path: string): string {
+  return TYPES[path.slice(path.lastIndexOf('.'))] ?? 'application/octet-stream';
+}
+
+const hash8 = (body: Buffer): string => createHash('sha256').update(body).digest('base64url').slice(0, 10);
+
+export function sizeOf(path: string, body: Buffer): SizeLine {
+  return {
+    path,
+    raw: body.length,
+    gzip: gzipSync(body, { level: 9 }).length,
+    brotli: brotliCompressSync(body, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length,
+  };
+}
+
+/** Bundles the client in memory. */
+export async function buildClient(): Promise<ClientBuild> {
+  const esbuild = await import('esbuild');
+  const files: ClientFile[] = [];
+
+  const catalogues: Record<string, string> = {};
+  const catalogueBodies = new Map<string, Buffer>();
+  for (const lang of LANGS) {
+    // Re-serialised compactly: the source files are formatted for people.
+    const body = Buffer.from(
+      JSON.stringify(JSON.parse(await readFile(join(CLIENT_DIR, 'i18n', `${lang}.json`), 'utf8'))),
+    );
+    const path = `/assets/i18n/${lang}-${hash8(body)}.json`;
+    catalogues[lang] = path;
+    catalogueBodies.set(lang, body);
+    files.push({ path, body, type: typeOf(path), immutable: true });
+  }
+
+  const result = await esbuild.build({
+    entryPoints: [join(CLIENT_DIR, 'src', 'main.ts'), join(CLIENT_DIR, 'style.css')],
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'browser',
+    target: ['es2020'],
+    minify: true,
+    write: false,
+    metafile: true,
+    outdir: join(CLIENT_DIR, 'out'),
+    entryNames: '[name]-[hash]',
+    chunkNames: '[name]-[hash]',
+    legalComments: 'none',
+    define: { __CATALOGUES__: JSON.stringify(catalogues) },
+    logLevel: 'silent',
+  });
+
+  const outDir = join(CLIENT_DIR, 'out');
+  let script = '';
+  let style = '';
+  const entryImports = new Set<string>();
+  for (const [outPath, meta] of Object.entries(result.metafile.outputs)) {
+    const name = basename(outPath);
+    if (meta.entryPoint?.endsWith('main.ts')) {
+      script = name;
+      for (const imp of meta.imports)
+        if (imp.kind === 'import-statement') entryImports.add(basename(imp.path));
+    }
+    if (meta.entryPoint?.endsWith('style.css')) style = name;
+  }
+  if (script === '' || style === '') throw new Error('client build: entry outputs missing');
+
+  const lazy: SizeLine[] = [];
+  const critical: SizeLine[] = [];
+  for (const out of result.outputFiles) {
+    const rel = relative(outDir, out.path);
+    if (rel.endsWith('.map')) continue;
+    const path = `/assets/${rel}`;
+    const body = Buffer.from(out.contents);
+    files.push({ path, body, type: typeOf(path), immutable: true });
+    const line = sizeOf(path, body);
+    if (rel === script || rel === style || entryImports.has(rel)) critical.push(line);
+    else lazy.push(line);
+  }
+
+  const template = await readFile(join(CLIENT_DIR, 'index.html'), 'utf8');
+  const html = Buffer.from(
+    template.replace('{{script}}', `/assets/${script}`).replace('{{style}}', `/assets/${style}`),
+  );
+  files.push({ path: '/', body: html, type: typeOf('.html'), immutable: false });
+  critical.unshift(sizeOf('/', html));
+  const largest = [...catalogueBodies.entries()].sort((a, b) => b[1].length - a[1].length)[0]!;
+  critical.push(sizeOf(catalogues[largest[0]]!, largest[1]));
+  return { files, critical, lazy };
+}
+
+export function totals(lines: readonly SizeLine[]): SizeLine {
+  return lines.reduce(
+    (sum, l) => ({
+      path: 'total',
+      raw: sum.raw + l.raw,
+      gzip: sum.gzip + l.gzip,
+      brotli: sum.brotli + l.brotli,
+    }),
+    { path: 'total', raw: 0, gzip: 0, brotli: 0 },
+  );
+}
+
+/** A printable table of the critical path and the lazy chunks. */
+export function sizeReport(build: ClientBuild): string {
+  const row = (l: SizeLine) =>
+    `${l.path.padEnd(44)} ${String(l.raw).padStart(8)} ${String(l.gzip).padStart(8)} ${String(l.brotli).padStart(8)}`;
+  const head = `${'file'.padEnd(44)} ${'raw'.padStart(8)} ${'gzip'.padStart(8)} ${'brotli'.padStart(8)}`;
+  const total = totals(build.critical);
+  return [
+    'critical path (first visit, before sign-in):',
+    head,
+    ...build.critical.map(row),
+    row(total),
+    `budget ${CRITICAL_BUDGET_BYTES} bytes gzip: ${total.gzip <= CRITICAL_BUDGET_BYTES ? 'ok' : 'OVER'}`,
+    'lazy chunks:',
+    ...build.lazy.map(row),
+  ].join('\n');
+}
+
+/** Writes a build to `dir` (URL paths become file paths; `/` is `index.html`). */
+export async function writeBuild(build: ClientBuild, dir = DIST_DIR): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+  for (const file of build.files) {
+    const target = join(dir, file.path === '/' ? 'index.html' : file.path.slice(1));
+    await mkdir(dirname(target), { recursive: true });
+    await writeFile(target, file.body);
+  }
+  const index = build.files.map((f) => ({ path: f.path, type: f.type, immutable: f.immutable }));
+  await writeFile(join(dir, 'files.json'), `${JSON.stringify(index, null, 2)}\n`);
+}
+
+async function main(): Promise<void> {
+  const build = await buildClient();
+  await writeBuild(build);
+  process.stdout.write(`${sizeReport(build)}\nwritten to ${relative(process.cwd(), DIST_DIR)}/\n`);
+  if (totals(build.critical).gzip > CRITICAL_BUDGET_BYTES) process.exitCode = 1;
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) void main();

@@ -1,0 +1,105 @@
+/**
+ * Talking to ingest API v1: JSON in and out, errors as {@link ApiError}
+ * carrying the API's stable code (`{error:{code, message}}`), plus `network`
+ * and `timeout` for answers that never came. `retriable` is true for codes
+ * where the very same request may succeed later.
+ */
+
+/** Codes the page shows a message for; anything else is shown as `unknown`. */
+export const API_CODES = [
+  'bad_request',
+  'payload_too_large',
+  'unauthorized',
+  'not_eligible',
+  'invalid_credential',
+  'invalid_selection',
+  'credential_already_issued',
+  'credential_already_used',
+  'election_closed',
+  'not_found',
+  'overloaded',
+  'unavailable',
+  'network',
+  'timeout',
+  'unknown',
+] as const;
+export type ApiCode = (typeof API_CODES)[number];
+
+const RETRIABLE: ReadonlySet<ApiCode> = new Set(['overloaded', 'unavailable', 'network', 'timeout']);
+
+/** A slow mobile link gets this long per request before it counts as a network failure. */
+const REQUEST_TIMEOUT_MS = 30_000;
+
+export class ApiError extends Error {
+  override readonly name = 'ApiError';
+  readonly retriable: boolean;
+
+  constructor(
+    readonly code: ApiCode,
+    readonly status: number,
+    /** From `Retry-After`, in milliseconds; null when absent. */
+    readonly retryAfterMs: number | null,
+    options?: { cause?: unknown },
+  ) {
+    super(code, options);
+    this.retriable = RETRIABLE.has(code) || status >= 500;
+  }
+}
+
+const asCode = (value: unknown): ApiCode =>
+  (API_CODES as readonly unknown[]).includes(value) ? (value as ApiCode) : 'unknown';
+
+function retryAfter(header: string | null): number | null {
+  if (header === null) return null;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds) && seconds >= 0) return Math.min(seconds, 300) * 1000;
+  const date = Date.parse(header);
+  return Number.isNaN(date) ? null : Math.max(0, date - Date.now());
+}
+
+/** Sends a request; resolves with the parsed JSON body of a 2xx answer, or throws ApiError. */
+export async function request<T>(
+  method: 'GET' | 'POST',
+  path: string,
+  body?: string,
+  headers: Record<string, string> = {},
+): Promise<T> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), REQUEST_TIMEOUT_MS);
+  let res: Response;
+  try {
+    const init: RequestInit = {
+      method,
+      headers: { ...headers },
+      signal: controller.signal,
+      cache: 'no-store',
+    };
+    if (body !== undefined) {
+      init.body = body;
+      (init.headers as Record<string, string>)['content-type'] = 'application/json';
+    }
+    res = await fetch(path, init);
+  } catch (cause) {
+    clearTimeout(timer);
+    throw new ApiError(controller.signal.aborted ? 'timeout' : 'network', 0, null, { cause });
+  }
+  let parsed: unknown = null;
+  try {
+    const text = await res.text();
+    parsed = text === '' ? null : JSON.parse(text);
+  } catch (cause) {
+    // A body cut off mid-way (the server went down while answering) is a network failure.
+    if (res.ok || res.status >= 500) throw new ApiError('network', res.status, null, { cause });
+  } finally {
+    clearTimeout(timer);
+  }
+  if (res.ok) return parsed as T;
+  const code = asCode((parsed as { error?: { code?: unknown } } | null)?.error?.code);
+  throw new ApiError(
+    code === 'unknown' && res.status >= 500 ? 'unavailable' : code,
+    res.status,
+    retryAfter(res.headers.get('retry-after')),
+  );
+}
+
+export const getJson = <T>(path: string): Promise<T> => request<T>('GET', path);

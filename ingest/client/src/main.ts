@@ -1,0 +1,387 @@
+/**
+ * The voter's path, resumable at every step (state in persist.ts):
+ *
+ *   boot ─► receipt kept? ─► show it
+ *        ─► vote in progress? ─► issuing: resend the same blinded message
+ *                             ─► ballot:  show the ballot again
+ *                             ─► casting: resend the same padded body
+ *        ─► sign in (dev list, or redirect to the identity provider and back with #token=)
+ *   sign in ─► blind (lazy RFC 9474 chunk) ─► POST /v1/credentials ─► finalize
+ *           ─► ballot ─► review ─► POST /v1/ballots (until answered) ─► receipt
+ *
+ * Every request that can be refused for load or lost in transit is resent
+ * unchanged by retry.ts, so an identical retry yields the same receipt.
+ */
+import { type ApiCode, ApiError, getJson, request } from './api.js';
+import { ballotIdOf, fromB64u, groupReceipt } from './bytes.js';
+import { LANGS, type Lang, nameOf, preferredLang, useLang } from './i18n.js';
+import { ballotBody, type District, type Manifest, paddedLength, racesOf } from './manifest.js';
+import {
+  clearReceipt,
+  clearVote,
+  keepOnlyReceipt,
+  loadReceipt,
+  loadVote,
+  type Receipt,
+  saveVote,
+  type VoteState,
+} from './persist.js';
+import { untilAnswered } from './retry.js';
+import {
+  announce,
+  paintBallot,
+  paintChrome,
+  paintProblem,
+  paintReceipt,
+  paintReview,
+  paintSignIn,
+  paintWorking,
+  type ReceiptOptions,
+} from './views.js';
+
+interface ClientConfig {
+  readonly devLogin: boolean;
+  readonly identityProviderUrl: string;
+  readonly resultsPort: number;
+}
+
+let config: ClientConfig;
+let manifest: Manifest | null = null;
+let election = '';
+/** Marks on the ballot being filled in: memory only until the voter casts. */
+const draft = new Map<string, Set<string>>();
+/** Repaints the current step in the current language. */
+let repaint: () => void = () => undefined;
+
+const credentialModule = () => import('./credential.js');
+
+function resultsUrl(ballotId?: string): string {
+  const base = `${location.protocol}//${location.hostname}:${config.resultsPort}/`;
+  return ballotId === undefined ? base : `${base}#receipt=${ballotId}`;
+}
+
+function paint(view: () => void): void {
+  repaint = view;
+  view();
+}
+
+function districtOf(id: string): District | undefined {
+  return manifest?.districts.find((d) => d.id === id);
+}
+
+function problem(code: ApiCode): void {
+  if (code !== 'credential_already_issued') announce('');
+  paint(() =>
+    paintProblem({
+      code,
+      resultsUrl: resultsUrl(),
+      onRestart: () => {
+        clearVote(election);
+        void signIn(null);
+      },
+    }),
+  );
+}
+
+/* ---------- sign in ---------- */
+
+async function signIn(notice: string | null): Promise<void> {
+  let members: { memberId: string; district: string }[] | null = null;
+  if (config.devLogin) {
+    paint(() => paintWorking('connecting', null));
+    const page = await untilAnswered(
+      () =>
+        getJson<{ members: { memberId: string; district: string }[] }>(
+          `/v1/dev/members?election=${encodeURIComponent(election)}&limit=50`,
+        ),
+      (w) => paintWorking('connecting', w),
+    );
+    members = page.members;
+  }
+  paint(() =>
+    paintSignIn({
+      devLogin: config.devLogin,
+      identityProviderUrl: config.identityProviderUrl,
+      members,
+      notice,
+      manifest: manifest!,
+      onDevLogin: (memberId) => void devLogin(memberId),
+      onProvider: () => {
+        const back = `${location.origin}${location.pathname}`;
+        const url = new URL(config.identityProviderUrl);
+        url.searchParams.set('election', election);
+        url.searchParams.set('redirect_uri', back);
+        location.assign(url.toString());
+      },
+    }),
+  );
+}
+
+async function devLogin(memberId: string): Promise<void> {
+  paint(() => paintWorking('connecting', null));
+  try {
+    const { token } = await untilAnswered(
+      () => request<{ token: string }>('POST', '/v1/dev/login', JSON.stringify({ election, memberId })),
+      (w) => paintWorking('connecting', w),
+    );
+    await signedIn(token);
+  } catch (error) {
+    problem(error instanceof ApiError ? error.code : 'unknown');
+  }
+}
+
+/** The identity provider sends the voter back with `#token=…`; take it and clean the address bar. */
+function tokenFromFragment(): string | null {
+  const match = /[#&]token=([A-Za-z0-9_.-]+)/.exec(location.hash);
+  if (match === null) return null;
+  history.replaceState(null, '', `${location.pathname}${location.search}`);
+  return match[1]!;
+}
+
+function districtClaim(token: string): string | null {
+  try {
+    const payload = JSON.parse(new TextDecoder().decode(fromB64u(token.split('.')[1] ?? '')));
+    return typeof payload.district === 'string' ? payload.district : null;
+  } catch {
+    return null;
+  }
+}
+
+async function signedIn(token: string): Promise<void> {
+  const districtId = districtClaim(token);
+  const district = districtId === null ? undefined : districtOf(districtId);
+  if (district === undefined) {
+    problem('not_eligible');
+    return;
+  }
+  const held = loadVote(election);
+  let vote: VoteState;
+  if (held?.phase === 'issuing' && held.district === district.id) {
+    // Signed in again after the token expired: the same blinded message, so a credential
+    // already issued for it comes back instead of `credential_already_issued`.
+    vote = { ...held, token };
+  } else {
+    paint(() => paintWorking('preparing', null));
+    const { blind } = await credentialModule();
+    vote = { phase: 'issuing', district: district.id, token, ...(await blind(district.key.spki)) };
+  }
+  saveVote(election, vote);
+  await issue(vote);
+}
+
+/* ---------- credential ---------- */
+
+async function issue(vote: Extract<VoteState, { phase: 'issuing' }>): Promise<void> {
+  const district = districtOf(vote.district);
+  if (district === undefined) {
+    clearVote(election);
+    problem('not_eligible');
+    return;
+  }
+  paint(() => paintWorking('issuing', null));
+  let blindSignature: string;
+  try {
+    ({ blindSignature } = await untilAnswered(
+      () =>
+        request<{ blindSignature: string }>(
+          'POST',
+          '/v1/credentials',
+          JSON.stringify({ election, blindedMessage: vote.blinded }),
+          { authorization: `Bearer ${vote.token}` },
+        ),
+      (w) => paintWorking('issuing', w),
+    ));
+  } catch (error) {
+    const code = error instanceof ApiError ? error.code : 'unknown';
+    if (code === 'unauthorized') {
+      saveVote(election, { ...vote, token: '' });
+      await signIn('signin.expired');
+      return;
+    }
+    clearVote(election);
+    problem(code);
+    return;
+  }
+  const { finalize } = await credentialModule();
+  let signature: string;
+  try {
+    signature = await finalize(district.key.spki, vote.prepared, blindSignature, vote.inv);
+  } catch {
+    clearVote(election);
+    problem('invalid_credential');
+    return;
+  }
+  const next: VoteState = { phase: 'ballot', district: district.id, message: vote.prepared, signature };
+  saveVote(election, next);
+  announce('');
+  showBallot(next);
+}
+
+/* ---------- ballot ---------- */
+
+function showBallot(vote: Extract<VoteState, { phase: 'ballot' }>): void {
+  const district = districtOf(vote.district);
+  if (district === undefined || manifest === null) {
+    problem('not_eligible');
+    return;
+  }
+  const races = racesOf(manifest, district);
+  const review = () =>
+    paint(() =>
+      paintReview({
+        races,
+        draft,
+        onChange: () => paint(ballot),
+        onCast: () => void castFinal(vote),
+      }),
+    );
+  const ballot = () =>
+    paintBallot({
+      manifest: manifest!,
+      districtName: nameOf(district.names),
+      races,
+      draft,
+      onReview: review,
+    });
+  paint(ballot);
+}
+
+async function castFinal(vote: Extract<VoteState, { phase: 'ballot' }>): Promise<void> {
+  const district = districtOf(vote.district)!;
+  const selections = racesOf(manifest!, district).map((race) => {
+    const chosen = draft.get(race.id) ?? new Set<string>();
+    return { race: race.id, choices: race.candidates.filter((c) => chosen.has(c.id)).map((c) => c.id) };
+  });
+  const body = ballotBody(
+    election,
+    district.id,
+    vote.message,
+    vote.signature,
+    selections,
+    paddedLength(manifest!),
+  );
+  const next: VoteState = { phase: 'casting', district: district.id, message: vote.message, body };
+  saveVote(election, next); // before sending: a crash from here on resends exactly this body
+  draft.clear();
+  await cast(next);
+}
+
+async function cast(vote: Extract<VoteState, { phase: 'casting' }>): Promise<void> {
+  paint(() => paintWorking('casting', null));
+  try {
+    const answer = await untilAnswered(
+      () => request<{ receipt: string; ballotId: string }>('POST', '/v1/ballots', vote.body),
+      (w) => paintWorking('casting', w),
+    );
+    const receipt = { receipt: answer.receipt, ballotId: answer.ballotId };
+    keepOnlyReceipt(election, receipt);
+    showReceipt(receipt, null);
+  } catch (error) {
+    const code = error instanceof ApiError ? error.code : 'unknown';
+    if (code === 'credential_already_used') {
+      // The credential's ballot id is known here too: show that ballot's receipt.
+      const ballotId = await ballotIdOf(fromB64u(vote.message));
+      const receipt = { receipt: groupReceipt(ballotId), ballotId };
+      keepOnlyReceipt(election, receipt);
+      showReceipt(receipt, 'receipt.alreadyUsed');
+      return;
+    }
+    clearVote(election);
+    problem(code);
+  }
+}
+
+/* ---------- receipt ---------- */
+
+function showReceipt(receipt: Receipt, note: string | null): void {
+  let status: ReceiptOptions['status'] = 'checking';
+  let qr: SVGSVGElement | null = null;
+  const link = resultsUrl(receipt.ballotId);
+  const view = () =>
+    paintReceipt({
+      receipt,
+      resultsUrl: link,
+      intervalMinutes: Math.max(1, Math.round((manifest?.snapshotIntervalSec ?? 1800) / 60)),
+      note,
+      status,
+      qr,
+      onCheck: () => void check(),
+      onFinish: () => {
+        clearReceipt(election);
+        void signIn(null);
+      },
+    });
+  const check = async () => {
+    try {
+      const answer = await getJson<{ status: 'accepted' | 'counted' }>(`/v1/receipts/${receipt.ballotId}`);
+      status = answer.status;
+    } catch (error) {
+      status = error instanceof ApiError && error.code === 'not_found' ? 'pending' : 'unknown';
+    }
+    const line = document.getElementById('receipt-status');
+    if (line !== null) {
+      line.className = `status ${status}`;
+      view();
+    }
+  };
+  paint(view);
+  void import('./qr.js').then(({ qrSvg }) => {
+    qr = qrSvg(link, receipt.receipt);
+    if (repaint === view) {
+      const focused = document.activeElement;
+      view();
+      if (focused instanceof HTMLElement && focused.id !== '') document.getElementById(focused.id)?.focus();
+    }
+  });
+  void check();
+}
+
+/* ---------- start ---------- */
+
+async function switchLang(next: Lang): Promise<void> {
+  await useLang(next, (url) => getJson(url));
+  paintChrome(manifest);
+  repaint();
+}
+
+async function boot(): Promise<void> {
+  await untilAnswered(
+    () => useLang(preferredLang(), (url) => getJson(url)),
+    // Before the catalogue there is no language to say anything in: the page's trilingual
+    // "Loading…" stays up while the catalogue is retried.
+    () => undefined,
+  );
+  for (const button of document.querySelectorAll<HTMLButtonElement>('#langs button')) {
+    button.addEventListener('click', () => {
+      const next = button.dataset.lang as Lang;
+      if ((LANGS as readonly string[]).includes(next)) void switchLang(next);
+    });
+  }
+  paintChrome(null);
+  paint(() => paintWorking('connecting', null));
+  const onWait = (w: Parameters<typeof paintWorking>[1]) => paintWorking('connecting', w);
+  config = await untilAnswered(() => getJson<ClientConfig>('/assets/config.json'), onWait);
+  const list = await untilAnswered(() => getJson<{ elections: { id: string }[] }>('/v1/elections'), onWait);
+  election = list.elections[0]?.id ?? '';
+  manifest = await untilAnswered(
+    () => getJson<Manifest>(`/v1/elections/${encodeURIComponent(election)}`),
+    onWait,
+  );
+  paintChrome(manifest);
+
+  const fragmentToken = tokenFromFragment();
+  const receipt = loadReceipt(election);
+  if (receipt !== null) return showReceipt(receipt, null);
+  const vote = loadVote(election);
+  if (vote?.phase === 'casting') return cast(vote);
+  if (vote?.phase === 'ballot') return showBallot(vote);
+  if (fragmentToken !== null) return signedIn(fragmentToken);
+  if (vote?.phase === 'issuing' && vote.token !== '') return issue(vote);
+  return signIn(vote?.phase === 'issuing' ? 'signin.expired' : null);
+}
+
+void boot().catch((error: unknown) => {
+  // Unexpected (a bug, or storage disabled): still say something the voter can act on.
+  console.error(error);
+  problem('unknown');
+});

@@ -1,0 +1,79 @@
+/**
+ * What survives a reload or a crash, in localStorage, per election:
+ *
+ *   saylau:vote:<election>     the vote in progress (VoteState), written before each request
+ *   saylau:receipt:<election>  the receipt, the only thing kept once the ballot is recorded
+ *
+ * Each phase keeps only what the next request needs: the identity token and
+ * the blinding secret are dropped as soon as the credential is finalised,
+ * and the whole vote state is dropped when the receipt arrives.
+ */
+
+export interface Selection {
+  readonly race: string;
+  readonly choices: readonly string[];
+}
+
+export type VoteState =
+  | {
+      /** Blinded and waiting for `POST /v1/credentials`; resent identically on every retry. */
+      readonly phase: 'issuing';
+      readonly district: string;
+      /** The identity token; '' when it expired and the voter must sign in again. */
+      readonly token: string;
+      readonly prepared: string;
+      readonly blinded: string;
+      readonly inv: string;
+    }
+  | {
+      /** A finalised credential; the voter is filling in the ballot. */
+      readonly phase: 'ballot';
+      readonly district: string;
+      readonly message: string;
+      readonly signature: string;
+    }
+  | {
+      /** The ballot is final: this exact body is sent until a receipt comes back. */
+      readonly phase: 'casting';
+      readonly district: string;
+      readonly message: string;
+      readonly body: string;
+    };
+
+export interface Receipt {
+  /** Grouped for reading: `ABCDE-FGHIJ-KLMN-OPQR-STUV-WXYZ`. */
+  readonly receipt: string;
+  readonly ballotId: string;
+}
+
+const voteKey = (election: string) => `saylau:vote:${election}`;
+const receiptKey = (election: string) => `saylau:receipt:${election}`;
+
+function read<T>(key: string): T | null {
+  try {
+    const text = localStorage.getItem(key);
+    return text === null ? null : (JSON.parse(text) as T);
+  } catch {
+    localStorage.removeItem(key); // unreadable: start that step again rather than fail
+    return null;
+  }
+}
+
+export const loadVote = (election: string): VoteState | null => read<VoteState>(voteKey(election));
+export const saveVote = (election: string, state: VoteState): void =>
+  localStorage.setItem(voteKey(election), JSON.stringify(state));
+export const clearVote = (election: string): void => localStorage.removeItem(voteKey(election));
+
+export const loadReceipt = (election: string): Receipt | null => read<Receipt>(receiptKey(election));
+
+/** Keeps the receipt and forgets everything else about this vote. */
+export function keepOnlyReceipt(election: string, receipt: Receipt): void {
+  localStorage.setItem(
+    receiptKey(election),
+    JSON.stringify({ receipt: receipt.receipt, ballotId: receipt.ballotId }),
+  );
+  localStorage.removeItem(voteKey(election));
+  sessionStorage.clear();
+}
+
+export const clearReceipt = (election: string): void => localStorage.removeItem(receiptKey(election));

@@ -1,0 +1,330 @@
+/**
+ * Painting the steps. Every view is a pure function of its arguments and the
+ * current language, so switching language repaints the step the voter is on
+ * without touching the request in flight. Each view has an `h2` that takes
+ * the focus; changes of state are also spoken through the `#live` region.
+ */
+import { API_CODES, type ApiCode } from './api.js';
+import { byId, h, show } from './dom.js';
+import { lang, nameOf, t } from './i18n.js';
+import type { Manifest, Race } from './manifest.js';
+import type { Receipt } from './persist.js';
+import type { Waiting } from './retry.js';
+
+const main = () => byId('main');
+
+export function announce(text: string): void {
+  const live = byId('live');
+  // Re-setting identical text is not announced again; clear first.
+  live.textContent = '';
+  window.setTimeout(() => {
+    live.textContent = text;
+  }, 50);
+}
+
+export function paintChrome(manifest: Manifest | null): void {
+  document.title = manifest === null ? t('app.title') : `${nameOf(manifest.names)} — ${t('app.title')}`;
+  byId('skip').textContent = t('app.skip');
+  byId('langs').setAttribute('aria-label', t('app.language'));
+  byId('election-name').textContent = manifest === null ? t('app.title') : nameOf(manifest.names);
+  for (const button of document.querySelectorAll<HTMLButtonElement>('#langs button')) {
+    button.setAttribute('aria-pressed', String(button.dataset.lang === lang()));
+  }
+}
+
+function waitingPanel(w: Waiting | null): HTMLElement | null {
+  if (w === null) return null;
+  const seconds = Math.max(1, Math.round((w.nextAt - Date.now()) / 1000));
+  const code = (API_CODES as readonly string[]).includes(w.code) ? w.code : 'unavailable';
+  return h(
+    'div',
+    { class: 'waiting', role: 'status' },
+    h('p', {}, t(`wait.${code}`)),
+    w.position !== null && w.position > 0
+      ? h('p', { class: 'position' }, t('wait.position', { n: w.position }))
+      : null,
+    h('p', {}, t('wait.retry', { n: seconds })),
+    h('p', { class: 'hint' }, t('wait.safe')),
+  );
+}
+
+/** A step that is waiting on the server (connecting, issuing, casting). */
+export function paintWorking(
+  step: 'connecting' | 'preparing' | 'issuing' | 'casting',
+  w: Waiting | null,
+): void {
+  const heading = h('h2', {}, t(`work.${step}`));
+  const panel = waitingPanel(w);
+  const root = main();
+  // While retrying, keep focus where it is: only the first paint of a step moves it.
+  if (root.dataset.step === step) {
+    root.replaceChildren(heading, h('p', { class: 'busy' }, t('work.wait')), panel ?? '');
+    return;
+  }
+  root.dataset.step = step;
+  show(root, heading, h('p', { class: 'busy' }, t('work.wait')), panel);
+  announce(t(`work.${step}`));
+}
+
+function leaveStep(): void {
+  delete main().dataset.step;
+}
+
+export interface SignInOptions {
+  readonly devLogin: boolean;
+  readonly identityProviderUrl: string;
+  readonly members: readonly { memberId: string; district: string }[] | null;
+  readonly notice: string | null;
+  readonly onDevLogin: (memberId: string) => void;
+  readonly onProvider: () => void;
+  readonly manifest: Manifest;
+}
+
+export function paintSignIn(o: SignInOptions): void {
+  leaveStep();
+  const parts: (HTMLElement | null)[] = [h('h2', {}, t('signin.title')), h('p', {}, t('signin.intro'))];
+  if (o.notice !== null) parts.push(h('p', { class: 'notice', role: 'alert' }, t(o.notice)));
+  if (o.devLogin) {
+    const select = h('select', { id: 'member', name: 'member', required: true });
+    for (const m of o.members ?? []) {
+      const district = o.manifest.districts.find((d) => d.id === m.district);
+      select.append(
+        h(
+          'option',
+          { value: m.memberId },
+          `${m.memberId} — ${district ? nameOf(district.names) : m.district}`,
+        ),
+      );
+    }
+    const form = h(
+      'form',
+      { class: 'card' },
+      h('p', { class: 'hint' }, t('signin.devIntro')),
+      h('label', { for: 'member' }, t('signin.member')),
+      select,
+      h('button', { type: 'submit', class: 'primary' }, t('signin.dev')),
+    );
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      if (select.value !== '') o.onDevLogin(select.value);
+    });
+    parts.push(form);
+  } else if (o.identityProviderUrl !== '') {
+    const button = h('button', { type: 'button', class: 'primary' }, t('signin.provider'));
+    button.addEventListener('click', o.onProvider);
+    parts.push(button);
+  } else {
+    parts.push(h('p', { class: 'notice', role: 'alert' }, t('signin.unconfigured')));
+  }
+  show(main(), ...parts);
+}
+
+export interface BallotOptions {
+  readonly manifest: Manifest;
+  readonly districtName: string;
+  readonly races: readonly Race[];
+  readonly draft: Map<string, Set<string>>;
+  readonly onReview: () => void;
+}
+
+function partyName(manifest: Manifest, id: string): string {
+  const branch = manifest.partyBranches.find((b) => b.id === id);
+  return branch === undefined ? '' : nameOf(branch.names);
+}
+
+/** Checkboxes per race; when a race has `maxChoices` marks the others are disabled until one is cleared. */
+export function paintBallot(o: BallotOptions): void {
+  leaveStep();
+  const form = h('form', { class: 'ballot', novalidate: true });
+  for (const race of o.races) {
+    const chosen = o.draft.get(race.id) ?? new Set<string>();
+    o.draft.set(race.id, chosen);
+    const counterId = `count-${race.id}`;
+    const hintId = `hint-${race.id}`;
+    const counter = h('p', { id: counterId, class: 'counter', 'aria-live': 'polite' });
+    const boxes: HTMLInputElement[] = [];
+    const update = (changed: boolean) => {
+      const full = chosen.size >= race.maxChoices;
+      for (const box of boxes) box.disabled = full && !box.checked;
+      counter.textContent = t('ballot.chosen', { n: chosen.size, max: race.maxChoices });
+      if (changed && full && race.maxChoices > 1) announce(t('ballot.full', { n: race.maxChoices }));
+    };
+    const list = h('ul', { class: 'candidates' });
+    for (const c of race.candidates) {
+      if (c.status !== 'active') continue;
+      const id = `c-${race.id}-${c.id}`;
+      const box = h('input', {
+        type: 'checkbox',
+        id,
+        name: race.id,
+        value: c.id,
+        checked: chosen.has(c.id),
+        'aria-describedby': `${hintId} ${counterId}`,
+      });
+      box.addEventListener('change', () => {
+        if (box.checked) {
+          if (chosen.size >= race.maxChoices) {
+            box.checked = false;
+            return;
+          }
+          chosen.add(c.id);
+        } else chosen.delete(c.id);
+        update(true);
+      });
+      boxes.push(box);
+      const party = partyName(o.manifest, c.partyBranch);
+      list.append(
+        h(
+          'li',
+          {},
+          box,
+          h(
+            'label',
+            { for: id },
+            h('span', { class: 'name' }, nameOf(c.names)),
+            party && h('span', { class: 'party' }, party),
+          ),
+        ),
+      );
+    }
+    const withdrawn = race.candidates.filter((c) => c.status !== 'active');
+    form.append(
+      h(
+        'fieldset',
+        {},
+        h('legend', {}, nameOf(race.names)),
+        h('p', { id: hintId, class: 'hint' }, t('ballot.maxChoices', { n: race.maxChoices })),
+        list,
+        withdrawn.length > 0
+          ? h(
+              'p',
+              { class: 'hint' },
+              t('ballot.withdrawn', { names: withdrawn.map((c) => nameOf(c.names)).join(', ') }),
+            )
+          : null,
+        counter,
+      ),
+    );
+    update(false);
+  }
+  form.append(
+    h('p', { class: 'hint' }, t('ballot.blankAllowed')),
+    h('button', { type: 'submit', class: 'primary' }, t('ballot.review')),
+  );
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    o.onReview();
+  });
+  show(
+    main(),
+    h('h2', {}, t('ballot.title', { district: o.districtName })),
+    h('p', {}, t('ballot.intro')),
+    form,
+  );
+}
+
+export interface ReviewOptions {
+  readonly races: readonly Race[];
+  readonly draft: Map<string, Set<string>>;
+  readonly onChange: () => void;
+  readonly onCast: () => void;
+}
+
+export function paintReview(o: ReviewOptions): void {
+  leaveStep();
+  const list = h('dl', { class: 'review' });
+  for (const race of o.races) {
+    const chosen = o.draft.get(race.id) ?? new Set<string>();
+    const names = race.candidates.filter((c) => chosen.has(c.id)).map((c) => nameOf(c.names));
+    list.append(
+      h('dt', {}, nameOf(race.names)),
+      h('dd', {}, names.length > 0 ? names.join(', ') : t('review.blank')),
+    );
+  }
+  const change = h('button', { type: 'button' }, t('review.change'));
+  const cast = h('button', { type: 'button', class: 'primary' }, t('review.cast'));
+  change.addEventListener('click', o.onChange);
+  cast.addEventListener('click', () => {
+    cast.disabled = true;
+    o.onCast();
+  });
+  show(
+    main(),
+    h('h2', {}, t('review.title')),
+    list,
+    h('p', { class: 'notice' }, t('review.final')),
+    h('div', { class: 'actions' }, change, cast),
+  );
+}
+
+export interface ReceiptOptions {
+  readonly receipt: Receipt;
+  readonly resultsUrl: string;
+  readonly intervalMinutes: number;
+  readonly note: string | null;
+  readonly status: 'checking' | 'accepted' | 'counted' | 'pending' | 'unknown';
+  readonly qr: SVGSVGElement | null;
+  readonly onCheck: () => void;
+  readonly onFinish: () => void;
+}
+
+export function paintReceipt(o: ReceiptOptions): void {
+  leaveStep();
+  const groups = o.receipt.receipt.split('-');
+  const code = h('p', {
+    class: 'code',
+    id: 'receipt-code',
+    'aria-label': t('receipt.codeLabel', { code: groups.join(' ') }),
+  });
+  groups.forEach((group, i) => {
+    if (i > 0) code.append(h('span', { class: 'sep', 'aria-hidden': 'true' }, '-'));
+    code.append(h('span', { class: 'group' }, group));
+  });
+  const check = h('button', { type: 'button' }, t('receipt.check'));
+  check.addEventListener('click', o.onCheck);
+  const finish = h('button', { type: 'button' }, t('receipt.finish'));
+  finish.addEventListener('click', o.onFinish);
+  show(
+    main(),
+    h('h2', {}, t('receipt.title')),
+    o.note !== null ? h('p', { class: 'notice' }, t(o.note)) : null,
+    h('p', {}, t('receipt.intro')),
+    code,
+    h(
+      'p',
+      { id: 'receipt-status', role: 'status', class: `status ${o.status}` },
+      t(`receipt.status.${o.status}`),
+    ),
+    o.qr !== null
+      ? h('figure', { class: 'qr-box' }, o.qr, h('figcaption', {}, t('receipt.qrCaption')))
+      : null,
+    h('h3', {}, t('receipt.nextTitle')),
+    h(
+      'ol',
+      { class: 'next' },
+      h('li', {}, t('receipt.next1', { n: o.intervalMinutes })),
+      h('li', {}, t('receipt.next2')),
+      h('li', {}, t('receipt.next3')),
+    ),
+    h('p', {}, h('a', { href: o.resultsUrl, id: 'results-link' }, t('receipt.link'))),
+    h('div', { class: 'actions' }, check, finish),
+  );
+}
+
+export interface ProblemOptions {
+  readonly code: ApiCode;
+  readonly resultsUrl: string;
+  readonly onRestart: () => void;
+}
+
+export function paintProblem(o: ProblemOptions): void {
+  leaveStep();
+  const restart = h('button', { type: 'button', class: 'primary' }, t('problem.restart'));
+  restart.addEventListener('click', o.onRestart);
+  show(
+    main(),
+    h('h2', {}, t(`error.${o.code}.title`)),
+    h('p', { role: 'alert', id: 'problem' }, t(`error.${o.code}.text`)),
+    h('div', { class: 'actions' }, restart, h('a', { href: o.resultsUrl }, t('problem.results'))),
+  );
+}
