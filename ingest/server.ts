@@ -16,7 +16,6 @@ import { createTokenVerifier, loadElection, readKeys } from '../election/index.j
 import { Admission } from './admission.js';
 import { compileDistricts } from './ballot-rules.js';
 import { serveClient } from './client/serve.js';
-import { serveClient } from './client/serve.js';
 import { type IngestContext, Lifecycle } from './context.js';
 import { modulusOf } from './crypto/blind-rsa.js';
 import { CryptoPool } from './crypto/pool.js';
@@ -103,7 +102,6 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   if (config.devLogin) for (const spec of devRoutes(ctx)) router.add(spec);
   const sessions = new SessionChannel(app, uws, ctx);
   sessions.mount();
-  await serveClient(app, config, log);
   await serveClient(app, config, log);
   app.any('/*', (res) => {
     res
