@@ -16,9 +16,12 @@ import { isPublisherError, PublisherError } from './errors.js';
 import type { PublisherMetrics } from './metrics.js';
 import type { ResultsInput, ResultsSource, RollSource } from './results-source.js';
 import { signSnapshot } from './signer.js';
-import type { Snapshot } from './snapshot.js';
+import type { Snapshot, UnsignedSnapshot } from './snapshot.js';
 import { buildSnapshot } from './snapshot-builder.js';
 import type { SnapshotStore } from './snapshot-store.js';
+
+/** Reads of one attempt before an inconsistent result set fails it. */
+const READ_ATTEMPTS = 3;
 
 export interface SchedulerOptions {
   readonly index: ElectionIndex;
@@ -75,29 +78,44 @@ export class SnapshotScheduler {
       throw new PublisherError('reconcile_failed', `reconciliation failed: ${outcome.problems.join('; ')}`);
     }
     metrics.reconcileOk.set(1);
-    const [tally, paperVotes, paperPrecincts, turnout, codes, rolls] = await wrap('source_unavailable', () =>
-      Promise.all([
-        source.tally(id),
-        source.paperVotes(id),
-        source.paperPrecincts(id),
-        source.turnout(id),
-        source.codes(id),
-        roll.rollByRegion(id),
-      ]),
-    );
-    const input: ResultsInput = { tally, paperVotes, paperPrecincts, turnout, codes, roll: rolls };
-    const head = store.head;
-    const unsigned = buildSnapshot(index, input, {
-      seq: head.seq + 1,
-      prevHash: head.hash,
-      takenAtMs: (this.#o.now ?? Date.now)(),
-    });
-    const snapshot = signSnapshot(unsigned, this.#o.privateKey);
-    await store.publish(snapshot, codes);
-    metrics.published.inc();
-    metrics.lastSeq.set(snapshot.seq);
-    metrics.lastSnapshot.set(Date.parse(snapshot.takenAt) / 1000);
-    return snapshot;
+    // While voting goes on, a ClickHouse block can land between the reads
+    // below; the builder then finds codes ≠ ballots and refuses. Reading
+    // again usually gives a consistent set at once.
+    let attempt = 0;
+    for (;;) {
+      attempt += 1;
+      const [tally, paperVotes, paperPrecincts, turnout, codes, rolls] = await wrap(
+        'source_unavailable',
+        () =>
+          Promise.all([
+            source.tally(id),
+            source.paperVotes(id),
+            source.paperPrecincts(id),
+            source.turnout(id),
+            source.codes(id),
+            roll.rollByRegion(id),
+          ]),
+      );
+      const input: ResultsInput = { tally, paperVotes, paperPrecincts, turnout, codes, roll: rolls };
+      const head = store.head;
+      let unsigned: UnsignedSnapshot;
+      try {
+        unsigned = buildSnapshot(index, input, {
+          seq: head.seq + 1,
+          prevHash: head.hash,
+          takenAtMs: (this.#o.now ?? Date.now)(),
+        });
+      } catch (error) {
+        if (isPublisherError(error, 'results_inconsistent') && attempt < READ_ATTEMPTS) continue;
+        throw error;
+      }
+      const snapshot = signSnapshot(unsigned, this.#o.privateKey);
+      await store.publish(snapshot, codes);
+      metrics.published.inc();
+      metrics.lastSeq.set(snapshot.seq);
+      metrics.lastSnapshot.set(Date.parse(snapshot.takenAt) / 1000);
+      return snapshot;
+    }
   }
 
   #tick(): void {

@@ -5,7 +5,7 @@
  * caught by `verify` and named.
  */
 import { execFile } from 'node:child_process';
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -174,6 +174,22 @@ describe('snapshots', () => {
     );
     await expect(store.publish(again, input.codes)).rejects.toMatchObject({ code: 'store_failed' });
     await expect(verifyPublished(publishedFiles(dir), { spki })).resolves.toMatchObject({ snapshots: 3 });
+  });
+
+  it('have an RFC 6962 Merkle root (split at the largest power of two below n)', () => {
+    const sha = (...parts: Buffer[]) => createHash('sha256').update(Buffer.concat(parts)).digest();
+    const mth = (d: string[]): Buffer => {
+      if (d.length === 0) return sha();
+      if (d.length === 1) return sha(Buffer.from([0]), Buffer.from(d[0]!, 'ascii'));
+      let k = 1;
+      while (k * 2 < d.length) k *= 2;
+      return sha(Buffer.from([1]), mth(d.slice(0, k)), mth(d.slice(k)));
+    };
+    expect(merkleRoot([])).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
+    for (let n = 1; n <= 17; n++) {
+      const codes = Array.from({ length: n }, (_, i) => fakeCode(`m${i}`)).sort();
+      expect(merkleRoot(codes), `n=${n}`).toBe(mth(codes).toString('hex'));
+    }
   });
 
   it('have a canonical form with sorted keys, no whitespace and no signature', () => {
