@@ -14,6 +14,8 @@ export class AggregatorMetrics {
   readonly lagTotal: Gauge<'stream'>;
   readonly #reader: LagReader;
   readonly #log: Logger;
+  /** The read in flight, shared by both gauges' collect so a scrape reads Kafka once. */
+  #pending: Promise<readonly PartitionLag[]> | null = null;
 
   constructor(registry: Registry, config: Config, log: Logger, options: LagReaderOptions = {}) {
     this.#reader = new LagReader(config, log, options);
@@ -24,6 +26,9 @@ export class AggregatorMetrics {
       help: "Records on the topic that the stream's ClickHouse consumer group has not committed, all partitions",
       labelNames: ['stream'] as const,
       registers: [registry],
+      async collect() {
+        await metrics.refresh();
+      },
     });
     this.lag = new Gauge({
       name: 'saylau_aggregator_consumer_lag',
@@ -38,15 +43,21 @@ export class AggregatorMetrics {
   }
 
   /** Reads the lag now and sets both gauges; a failed read is logged and leaves the last values. */
-  async refresh(): Promise<readonly PartitionLag[]> {
-    try {
-      const rows = await this.#reader.read();
-      this.set(rows);
-      return rows;
-    } catch (error) {
-      this.#log.warn({ err: error }, 'could not read consumer lag');
-      return [];
-    }
+  refresh(): Promise<readonly PartitionLag[]> {
+    this.#pending ??= this.#reader
+      .read()
+      .then((rows) => {
+        this.set(rows);
+        return rows;
+      })
+      .catch((error: unknown) => {
+        this.#log.warn({ err: error }, 'could not read consumer lag');
+        return [];
+      })
+      .finally(() => {
+        this.#pending = null;
+      });
+    return this.#pending;
   }
 
   set(rows: readonly PartitionLag[]): void {

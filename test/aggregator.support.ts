@@ -10,7 +10,7 @@ import type { Producer } from 'kafkajs';
 import { createKafka } from '../aggregator/kafka.js';
 import { awaitSettled, type EndOffsets, LagReader } from '../aggregator/lag.js';
 import { migrate } from '../aggregator/migrate.js';
-import { STREAMS } from '../aggregator/streams.js';
+import { STREAMS, type StreamSpec } from '../aggregator/streams.js';
 import { connectProducer } from '../aggregator/synthetic.js';
 import { createLogger } from '../common/log.js';
 import { TOPICS } from '../common/records.js';
@@ -52,7 +52,10 @@ export async function endOffsets(topics: readonly string[]): Promise<EndOffsets>
 }
 
 /** Waits until the given streams have committed past everything on their topics right now. */
-export async function settled(streams = BALLOT_STREAMS, timeoutMs = 120_000): Promise<void> {
+export async function settled(
+  streams: readonly StreamSpec[] = BALLOT_STREAMS,
+  timeoutMs = 120_000,
+): Promise<void> {
   const target = await endOffsets([...new Set(streams.map((s) => s.topic))]);
   await awaitSettled(config, log, { streams, target, timeoutMs });
 }

@@ -1,0 +1,185 @@
+/**
+ * Proves the publisher's queries return what the topics say: turnout from
+ * `issuance` (per channel, a re-delivered issuance counted once) and from
+ * `ballots`; the latest paper protocol per precinct (a higher version
+ * replaces a lower one, whatever the order); election events with
+ * redeliveries collapsed; ids that are not plain ids are refused before any
+ * SQL runs; consumer lag is exported as a Prometheus gauge.
+ */
+import type { Producer } from 'kafkajs';
+import { Registry } from 'prom-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ClickHouse } from '../aggregator/client.js';
+import { isAggregatorError } from '../aggregator/errors.js';
+import { AggregatorMetrics } from '../aggregator/metrics.js';
+import {
+  codes,
+  electionEvents,
+  paperPrecincts,
+  paperVotes,
+  tallyByRace,
+  tallyByRegion,
+  turnout,
+  turnoutByMinute,
+} from '../aggregator/queries.js';
+import { type ElectionEventRecord, paperProtocolRecord } from '../aggregator/records.js';
+import { STREAMS } from '../aggregator/streams.js';
+import { produceBallots, syntheticBallot, syntheticElection } from '../aggregator/synthetic.js';
+import { type IssuanceRecord, minuteBucket, RECORD_VERSION, TOPICS } from '../common/records.js';
+import {
+  config,
+  eventually,
+  log,
+  migrated,
+  partitionCount,
+  producer,
+  settled,
+  testElection,
+} from './aggregator.support.js';
+
+const election = syntheticElection(testElection('queries'), 2);
+const bucket = minuteBucket(Date.now());
+const ballots = Array.from({ length: 30 }, (_, i) => syntheticBallot(election, i));
+
+function issuance(i: number, channel: 'online' | 'paper'): IssuanceRecord {
+  return {
+    v: RECORD_VERSION,
+    election: election.id,
+    region: 'R00',
+    district: 'R00-D1',
+    voterHash: `${channel}-${i}`.padEnd(64, '0'),
+    channel,
+    bucket,
+  };
+}
+
+const protocol = (version: number, votes: number) =>
+  paperProtocolRecord({
+    election: election.id,
+    region: 'R01',
+    district: 'R01-D2',
+    precinct: 'P-17',
+    version,
+    issued: 100 + version,
+    spoiled: 2,
+    results: [
+      { race: 'president', candidate: 'p1', votes },
+      { race: 'president', candidate: 'p2', votes: 10 },
+    ],
+  });
+
+const event = (id: string, type: string, at: number): ElectionEventRecord => ({
+  v: RECORD_VERSION,
+  id,
+  election: election.id,
+  type,
+  at,
+  race: 'president',
+  candidate: 'p3',
+});
+
+let kafka: Producer;
+let ch: ClickHouse;
+
+beforeAll(async () => {
+  await migrated();
+  kafka = await producer();
+  ch = new ClickHouse(config);
+  await produceBallots(kafka, ballots, await partitionCount());
+  const send = (topic: string, records: readonly object[]) =>
+    kafka.send({
+      topic,
+      acks: -1,
+      messages: records.map((r) => ({ value: JSON.stringify(r), partition: 0 })),
+    });
+  // 5 online + 3 paper credentials; one online issuance delivered twice.
+  await send(TOPICS.issuance, [
+    ...[0, 1, 2, 3, 4].map((i) => issuance(i, 'online')),
+    ...[0, 1, 2].map((i) => issuance(i, 'paper')),
+    issuance(0, 'online'),
+  ]);
+  // Version 2 arrives before version 1: the higher version must still win.
+  await send(TOPICS.paper, [protocol(2, 50), protocol(1, 40)]);
+  await send(TOPICS.electionEvents, [
+    event('e1', 'opened', 1_000),
+    event('e2', 'candidate-withdrawn', 2_000),
+    event('e2', 'candidate-withdrawn', 2_000),
+  ]);
+  await settled(STREAMS, 120_000);
+});
+
+afterAll(async () => {
+  await kafka?.disconnect();
+  await ch?.close();
+});
+
+describe('publisher queries', () => {
+  it('turnout: credentials per channel from issuance, ballots cast from ballots, each counted once', async () => {
+    const rows = await eventually(
+      async () => (await turnout(ch, election.id)).find((r) => r.district === 'R00-D1'),
+      {
+        region: 'R00',
+        district: 'R00-D1',
+        issuedOnline: 5,
+        issuedPaper: 3,
+        castOnline: ballots.filter((b) => b.record.district === 'R00-D1').length,
+      },
+    );
+    expect(rows).toEqual({
+      region: 'R00',
+      district: 'R00-D1',
+      issuedOnline: 5,
+      issuedPaper: 3,
+      castOnline: ballots.filter((b) => b.record.district === 'R00-D1').length,
+    });
+    const minutes = await turnoutByMinute(ch, election.id);
+    expect(minutes.reduce((s, m) => s + m.castOnline, 0)).toBe(30);
+    expect(minutes.reduce((s, m) => s + m.issuedOnline, 0)).toBe(5);
+  });
+
+  it('tally by race and by region add up to the ballots; codes are the distinct ids, sorted', async () => {
+    const president = (await tallyByRace(ch, election.id)).filter((r) => r.race === 'president');
+    expect(president.reduce((s, r) => s + r.votes, 0)).toBe(30);
+    const byRegion = (await tallyByRegion(ch, election.id)).filter((r) => r.race === 'president');
+    expect(byRegion.reduce((s, r) => s + r.votes, 0)).toBe(30);
+    const ids = ballots.map((b) => b.record.ballotId).sort();
+    expect(await codes(ch, election.id)).toEqual(ids);
+  });
+
+  it('paper: the highest protocol version of a precinct wins', async () => {
+    expect(await paperPrecincts(ch, election.id)).toEqual([
+      { precinct: 'P-17', region: 'R01', district: 'R01-D2', ballots: 102, spoiled: 2, version: 2 },
+    ]);
+    expect(await paperVotes(ch, election.id)).toEqual([
+      { race: 'president', district: 'R01-D2', candidate: 'p1', votes: 50 },
+      { race: 'president', district: 'R01-D2', candidate: 'p2', votes: 10 },
+    ]);
+  });
+
+  it('election events: oldest first, a redelivered event once', async () => {
+    const events = await electionEvents(ch, election.id);
+    expect(events.map((e) => [e.id, e.type, e.at, e.candidate])).toEqual([
+      ['e1', 'opened', 1_000, 'p3'],
+      ['e2', 'candidate-withdrawn', 2_000, 'p3'],
+    ]);
+  });
+
+  it('refuses an election id that is not a plain id, before any SQL runs', async () => {
+    const error = await tallyByRace(ch, "x' OR 1=1 --").catch((e: unknown) => e);
+    expect(isAggregatorError(error, 'invalid_identifier')).toBe(true);
+  });
+
+  it('exports consumer lag per stream and partition as Prometheus gauges', async () => {
+    const registry = new Registry();
+    const metrics = new AggregatorMetrics(registry, config, log);
+    try {
+      const text = await registry.metrics();
+      expect(text).toMatch(
+        /saylau_aggregator_consumer_lag\{stream="tally",topic="ballots",partition="0"\} \d+/,
+      );
+      expect(text).toMatch(/saylau_aggregator_consumer_lag_total\{stream="turnout_issued"\} \d+/);
+    } finally {
+      await metrics.close();
+    }
+  });
+});
