@@ -178,7 +178,15 @@ async function publishSample(root: string): Promise<number> {
   const index = loadElection('sample');
   const store = new SnapshotStore(root);
   await store.open();
-  const empty = { tally: [], paperVotes: [], paperPrecincts: [], turnout: [], codes: [], roll: new Map() };
+  const empty = {
+    tally: [],
+    paperVotes: [],
+    paperPrecincts: [],
+    turnout: [],
+    codes: [],
+    roll: new Map(),
+    events: [],
+  };
   const unsigned = buildSnapshot(index, empty, { seq: 1, prevHash: null, takenAtMs: Date.now() });
   const snapshot = signSnapshot(unsigned, generateKeyPairSync('ed25519').privateKey);
   await store.publish(snapshot, []);

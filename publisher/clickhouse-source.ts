@@ -5,7 +5,14 @@
 
 import { ClickHouse } from '../aggregator/client.js';
 import { awaitSettled } from '../aggregator/lag.js';
-import { codes, paperPrecincts, paperVotes, tallyByDistrict, turnout } from '../aggregator/queries.js';
+import {
+  codes,
+  electionEvents,
+  paperPrecincts,
+  paperVotes,
+  tallyByDistrict,
+  turnout,
+} from '../aggregator/queries.js';
 import { reconcile } from '../aggregator/reconcile.js';
 import type { Config } from '../common/config.js';
 import type { Logger } from '../common/log.js';
@@ -54,6 +61,10 @@ export class ClickHouseSource implements ResultsSource {
   }
   codes(election: string) {
     return codes(this.#ch, election);
+  }
+
+  electionEvents(election: string) {
+    return electionEvents(this.#ch, election);
   }
 
   close(): Promise<void> {

@@ -42,6 +42,13 @@ export interface TurnoutRow {
   readonly castOnline: number;
 }
 
+/** An administrative event (aggregator `election_events`); only candidate status changes matter here. */
+export interface ElectionEventRow {
+  readonly type: string;
+  readonly race: string;
+  readonly candidate: string;
+}
+
 export interface ReconcileOutcome {
   readonly ok: boolean;
   /** One line per mismatch (`KZ-75: acknowledged 10 ≠ stored 9`); empty when ok. */
@@ -62,6 +69,8 @@ export interface ResultsSource {
   turnout(election: string): Promise<readonly TurnoutRow[]>;
   /** Every counted ballot code, distinct, sorted ascending. */
   codes(election: string): Promise<readonly string[]>;
+  /** The election's events, oldest first. */
+  electionEvents(election: string): Promise<readonly ElectionEventRow[]>;
 }
 
 /** Members on the roll per region: computed for sample rolls, counted in Redis for imported ones. */
@@ -77,4 +86,6 @@ export interface ResultsInput {
   readonly turnout: readonly TurnoutRow[];
   readonly codes: readonly string[];
   readonly roll: ReadonlyMap<string, number>;
+  /** Oldest first; candidate status changes are applied over the config's statuses. */
+  readonly events: readonly ElectionEventRow[];
 }

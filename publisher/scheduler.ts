@@ -84,7 +84,7 @@ export class SnapshotScheduler {
     let attempt = 0;
     for (;;) {
       attempt += 1;
-      const [tally, paperVotes, paperPrecincts, turnout, codes, rolls] = await wrap(
+      const [tally, paperVotes, paperPrecincts, turnout, codes, rolls, events] = await wrap(
         'source_unavailable',
         () =>
           Promise.all([
@@ -94,9 +94,10 @@ export class SnapshotScheduler {
             source.turnout(id),
             source.codes(id),
             roll.rollByRegion(id),
+            source.electionEvents(id),
           ]),
       );
-      const input: ResultsInput = { tally, paperVotes, paperPrecincts, turnout, codes, roll: rolls };
+      const input: ResultsInput = { tally, paperVotes, paperPrecincts, turnout, codes, roll: rolls, events };
       const head = store.head;
       let unsigned: UnsignedSnapshot;
       try {

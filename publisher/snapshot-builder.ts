@@ -10,7 +10,7 @@
  * same totals check `verify` runs, so the publisher can never sign what an
  * auditor would reject.
  */
-import type { ElectionIndex, Names } from '../election/index.js';
+import type { CandidateStatus, ElectionIndex, Names } from '../election/index.js';
 import { PublisherError } from './errors.js';
 import { merkleRoot } from './merkle.js';
 import type { ResultsInput } from './results-source.js';
@@ -44,6 +44,7 @@ export function buildSnapshot(
   at: ChainPosition,
 ): UnsignedSnapshot {
   const votes = collectVotes(index, input);
+  const statuses = candidateStatuses(index, input.events);
   const codes = checkedCodes(input.codes);
   const snapshot: UnsignedSnapshot = {
     v: SNAPSHOT_VERSION,
@@ -51,7 +52,7 @@ export function buildSnapshot(
     seq: at.seq,
     takenAt: new Date(Math.floor(at.takenAtMs / 1000) * 1000).toISOString().replace('.000Z', 'Z'),
     prevHash: at.prevHash,
-    races: index.config.races.map((race) => raceResult(index, race.id, votes)),
+    races: index.config.races.map((race) => raceResult(index, race.id, votes, statuses)),
     turnout: turnout(index, input),
     reporting: { precincts: 0, reported: 0 },
     codes: { count: codes.length, merkleRoot: merkleRoot(codes), file: snapshotPaths(at.seq).codes },
@@ -108,9 +109,42 @@ function collectVotes(index: ElectionIndex, input: ResultsInput): VoteMap {
   return votes;
 }
 
-function raceResult(index: ElectionIndex, raceId: string, votes: VoteMap): RaceResult {
+/** Status changes by event type; other event types do not touch candidates. */
+const STATUS_EVENTS: Readonly<Record<string, CandidateStatus>> = {
+  'candidate-withdrawn': 'withdrawn',
+  'candidate-removed': 'removed',
+  'candidate-reinstated': 'active',
+};
+
+/**
+ * `race␀candidate` → status: the config's, then each status event in order.
+ * An event naming a race or candidate the election does not have changes
+ * nothing (it cannot be taken back from Kafka, so it must not block results).
+ */
+function candidateStatuses(
+  index: ElectionIndex,
+  events: ResultsInput['events'],
+): Map<string, CandidateStatus> {
+  const statuses = new Map<string, CandidateStatus>();
+  for (const race of index.config.races)
+    for (const c of race.candidates) statuses.set(`${race.id}\0${c.id}`, c.status);
+  for (const e of events) {
+    const status = STATUS_EVENTS[e.type];
+    const key = `${e.race}\0${e.candidate}`;
+    if (status !== undefined && statuses.has(key)) statuses.set(key, status);
+  }
+  return statuses;
+}
+
+function raceResult(
+  index: ElectionIndex,
+  raceId: string,
+  votes: VoteMap,
+  statuses: ReadonlyMap<string, CandidateStatus>,
+): RaceResult {
   const race = index.race(raceId)!;
-  const removed = new Set(race.candidates.filter((c) => c.status === 'removed').map((c) => c.id));
+  const status = (id: string) => statuses.get(`${raceId}\0${id}`)!;
+  const removed = new Set(race.candidates.filter((c) => status(c.id) === 'removed').map((c) => c.id));
   const ids = race.candidates.map((c) => c.id);
   const regions: RaceResult['regions'][number][] = [];
   for (const region of index.config.regions) {
@@ -145,7 +179,7 @@ function raceResult(index: ElectionIndex, raceId: string, votes: VoteMap): RaceR
       id: c.id,
       names: c.names,
       partyBranch: branchNames(index, c.partyBranch),
-      status: c.status,
+      status: status(c.id),
     })),
     total: sum(
       regions.map((r) => r.total),

@@ -83,5 +83,6 @@ export function constructedResults(index: ElectionIndex, ballots: number, salt =
     turnout: [...turnout.values()],
     codes: codes.sort(),
     roll: rollByRegion(index),
+    events: [],
   };
 }

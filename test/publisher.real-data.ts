@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Producer } from 'kafkajs';
 import { ClickHouse } from '../aggregator/client.js';
-import { paperPrecincts, codes as storedCodes } from '../aggregator/queries.js';
-import { paperProtocolRecord } from '../aggregator/records.js';
+import { electionEvents, paperPrecincts, codes as storedCodes } from '../aggregator/queries.js';
+import { type ElectionEventRecord, paperProtocolRecord } from '../aggregator/records.js';
 import { createLogger } from '../common/log.js';
 import {
   type BallotRecord,
@@ -65,7 +65,7 @@ export const TEST_DISTRICTS = ['D-10-1', 'D-35-1', 'D-75-1', 'D-11-1'];
 export async function produceResults(
   index: ElectionIndex,
   ballots: number,
-  options: { badRegion?: boolean } = {},
+  options: { badRegion?: boolean; removeCandidate?: { race: string; candidate: string } } = {},
 ): Promise<Produced> {
   const kafka = kafkaClient('saylau-publisher-test');
   const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
@@ -142,6 +142,22 @@ export async function produceResults(
   try {
     await producer.send({ topic: TOPICS.issuance, acks: -1, messages: issuanceMessages });
     await producer.send({ topic: TOPICS.ballots, acks: -1, messages: ballotMessages });
+    if (options.removeCandidate !== undefined) {
+      const event: ElectionEventRecord = {
+        v: RECORD_VERSION,
+        id: `${index.id}-remove`,
+        election: index.id,
+        type: 'candidate-removed',
+        at: Date.now(),
+        ...options.removeCandidate,
+        detail: 'publisher test',
+      };
+      await producer.send({
+        topic: TOPICS.electionEvents,
+        acks: -1,
+        messages: [{ value: JSON.stringify(event), partition: 0 }],
+      });
+    }
     await producer.send({
       topic: TOPICS.paper,
       acks: -1,
@@ -154,13 +170,22 @@ export async function produceResults(
 }
 
 /** Waits until ClickHouse has every code and the protocol (the Kafka engine flushes in blocks). */
-export async function awaitInClickHouse(index: ElectionIndex, expectedCodes: number, timeoutMs = 90_000) {
+export async function awaitInClickHouse(
+  index: ElectionIndex,
+  expectedCodes: number,
+  events = 0,
+  timeoutMs = 90_000,
+) {
   const ch = new ClickHouse(config);
   try {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const [c, p] = await Promise.all([storedCodes(ch, index.id), paperPrecincts(ch, index.id)]);
-      if (c.length >= expectedCodes && p.length >= 1) return;
+      const [c, p, e] = await Promise.all([
+        storedCodes(ch, index.id),
+        paperPrecincts(ch, index.id),
+        electionEvents(ch, index.id),
+      ]);
+      if (c.length >= expectedCodes && p.length >= 1 && e.length >= events) return;
       if (Date.now() > deadline)
         throw new Error(`ClickHouse has ${c.length}/${expectedCodes} codes after ${timeoutMs} ms`);
       await new Promise((r) => setTimeout(r, 500));
@@ -178,7 +203,7 @@ const dirs: string[] = [];
 const sources: ClickHouseSource[] = [];
 
 /** A publisher for a fresh test election over the real ClickHouse, writing to a temp dir. */
-export async function realPublisher(prefix: string) {
+export async function realPublisher(prefix: string, options: { retryMs?: number } = {}) {
   const index = testElection(prefix);
   const dir = await mkdtemp(join(tmpdir(), `saylau-${prefix}-`));
   dirs.push(dir);
@@ -200,6 +225,7 @@ export async function realPublisher(prefix: string) {
     logger,
     intervalMs: 60_000,
     settleTimeoutMs: 90_000,
+    ...options,
   });
   return { index, dir, spki, store, metrics, scheduler, source, roll, logger };
 }
