@@ -5,7 +5,8 @@
  * receipt and not an uncounted one, and verifies the chain with WebCrypto.
  * Leaves a screenshot in test-output/ for a person to look at.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,10 +27,24 @@ import {
 
 const OUT = join(repoRoot, 'test-output');
 let browser: Browser;
-let server: StaticServer;
 let base: string;
 let snapshot: Snapshot;
 let counted: string;
+let publicDir: string;
+const servers: StaticServer[] = [];
+
+async function serve(root: string): Promise<string> {
+  const s = new StaticServer({
+    root,
+    port: 0,
+    host: '127.0.0.1',
+    metrics: new PublisherMetrics(),
+    logger: createLogger('site', 'warn'),
+    ready: () => true,
+  });
+  servers.push(s);
+  return `http://127.0.0.1:${await s.listen()}/`;
+}
 
 beforeAll(async () => {
   const t = await realPublisher('pub-site');
@@ -37,6 +52,7 @@ beforeAll(async () => {
   await awaitInClickHouse(t.index, produced.codes.length);
   snapshot = await t.scheduler.runOnce();
   counted = produced.codes[5]!;
+  publicDir = t.dir;
   await installSite(t.dir);
   await mkdir(join(t.dir, 'elections'), { recursive: true });
   // The site reads only `snapshotKey` from the manifest; the rest is election/'s business.
@@ -44,25 +60,16 @@ beforeAll(async () => {
     join(t.dir, 'elections', `${t.index.id}.json`),
     JSON.stringify({ id: t.index.id, snapshotKey: { alg: 'Ed25519', spki: t.spki } }),
   );
-  const metrics = new PublisherMetrics();
-  const live = new LiveFeed({ ...t, metrics, intervalMs: 5000 });
+  const live = new LiveFeed({ ...t, metrics: new PublisherMetrics(), intervalMs: 5000 });
   await live.refresh();
-  server = new StaticServer({
-    root: t.dir,
-    port: 0,
-    host: '127.0.0.1',
-    metrics,
-    logger: createLogger('site', 'warn'),
-    ready: () => true,
-  });
-  base = `http://127.0.0.1:${await server.listen()}/`;
+  base = await serve(t.dir);
   browser = await launchChromium();
   await mkdir(OUT, { recursive: true });
 });
 
 afterAll(async () => {
   await browser?.close();
-  server?.close();
+  for (const s of servers) s.close();
   await closeRealPublishers();
 });
 
@@ -136,5 +143,41 @@ describe('results site', () => {
     expect((await fetch(`${base}.latest.json.1.tmp`)).status).toBe(404);
     expect(await (await fetch(`${base}healthz`)).text()).toBe('ok\n');
     expect(await (await fetch(`${base}metrics`)).text()).toContain('saylau_site_requests_total');
+  });
+
+  it('serves a live feed with turnout and no choices', async () => {
+    const live = (await (await fetch(`${base}live.json`)).json()) as Record<string, unknown>;
+    expect(Object.keys(live).sort()).toEqual(['at', 'election', 'regions', 'snapshot', 'total', 'v']);
+    expect(Object.keys(live.total as object).sort()).toEqual([
+      'castOnline',
+      'issuedOnline',
+      'issuedPaper',
+      'roll',
+    ]);
+    expect((live.total as { castOnline: number }).castOnline).toBe(snapshot.turnout.total.castOnline);
+  });
+
+  it('verifies in the browser and reports a tampered snapshot', async () => {
+    const tampered = await mkdtemp(join(tmpdir(), 'saylau-tampered-'));
+    try {
+      await cp(publicDir, tampered, { recursive: true });
+      const file = join(tampered, 'snapshots', `${snapshot.seq}.json`);
+      const s = JSON.parse(await readFile(file, 'utf8')) as { races: { total: { valid: number } }[] };
+      s.races[0]!.total.valid += 1;
+      await writeFile(file, JSON.stringify(s));
+      await writeFile(join(tampered, 'latest.json'), JSON.stringify(s));
+      const url = await serve(tampered);
+      const context = await browser.newContext({ locale: 'en-GB' });
+      const page = await context.newPage();
+      await page.goto(url);
+      await expect.poll(() => page.locator('#status').textContent()).toContain('Snapshot #');
+      await page.click('#verify-button');
+      await expect
+        .poll(() => page.locator('#verify-result').textContent(), { timeout: 20_000 })
+        .toContain(`Problem found: snapshot ${snapshot.seq}: the signature does not verify`);
+      await context.close();
+    } finally {
+      await rm(tampered, { recursive: true, force: true });
+    }
   });
 });
