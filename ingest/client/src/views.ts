@@ -32,20 +32,43 @@ export function paintChrome(manifest: Manifest | null): void {
   }
 }
 
+let countdown: number | null = null;
+
+/** Counts down to the next attempt; outside the live region, so it is not read out every second. */
+function tickRetry(nextAt: number): void {
+  if (countdown !== null) window.clearInterval(countdown);
+  const update = () => {
+    const el = document.getElementById('retry-in');
+    if (el === null) {
+      if (countdown !== null) window.clearInterval(countdown);
+      countdown = null;
+      return;
+    }
+    el.textContent = t('wait.retry', { n: Math.max(0, Math.ceil((nextAt - Date.now()) / 1000)) });
+  };
+  countdown = window.setInterval(update, 1000);
+  update();
+}
+
 function waitingPanel(w: Waiting | null): HTMLElement | null {
   if (w === null) return null;
-  const seconds = Math.max(1, Math.round((w.nextAt - Date.now()) / 1000));
   const code = (API_CODES as readonly string[]).includes(w.code) ? w.code : 'unavailable';
-  return h(
+  const panel = h(
     'div',
-    { class: 'waiting', role: 'status' },
-    h('p', {}, t(`wait.${code}`)),
-    w.position !== null && w.position > 0
-      ? h('p', { class: 'position' }, t('wait.position', { n: w.position }))
-      : null,
-    h('p', {}, t('wait.retry', { n: seconds })),
+    { class: 'waiting' },
+    h(
+      'div',
+      { role: 'status' },
+      h('p', {}, t(`wait.${code}`)),
+      w.position !== null && w.position > 0
+        ? h('p', { class: 'position' }, t('wait.position', { n: w.position }))
+        : null,
+    ),
+    h('p', { id: 'retry-in' }),
     h('p', { class: 'hint' }, t('wait.safe')),
   );
+  window.setTimeout(() => tickRetry(w.nextAt), 0);
+  return panel;
 }
 
 /** A step that is waiting on the server (connecting, issuing, casting). */

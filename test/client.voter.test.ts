@@ -1,0 +1,384 @@
+/**
+ * The voter web client in Debian's Chromium against a real ingest process
+ * and the real stack: a voter signs in (dev identity provider), votes in
+ * every race, gets a receipt whose ballot is in Kafka; the page rides out an
+ * ingest restart right after issuance and an overloaded ingest (place in
+ * line shown) and the voter is counted once; a second browser is told the
+ * voter already has a credential. Screenshots of the ballot and the receipt
+ * in kk/ru/en go to test-output/client/, and axe-core finds no serious
+ * accessibility violation.
+ */
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { connect, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { repoRoot } from '../common/paths.js';
+import { TOPICS } from '../common/records.js';
+import type { ElectionIndex } from '../election/index.js';
+import {
+  buildClient,
+  CRITICAL_BUDGET_BYTES,
+  sizeReport,
+  totals,
+  writeBuild,
+} from '../ingest/client/build.js';
+import { api, type Ingest, offsetsOf, prepareElection, readRecords, startIngest } from './ingest.harness.js';
+import { launchChromium } from './support/chromium.js';
+import { config, kafkaClient } from './support/stack.js';
+
+const PORT = 18_681;
+const ELECTION = 'client-voter-test';
+/** Small, so a few held requests are enough to overload the process. */
+const MAX_IN_FLIGHT = 2;
+const shots = join(repoRoot, 'test-output', 'client');
+const kafka = kafkaClient('client-voter-test');
+const redis = new Redis({ host: config.redis.host, port: config.redis.port, lazyConnect: true });
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+const catalogue = (lang: string) =>
+  JSON.parse(readFileSync(join(repoRoot, 'ingest', 'client', 'i18n', `${lang}.json`), 'utf8'));
+
+/** The page's globals, for functions that run in the browser (the root tsconfig has no DOM lib). */
+interface PageGlobals {
+  localStorage: { getItem(key: string): string | null } & Record<string, string>;
+  document: {
+    documentElement: { lang: string };
+    addEventListener(
+      type: string,
+      listener: (e: { violatedDirective: string; blockedURI: string }) => void,
+    ): void;
+  };
+  __csp: string[];
+  axe: { run(context: unknown, options: unknown): Promise<unknown> };
+}
+
+let browser: Browser;
+let ingest: Ingest;
+let electionPath: string;
+let index: ElectionIndex;
+let members: { memberId: string; district: string }[] = [];
+const ingestEnv = { INGEST_MAX_IN_FLIGHT: String(MAX_IN_FLIGHT), PUBLIC_DIR: join(shots, 'public') };
+/** Every ballot body the page sent, by length: one fixed size for all voters. */
+const castSizes = new Set<number>();
+
+async function clearElectionKeys(): Promise<void> {
+  for (const pattern of [`voter:*:${ELECTION}:*`, `cred:*:${ELECTION}:*`]) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      if (keys.length > 0) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  }
+}
+
+beforeAll(async () => {
+  // The test setup step builds the client, as `npm run client:build` does, and checks the budget.
+  const build = await buildClient();
+  await writeBuild(build);
+  process.stderr.write(`${sizeReport(build)}\n`);
+  expect(totals(build.critical).gzip).toBeLessThanOrEqual(CRITICAL_BUDGET_BYTES);
+
+  mkdirSync(shots, { recursive: true });
+  ({ path: electionPath, index } = await prepareElection(ELECTION, 2_000));
+  await redis.connect();
+  await clearElectionKeys();
+  ingest = await startIngest({ election: electionPath, port: PORT, processes: 1, env: ingestEnv });
+  members = (await api(ingest.base, 'GET', `/v1/dev/members?election=${ELECTION}&limit=50`)).body.members;
+  browser = await launchChromium();
+}, 300_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await ingest?.stop();
+  redis.disconnect();
+});
+
+interface Watched {
+  readonly context: BrowserContext;
+  readonly page: Page;
+  /** Requests to anywhere but this ingest. */
+  readonly foreign: string[];
+  readonly cspViolations: () => Promise<string[]>;
+}
+
+async function openPage(locale: string): Promise<Watched> {
+  const context = await browser.newContext({ locale, viewport: { width: 412, height: 915 } });
+  // Collected by an init script (run by the browser, outside the page's CSP).
+  await context.addInitScript(() => {
+    const seen: string[] = [];
+    const g = globalThis as unknown as PageGlobals;
+    g.__csp = seen;
+    g.document.addEventListener('securitypolicyviolation', (e) =>
+      seen.push(`${e.violatedDirective} ${e.blockedURI}`),
+    );
+  });
+  const page = await context.newPage();
+  const foreign: string[] = [];
+  page.on('request', (req) => {
+    const url = req.url();
+    if (!url.startsWith(`http://127.0.0.1:${PORT}/`) && !url.startsWith(`ws://127.0.0.1:${PORT}/`))
+      foreign.push(url);
+    if (req.method() === 'POST' && url.endsWith('/v1/ballots'))
+      castSizes.add(Buffer.byteLength(req.postData() ?? ''));
+  });
+  await page.goto(`http://127.0.0.1:${PORT}/`);
+  return {
+    context,
+    page,
+    foreign,
+    cspViolations: () => page.evaluate(() => (globalThis as unknown as PageGlobals).__csp),
+  };
+}
+
+async function signIn(page: Page, memberId: string): Promise<void> {
+  await page.locator('#member').selectOption(memberId);
+  await page.locator('form.card button[type=submit]').click();
+}
+
+/** Marks every race: `maxChoices` candidates each, and checks the rest are then disabled. */
+async function fillBallot(page: Page, district: string): Promise<void> {
+  await page.locator('form.ballot').waitFor();
+  for (const race of index.racesOf(district)) {
+    const boxes = page.locator(`input[name="${race.id}"]`);
+    const count = await boxes.count();
+    for (let i = 0; i < race.maxChoices; i++) await boxes.nth(i).check();
+    for (let i = race.maxChoices; i < count; i++) expect(await boxes.nth(i).isDisabled()).toBe(true);
+  }
+}
+
+async function review(page: Page): Promise<void> {
+  await page.locator('form.ballot button[type=submit]').click();
+  await page.locator('dl.review').waitFor();
+}
+
+async function castAndWaitForReceipt(page: Page, timeout = 60_000): Promise<string> {
+  await page.locator('.actions button.primary').click();
+  await page.locator('#receipt-code').waitFor({ timeout });
+  return page.evaluate(
+    (id) =>
+      JSON.parse(
+        (globalThis as unknown as PageGlobals).localStorage.getItem(`saylau:receipt:${id}`) ?? 'null',
+      ).ballotId,
+    ELECTION,
+  );
+}
+
+async function setLang(page: Page, lang: string): Promise<void> {
+  await page.locator(`#langs button[data-lang="${lang}"]`).click();
+  await page.waitForFunction(
+    (l) => (globalThis as unknown as PageGlobals).document.documentElement.lang === l,
+    lang,
+  );
+}
+
+/** axe-core (WCAG 2.1 A/AA rules); returns the serious and critical violations. */
+async function axe(page: Page): Promise<string[]> {
+  await page.evaluate(axeSource); // through DevTools, so the page's CSP does not block it
+  const result = await page.evaluate(async () => {
+    const g = globalThis as unknown as PageGlobals;
+    return g.axe.run(g.document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+    });
+  });
+  const violations = (result as { violations: { id: string; impact: string; nodes: unknown[] }[] })
+    .violations;
+  return violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}, ${v.nodes.length} nodes)`);
+}
+
+async function ballotsFor(since: Map<number, string>, ballotId: string) {
+  return readRecords(kafka, TOPICS.ballots, since, (v) => v.election === ELECTION && v.ballotId === ballotId);
+}
+
+describe('voter web client', () => {
+  it('a voter signs in, votes in every race and gets a receipt whose ballot is in Kafka (screenshots, axe)', async () => {
+    const member = members[0]!;
+    const since = await offsetsOf(kafka, TOPICS.ballots);
+    const w = await openPage('kk-KZ');
+    const { page } = w;
+    await page.locator('#member').waitFor();
+    expect(
+      await page.evaluate(() => (globalThis as unknown as PageGlobals).document.documentElement.lang),
+    ).toBe('kk');
+    expect(await axe(page)).toEqual([]);
+    await signIn(page, member.memberId);
+    await fillBallot(page, member.district);
+    for (const lang of ['kk', 'ru', 'en']) {
+      await setLang(page, lang);
+      await page.screenshot({ path: join(shots, `ballot-${lang}.png`), fullPage: true });
+      expect(await axe(page)).toEqual([]);
+    }
+    // The marks survive the language switches.
+    const checked = await page.locator('form.ballot input:checked').count();
+    expect(checked).toBe(index.racesOf(member.district).reduce((n, r) => n + r.maxChoices, 0));
+    await review(page);
+    expect(await axe(page)).toEqual([]);
+    const ballotId = await castAndWaitForReceipt(page);
+    expect(ballotId).toMatch(/^[A-Z2-7]{26}$/);
+    await page.locator('.qr').waitFor();
+    await page.locator('#receipt-status.accepted, #receipt-status.counted').waitFor();
+    for (const lang of ['kk', 'ru', 'en']) {
+      await setLang(page, lang);
+      await page.screenshot({ path: join(shots, `receipt-${lang}.png`), fullPage: true });
+      expect(await axe(page)).toEqual([]);
+    }
+    expect(await page.locator('#results-link').getAttribute('href')).toBe(
+      `http://127.0.0.1:${config.publisher.port}/#receipt=${ballotId}`,
+    );
+
+    // Only the receipt (and the language choice) is left on the device.
+    const stored = (await page.evaluate(() =>
+      Object.fromEntries(Object.entries((globalThis as unknown as PageGlobals).localStorage)),
+    )) as Record<string, string>;
+    expect(Object.keys(stored).sort()).toEqual(['saylau:lang', `saylau:receipt:${ELECTION}`]);
+    expect(Object.keys(JSON.parse(stored[`saylau:receipt:${ELECTION}`]!)).sort()).toEqual([
+      'ballotId',
+      'receipt',
+    ]);
+    expect(w.foreign).toEqual([]);
+    expect(await w.cspViolations()).toEqual([]);
+
+    const records = await ballotsFor(since, ballotId);
+    expect(records.length).toBeGreaterThanOrEqual(1);
+    const selections = records[0]!.value.selections as string[][];
+    expect(selections.map((row) => row[0]).sort()).toEqual(
+      index
+        .racesOf(member.district)
+        .map((r) => r.id)
+        .sort(),
+    );
+    const receipt = await api(ingest.base, 'GET', `/v1/receipts/${ballotId}`);
+    expect(receipt.status).toBe(200);
+    expect(['accepted', 'counted']).toContain(receipt.body.status);
+    await w.context.close();
+  });
+
+  it('the same voter in a second browser is told they already have a credential', async () => {
+    const w = await openPage('en-GB');
+    await w.page.locator('#member').waitFor();
+    await signIn(w.page, members[0]!.memberId);
+    const problem = w.page.locator('#problem');
+    await problem.waitFor();
+    expect(await problem.textContent()).toBe(catalogue('en')['error.credential_already_issued.text']);
+    await w.page.screenshot({ path: join(shots, 'already-issued-en.png'), fullPage: true });
+    expect(await axe(w.page)).toEqual([]);
+    // Nothing of the refused attempt is kept.
+    expect(
+      await w.page.evaluate(
+        (id) => (globalThis as unknown as PageGlobals).localStorage.getItem(`saylau:vote:${id}`),
+        ELECTION,
+      ),
+    ).toBeNull();
+    await w.context.close();
+  });
+
+  it('ingest stopped right after the credential is issued and restarted: the page resumes and the vote counts once', async () => {
+    const member = members[1]!;
+    const since = await offsetsOf(kafka, TOPICS.ballots);
+    const w = await openPage('ru-RU');
+    const { page } = w;
+    await page.locator('#member').waitFor();
+    const issued = page.waitForResponse((r) => r.url().endsWith('/v1/credentials') && r.status() === 200);
+    await signIn(page, member.memberId);
+    await issued;
+    expect(await ingest.stop()).toBe(0);
+
+    await fillBallot(page, member.district);
+    await review(page);
+    await page.locator('.actions button.primary').click();
+    await page.locator('.waiting').waitFor();
+    await page.screenshot({ path: join(shots, 'waiting-network-ru.png'), fullPage: true });
+    const phase = await page.evaluate(
+      (id) =>
+        JSON.parse((globalThis as unknown as PageGlobals).localStorage.getItem(`saylau:vote:${id}`)!).phase,
+      ELECTION,
+    );
+    expect(phase).toBe('casting');
+
+    ingest = await startIngest({ election: electionPath, port: PORT, processes: 1, env: ingestEnv });
+    await page.locator('#receipt-code').waitFor({ timeout: 90_000 });
+    const ballotId = await page.evaluate(
+      (id) =>
+        JSON.parse((globalThis as unknown as PageGlobals).localStorage.getItem(`saylau:receipt:${id}`)!)
+          .ballotId,
+      ELECTION,
+    );
+    // A reload keeps showing the receipt, and asks nothing of the voter.
+    await page.reload();
+    await page.locator('#receipt-code').waitFor();
+
+    const records = await ballotsFor(since, ballotId);
+    expect(records.length).toBeGreaterThanOrEqual(1);
+    expect(new Set(records.map((r) => r.value.ballotHash)).size).toBe(1);
+    expect((await api(ingest.base, 'GET', `/v1/receipts/${ballotId}`)).body.status).toMatch(
+      /accepted|counted/,
+    );
+    expect(w.foreign).toEqual([]);
+    expect(await w.cspViolations()).toEqual([]);
+    await w.context.close();
+  }, 180_000);
+
+  it('an overloaded ingest: the page waits, shows its place in line, and completes when capacity returns', async () => {
+    const member = members[2]!;
+    const since = await offsetsOf(kafka, TOPICS.ballots);
+    const w = await openPage('en-US');
+    const { page } = w;
+    await page.locator('#member').waitFor();
+    await signIn(page, member.memberId);
+    await fillBallot(page, member.district);
+    await review(page);
+
+    // Fill the in-flight budget with requests whose bodies trickle in and never finish.
+    const held: Socket[] = [];
+    for (let i = 0; i < MAX_IN_FLIGHT; i++) {
+      const socket = connect(PORT, '127.0.0.1');
+      socket.on('error', () => undefined);
+      socket.write(
+        'POST /v1/ballots HTTP/1.1\r\nHost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: 8000\r\n\r\n ',
+      );
+      held.push(socket);
+    }
+    const trickle = setInterval(() => {
+      for (const socket of held) socket.write(' ');
+    }, 1_000);
+    try {
+      await expect
+        .poll(async () => (await api(ingest.base, 'GET', '/v1/receipts/AAAAAAAAAAAAAAAAAAAAAAAAAA')).status, {
+          timeout: 10_000,
+          interval: 200,
+        })
+        .toBe(503);
+      await page.locator('.actions button.primary').click();
+      const position = page.locator('.waiting .position');
+      await position.waitFor({ timeout: 30_000 });
+      expect(await position.textContent()).toMatch(/Your place in line: \d+/);
+      await page.screenshot({ path: join(shots, 'waiting-queue-en.png'), fullPage: true });
+      expect(await axe(page)).toEqual([]);
+    } finally {
+      clearInterval(trickle);
+      for (const socket of held) socket.destroy();
+    }
+    await page.locator('#receipt-code').waitFor({ timeout: 60_000 });
+    const ballotId = await page.evaluate(
+      (id) =>
+        JSON.parse((globalThis as unknown as PageGlobals).localStorage.getItem(`saylau:receipt:${id}`)!)
+          .ballotId,
+      ELECTION,
+    );
+    const records = await ballotsFor(since, ballotId);
+    expect(records.length).toBeGreaterThanOrEqual(1);
+    expect(w.foreign).toEqual([]);
+    await w.context.close();
+  }, 180_000);
+
+  it('every ballot request had the same padded length', () => {
+    expect(castSizes.size).toBe(1);
+    const [size] = [...castSizes];
+    expect(size! % 1024).toBe(0);
+    expect(size!).toBeLessThanOrEqual(8192);
+  });
+});
