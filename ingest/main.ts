@@ -26,12 +26,15 @@ const MAX_BACKOFF_MS = 10_000;
 
 interface Slot {
   child: ChildProcess | null;
+  /** The worker reported ready: it may have accepted traffic, so it must drain cleanly. */
+  ready: boolean;
   startedAt: number;
   backoffMs: number;
 }
 
 const slots: Slot[] = Array.from({ length: config.ingest.processes }, () => ({
   child: null,
+  ready: false,
   startedAt: 0,
   backoffMs: 250,
 }));
@@ -43,11 +46,20 @@ function start(index: number): void {
   // Children inherit this process's execArgv (`--import tsx` when run from source).
   const child = fork(serverFile, [], { env: { ...process.env, INGEST_WORKER: String(index) } });
   slot.child = child;
+  slot.ready = false;
   slot.startedAt = Date.now();
+  child.on('message', (message: { type?: string }) => {
+    if (message.type === 'ready') slot.ready = true;
+  });
   child.on('exit', (code, signal) => {
     slot.child = null;
     if (stopping) {
-      if (code !== 0) exitCode = 1;
+      // A worker killed before it was ready never took a request: nothing to drain.
+      const clean = code === 0 || (!slot.ready && signal === 'SIGTERM');
+      if (!clean) {
+        exitCode = 1;
+        log.error({ worker: index, code, signal }, 'ingest worker did not drain cleanly');
+      }
       if (slots.every((s) => s.child === null)) {
         log.info({ exitCode }, 'all ingest workers stopped');
         process.exit(exitCode);

@@ -150,7 +150,23 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger('ingest', config.logLevel);
-  let server: RunningServer;
+  // Handlers first: a SIGTERM during start-up (e.g. a supervisor stopping a
+  // worker it just restarted) must still end in a clean drain and exit 0.
+  let server: RunningServer | null = null;
+  let signalled: NodeJS.Signals | null = null;
+  const stop = (signal: NodeJS.Signals): void => {
+    signalled = signal;
+    if (server === null) return; // start-up finishes first, then drains
+    server.shutdown(signal).then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err, code: 'SAYLAU_ERR_SHUTDOWN' }, 'ingest shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
   try {
     server = await startServer(config, log);
   } catch (err) {
@@ -158,17 +174,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   process.send?.({ type: 'ready', ports: server.ports });
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.on(signal, () => {
-      server.shutdown(signal).then(
-        () => process.exit(0),
-        (err: unknown) => {
-          log.error({ err, code: 'SAYLAU_ERR_SHUTDOWN' }, 'ingest shutdown failed');
-          process.exit(1);
-        },
-      );
-    });
-  }
+  if (signalled !== null) stop(signalled);
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) void main();
