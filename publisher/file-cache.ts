@@ -26,6 +26,8 @@ export interface Entry {
   readonly type: string;
   readonly cacheControl: string;
   readonly immutable: boolean;
+  /** Every header of a 200 but `Content-Encoding`, in write order, computed once at load (STYLE §7). */
+  readonly headers: readonly (readonly [string, string])[];
   readonly stamp: string;
   checkedAt: number;
 }
@@ -50,6 +52,36 @@ const ASSET = 'public, max-age=60';
 const IMMUTABLE_PATH = /^(snapshots\/\d+\.(json|csv)|codes\/\d+\.txt)$/;
 /** Only these characters, no dot-files, no `..`: anything else is a 404 without touching the disk. */
 const SAFE_PATH = /^(?:[A-Za-z0-9_-][A-Za-z0-9._-]*\/)*[A-Za-z0-9_-][A-Za-z0-9._-]*$/;
+
+/** Pages get the browser-side protections; data files get CORS so any auditor's page or tool may fetch them. */
+const PAGE_HEADERS: readonly (readonly [string, string])[] = [
+  ['X-Content-Type-Options', 'nosniff'],
+  ['Referrer-Policy', 'no-referrer'],
+  [
+    'Content-Security-Policy',
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'",
+  ],
+];
+const DATA_HEADERS: readonly (readonly [string, string])[] = [
+  ['X-Content-Type-Options', 'nosniff'],
+  ['Access-Control-Allow-Origin', '*'],
+];
+
+function responseHeaders(
+  type: string,
+  cacheControl: string,
+  etag: string,
+  vary: boolean,
+): readonly (readonly [string, string])[] {
+  const headers: (readonly [string, string])[] = [
+    ['Content-Type', type],
+    ['Cache-Control', cacheControl],
+    ['ETag', etag],
+  ];
+  if (vary) headers.push(['Vary', 'Accept-Encoding']);
+  headers.push(...(type.startsWith('text/html') ? PAGE_HEADERS : DATA_HEADERS));
+  return headers;
+}
 
 export class FileCache {
   readonly root: string;
@@ -111,13 +143,21 @@ export class FileCache {
     const compressible = body.length > 1024 && !type.startsWith('image/png');
     const zipped = compressible ? await gzipAsync(body) : null;
     const immutable = IMMUTABLE_PATH.test(path);
+    const gzipped = zipped !== null && zipped.length < body.length ? zipped : null;
+    const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
+    const cacheControl = immutable
+      ? IMMUTABLE
+      : path === 'latest.json' || path === 'live.json'
+        ? FEED
+        : ASSET;
     const entry: Entry = {
       body,
-      gzip: zipped !== null && zipped.length < body.length ? zipped : null,
-      etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`,
+      gzip: gzipped,
+      etag,
       type,
-      cacheControl: immutable ? IMMUTABLE : path === 'latest.json' || path === 'live.json' ? FEED : ASSET,
+      cacheControl,
       immutable,
+      headers: responseHeaders(type, cacheControl, etag, gzipped !== null),
       stamp,
       checkedAt: Date.now(),
     };

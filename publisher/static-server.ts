@@ -30,15 +30,6 @@ export interface StaticServerOptions {
   readonly ready: () => boolean;
 }
 
-const SECURITY: readonly (readonly [string, string])[] = [
-  ['X-Content-Type-Options', 'nosniff'],
-  ['Referrer-Policy', 'no-referrer'],
-  [
-    'Content-Security-Policy',
-    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'",
-  ],
-];
-
 export class StaticServer {
   readonly cache: FileCache;
   readonly #options: StaticServerOptions;
@@ -145,14 +136,8 @@ export class StaticServer {
     }
     this.#options.metrics.requests.inc({ status: '200' });
     const body = gzipOk && entry.gzip !== null ? entry.gzip : entry.body;
-    res
-      .writeHeader('Content-Type', entry.type)
-      .writeHeader('Cache-Control', entry.cacheControl)
-      .writeHeader('ETag', entry.etag)
-      .writeHeader('Vary', 'Accept-Encoding')
-      .writeHeader('Access-Control-Allow-Origin', '*');
+    for (const [name, value] of entry.headers) res.writeHeader(name, value);
     if (body === entry.gzip) res.writeHeader('Content-Encoding', 'gzip');
-    for (const [name, value] of SECURITY) res.writeHeader(name, value);
     sendBody(res, body);
   }
 }
