@@ -16,6 +16,7 @@
 import type { Admin } from 'kafkajs';
 import type { Logger } from '../common/log.js';
 import { AggregatorError } from './errors.js';
+import { withKafkaRetry } from './kafka.js';
 import type { StreamSpec } from './streams.js';
 
 export interface SeedOutcome {
@@ -30,23 +31,25 @@ export async function seedGroupAtEarliest(
   topic: string,
   log: Logger,
 ): Promise<SeedOutcome> {
-  const topics = await admin.listTopics();
+  const topics = await withKafkaRetry(() => admin.listTopics());
   if (!topics.includes(topic)) {
     throw new AggregatorError('topic_missing', `topic "${topic}" does not exist; create the topics first`);
   }
-  const [committed] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+  const [committed] = await withKafkaRetry(() => admin.fetchOffsets({ groupId: group, topics: [topic] }));
   if (committed?.partitions.some((p) => p.offset !== '-1')) {
     return { group, topic, action: 'has-offsets' };
   }
-  const { groups } = await admin.describeGroups([group]);
+  const { groups } = await withKafkaRetry(() => admin.describeGroups([group]));
   const state = groups[0]?.state ?? 'Dead';
   if (state !== 'Empty' && state !== 'Dead') return { group, topic, action: 'active' };
-  const offsets = await admin.fetchTopicOffsets(topic);
-  await admin.setOffsets({
-    groupId: group,
-    topic,
-    partitions: offsets.map((p) => ({ partition: p.partition, offset: p.low })),
-  });
+  const offsets = await withKafkaRetry(() => admin.fetchTopicOffsets(topic));
+  await withKafkaRetry(() =>
+    admin.setOffsets({
+      groupId: group,
+      topic,
+      partitions: offsets.map((p) => ({ partition: p.partition, offset: p.low })),
+    }),
+  );
   log.info({ group, topic, partitions: offsets.length }, 'consumer group pointed at the earliest offsets');
   return { group, topic, action: 'seeded' };
 }

@@ -14,7 +14,7 @@ import type { Config } from '../common/config.js';
 import type { Logger } from '../common/log.js';
 import type { TopicName } from '../common/records.js';
 import { AggregatorError } from './errors.js';
-import { createKafka } from './kafka.js';
+import { createKafka, withKafkaRetry } from './kafka.js';
 import { STREAMS, type StreamSpec, streamGroup } from './streams.js';
 
 export interface PartitionLag {
@@ -55,7 +55,7 @@ export class LagReader {
 
   async #connect(): Promise<Admin> {
     if (!this.#connected) {
-      await this.#admin.connect();
+      await withKafkaRetry(() => this.#admin.connect());
       this.#connected = true;
     }
     return this.#admin;
@@ -71,7 +71,7 @@ export class LagReader {
     const lows = new Map<string, number>();
     const ends = new Map<string, number>();
     for (const topic of topics) {
-      for (const p of await admin.fetchTopicOffsets(topic)) {
+      for (const p of await withKafkaRetry(() => admin.fetchTopicOffsets(topic))) {
         lows.set(key(topic, p.partition), Number(p.low));
         ends.set(key(topic, p.partition), Number(p.high));
       }
@@ -88,7 +88,9 @@ export class LagReader {
     const rows: PartitionLag[] = [];
     for (const stream of this.#streams) {
       const group = streamGroup(this.#database, stream.name);
-      const [committed] = await admin.fetchOffsets({ groupId: group, topics: [stream.topic] });
+      const [committed] = await withKafkaRetry(() =>
+        admin.fetchOffsets({ groupId: group, topics: [stream.topic] }),
+      );
       for (const p of committed?.partitions ?? []) {
         const end = ends.get(key(stream.topic, p.partition));
         if (end === undefined) continue;

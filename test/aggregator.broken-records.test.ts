@@ -33,6 +33,10 @@ beforeAll(async () => {
     topics: [{ topic, numPartitions: 1, replicationFactor: 3 }],
     waitForLeaders: true,
   });
+  // kafkajs's admin answers listTopics from cached metadata; wait until the new topic is in it.
+  for (let i = 0; i < 50 && !(await admin.listTopics()).includes(topic); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
   await seedGroupAtEarliest(admin, group, topic, log);
   const server = new ClickHouse(config, { database: null });
   await server.command(`CREATE DATABASE ${database}`);
