@@ -1,0 +1,117 @@
+/**
+ * `throughput` (casting) and `issuance` (credentials): the maximum sustained
+ * rate with p99 < 250 ms and zero errors, open model, stepping the arrival
+ * rate up by a factor until a step does not hold.
+ *
+ * Casting uses pre-issued credentials (credentials.ts); issuance uses dev
+ * identity tokens for distinct roll members. Both end with real-path voters
+ * and the correctness check.
+ */
+import { measureBaselines } from '../baselines.js';
+import type { RunContext } from '../run-context.js';
+import { realVotersAndCorrectness } from './finish.js';
+import { type Kind, searchArrivals, searchMax, startHttpPool } from './http-steps.js';
+
+export interface ThroughputOptions {
+  readonly kind: Kind;
+  readonly start: number;
+  readonly factor: number;
+  readonly stepSec: number;
+  readonly maxSteps: number;
+  readonly workers: number;
+  readonly maxInFlight: number;
+  /** The verdict needs at least this rate. */
+  readonly minRate: number;
+  readonly realVoters: number;
+}
+
+export const THROUGHPUT_DEFAULTS: Record<Kind, ThroughputOptions> = {
+  cast: {
+    kind: 'cast',
+    start: 500,
+    factor: 1.25,
+    stepSec: 10,
+    maxSteps: 12,
+    workers: 2,
+    maxInFlight: 2000,
+    minRate: 1000,
+    realVoters: 20,
+  },
+  issue: {
+    kind: 'issue',
+    start: 100,
+    factor: 1.25,
+    stepSec: 10,
+    maxSteps: 12,
+    workers: 2,
+    maxInFlight: 2000,
+    minRate: 100,
+    realVoters: 20,
+  },
+};
+
+export async function throughputScenario(ctx: RunContext, o: ThroughputOptions): Promise<void> {
+  const warmupRate = Math.max(10, Math.round(o.start / 4));
+  const warmupSec = 3;
+  const perWorker = Math.ceil(searchArrivals(o, warmupRate * warmupSec) / o.workers) + 10;
+  await ctx.prepare(
+    'sample',
+    o.kind === 'issue' ? perWorker * o.workers + o.realVoters + 100 : 1000 + o.realVoters,
+  );
+  if (ctx.options.baselines) {
+    ctx.baselines = {
+      ...(await measureBaselines(
+        ctx.config,
+        ctx.options.port + 90,
+        { helloSec: 10, redisRequests: 200_000, kafkaRecords: 200_000 },
+        (l) => ctx.log(l),
+      )),
+    };
+  }
+  await ctx.startIngest({ processes: ctx.options.processes, maxInFlight: o.maxInFlight, devLogin: true });
+  const pool = await startHttpPool(ctx, {
+    kind: o.kind,
+    workers: o.workers,
+    perWorker,
+    maxConnections: 2000,
+    timeoutMs: 10_000,
+  });
+  ctx.setup.search = { ...o, model: 'open (fixed arrival rates, latency from intended send time)' };
+  const label = o.kind === 'cast' ? 'cast' : 'issue';
+  const warm = ctx.step(await pool.phase(`${label}-warmup`, warmupRate, warmupSec), null);
+  const max = await searchMax(ctx, pool, label, o);
+  const unit = o.kind === 'cast' ? 'ballots/s' : 'credentials/s';
+  ctx.summary.maxSustainedRate = max;
+  ctx.summary.unit = unit;
+  ctx.threshold(`max sustained ${unit} (p99 < 250 ms, 0 errors)`, `≥ ${o.minRate}`, max, max >= o.minRate);
+  const b = ctx.baselines as {
+    helloWorld?: { reqPerSec: number } | null;
+    redisSet?: { opsPerSec: number } | null;
+    kafkaProducer?: { recordsPerSec: number } | null;
+  } | null;
+  const ratio = (base: number | undefined): number | null =>
+    base === undefined || base === 0 ? null : Math.round((max / base) * 1000) / 1000;
+  ctx.ratios = {
+    [`${label} rate / uWS hello-world req/s`]: ratio(b?.helloWorld?.reqPerSec),
+    [`${label} rate / redis SET ops/s`]: ratio(b?.redisSet?.opsPerSec),
+    [`${label} rate / kafka producer records/s (acks=all)`]: ratio(b?.kafkaProducer?.recordsPerSec),
+  };
+  let accepted = 0;
+  let unknown = 0;
+  if (o.kind === 'cast') {
+    for (const s of ctx.steps) {
+      accepted += s.counts.created;
+      unknown += s.counts.timeouts + s.counts.errors;
+    }
+  } else {
+    ctx.notes.push(
+      'issuance load: bulk voters send random in-range blinded messages (indistinguishable to the server by design); the real-path voters blind, finalize and cast.',
+    );
+  }
+  void warm;
+  await realVotersAndCorrectness(ctx, { acceptedBallots: accepted, unknownBallots: unknown }, o.realVoters);
+  if (o.kind === 'cast')
+    ctx.notes.push(
+      "cast load: credentials pre-signed with the run's district private keys (RFC 9474 finalized signatures are RSASSA-PSS signatures); see loadtest/credentials.ts.",
+    );
+}

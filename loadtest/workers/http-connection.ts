@@ -1,0 +1,98 @@
+/**
+ * One keep-alive HTTP/1.1 connection on node:net, one request at a time.
+ * Cheaper per request than node:http (no IncomingMessage, no header
+ * objects): the response is scanned for the status code and Content-Length
+ * (uWS always sends one) and dropped.
+ *
+ *   idle ──send()──► busy ──response──► idle   (onDone(status, bodyText))
+ *                     └──error/close──► dead   (onDone(-1, message))
+ */
+import { connect, type Socket } from 'node:net';
+
+const HEADER_END = Buffer.from('\r\n\r\n');
+const CONTENT_LENGTH = /\r\ncontent-length: *(\d+)/i;
+
+export type Done = (status: number, body: string) => void;
+
+export class HttpConnection {
+  readonly socket: Socket;
+  connected = false;
+  dead = false;
+  busy = false;
+  /** When the current request should have started (the open model's clock), ms. */
+  intendedAt = 0;
+  sentAt = 0;
+  phase = 0;
+  private pending: Buffer | null = null;
+  private onDone: Done | null = null;
+
+  constructor(
+    port: number,
+    localAddress: string | null,
+    private readonly onIdle: (c: HttpConnection) => void,
+    private readonly onDead: (c: HttpConnection, message: string) => void,
+  ) {
+    this.socket = connect(
+      localAddress === null ? { port, host: '127.0.0.1' } : { port, host: '127.0.0.1', localAddress },
+    );
+    this.socket.setNoDelay(true);
+    this.socket.on('connect', () => {
+      this.connected = true;
+      this.onIdle(this);
+    });
+    this.socket.on('data', (chunk: Buffer) => this.read(chunk));
+    this.socket.on('error', (err) => this.die(err.message));
+    this.socket.on('close', () => this.die('connection closed'));
+  }
+
+  send(request: string, intendedAt: number, phase: number, onDone: Done): void {
+    this.busy = true;
+    this.intendedAt = intendedAt;
+    this.phase = phase;
+    this.onDone = onDone;
+    this.sentAt = performance.now();
+    this.socket.write(request);
+  }
+
+  /** Gives up on the current request (timeout): the connection cannot be reused. */
+  abort(message: string): void {
+    this.die(message);
+    this.socket.destroy();
+  }
+
+  private read(chunk: Buffer): void {
+    const data = this.pending === null ? chunk : Buffer.concat([this.pending, chunk]);
+    const end = data.indexOf(HEADER_END);
+    if (end === -1) {
+      this.pending = data;
+      return;
+    }
+    const header = data.toString('latin1', 0, end);
+    const length = Number(CONTENT_LENGTH.exec(header)?.[1] ?? '0');
+    const bodyStart = end + 4;
+    if (data.length < bodyStart + length) {
+      this.pending = data;
+      return;
+    }
+    this.pending = data.length > bodyStart + length ? data.subarray(bodyStart + length) : null;
+    const status = Number(header.slice(9, 12));
+    const body =
+      length > 0 && status !== 200 && status !== 201
+        ? data.toString('utf8', bodyStart, bodyStart + length)
+        : '';
+    const done = this.onDone;
+    this.onDone = null;
+    this.busy = false;
+    done?.(status, body);
+    if (!this.dead) this.onIdle(this);
+  }
+
+  private die(message: string): void {
+    if (this.dead) return;
+    this.dead = true;
+    const done = this.onDone;
+    this.onDone = null;
+    done?.(-1, message);
+    this.onDead(this, message);
+  }
+}
