@@ -46,6 +46,7 @@ export function buildSnapshot(
   const votes = collectVotes(index, input);
   const statuses = candidateStatuses(index, input.events);
   const codes = checkedCodes(input.codes);
+  const counted = turnout(index, input);
   const snapshot: UnsignedSnapshot = {
     v: SNAPSHOT_VERSION,
     election: { id: index.id, names: index.config.names },
@@ -53,18 +54,13 @@ export function buildSnapshot(
     takenAt: new Date(Math.floor(at.takenAtMs / 1000) * 1000).toISOString().replace('.000Z', 'Z'),
     prevHash: at.prevHash,
     races: index.config.races.map((race) => raceResult(index, race.id, votes, statuses)),
-    turnout: turnout(index, input),
-    reporting: { precincts: 0, reported: 0 },
+    turnout: counted,
+    reporting: { precincts: counted.total.precincts, reported: counted.total.precinctsReported },
     codes: { count: codes.length, merkleRoot: merkleRoot(codes), file: snapshotPaths(at.seq).codes },
   };
-  const total = snapshot.turnout.total;
-  const withReporting = {
-    ...snapshot,
-    reporting: { precincts: total.precincts, reported: total.precinctsReported },
-  };
-  const problem = checkTotals(withReporting);
+  const problem = checkTotals(snapshot);
   if (problem !== null) throw new PublisherError('results_inconsistent', problem);
-  return withReporting;
+  return snapshot;
 }
 
 function collectVotes(index: ElectionIndex, input: ResultsInput): VoteMap {

@@ -15,7 +15,6 @@
  */
 import { link, mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { canonicalBytes } from './canonical.js';
 import { snapshotCsv } from './csv.js';
 import { PublisherError } from './errors.js';
 import { codesFileText } from './merkle.js';
@@ -84,13 +83,6 @@ export class SnapshotStore {
   /** Replaces a mutable file (the live feed) atomically. */
   async replace(relative: string, body: string): Promise<void> {
     await this.#replace(relative, body);
-  }
-
-  /** Canonical bytes of the head, for tests and tools. */
-  async readHead(): Promise<Buffer | null> {
-    if (this.#head.seq === 0) return null;
-    const text = await readFile(join(this.publicDir, snapshotPaths(this.#head.seq).json), 'utf8');
-    return canonicalBytes(JSON.parse(text) as Snapshot);
   }
 
   async #seqs(dir: string): Promise<{ name: string; seq: number; ext: string }[]> {
