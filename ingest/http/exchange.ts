@@ -57,6 +57,8 @@ export class Exchange {
   constructor(
     readonly res: HttpResponse,
     readonly route: string,
+    /** Every answer padded to this many bytes (the cast route), or null. */
+    readonly padTo: number | null,
   ) {
     this.startedAt = performance.now();
   }

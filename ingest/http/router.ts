@@ -13,6 +13,7 @@ import {
   ERROR_CODES,
   ERROR_TABLE,
   type ErrorCode,
+  errorBody,
   isIngestError,
   loggableError,
 } from '../errors.js';
@@ -92,7 +93,7 @@ export class Router {
 
   /** The synchronous part: everything read from `req` is read here. */
   private enter(spec: RouteSpec, errors: ErrorBodies, res: HttpResponse, req: HttpRequest): void {
-    const ex = new Exchange(res, spec.name);
+    const ex = new Exchange(res, spec.name, spec.padTo);
     for (let i = 0; i < spec.params; i++) ex.params.push(req.getParameter(i) ?? '');
     ex.query = req.getQuery() ?? '';
     if (spec.auth) ex.authorization = req.getHeader('authorization');
@@ -168,7 +169,20 @@ export class Router {
 
   private refuse(ex: Exchange, errors: ErrorBodies, error: unknown, midBody: boolean): void {
     if (isIngestError(error)) {
-      this.fail(ex, errors, error.code, midBody);
+      const code = error.code;
+      if (error.message === ERROR_TABLE[code].message) {
+        this.fail(ex, errors, code, midBody);
+        return;
+      }
+      // A specific message (which field, which race): serialised for this answer, still fixed-length.
+      respond(
+        ex,
+        ERROR_TABLE[code].status,
+        this.bodyWithMessage(ex, errors, code, error.message),
+        retryHeaders(code),
+        midBody,
+      );
+      this.finish(ex);
       return;
     }
     // An unexpected failure: logged once with its cause, answered as retriable.
@@ -177,6 +191,16 @@ export class Router {
       'request failed',
     );
     this.fail(ex, errors, 'unavailable', false);
+  }
+
+  private bodyWithMessage(ex: Exchange, errors: ErrorBodies, code: ErrorCode, message: string): Buffer {
+    if (ex.padTo === null) return errorBody(code, message);
+    try {
+      return padJson({ error: { code, message } }, ex.padTo);
+    } catch {
+      // Too long to pad: the catalogue message keeps the answer's length fixed.
+      return errors[code];
+    }
   }
 
   private fail(ex: Exchange, errors: ErrorBodies, code: ErrorCode, closeConnection: boolean): void {
