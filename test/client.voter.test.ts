@@ -8,16 +8,17 @@
  * in kk/ru/en go to test-output/client/, and axe-core finds no serious
  * accessibility violation.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
+import { promisify } from 'node:util';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../common/paths.js';
 import { TOPICS } from '../common/records.js';
-import type { ElectionIndex } from '../election/index.js';
+import { type ElectionIndex, loadElection } from '../election/index.js';
 import {
   buildClient,
   CRITICAL_BUDGET_BYTES,
@@ -25,17 +26,20 @@ import {
   totals,
   writeBuild,
 } from '../ingest/client/build.js';
-import { api, type Ingest, offsetsOf, prepareElection, readRecords, startIngest } from './ingest.harness.js';
+import { api, type Ingest, offsetsOf, readRecords, startIngest } from './ingest.harness.js';
 import { launchChromium } from './support/chromium.js';
-import { config, kafkaClient } from './support/stack.js';
+import { kafkaClient } from './support/stack.js';
 
 const PORT = 18_681;
-const ELECTION = 'client-voter-test';
+/** The publisher (results site) this test runs for its election; the receipt links to it. */
+const PUBLISHER_PORT = 18_682;
+/** A fresh election per run: ClickHouse keeps every run's ballots, and the publisher reconciles per election. */
+const ELECTION = `client-${Date.now().toString(36)}`;
 /** Small, so a few held requests are enough to overload the process. */
 const MAX_IN_FLIGHT = 2;
 const shots = join(repoRoot, 'test-output', 'client');
+const run = promisify(execFile);
 const kafka = kafkaClient('client-voter-test');
-const redis = new Redis({ host: config.redis.host, port: config.redis.port, lazyConnect: true });
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const catalogue = (lang: string) =>
   JSON.parse(readFileSync(join(repoRoot, 'ingest', 'client', 'i18n', `${lang}.json`), 'utf8'));
@@ -59,19 +63,37 @@ let ingest: Ingest;
 let electionPath: string;
 let index: ElectionIndex;
 let members: { memberId: string; district: string }[] = [];
-const ingestEnv = { INGEST_MAX_IN_FLIGHT: String(MAX_IN_FLIGHT), PUBLIC_DIR: join(shots, 'public') };
+const publicDir = join(shots, 'public');
+const ingestEnv = {
+  INGEST_MAX_IN_FLIGHT: String(MAX_IN_FLIGHT),
+  PUBLIC_DIR: publicDir,
+  PUBLISHER_PORT: String(PUBLISHER_PORT),
+};
+/** Receipts the voters of this run got, checked against the published snapshot at the end. */
+const receipts: string[] = [];
 /** Every ballot body the page sent, by length: one fixed size for all voters. */
 const castSizes = new Set<number>();
 
-async function clearElectionKeys(): Promise<void> {
-  for (const pattern of [`voter:*:${ELECTION}:*`, `cred:*:${ELECTION}:*`]) {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-      if (keys.length > 0) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  }
+/**
+ * `election/configs/tiny.json` (3 districts, so keys are quick to make) under
+ * this run's id, open now; `election init` makes its keys and loads its roll.
+ */
+async function prepareTinyElection(): Promise<{ path: string; index: ElectionIndex }> {
+  mkdirSync(shots, { recursive: true });
+  const tiny = JSON.parse(readFileSync(join(repoRoot, 'election', 'configs', 'tiny.json'), 'utf8'));
+  // One mark in the national race (2 active candidates), so every district's ballot has a race
+  // where the limit disables the other boxes.
+  for (const race of tiny.races) if (race.id === 'R-NAT') race.maxChoices = 1;
+  const path = join(shots, `${ELECTION}.json`);
+  writeFileSync(
+    path,
+    `${JSON.stringify({ ...tiny, id: ELECTION, opens: '2020-01-01T00:00:00Z', closes: '2099-12-31T23:59:59Z', snapshotIntervalSec: 60, sampleRoll: { seed: ELECTION, size: 500 } }, null, 2)}\n`,
+  );
+  await run(process.execPath, ['--import', 'tsx', 'election/cli.ts', 'init', path], {
+    cwd: repoRoot,
+    env: { ...process.env, LOG_LEVEL: 'warn' },
+  });
+  return { path, index: loadElection(path) };
 }
 
 beforeAll(async () => {
@@ -81,10 +103,9 @@ beforeAll(async () => {
   process.stderr.write(`${sizeReport(build)}\n`);
   expect(totals(build.critical).gzip).toBeLessThanOrEqual(CRITICAL_BUDGET_BYTES);
 
+  rmSync(publicDir, { recursive: true, force: true });
   mkdirSync(shots, { recursive: true });
-  ({ path: electionPath, index } = await prepareElection(ELECTION, 2_000));
-  await redis.connect();
-  await clearElectionKeys();
+  ({ path: electionPath, index } = await prepareTinyElection());
   ingest = await startIngest({ election: electionPath, port: PORT, processes: 1, env: ingestEnv });
   members = (await api(ingest.base, 'GET', `/v1/dev/members?election=${ELECTION}&limit=50`)).body.members;
   browser = await launchChromium();
@@ -93,7 +114,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await ingest?.stop();
-  redis.disconnect();
 });
 
 interface Watched {
@@ -227,8 +247,9 @@ describe('voter web client', () => {
       expect(await axe(page)).toEqual([]);
     }
     expect(await page.locator('#results-link').getAttribute('href')).toBe(
-      `http://127.0.0.1:${config.publisher.port}/#receipt=${ballotId}`,
+      `http://127.0.0.1:${PUBLISHER_PORT}/#receipt=${ballotId}`,
     );
+    receipts.push(ballotId);
 
     // Only the receipt (and the language choice) is left on the device.
     const stored = (await page.evaluate(() =>
@@ -311,6 +332,7 @@ describe('voter web client', () => {
     await page.reload();
     await page.locator('#receipt-code').waitFor();
 
+    receipts.push(ballotId);
     const records = await ballotsFor(since, ballotId);
     expect(records.length).toBeGreaterThanOrEqual(1);
     expect(new Set(records.map((r) => r.value.ballotHash)).size).toBe(1);
@@ -369,11 +391,90 @@ describe('voter web client', () => {
           .ballotId,
       ELECTION,
     );
+    receipts.push(ballotId);
     const records = await ballotsFor(since, ballotId);
     expect(records.length).toBeGreaterThanOrEqual(1);
     expect(w.foreign).toEqual([]);
     await w.context.close();
   }, 180_000);
+
+  it('serves the client from memory: brotli/gzip, ETag revalidation, immutable hashed assets, strict CSP', async () => {
+    const html = await fetch(`${ingest.base}/`, { headers: { 'accept-encoding': 'br' } });
+    expect(html.status).toBe(200);
+    expect(html.headers.get('content-encoding')).toBe('br');
+    expect(html.headers.get('cache-control')).toBe('no-cache');
+    const csp = html.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("default-src 'self'");
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toContain('unsafe-inline');
+    const page = await html.text();
+    const etag = html.headers.get('etag') ?? '';
+    expect((await fetch(`${ingest.base}/`, { headers: { 'if-none-match': etag } })).status).toBe(304);
+    const script = /src="(\/assets\/main-[^"]+\.js)"/.exec(page)?.[1];
+    expect(script).toBeDefined();
+    const asset = await fetch(`${ingest.base}${script}`, { headers: { 'accept-encoding': 'gzip' } });
+    expect(asset.headers.get('content-encoding')).toBe('gzip');
+    expect(asset.headers.get('cache-control')).toContain('immutable');
+    expect(asset.headers.get('content-type')).toContain('text/javascript');
+    expect((await fetch(`${ingest.base}/assets/nothing.js`)).status).toBe(404);
+    const clientConfig = await (await fetch(`${ingest.base}/assets/config.json`)).json();
+    expect(clientConfig).toEqual({ devLogin: true, identityProviderUrl: '', resultsPort: PUBLISHER_PORT });
+  });
+
+  it('after the next snapshot the receipts show as counted: in ingest and on the results site', async () => {
+    expect(receipts.length).toBe(3);
+    const publisher = spawn(process.execPath, ['--import', 'tsx', 'publisher/main.ts'], {
+      cwd: repoRoot,
+      env: {
+        ...process.env,
+        ELECTION: electionPath,
+        PUBLIC_DIR: publicDir,
+        PUBLISHER_PORT: String(PUBLISHER_PORT),
+        SNAPSHOT_INTERVAL: '3',
+        LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    publisher.stdout?.on('data', (d) => {
+      output += d;
+    });
+    publisher.stderr?.on('data', (d) => {
+      output += d;
+    });
+    try {
+      // The snapshot that counts them: latest.json names its seq, codes/<seq>.txt lists the ids.
+      const counted = () => {
+        const latest = join(publicDir, 'latest.json');
+        if (!existsSync(latest)) return [];
+        const seq = JSON.parse(readFileSync(latest, 'utf8')).seq;
+        const file = join(publicDir, 'codes', `${seq}.txt`);
+        if (!existsSync(file)) return [];
+        const ids = new Set(readFileSync(file, 'utf8').split('\n'));
+        return receipts.filter((id) => ids.has(id));
+      };
+      await expect.poll(counted, { timeout: 150_000, interval: 1_000 }).toHaveLength(3);
+      // Ingest re-reads the codes file on its own timer (10 s).
+      for (const id of receipts) {
+        await expect
+          .poll(async () => (await api(ingest.base, 'GET', `/v1/receipts/${id}`)).body.status, {
+            timeout: 30_000,
+            interval: 1_000,
+          })
+          .toBe('counted');
+      }
+      const w = await openPage('en-US');
+      await w.page.goto(`http://127.0.0.1:${PUBLISHER_PORT}/`);
+      await w.page.locator('#receipt-code').fill(receipts[0]!);
+      await w.page.locator('#receipt-form button[type=submit], #receipt-form button').first().click();
+      await w.page.locator('#receipt-result.good').waitFor({ timeout: 30_000 });
+      await w.context.close();
+    } catch (error) {
+      throw new Error(`${String(error)}\npublisher output:\n${output.slice(-3000)}`);
+    } finally {
+      publisher.kill('SIGTERM');
+    }
+  }, 240_000);
 
   it('every ballot request had the same padded length', () => {
     expect(castSizes.size).toBe(1);
