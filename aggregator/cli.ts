@@ -5,6 +5,8 @@
  *   lag                            consumer lag per stream/topic/partition
  *   reconcile [--election <id>]    Kafka = ballots_raw = tally, per region; exit 1 on mismatch
  *             [--timeout <s>]      how long to wait for the lag to drain (default 60)
+ *   repair --election <id> [--region <code>]
+ *                                  re-insert the election's ballots from Kafka (after a reconcile mismatch)
  *
  * Exit codes: 0 ok, 1 mismatch or failure, 2 usage.
  */
@@ -14,6 +16,7 @@ import { AggregatorError, isAggregatorError } from './errors.js';
 import { formatLagTable, readLag } from './lag.js';
 import { migrate } from './migrate.js';
 import { formatReconcileTable, reconcile } from './reconcile.js';
+import { repair } from './repair.js';
 
 const USAGE =
   'usage: npm run aggregator -- migrate | lag | reconcile [--election <id>] [--timeout <seconds>]';
@@ -54,6 +57,13 @@ async function main(args: readonly string[]): Promise<number> {
       const report = await reconcile(config, log, { election, settleTimeoutMs: timeout * 1000 });
       process.stdout.write(formatReconcileTable(report));
       return report.ok ? 0 : 1;
+    }
+    case 'repair': {
+      const election = option(rest, '--election');
+      if (election === null) throw new AggregatorError('usage', USAGE);
+      const { reinserted } = await repair(config, log, { election, region: option(rest, '--region') });
+      process.stdout.write(`${election}: re-inserted ${reinserted} ballot records; run reconcile again\n`);
+      return 0;
     }
     default:
       throw new AggregatorError('usage', USAGE);

@@ -2,13 +2,15 @@
  * Proves reconciliation catches what it must: it passes on a clean run, and
  * fails (exit code 1 from the CLI, naming the region) when Kafka holds a
  * ballot under a region the election does not have, or when rows have been
- * deleted from `ballots_raw` (an 18.16 `ALTER TABLE … DELETE` mutation).
+ * deleted from `ballots_raw` (an 18.16 `ALTER TABLE … DELETE` mutation);
+ * and `repair` puts the deleted ballots back from Kafka.
  */
 import { spawnSync } from 'node:child_process';
 import type { Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClickHouse } from '../aggregator/client.js';
 import { reconcile } from '../aggregator/reconcile.js';
+import { repair } from '../aggregator/repair.js';
 import { idLiteral } from '../aggregator/sql.js';
 import {
   produceBallots,
@@ -115,5 +117,12 @@ describe('reconcile', () => {
     expect(status).toBe(1);
     expect(out).toContain(`MISMATCH ${deleted.id} R02: acknowledged 100 ≠ stored 97`);
     expect(out).toContain('reconcile: FAILED (1 problem(s))');
+  });
+
+  it('passes again after repair re-inserts the region from Kafka', async () => {
+    const { reinserted } = await repair(config, log, { election: deleted.id, region: 'R02' });
+    expect(reinserted).toBe(100);
+    const report = await reconcile(config, log, { election: deleted.id, knownRegions: known(deleted) });
+    expect(report.problems).toEqual([]);
   });
 });

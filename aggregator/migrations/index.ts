@@ -1,7 +1,8 @@
 /** Every migration, in version order. Append only; never edit one that has shipped. */
 import { initial } from './001-initial.js';
+import { replay } from './002-replay.js';
 import type { Migration } from './types.js';
 
-export const MIGRATIONS: readonly Migration[] = [initial];
+export const MIGRATIONS: readonly Migration[] = [initial, replay];
 
 export type { Migration, MigrationContext } from './types.js';
