@@ -20,7 +20,7 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { constants, randomBytes, sign } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { availableParallelism, cpus } from 'node:os';
+import { availableParallelism, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
@@ -150,6 +150,7 @@ function cycle(url: string, requests: RequestSpec[]): Promise<AutocannonResult> 
 }
 
 async function main(): Promise<void> {
+  const loadBefore = loadavg();
   process.stdout.write(
     `machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}; ingest processes: ${PROCESSES}\n`,
   );
@@ -271,7 +272,13 @@ async function main(): Promise<void> {
     process.stdout.write(`one process: ${JSON.stringify(inside)}\n`);
     const report = {
       takenAt: new Date().toISOString(),
-      machine: { cpus: cpus().length, model: cpus()[0]?.model ?? null, node: process.version },
+      machine: {
+        cpus: cpus().length,
+        model: cpus()[0]?.model ?? null,
+        node: process.version,
+        // Other work on the box skews every figure: the 1/5/15-min load averages before and after.
+        loadAverage: { before: loadBefore, after: loadavg() },
+      },
       load: { generator: 'autocannon', connections: CONNECTIONS, helloDurationSec: DURATION_SEC },
       ingest: {
         processes: PROCESSES,
