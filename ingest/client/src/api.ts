@@ -5,25 +5,9 @@
  * where the very same request may succeed later.
  */
 
-/** Codes the page shows a message for; anything else is shown as `unknown`. */
-export const API_CODES = [
-  'bad_request',
-  'payload_too_large',
-  'unauthorized',
-  'not_eligible',
-  'invalid_credential',
-  'invalid_selection',
-  'credential_already_issued',
-  'credential_already_used',
-  'election_closed',
-  'not_found',
-  'overloaded',
-  'unavailable',
-  'network',
-  'timeout',
-  'unknown',
-] as const;
-export type ApiCode = (typeof API_CODES)[number];
+import { API_CODES, type ApiCode } from './codes.js';
+
+export { API_CODES, type ApiCode };
 
 const RETRIABLE: ReadonlySet<ApiCode> = new Set(['overloaded', 'unavailable', 'network', 'timeout']);
 

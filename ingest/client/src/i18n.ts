@@ -6,11 +6,12 @@
  * English one/other).
  */
 
+import type { Names } from './manifest.js';
+
 declare const __CATALOGUES__: Record<string, string>;
 
 export const LANGS = ['kk', 'ru', 'en'] as const;
 export type Lang = (typeof LANGS)[number];
-export type Names = Readonly<Record<Lang, string>>;
 
 type Message = string | Readonly<Record<string, string>>;
 type Catalogue = Readonly<Record<string, Message>>;

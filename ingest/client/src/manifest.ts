@@ -3,8 +3,14 @@
  * the page uses it, and the fixed request size derived from it.
  */
 import { fromB64u } from './bytes.js';
-import type { Names } from './i18n.js';
-import type { Selection } from './persist.js';
+
+/** A name in each of the client's languages. */
+export type Names = Readonly<Record<'kk' | 'ru' | 'en', string>>;
+
+export interface Selection {
+  readonly race: string;
+  readonly choices: readonly string[];
+}
 
 export interface Candidate {
   readonly id: string;

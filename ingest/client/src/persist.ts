@@ -9,11 +9,6 @@
  * and the whole vote state is dropped when the receipt arrives.
  */
 
-export interface Selection {
-  readonly race: string;
-  readonly choices: readonly string[];
-}
-
 export type VoteState =
   | {
       /** Blinded and waiting for `POST /v1/credentials`; resent identically on every retry. */

@@ -1,0 +1,21 @@
+/** The API's error codes (ingest/errors.ts) plus the client's own; no DOM, so node tests import it too. */
+
+/** Codes the page shows a message for; anything else is shown as `unknown`. */
+export const API_CODES = [
+  'bad_request',
+  'payload_too_large',
+  'unauthorized',
+  'not_eligible',
+  'invalid_credential',
+  'invalid_selection',
+  'credential_already_issued',
+  'credential_already_used',
+  'election_closed',
+  'not_found',
+  'overloaded',
+  'unavailable',
+  'network',
+  'timeout',
+  'unknown',
+] as const;
+export type ApiCode = (typeof API_CODES)[number];
