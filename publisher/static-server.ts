@@ -5,11 +5,10 @@
  * process and port; it never shares either with ingest.
  *
  * uWebSockets.js (native binary, uws-native.ts) rather than node:http: the
- * same server library the project already ships and benchmarks, and several
- * times node:http's rate for small cached responses (publisher/bench.ts
- * measures it), so one process absorbs a results-night refresh storm that
- * would otherwise need a CDN from the first minute. Any static host or CDN
- * can serve the same directory instead: nothing here is dynamic.
+ * same server library the project already ships, and 1.3–3.1× node:http's
+ * rate over the same cache in every run of publisher/bench.ts, so one origin
+ * process absorbs more of a results-night refresh storm. Any static host or
+ * CDN can serve the same directory instead: nothing here is dynamic.
  *
  * Handler contract (STYLE §15): `req` read synchronously; `onAborted`
  * before anything asynchronous; `cork` around writes after an await; large
