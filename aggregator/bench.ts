@@ -1,6 +1,8 @@
 /**
  * Benchmark of the Kafka → ClickHouse path: `tsx aggregator/bench.ts`
- * (options: `--rates 1000,10000 --seconds 20 --backlog 100000`).
+ * (options: `--rates 1000,10000 --seconds 20 --backlog 100000`, and
+ * `--block-size N` to measure another kafka_max_block_size on a throwaway
+ * schema instead of the real one; `--backlog 0` skips the throughput run).
  *
  * 1. Freshness at steady rates. Ballots are produced (acks=all) in 50 ms
  *    batches; each batch's ballots vote for candidate `t<batch>` in race
@@ -28,6 +30,7 @@ import { LagReader } from './lag.js';
 import { migrate } from './migrate.js';
 import { initial } from './migrations/001-initial.js';
 import type { Migration } from './migrations/index.js';
+import { KAFKA_MAX_BLOCK_SIZE } from './migrations/kafka-table.js';
 import { idLiteral } from './sql.js';
 import { streamGroup } from './streams.js';
 import {
@@ -173,40 +176,79 @@ function rank(sql: string): number {
   return 0;
 }
 
+interface BenchSchema {
+  readonly database: string;
+  readonly ch: ClickHouse;
+  close(): Promise<void>;
+}
+
 /**
- * ClickHouse's own ingest rate: a backlog is produced first, then a
- * throwaway database with the three ballot streams (groups pointed at the
- * backlog's first offsets) is created, and the time until all three tables
- * hold the whole backlog is measured. The shared pipeline is not touched.
+ * A throwaway database with the three ballot streams, their groups pointed
+ * at `from` (so they skip the topic's history), with a given block size.
+ * The shared pipeline is not touched.
  */
-async function throughput(producer: Producer, partitions: number, backlog: number) {
-  const election = syntheticElection(`bench-tput-${Date.now().toString(36)}`);
+async function openBenchSchema(
+  from: readonly { partition: number; high: string }[],
+  blockSize: number,
+): Promise<BenchSchema> {
   const database = `saylau_bench_${Date.now().toString(36)}`;
-  const ballots = Array.from({ length: backlog }, (_, i) => syntheticBallot(election, i));
   const kafka = createKafka(config, log, 'saylau-aggregator-bench');
   const admin = kafka.admin();
   await admin.connect();
-  const before = await admin.fetchTopicOffsets(TOPICS.ballots);
-  const produceStart = Date.now();
-  await produceBallots(producer, ballots, partitions, 2000);
-  const produceRate = Math.round(backlog / ((Date.now() - produceStart) / 1000));
   const groups = ['ballots_raw', 'tally', 'turnout_cast'].map((s) => streamGroup(database, s));
   await Promise.all(
     groups.map((groupId) =>
       admin.setOffsets({
         groupId,
         topic: TOPICS.ballots,
-        partitions: before.map((p) => ({ partition: p.partition, offset: p.high })),
+        partitions: from.map((p) => ({ partition: p.partition, offset: p.high })),
       }),
     ),
   );
-  const bench = new ClickHouse(config, { database });
-  const count = async (sql: string) => Number((await bench.rows<{ n: string }>(sql))[0]?.n ?? 0);
+  await migrate(config, log, { database, migrations: [ballotStreamsOnly], kafkaMaxBlockSize: blockSize });
+  const ch = new ClickHouse(config, { database });
+  return {
+    database,
+    ch,
+    async close() {
+      await ch.command(`DROP DATABASE IF EXISTS ${database}`);
+      await ch.close();
+      await admin
+        .deleteGroups(groups)
+        .catch((error: unknown) => log.warn({ err: error }, 'bench groups not deleted'));
+      await admin.disconnect();
+    },
+  };
+}
+
+async function topicEnds(): Promise<{ partition: number; high: string }[]> {
+  const admin = createKafka(config, log, 'saylau-aggregator-bench').admin();
+  await admin.connect();
+  try {
+    return await admin.fetchTopicOffsets(TOPICS.ballots);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * ClickHouse's own ingest rate: a backlog is produced first, then a bench
+ * schema whose groups start at the backlog's first offsets is created, and
+ * the time until all three tables hold the whole backlog is measured.
+ */
+async function throughput(producer: Producer, partitions: number, backlog: number, blockSize: number) {
+  const election = syntheticElection(`bench-tput-${Date.now().toString(36)}`);
+  const ballots = Array.from({ length: backlog }, (_, i) => syntheticBallot(election, i));
+  const before = await topicEnds();
+  const produceStart = Date.now();
+  await produceBallots(producer, ballots, partitions, 2000);
+  const produceRate = Math.round(backlog / ((Date.now() - produceStart) / 1000));
+  const started = Date.now();
+  const bench = await openBenchSchema(before, blockSize);
+  const count = async (sql: string) => Number((await bench.ch.rows<{ n: string }>(sql))[0]?.n ?? 0);
   const e = idLiteral(election.id);
   const done = { ballots_raw: 0, tally: 0, turnout: 0 };
   try {
-    const started = Date.now();
-    await migrate(config, log, { database, migrations: [ballotStreamsOnly] });
     while (Object.values(done).some((t) => t === 0) && Date.now() - started < 300_000) {
       const [raw, tally, turnout] = await Promise.all([
         count(`SELECT uniqExact(ballot_id) AS n FROM ballots_raw WHERE election = ${e}`),
@@ -234,12 +276,7 @@ async function throughput(producer: Producer, partitions: number, backlog: numbe
     log.info(result, 'throughput');
     return result;
   } finally {
-    await bench.command(`DROP DATABASE IF EXISTS ${database}`);
     await bench.close();
-    await admin
-      .deleteGroups(groups)
-      .catch((error: unknown) => log.warn({ err: error }, 'bench groups not deleted'));
-    await admin.disconnect();
   }
 }
 
@@ -250,22 +287,36 @@ async function main(): Promise<void> {
     .filter((r) => r > 0);
   const seconds = Number(arg('--seconds', '20'));
   const backlog = Number(arg('--backlog', '100000'));
+  // Without --block-size, freshness is measured on the real schema; with it, on a bench schema.
+  const blockSizeArg = arg('--block-size', '');
+  const blockSize = blockSizeArg === '' ? KAFKA_MAX_BLOCK_SIZE : Number(blockSizeArg);
   await migrate(config, log);
-  const ch = new ClickHouse(config);
+  const bench = blockSizeArg === '' ? null : await openBenchSchema(await topicEnds(), blockSize);
+  const ch = bench?.ch ?? new ClickHouse(config);
   const producer = await connectProducer(createKafka(config, log, 'saylau-aggregator-bench'), {
     idempotent: false,
   });
   const reader = new LagReader(config, log, { streams: [] });
   const partitions = (await reader.watermarks(['ballots'])).ends.size;
   await reader.close();
+  let closed = false;
+  const closeSchema = async (): Promise<void> => {
+    if (closed) return;
+    closed = true;
+    await (bench === null ? ch.close() : bench.close());
+  };
   try {
+    const version = (await ch.rows<{ v: string }>('SELECT version() AS v'))[0]?.v;
     const fresh: FreshnessResult[] = [];
     for (const rate of rates) fresh.push(await freshness(ch, producer, partitions, rate, seconds));
-    const tput = await throughput(producer, partitions, backlog);
+    // The freshness schema stops consuming before the throughput run starts its own.
+    await closeSchema();
+    const tput = backlog > 0 ? await throughput(producer, partitions, backlog, blockSize) : null;
     const report = {
       at: new Date().toISOString(),
-      clickhouse: (await ch.rows<{ v: string }>('SELECT version() AS v'))[0]?.v,
-      kafkaMaxBlockSize: (await import('./migrations/kafka-table.js')).KAFKA_MAX_BLOCK_SIZE,
+      clickhouse: version,
+      kafkaMaxBlockSize: blockSize,
+      freshnessSchema: bench === null ? config.clickhouse.database : 'throwaway (--block-size)',
       freshness: fresh,
       throughput: tput,
     };
@@ -275,17 +326,21 @@ async function main(): Promise<void> {
     writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
     for (const f of fresh) {
       process.stdout.write(
-        `${f.rate}/s (achieved ${f.achievedRate}/s, ${f.ballots} ballots): vote→counted p50 ${f.p50Ms} ms, ` +
-          `p99 ${f.p99Ms} ms, max ${f.maxMs} ms, uncounted ${f.uncounted}\n`,
+        `block ${blockSize}, ${f.rate}/s (achieved ${f.achievedRate}/s, ${f.ballots} ballots): vote→counted ` +
+          `p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms, max ${f.maxMs} ms, uncounted ${f.uncounted}\n`,
       );
     }
-    process.stdout.write(
-      `backlog ${tput.backlog} (produced at ${tput.produceRate}/s): ClickHouse drained tally ${tput.tallyRate}/s, ` +
-        `ballots_raw ${tput.ballotsRawRate}/s, turnout ${tput.turnoutRate}/s (3 streams at once)\n${file}\n`,
-    );
+    if (tput !== null) {
+      process.stdout.write(
+        `block ${blockSize}, backlog ${tput.backlog} (produced at ${tput.produceRate}/s): ClickHouse drained ` +
+          `tally ${tput.tallyRate}/s, ballots_raw ${tput.ballotsRawRate}/s, turnout ${tput.turnoutRate}/s ` +
+          `(3 streams at once)\n`,
+      );
+    }
+    process.stdout.write(`${file}\n`);
   } finally {
     await producer.disconnect();
-    await ch.close();
+    await closeSchema();
   }
 }
 

@@ -21,6 +21,7 @@ import { seedStreams } from './consumer-groups.js';
 import { AggregatorError } from './errors.js';
 import { createKafka } from './kafka.js';
 import { MIGRATIONS, type Migration, type MigrationContext } from './migrations/index.js';
+import { KAFKA_MAX_BLOCK_SIZE } from './migrations/kafka-table.js';
 import { checkServerSettings } from './server-settings.js';
 import { stringLiteral } from './sql.js';
 import { streamGroup } from './streams.js';
@@ -30,6 +31,8 @@ export interface MigrateOptions {
   readonly database?: string;
   /** The migrations to apply (tests pass their own). @default MIGRATIONS */
   readonly migrations?: readonly Migration[];
+  /** Block size of new Kafka tables (the benchmark compares values). @default KAFKA_MAX_BLOCK_SIZE */
+  readonly kafkaMaxBlockSize?: number;
 }
 
 export interface MigrateResult {
@@ -58,6 +61,7 @@ export async function migrate(
   const ctx: MigrationContext = {
     brokers: config.kafka.brokers.join(','),
     group: (stream) => streamGroup(database, stream),
+    kafkaMaxBlockSize: options.kafkaMaxBlockSize ?? KAFKA_MAX_BLOCK_SIZE,
   };
 
   const server = new ClickHouse(config, { database: null });

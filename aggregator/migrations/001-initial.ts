@@ -67,7 +67,7 @@ function targets(): string[] {
 
 function streams(ctx: MigrationContext): string[] {
   const queue = (stream: string, columns: string, topic: string): string =>
-    `CREATE TABLE IF NOT EXISTS ${stream}_queue ${columns} ${kafkaEngine(ctx.brokers, topic, ctx.group(stream))}`;
+    `CREATE TABLE IF NOT EXISTS ${stream}_queue ${columns} ${kafkaEngine(ctx.brokers, topic, ctx.group(stream), ctx.kafkaMaxBlockSize)}`;
   return [
     queue('ballots_raw', BALLOT_COLUMNS, TOPICS.ballots),
     `CREATE MATERIALIZED VIEW IF NOT EXISTS ballots_raw_mv TO ballots_raw AS

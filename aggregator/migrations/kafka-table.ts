@@ -23,7 +23,12 @@ import { stringLiteral } from '../sql.js';
  */
 export const KAFKA_MAX_BLOCK_SIZE = 2000;
 
-export function kafkaEngine(brokers: string, topic: string, group: string): string {
+export function kafkaEngine(
+  brokers: string,
+  topic: string,
+  group: string,
+  maxBlockSize: number = KAFKA_MAX_BLOCK_SIZE,
+): string {
   // kafka_row_delimiter '\n' puts a newline between messages: when the server
   // is allowed to skip a broken record, JSONEachRow resynchronises at the next
   // newline, i.e. at the next message instead of the end of the whole batch.
@@ -34,5 +39,5 @@ export function kafkaEngine(brokers: string, topic: string, group: string): stri
     kafka_format = 'JSONEachRow',
     kafka_row_delimiter = '\\n',
     kafka_num_consumers = 1,
-    kafka_max_block_size = ${KAFKA_MAX_BLOCK_SIZE}`;
+    kafka_max_block_size = ${maxBlockSize}`;
 }

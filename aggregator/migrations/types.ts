@@ -6,6 +6,8 @@ export interface MigrationContext {
   readonly brokers: string;
   /** The consumer group of a stream's Kafka table. */
   readonly group: (stream: string) => string;
+  /** Messages per block for new Kafka tables; only the benchmark changes it. */
+  readonly kafkaMaxBlockSize: number;
 }
 
 /**
