@@ -40,6 +40,14 @@ export interface Baselines {
     durationSec: number;
   } | null;
   redisSet: { opsPerSec: number; p50Ms: number | null; p99Ms: number | null; requests: number } | null;
+  /** Kafka at a low fixed rate: the latency floor of one acks=all produce on this machine. */
+  kafkaLatency: {
+    recordsPerSec: number;
+    mbPerSec: number;
+    p50Ms: number;
+    p99Ms: number;
+    records: number;
+  } | null;
   kafkaProducer: {
     recordsPerSec: number;
     mbPerSec: number;
@@ -62,7 +70,13 @@ export async function measureBaselines(
   sizes: BaselineSizes,
   log: (line: string) => void,
 ): Promise<Baselines> {
-  const out: Baselines = { helloWorld: null, redisSet: null, kafkaProducer: null, problems: [] };
+  const out: Baselines = {
+    helloWorld: null,
+    redisSet: null,
+    kafkaLatency: null,
+    kafkaProducer: null,
+    problems: [],
+  };
   try {
     out.helloWorld = await helloWorld(port, sizes.helloSec);
     log(`baseline uWS hello world: ${out.helloWorld.reqPerSec} req/s (p99 ${out.helloWorld.p99Ms} ms)`);
@@ -76,7 +90,15 @@ export async function measureBaselines(
     out.problems.push(`redis-benchmark: ${(err as Error).message}`);
   }
   try {
-    out.kafkaProducer = await kafkaPerf(config, sizes.kafkaRecords);
+    out.kafkaLatency = await kafkaPerf(config, 1000, 200);
+    log(
+      `baseline kafka acks=all latency at 200 records/s: p50 ${out.kafkaLatency.p50Ms} ms, p99 ${out.kafkaLatency.p99Ms} ms`,
+    );
+  } catch (err) {
+    out.problems.push(`kafka-producer-perf-test (latency): ${(err as Error).message}`);
+  }
+  try {
+    out.kafkaProducer = await kafkaPerf(config, sizes.kafkaRecords, -1);
     log(`baseline kafka-producer-perf-test (acks=all): ${out.kafkaProducer.recordsPerSec} records/s`);
   } catch (err) {
     out.problems.push(`kafka-producer-perf-test: ${(err as Error).message}`);
@@ -159,7 +181,11 @@ async function redisBenchmark(config: Config, requests: number): Promise<NonNull
 
 const PERF_TOPIC = 'loadtest-perf';
 
-async function kafkaPerf(config: Config, records: number): Promise<NonNullable<Baselines['kafkaProducer']>> {
+async function kafkaPerf(
+  config: Config,
+  records: number,
+  throughput: number,
+): Promise<NonNullable<Baselines['kafkaProducer']>> {
   const kafka = new Kafka({
     clientId: 'saylau-loadtest',
     brokers: [...config.kafka.brokers],
@@ -202,7 +228,7 @@ async function kafkaPerf(config: Config, records: number): Promise<NonNullable<B
       '--record-size',
       '400',
       '--throughput',
-      '-1',
+      String(throughput),
       '--producer-props',
       `bootstrap.servers=${config.kafka.brokers.join(',')}`,
       'acks=all',

@@ -4,6 +4,7 @@
  * generator; progress on stderr), the thresholds, and the report at the end.
  */
 import { execFileSync } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { type Config, loadConfig } from '../common/config.js';
 import { repoRoot } from '../common/paths.js';
@@ -43,7 +44,6 @@ export class RunContext {
   readonly pools: WorkerPool[] = [];
   readonly runId: string;
   private sampler: NodeJS.Timeout | null = null;
-  private last = { machine: machineCpu(), ingestMs: 0, genMs: 0, self: process.cpuUsage() };
   private genCpuTotalMs = 0;
   private machineTotalMs = 0;
   private readonly startedAt = Date.now();
@@ -53,6 +53,7 @@ export class RunContext {
     readonly options: CommonOptions,
   ) {
     this.runId = newRunId(scenario);
+    this.setup.loadAverageAtStart = loadavg().map((v) => Math.round(v * 10) / 10);
   }
 
   log(line: string): void {
@@ -86,34 +87,47 @@ export class RunContext {
     return this.ingest;
   }
 
+  /**
+   * Once a second: machine CPU from /proc/stat, ingest's and the generator's
+   * process trees. A tree's CPU counts from its first sample on, so a worker's
+   * start-up (module loading, voter preparation) is not billed to the load.
+   */
   private startSampler(): void {
-    this.last = { machine: machineCpu(), ingestMs: 0, genMs: 0, self: process.cpuUsage() };
-    let first = true;
+    let lastMachine = machineCpu();
+    const lastTree = new Map<number, number>();
+    let lastSelf = process.cpuUsage();
     let tick = 0;
     const cores = machineInfo(null).cpus;
     this.sampler = setInterval(() => {
       const machine = machineCpu();
-      const roots = [this.ingest?.pid ?? -1, ...this.pools.flatMap((p) => p.pids)];
+      const workerPids = this.pools.flatMap((p) => p.pids);
+      const roots = [this.ingest?.pid ?? -1, ...workerPids];
       const usage = treeUsage(roots);
-      const ingestMs = usage[0]?.cpuMs ?? 0;
-      const self = process.cpuUsage();
-      const genMs = usage.slice(1).reduce((a, u) => a + u.cpuMs, 0) + (self.user + self.system) / 1000;
-      const span = machine.totalMs - this.last.machine.totalMs;
-      if (!first && span > 0) {
+      const delta = (pid: number, cpuMs: number): number => {
+        const before = lastTree.get(pid);
+        lastTree.set(pid, cpuMs);
+        return before === undefined ? 0 : Math.max(0, cpuMs - before);
+      };
+      const ingestDelta = delta(roots[0]!, usage[0]?.cpuMs ?? 0);
+      let genDelta = 0;
+      for (let i = 1; i < roots.length; i++) genDelta += delta(roots[i]!, usage[i]?.cpuMs ?? 0);
+      const self = process.cpuUsage(lastSelf);
+      lastSelf = process.cpuUsage();
+      genDelta += (self.user + self.system) / 1000;
+      const span = machine.totalMs - lastMachine.totalMs;
+      if (span > 0) {
         // % of one core, as top shows it: the machine's ceiling is cores × 100 %.
         const pct = (v: number): number => Math.round((v / (span / cores)) * 1000) / 10;
-        const genDelta = Math.max(0, genMs - this.last.genMs);
         this.genCpuTotalMs += genDelta;
         this.machineTotalMs += span;
         this.timeline.sample({
-          machineCpuPct: pct(machine.busyMs - this.last.machine.busyMs),
-          ingestCpuPct: pct(Math.max(0, ingestMs - this.last.ingestMs)),
+          machineCpuPct: pct(machine.busyMs - lastMachine.busyMs),
+          ingestCpuPct: pct(ingestDelta),
           generatorCpuPct: pct(genDelta),
           ingestRssMb: Math.round((usage[0]?.rssBytes ?? 0) / 2 ** 20),
         });
       }
-      first = false;
-      this.last = { machine, ingestMs, genMs, self };
+      lastMachine = machine;
       if (++tick % 5 === 0) this.progress();
     }, 1000);
     this.sampler.unref();
@@ -168,6 +182,7 @@ export class RunContext {
       this.setup.ingestExit = code;
     }
     this.summary.cpuAveragePctOfOneCore = averageCpu(this.timeline.seconds());
+    this.setup.loadAverageAtEnd = loadavg().map((v) => Math.round(v * 10) / 10);
     const genPct = this.machineTotalMs > 0 ? (this.genCpuTotalMs / this.machineTotalMs) * 100 : 0;
     const cores = machineInfo(null).cpus;
     const lagP99 = Math.max(0, ...this.steps.map((s) => s.sendLagMs.p99));

@@ -107,9 +107,25 @@ export function searchArrivals(o: SearchOptions, warmupArrivals: number): number
   return total;
 }
 
+/** Not saturated: every arrival answered 2xx, no failures, and no queue building up (p99 < 1 s). */
+export function keepsUp(s: StepReport): boolean {
+  return failures(s) === 0 && s.counts.ok >= 0.99 * s.counts.offered && s.latencyMs.p99 < SATURATED_P99_MS;
+}
+
+/** A p99 above this means requests are queueing: the step is past saturation. */
+export const SATURATED_P99_MS = 1000;
+
+export interface SearchResult {
+  /** Highest rate whose step held (p99 < 250 ms, zero errors); 0 if none. */
+  readonly max: number;
+  /** Highest rate the service kept up with (zero errors, no queue), whatever its p99. */
+  readonly saturation: number;
+}
+
 /**
- * Steps the arrival rate up by `factor` until a step does not hold; the
- * maximum is the last step that held. Between steps the pool has drained, so
+ * Steps the arrival rate up by `factor` while the service keeps up; the
+ * maximum is the last step that held the latency target, the saturation
+ * point the last one it kept up with. Between steps the pool has drained, so
  * each step starts from an idle server.
  */
 export async function searchMax(
@@ -117,17 +133,24 @@ export async function searchMax(
   pool: WorkerPool,
   label: string,
   o: SearchOptions,
-): Promise<number> {
+): Promise<SearchResult> {
   let rate = o.start;
-  let best = 0;
+  let max = 0;
+  let saturation = 0;
+  let allHeld = true;
   for (let i = 0; i < o.maxSteps; i++) {
     const step = ctx.step(await pool.phase(`${label}-${Math.round(rate)}`, rate, o.stepSec), null);
-    const ok = holds(step);
-    step.pass = ok;
-    ctx.log(`${label} step at ${Math.round(rate)}/s ${ok ? 'holds' : 'does not hold'}`);
-    if (!ok) break;
-    best = Math.round(rate);
+    step.pass = holds(step);
+    const up = keepsUp(step);
+    ctx.log(
+      `${label} step at ${Math.round(rate)}/s ${step.pass ? 'holds' : up ? 'keeps up (p99 over target)' : 'saturated'}`,
+    );
+    // The maximum must hold at its step and at every step below it.
+    if (step.pass && allHeld) max = Math.round(rate);
+    else allHeld = false;
+    if (!up) break;
+    saturation = Math.round(rate);
     rate *= o.factor;
   }
-  return best;
+  return { max, saturation };
 }

@@ -49,7 +49,7 @@ export async function smokeScenario(ctx: RunContext): Promise<void> {
       timeoutMs: 10_000,
     }),
   ]);
-  const castMax = await searchMax(ctx, cast, 'cast', CAST);
+  const castMax = (await searchMax(ctx, cast, 'cast', CAST)).max;
   ctx.threshold(
     'cast: a step held (p99 < 250 ms, 0 errors)',
     `≥ ${CAST.start}/s`,
@@ -57,7 +57,7 @@ export async function smokeScenario(ctx: RunContext): Promise<void> {
     castMax >= CAST.start,
   );
 
-  const issueMax = await searchMax(ctx, issue, 'issue', ISSUE);
+  const issueMax = (await searchMax(ctx, issue, 'issue', ISSUE)).max;
   ctx.threshold(
     'issuance: a step held (p99 < 250 ms, 0 errors)',
     `≥ ${ISSUE.start}/s`,
