@@ -10,6 +10,7 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -18,7 +19,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../common/paths.js';
 import { TOPICS } from '../common/records.js';
-import { type ElectionIndex, loadElection } from '../election/index.js';
+import { type ElectionIndex, issueDevToken, loadElection, readKeys } from '../election/index.js';
 import {
   buildClient,
   CRITICAL_BUDGET_BYTES,
@@ -28,11 +29,13 @@ import {
 } from '../ingest/client/build.js';
 import { api, type Ingest, offsetsOf, readRecords, startIngest } from './ingest.harness.js';
 import { launchChromium } from './support/chromium.js';
-import { kafkaClient } from './support/stack.js';
+import { config, kafkaClient } from './support/stack.js';
 
 const PORT = 18_681;
 /** The publisher (results site) this test runs for its election; the receipt links to it. */
 const PUBLISHER_PORT = 18_682;
+/** A stand-in external identity provider (when dev login is off). */
+const IDP_PORT = 18_683;
 /** A fresh election per run: ClickHouse keeps every run's ballots, and the publisher reconciles per election. */
 const ELECTION = `client-${Date.now().toString(36)}`;
 /** Small, so a few held requests are enough to overload the process. */
@@ -49,6 +52,7 @@ interface PageGlobals {
   localStorage: { getItem(key: string): string | null } & Record<string, string>;
   document: {
     documentElement: { lang: string };
+    activeElement: { tagName: string } | null;
     addEventListener(
       type: string,
       listener: (e: { violatedDirective: string; blockedURI: string }) => void,
@@ -153,6 +157,22 @@ async function openPage(locale: string): Promise<Watched> {
   };
 }
 
+/** Presses Tab until `selector` has the focus: proves it is reachable by keyboard, in order. */
+async function tabTo(page: Page, selector: string): Promise<void> {
+  for (let i = 0; i < 40; i++) {
+    await page.keyboard.press('Tab');
+    const there = await page.evaluate(
+      (sel) =>
+        (
+          globalThis as unknown as { document: { activeElement: { matches(s: string): boolean } | null } }
+        ).document.activeElement?.matches(sel) ?? false,
+      selector,
+    );
+    if (there) return;
+  }
+  throw new Error(`${selector} is not reachable with Tab`);
+}
+
 async function signIn(page: Page, memberId: string): Promise<void> {
   await page.locator('#member').selectOption(memberId);
   await page.locator('form.card button[type=submit]').click();
@@ -225,7 +245,18 @@ describe('voter web client', () => {
       await page.evaluate(() => (globalThis as unknown as PageGlobals).document.documentElement.lang),
     ).toBe('kk');
     expect(await axe(page)).toEqual([]);
-    await signIn(page, member.memberId);
+    // Keyboard only: the first member is preselected; Tab to "sign in", Enter; on the ballot the
+    // heading has the focus, Tab reaches the first candidate and Space marks it.
+    expect(await page.locator('#member').inputValue()).toBe(member.memberId);
+    await tabTo(page, 'form.card button[type=submit]');
+    await page.keyboard.press('Enter');
+    await page.locator('form.ballot').waitFor();
+    expect(
+      await page.evaluate(() => (globalThis as unknown as PageGlobals).document.activeElement?.tagName),
+    ).toBe('H2');
+    await tabTo(page, 'form.ballot input[type=checkbox]');
+    await page.keyboard.press('Space');
+    expect(await page.locator('form.ballot input[type=checkbox]').first().isChecked()).toBe(true);
     await fillBallot(page, member.district);
     for (const lang of ['kk', 'ru', 'en']) {
       await setLang(page, lang);
@@ -475,6 +506,49 @@ describe('voter web client', () => {
       publisher.kill('SIGTERM');
     }
   }, 240_000);
+
+  it('without dev login the page redirects to the identity provider and votes with the token it brings back', async () => {
+    const member = members[3]!;
+    const keys = await readKeys(config.stackDir, ELECTION);
+    // The provider signs the voter in and sends them back with #token=, as a member registry would.
+    const idp = createServer((req, res) => {
+      const url = new URL(req.url ?? '/', `http://127.0.0.1:${IDP_PORT}`);
+      const back = url.searchParams.get('redirect_uri') ?? '';
+      if (url.searchParams.get('election') !== ELECTION || !back.startsWith(`http://127.0.0.1:${PORT}/`)) {
+        res.writeHead(400).end();
+        return;
+      }
+      void issueDevToken(keys, index, member.memberId).then((token) => {
+        res.writeHead(302, { location: `${back}#token=${token}` }).end();
+      });
+    });
+    await new Promise<void>((resolve) => idp.listen(IDP_PORT, '127.0.0.1', resolve));
+    await ingest.stop();
+    ingest = await startIngest({
+      election: electionPath,
+      port: PORT,
+      processes: 1,
+      env: { ...ingestEnv, DEV_LOGIN: '0', IDENTITY_PROVIDER_URL: `http://127.0.0.1:${IDP_PORT}/` },
+    });
+    try {
+      const w = await openPage('kk-KZ');
+      const { page } = w;
+      await page.locator('main button.primary').click();
+      await fillBallot(page, member.district);
+      // The token left the address bar as soon as the page took it.
+      expect(page.url()).toBe(`http://127.0.0.1:${PORT}/`);
+      await review(page);
+      const ballotId = await castAndWaitForReceipt(page);
+      expect((await api(ingest.base, 'GET', `/v1/receipts/${ballotId}`)).body.status).toMatch(
+        /accepted|counted/,
+      );
+      expect(w.foreign.every((url) => url.startsWith(`http://127.0.0.1:${IDP_PORT}/`))).toBe(true);
+      expect(await w.cspViolations()).toEqual([]);
+      await w.context.close();
+    } finally {
+      idp.close();
+    }
+  }, 180_000);
 
   it('every ballot request had the same padded length', () => {
     expect(castSizes.size).toBe(1);

@@ -14,7 +14,7 @@
  */
 import { type ApiCode, ApiError, getJson, request } from './api.js';
 import { ballotIdOf, fromB64u, groupReceipt } from './bytes.js';
-import { LANGS, type Lang, nameOf, preferredLang, useLang } from './i18n.js';
+import { LANGS, type Lang, nameOf, preferredLang, t, useLang } from './i18n.js';
 import { ballotBody, type District, type Manifest, paddedLength, racesOf } from './manifest.js';
 import {
   clearReceipt,
@@ -70,7 +70,6 @@ function districtOf(id: string): District | undefined {
 }
 
 function problem(code: ApiCode): void {
-  if (code !== 'credential_already_issued') announce('');
   paint(() =>
     paintProblem({
       code,
@@ -318,20 +317,17 @@ function showReceipt(receipt: Receipt, note: string | null): void {
     } catch (error) {
       status = error instanceof ApiError && error.code === 'not_found' ? 'pending' : 'unknown';
     }
+    // Updated in place (a repaint would move the voter's focus); the line is a status region.
     const line = document.getElementById('receipt-status');
-    if (line !== null) {
+    if (line !== null && repaint === view) {
       line.className = `status ${status}`;
-      view();
+      line.textContent = t(`receipt.status.${status}`);
     }
   };
   paint(view);
   void import('./qr.js').then(({ qrSvg }) => {
     qr = qrSvg(link, receipt.receipt);
-    if (repaint === view) {
-      const focused = document.activeElement;
-      view();
-      if (focused instanceof HTMLElement && focused.id !== '') document.getElementById(focused.id)?.focus();
-    }
+    if (repaint === view) document.getElementById('qr-slot')?.replaceChildren(qr);
   });
   void check();
 }

@@ -318,9 +318,12 @@ export function paintReceipt(o: ReceiptOptions): void {
       { id: 'receipt-status', role: 'status', class: `status ${o.status}` },
       t(`receipt.status.${o.status}`),
     ),
-    o.qr !== null
-      ? h('figure', { class: 'qr-box' }, o.qr, h('figcaption', {}, t('receipt.qrCaption')))
-      : null,
+    h(
+      'figure',
+      { class: 'qr-box' },
+      h('div', { id: 'qr-slot' }, o.qr),
+      h('figcaption', {}, t('receipt.qrCaption')),
+    ),
     h('h3', {}, t('receipt.nextTitle')),
     h(
       'ol',
