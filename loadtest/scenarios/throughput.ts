@@ -92,13 +92,22 @@ export async function throughputScenario(ctx: RunContext, o: ThroughputOptions):
     helloWorld?: { reqPerSec: number } | null;
     redisSet?: { opsPerSec: number } | null;
     kafkaProducer?: { recordsPerSec: number } | null;
+    kafkaLatency?: { p50Ms: number } | null;
   } | null;
+  // Ratios of the measured maximum; when no step met the latency target, of the saturation point.
+  const basis = max > 0 ? max : saturation;
+  const what = max > 0 ? `${label} max` : `${label} saturation`;
   const ratio = (base: number | undefined): number | null =>
-    base === undefined || base === 0 ? null : Math.round((max / base) * 1000) / 1000;
+    base === undefined || base === 0 ? null : Math.round((basis / base) * 1000) / 1000;
+  const lowest = ctx.steps.find((st) => st.name === `${label}-${Math.round(o.start)}`);
   ctx.ratios = {
-    [`${label} rate / uWS hello-world req/s`]: ratio(b?.helloWorld?.reqPerSec),
-    [`${label} rate / redis SET ops/s`]: ratio(b?.redisSet?.opsPerSec),
-    [`${label} rate / kafka producer records/s (acks=all)`]: ratio(b?.kafkaProducer?.recordsPerSec),
+    [`${what} / uWS hello-world req/s`]: ratio(b?.helloWorld?.reqPerSec),
+    [`${what} / redis SET ops/s`]: ratio(b?.redisSet?.opsPerSec),
+    [`${what} / kafka producer records/s (acks=all)`]: ratio(b?.kafkaProducer?.recordsPerSec),
+    [`${label} p50 at ${o.start}/s / kafka acks=all p50 at 200/s`]:
+      lowest === undefined || !b?.kafkaLatency
+        ? null
+        : Math.round((lowest.latencyMs.p50 / b.kafkaLatency.p50Ms) * 100) / 100,
   };
   let accepted = 0;
   let unknown = 0;
