@@ -103,6 +103,8 @@ export async function buildClient(): Promise<ClientBuild> {
     define: { __CATALOGUES__: JSON.stringify(catalogues) },
     logLevel: 'silent',
   });
+  // esbuild keeps a helper process for further builds; an ingest process builds once.
+  await esbuild.stop();
 
   const outDir = join(CLIENT_DIR, 'out');
   let script = '';
