@@ -15,6 +15,7 @@ import { loadConfig } from '../common/config.js';
 import { repoRoot } from '../common/paths.js';
 import { loadElection } from '../election/index.js';
 import { Stack } from './stack/stack.js';
+import { waitFor } from './stack/supervisor.js';
 import { awaitCluster, ensureTopics } from './topics.js';
 
 /** The demo's defaults; anything set in the environment wins. */
@@ -86,6 +87,14 @@ async function main(): Promise<void> {
   services.push(serve('ingest', 'ingest/main.ts'), serve('publisher', 'publisher/main.ts'));
   process.once('SIGINT', () => void stop(0));
   process.once('SIGTERM', () => void stop(0));
+  for (const port of [config.ingest.port, config.publisher.port]) {
+    const ready = await waitFor(
+      async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).ok,
+      120_000,
+      500,
+    );
+    if (!ready) throw new Error(`nothing ready on port ${port} after 120 s; see the log lines above`);
+  }
   say(
     `voting:  http://127.0.0.1:${config.ingest.port}/  (dev login on; ${config.ingest.processes} ingest processes)`,
   );
