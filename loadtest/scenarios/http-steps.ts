@@ -21,8 +21,6 @@ export interface PoolSpec {
   readonly perWorker: number;
   readonly maxConnections: number;
   readonly timeoutMs: number;
-  /** Source addresses, one per worker in turn. */
-  readonly firstLocalAddress?: number;
 }
 
 /** Voters already handed to a pool in this run (pools never share a voter). */
@@ -66,7 +64,7 @@ export async function startHttpPool(ctx: RunContext, spec: PoolSpec): Promise<Wo
       kind: 'http',
       id: w,
       ports: ctx.ports,
-      localAddresses: [`127.0.0.${2 + (((spec.firstLocalAddress ?? 0) + w) % 8)}`],
+      localAddresses: [],
       maxConnections: spec.maxConnections,
       timeoutMs: spec.timeoutMs,
       source,

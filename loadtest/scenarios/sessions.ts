@@ -5,8 +5,11 @@
  *
  * Spreading: ingest runs `processes` processes (each caps itself at 16,000
  * sessions, under its 20,000 open files) on `ports` ports; session holders
- * each hold ≤ 14,000 sockets from their own source address 127.0.0.(20+i),
- * so every holder has the whole ephemeral port range to itself.
+ * each hold ≤ 14,000 sockets (under their own 20,000 open files) and go
+ * round-robin over the ports. connect() without bind() picks a source port
+ * per destination 4-tuple, so each ingest port has the whole ephemeral range
+ * (≈ 28k) to itself: 8 ports ≈ 225k. Binding 127.0.0.x source addresses
+ * instead stalled near 7,500 sockets per address (bind(0)'s port search).
  *
  * Memory per session is measured, not estimated: ingest and holder RSS and
  * kernel socket memory (/proc/net/sockstat, slab caches) just before the
@@ -65,7 +68,7 @@ export async function sessionsScenario(ctx: RunContext, o: SessionsOptions): Pro
     kind: 'sessions',
     id: 100 + i,
     ports: ctx.ports,
-    localAddress: `127.0.0.${20 + i}`,
+    localAddress: null,
     sessions: Math.floor(o.sessions / holderCount) + (i < o.sessions % holderCount ? 1 : 0),
     rampPerSec: Math.max(1, o.rampPerSec / holderCount),
   }));
@@ -75,7 +78,6 @@ export async function sessionsScenario(ctx: RunContext, o: SessionsOptions): Pro
     perWorker: Math.ceil((o.castRate * o.holdSec) / 2) + 10,
     maxConnections: 2000,
     timeoutMs: 10_000,
-    firstLocalAddress: 0,
   });
   const holders = await WorkerPool.start(ctx.timeline, inits);
   ctx.pools.push(holders);

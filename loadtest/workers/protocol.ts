@@ -45,7 +45,12 @@ export interface SessionWorkerInit {
   readonly kind: 'sessions';
   readonly id: number;
   readonly ports: readonly number[];
-  readonly localAddress: string;
+  /**
+   * Source address to bind, or null to let connect() pick. Binding costs: bind(addr, 0)
+   * picks the port before the destination is known and its conflict search slows
+   * down as the bind table fills (measured: ramps stall near 7,500 sockets per address).
+   */
+  readonly localAddress: string | null;
   readonly sessions: number;
   /** New connections per second while ramping up. */
   readonly rampPerSec: number;
