@@ -173,6 +173,12 @@ export class RunContext {
     return pass;
   }
 
+  /** Ends the per-second series (the correctness check's own CPU is not load). */
+  stopSampling(): void {
+    if (this.sampler !== null) clearInterval(this.sampler);
+    this.sampler = null;
+  }
+
   /** Stops everything, writes the reports, prints the verdict first; returns the exit code. */
   async finish(): Promise<number> {
     if (this.sampler !== null) clearInterval(this.sampler);

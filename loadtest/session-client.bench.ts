@@ -81,10 +81,14 @@ async function main(): Promise<void> {
   );
   const self = fileURLToPath(import.meta.url);
   for (const kind of ['net', 'ws'] as const) {
+    const serverRss0 = process.memoryUsage().rss;
     const child = fork(self, ['client', kind, String(n)], { execArgv: [...process.execArgv, '--expose-gc'] });
-    const result = await new Promise((resolve) => child.on('message', resolve));
-    process.stdout.write(`${JSON.stringify(result)}\n`);
+    const result = (await new Promise((resolve) => child.on('message', resolve))) as Record<string, number>;
+    // The uWS side of the same sessions (C++ per-socket state; no JS object per socket here).
+    const serverPerSession = Math.round((process.memoryUsage().rss - serverRss0) / n);
+    process.stdout.write(`${JSON.stringify({ ...result, uwsServerRssPerSessionBytes: serverPerSession })}\n`);
     await new Promise((r) => child.on('exit', r));
+    await new Promise((r) => setTimeout(r, 2000));
   }
   process.exit(0);
 }

@@ -29,6 +29,7 @@ export async function realVotersAndCorrectness(
     real.receipts,
     real.receipts === real.voters,
   );
+  ctx.stopSampling();
   const accepted = load.acceptedBallots + real.receipts;
   ctx.log(
     `correctness check: ${accepted} accepted receipts (${load.unknownBallots} unknown outcomes); reconciling…`,

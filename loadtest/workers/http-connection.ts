@@ -22,7 +22,8 @@ export class HttpConnection {
   /** When the current request should have started (the open model's clock), ms. */
   intendedAt = 0;
   sentAt = 0;
-  phase = 0;
+  /** When the connection last became idle (performance.now()). */
+  idleSince = 0;
   private pending: Buffer | null = null;
   private onDone: Done | null = null;
 
@@ -38,6 +39,7 @@ export class HttpConnection {
     this.socket.setNoDelay(true);
     this.socket.on('connect', () => {
       this.connected = true;
+      this.idleSince = performance.now();
       this.onIdle(this);
     });
     this.socket.on('data', (chunk: Buffer) => this.read(chunk));
@@ -45,13 +47,18 @@ export class HttpConnection {
     this.socket.on('close', () => this.die('connection closed'));
   }
 
-  send(request: string, intendedAt: number, phase: number, onDone: Done): void {
+  send(request: string, intendedAt: number, onDone: Done): void {
     this.busy = true;
     this.intendedAt = intendedAt;
-    this.phase = phase;
     this.onDone = onDone;
     this.sentAt = performance.now();
     this.socket.write(request);
+  }
+
+  /** Closes an idle connection (see IDLE_RETIRE_MS in http-load.ts). */
+  retire(): void {
+    this.dead = true;
+    this.socket.destroy();
   }
 
   /** Gives up on the current request (timeout): the connection cannot be reused. */
@@ -84,6 +91,7 @@ export class HttpConnection {
     this.onDone = null;
     this.busy = false;
     done?.(status, body);
+    this.idleSince = performance.now();
     if (!this.dead) this.onIdle(this);
   }
 

@@ -26,6 +26,12 @@ import {
 import { openSource, type Requests } from './request-sources.js';
 
 const TIMEOUT_CHECK_MS = 100;
+/**
+ * uWS closes keep-alive connections idle for ~10 s; a request written as the
+ * server closes gets ECONNRESET with an unknown outcome. Connections idle
+ * longer than this are closed by the generator first, as browsers do.
+ */
+const IDLE_RETIRE_MS = 4_000;
 const MAX_SAMPLE_ERRORS = 5;
 
 interface Queued {
@@ -136,7 +142,7 @@ function complete(intendedAt: number): Done {
 }
 
 function dispatchOn(c: HttpConnection, request: string, intendedAt: number): void {
-  c.send(request, intendedAt, 0, complete(intendedAt));
+  c.send(request, intendedAt, complete(intendedAt));
 }
 
 function arrive(intendedAt: number): void {
@@ -149,7 +155,12 @@ function arrive(intendedAt: number): void {
     return;
   }
   inFlight++;
-  const c = idle.pop();
+  let c = idle.pop();
+  while (c !== undefined && performance.now() - c.idleSince > IDLE_RETIRE_MS) {
+    conns.delete(c);
+    c.retire();
+    c = idle.pop();
+  }
   if (c !== undefined) {
     recordMs(sendLag, performance.now() - intendedAt);
     dispatchOn(c, request, intendedAt);

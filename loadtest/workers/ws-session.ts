@@ -37,7 +37,9 @@ export class WsSession {
     localAddress: string | null,
     private readonly events: SessionEvents,
   ) {
-    this.socket = connect(localAddress === null ? { port, host: '127.0.0.1' } : { port, host: '127.0.0.1', localAddress });
+    this.socket = connect(
+      localAddress === null ? { port, host: '127.0.0.1' } : { port, host: '127.0.0.1', localAddress },
+    );
     this.socket.setNoDelay(true);
     this.socket.on('connect', () => {
       this.socket.write(
