@@ -29,12 +29,18 @@ let ch: ClickHouse;
 beforeAll(async () => {
   admin = createKafka(config, log, 'saylau-aggregator-test').admin();
   await admin.connect();
+  // kafkajs's waitForLeaders races the metadata of a fresh topic (infra/topics.ts says the same),
+  // and listTopics answers from cached metadata: poll both until the topic is there with a leader.
   await admin.createTopics({
     topics: [{ topic, numPartitions: 1, replicationFactor: 3 }],
-    waitForLeaders: true,
+    waitForLeaders: false,
   });
-  // kafkajs's admin answers listTopics from cached metadata; wait until the new topic is in it.
-  for (let i = 0; i < 50 && !(await admin.listTopics()).includes(topic); i++) {
+  for (let i = 0; i < 100; i++) {
+    const led = await admin
+      .fetchTopicMetadata({ topics: [topic] })
+      .then((meta) => meta.topics[0]?.partitions.every((p) => p.leader >= 0) === true)
+      .catch(() => false);
+    if (led && (await admin.listTopics()).includes(topic)) break;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   await seedGroupAtEarliest(admin, group, topic, log);
