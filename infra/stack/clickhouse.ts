@@ -2,9 +2,10 @@
  * ClickHouse from Debian's `clickhouse-server` (18.16), run as a plain
  * process with a config generated under `.stack/clickhouse/`.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../../common/config.js';
+import { repoRoot } from '../../common/paths.js';
 import type { StackLayout } from './layout.js';
 import type { StackService } from './service.js';
 
@@ -82,6 +83,22 @@ const USERS_XML = `<?xml version="1.0"?>
 </yandex>
 `;
 
+/**
+ * The aggregator owns the server settings its Kafka engine tables need
+ * (aggregator/server-config/, see its README); they are installed as
+ * config.d/ and users.d/ overrides, which ClickHouse merges at start.
+ * Files are named `<config.d|users.d>-<name>.xml`.
+ */
+function installOverrides(dir: string): void {
+  const source = join(repoRoot, 'aggregator', 'server-config');
+  for (const file of readdirSync(source)) {
+    const match = /^(config\.d|users\.d)-(.+\.xml)$/.exec(file);
+    if (match === null) continue;
+    mkdirSync(join(dir, match[1]!), { recursive: true });
+    copyFileSync(join(source, file), join(dir, match[1]!, match[2]!));
+  }
+}
+
 export function clickhouseService(config: Config, layout: StackLayout): StackService {
   const dir = layout.clickhouseDir;
   const configFile = join(dir, 'config.xml');
@@ -97,6 +114,7 @@ export function clickhouseService(config: Config, layout: StackLayout): StackSer
       }
       writeFileSync(configFile, configXml(config, dir));
       writeFileSync(join(dir, 'users.xml'), USERS_XML);
+      installOverrides(dir);
     },
     launchSpec() {
       return {
