@@ -2,7 +2,7 @@
  * The baseline: uWebSockets.js hello world, loaded through the same native
  * loader as ingest, on the port given as argv[2].
  */
-import { loadUws } from '../ingest/http/uws.js';
+import { loadUws } from '../common/uws.js';
 
 const port = Number(process.argv[2]);
 const uws = loadUws();

@@ -62,6 +62,8 @@ export interface BaselineSizes {
   readonly helloSec: number;
   readonly redisRequests: number;
   readonly kafkaRecords: number;
+  /** Records for the fixed-rate (200/s) latency run. @default 1000 */
+  readonly kafkaLatencyRecords?: number;
 }
 
 export async function measureBaselines(
@@ -90,7 +92,7 @@ export async function measureBaselines(
     out.problems.push(`redis-benchmark: ${(err as Error).message}`);
   }
   try {
-    out.kafkaLatency = await kafkaPerf(config, 1000, 200);
+    out.kafkaLatency = await kafkaPerf(config, sizes.kafkaLatencyRecords ?? 1000, 200);
     log(
       `baseline kafka acks=all latency at 200 records/s: p50 ${out.kafkaLatency.p50Ms} ms, p99 ${out.kafkaLatency.p99Ms} ms`,
     );

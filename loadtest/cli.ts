@@ -116,6 +116,13 @@ async function main(): Promise<number> {
         throw new UsageError(`unknown scenario "${scenario}"`);
     }
   };
+  // Interrupted (Ctrl-C, a CI timeout): stop ingest and the workers, write what we have.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      ctx.threshold('scenario ran to the end', 'not interrupted', signal, false);
+      void ctx.finish().then(() => process.exit(130));
+    });
+  }
   try {
     await run();
     const extra = flags.unknown();

@@ -179,8 +179,15 @@ export class RunContext {
     this.sampler = null;
   }
 
-  /** Stops everything, writes the reports, prints the verdict first; returns the exit code. */
-  async finish(): Promise<number> {
+  private finishing: Promise<number> | null = null;
+
+  /** Stops everything, writes the reports, prints the verdict first; returns the exit code. Once. */
+  finish(): Promise<number> {
+    this.finishing ??= this.finishOnce();
+    return this.finishing;
+  }
+
+  private async finishOnce(): Promise<number> {
     if (this.sampler !== null) clearInterval(this.sampler);
     for (const pool of this.pools) await pool.stop().catch(() => undefined);
     if (this.ingest !== null) {

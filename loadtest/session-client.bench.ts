@@ -9,7 +9,7 @@
 import { fork } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { loadUws } from '../ingest/http/uws.js';
+import { loadUws } from '../common/uws.js';
 import { type SessionEvents, WsSession } from './workers/ws-session.js';
 
 /** The `ws` package (8.13, already installed with uWebSockets.js; no @types/ws here). */

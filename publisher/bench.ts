@@ -23,6 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createLogger } from '../common/log.js';
 import { repoRoot } from '../common/paths.js';
+import { loadUws } from '../common/uws.js';
 import { loadElection } from '../election/index.js';
 import { type Entry, FileCache } from './file-cache.js';
 import { PublisherMetrics } from './metrics.js';
@@ -31,7 +32,6 @@ import { installSite } from './site-assets.js';
 import { buildSnapshot } from './snapshot-builder.js';
 import { SnapshotStore } from './snapshot-store.js';
 import { StaticServer } from './static-server.js';
-import { loadUws } from './uws-native.js';
 
 interface AutocannonResult {
   requests: { average: number };

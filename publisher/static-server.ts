@@ -4,7 +4,7 @@
  * (file-cache.ts), plus `/healthz`, `/readyz` and `/metrics`. Its own
  * process and port; it never shares either with ingest.
  *
- * uWebSockets.js (native binary, uws-native.ts) rather than node:http: the
+ * uWebSockets.js (native binary, common/uws.ts) rather than node:http: the
  * same server library the project already ships, and 1.3–3.1× node:http's
  * rate over the same cache in every run of publisher/bench.ts, so one origin
  * process absorbs more of a results-night refresh storm. Any static host or
@@ -15,9 +15,9 @@
  * bodies sent with `tryEnd` + `onWritable` (back-pressure).
  */
 import type { Logger } from '../common/log.js';
+import { type HttpResponse, type ListenSocket, loadUws } from '../common/uws.js';
 import { type Entry, FileCache } from './file-cache.js';
 import type { PublisherMetrics } from './metrics.js';
-import { type HttpResponse, type ListenSocket, loadUws } from './uws-native.js';
 
 export interface StaticServerOptions {
   readonly root: string;

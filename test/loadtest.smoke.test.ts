@@ -20,6 +20,8 @@ describe('loadtest smoke', () => {
         env: { ...process.env, LOG_LEVEL: 'warn' },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
+      // Leave time to stop ingest and the workers if the budget runs out.
+      const guard = setTimeout(() => child.kill('SIGTERM'), SMOKE_BUDGET_MS - 5_000);
       let output = '';
       child.stdout.on('data', (d) => {
         output += d;
@@ -28,6 +30,7 @@ describe('loadtest smoke', () => {
         output += d;
       });
       const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+      clearTimeout(guard);
       const reportPath = /reports: (\S+report\.json)/.exec(output)?.[1];
       expect(reportPath, output).toBeDefined();
       const report = JSON.parse(readFileSync(reportPath!, 'utf8'));

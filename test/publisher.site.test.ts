@@ -17,13 +17,13 @@ import { PublisherMetrics } from '../publisher/metrics.js';
 import { installSite } from '../publisher/site-assets.js';
 import type { Snapshot } from '../publisher/snapshot.js';
 import { StaticServer } from '../publisher/static-server.js';
-import { launchChromium } from './publisher.chromium.js';
 import {
   awaitInClickHouse,
   closeRealPublishers,
   produceResults,
   realPublisher,
 } from './publisher.real-data.js';
+import { launchChromium } from './support/chromium.js';
 
 const OUT = join(repoRoot, 'test-output');
 let browser: Browser;

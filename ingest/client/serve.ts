@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import type { Logger } from 'pino';
 import type { Config } from '../../common/config.js';
-import type { HttpRequest, HttpResponse, TemplatedApp } from '../http/uws.js';
+import type { HttpRequest, HttpResponse, TemplatedApp } from '../../common/uws.js';
 import { buildClient, type ClientFile, DIST_DIR, sizeReport } from './build.js';
 
 /**

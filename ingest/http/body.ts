@@ -7,8 +7,9 @@
  * Each chunk is copied into one preallocated buffer (uWS neuters the chunk's
  * ArrayBuffer when the callback returns), never `Buffer.concat` in a loop.
  */
+
+import type { HttpResponse } from '../../common/uws.js';
 import { IngestError } from '../errors.js';
-import type { HttpResponse } from './uws.js';
 
 /** The API's hard body limit (DESIGN §7). */
 export const MAX_BODY_BYTES = 8 * 1024;

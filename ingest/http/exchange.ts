@@ -1,4 +1,4 @@
-import type { HttpResponse } from './uws.js';
+import type { HttpResponse } from '../../common/uws.js';
 
 /** Extra response headers, as [name, value] pairs; `null` when there are none. */
 export type Headers = readonly (readonly [string, string])[] | null;

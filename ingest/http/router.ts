@@ -7,6 +7,7 @@
  *           ─► handle() ─► respond (corked, back-pressured) ─► metrics
  */
 import type { Logger } from 'pino';
+import type { HttpRequest, HttpResponse, TemplatedApp } from '../../common/uws.js';
 import { type Admission, jitteredRetryAfter } from '../admission.js';
 import {
   ERROR_BODIES,
@@ -22,7 +23,6 @@ import { declaredLength, MAX_BODY_BYTES, readBody } from './body.js';
 import { Exchange, type Headers, type Reply } from './exchange.js';
 import { padJson } from './fixed-length.js';
 import { respond } from './respond.js';
-import type { HttpRequest, HttpResponse, TemplatedApp } from './uws.js';
 
 export interface RouteSpec {
   /** Metrics label and log context: a fixed name, never the URL. */

@@ -12,9 +12,10 @@
  * ticket and its position, and computes `ticket - served` from the pushes;
  * at ≤ 0 it retries. Per-process line (processes do not coordinate).
  */
+
+import type { TemplatedApp, Uws, WebSocket } from '../../common/uws.js';
 import type { IngestContext } from '../context.js';
 import { ERROR_BODIES } from '../errors.js';
-import type { TemplatedApp, Uws, WebSocket } from '../http/uws.js';
 
 interface SessionData {
   ticket: number;

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { repoRoot } from '../../common/paths.js';
 import { measureBaselines } from '../baselines.js';
 import type { RunContext } from '../run-context.js';
+import type { WorkerPool } from '../worker-pool.js';
 import { realVotersAndCorrectness } from './finish.js';
 import { failures, holds, startHttpPool } from './http-steps.js';
 
@@ -32,6 +33,8 @@ export interface OverloadOptions {
   readonly warmSec?: number;
   /** Fast 503: p99 of 503 answers below this. @default 100 */
   readonly fast503Ms?: number;
+  /** A cast pool already running with enough voters (smoke). */
+  readonly castPool?: WorkerPool;
 }
 
 function recordedMax(): number {
@@ -68,13 +71,15 @@ export async function overloadScenario(ctx: RunContext, o: OverloadOptions, prep
     }
     await ctx.startIngest({ processes, maxInFlight, devLogin: true });
   }
-  const pool = await startHttpPool(ctx, {
-    kind: 'cast',
-    workers: o.workers,
-    perWorker: Math.ceil(arrivals / o.workers) + 10,
-    maxConnections: 4000,
-    timeoutMs: 10_000,
-  });
+  const pool =
+    o.castPool ??
+    (await startHttpPool(ctx, {
+      kind: 'cast',
+      workers: o.workers,
+      perWorker: Math.ceil(arrivals / o.workers) + 10,
+      maxConnections: 4000,
+      timeoutMs: 10_000,
+    }));
   ctx.setup.overload = {
     max,
     factor: o.factor,

@@ -33,6 +33,10 @@ export interface SessionsOptions {
   readonly minCastRate: number;
   readonly realVoters?: number;
   readonly prepared?: boolean;
+  /** A cast pool already running with enough voters for the hold (smoke). */
+  readonly castPool?: WorkerPool;
+  /** Wait after the ramp before sampling memory. @default 3000 */
+  readonly settleMs?: number;
 }
 
 const PER_HOLDER = 14_000;
@@ -72,13 +76,15 @@ export async function sessionsScenario(ctx: RunContext, o: SessionsOptions): Pro
     sessions: Math.floor(o.sessions / holderCount) + (i < o.sessions % holderCount ? 1 : 0),
     rampPerSec: Math.max(1, o.rampPerSec / holderCount),
   }));
-  const cast = await startHttpPool(ctx, {
-    kind: 'cast',
-    workers: 2,
-    perWorker: Math.ceil((o.castRate * o.holdSec) / 2) + 10,
-    maxConnections: 2000,
-    timeoutMs: 10_000,
-  });
+  const cast =
+    o.castPool ??
+    (await startHttpPool(ctx, {
+      kind: 'cast',
+      workers: 2,
+      perWorker: Math.ceil((o.castRate * o.holdSec) / 2) + 10,
+      maxConnections: 2000,
+      timeoutMs: 10_000,
+    }));
   const holders = await WorkerPool.start(ctx.timeline, inits);
   ctx.pools.push(holders);
   ctx.setup.sessions = {
@@ -102,7 +108,7 @@ export async function sessionsScenario(ctx: RunContext, o: SessionsOptions): Pro
   }
   const rampSec = (Date.now() - rampStarted) / 1000;
   const reached = ctx.timeline.openSessions;
-  await new Promise((r) => setTimeout(r, 3000)); // let RSS and sockstat settle
+  await new Promise((r) => setTimeout(r, o.settleMs ?? 3000)); // let RSS and sockstat settle
   const full = memory(ctx, holders);
   const open = Math.max(1, ctx.timeline.openSessions);
   ctx.log(

@@ -14,31 +14,45 @@ import { searchArrivals, searchMax, startHttpPool } from './http-steps.js';
 import { overloadScenario } from './overload.js';
 import { sessionsScenario } from './sessions.js';
 
-const CAST = { start: 100, factor: 2, stepSec: 3, maxSteps: 3 };
+const CAST = { start: 100, factor: 2, stepSec: 2, maxSteps: 2 };
 const ISSUE = { start: 20, factor: 2, stepSec: 2, maxSteps: 2 };
-const REAL_VOTERS = 10;
+const SESSIONS = { sessions: 1000, holdSec: 3, castRate: 50 };
+/**
+ * The smoke's burst is 3 × the first cast step, not 3 × what the search found:
+ * CI boxes vary, and the smoke checks that overload is shed and recovered from,
+ * not how much. A 503 may take up to 250 ms here (the full scenario: 100 ms).
+ */
+const OVERLOAD = { factor: 3, warmSec: 2, burstSec: 3, recoverySec: 2, max: CAST.start, fast503Ms: 250 };
+const REAL_VOTERS = 5;
+
+/** Casts the smoke can send: the search, the sessions hold and the overload phases. */
+function castArrivals(): number {
+  const top = CAST.start * CAST.factor ** (CAST.maxSteps - 1);
+  const overload =
+    top * (0.5 * OVERLOAD.warmSec + OVERLOAD.factor * OVERLOAD.burstSec + 0.5 * OVERLOAD.recoverySec);
+  return searchArrivals(CAST, 0) + SESSIONS.castRate * SESSIONS.holdSec + Math.ceil(overload) + 50;
+}
 
 export async function smokeScenario(ctx: RunContext): Promise<void> {
   const issueArrivals = searchArrivals(ISSUE, 0);
   await ctx.prepare('tiny', issueArrivals + REAL_VOTERS + 50);
-  if (ctx.options.baselines) {
-    ctx.baselines = {
-      ...(await measureBaselines(
-        ctx.config,
-        ctx.options.port + 90,
-        { helloSec: 1, redisRequests: 5_000, kafkaRecords: 3_000 },
-        (l) => ctx.log(l),
-      )),
-    };
-  }
-  // Workers load their voters while ingest starts (they connect lazily).
-  const [, cast, issue] = await Promise.all([
-    ctx.startIngest({ processes: 2, maxInFlight: 64, devLogin: true }),
+  // One cast pool for every phase; workers load their voters and the
+  // baselines run while ingest starts (workers connect lazily).
+  const [baselines, , cast, issue] = await Promise.all([
+    ctx.options.baselines
+      ? measureBaselines(
+          ctx.config,
+          ctx.options.port + 90,
+          { helloSec: 1, redisRequests: 5_000, kafkaRecords: 3_000, kafkaLatencyRecords: 200 },
+          (l) => ctx.log(l),
+        )
+      : Promise.resolve(null),
+    ctx.startIngest({ processes: 2, maxInFlight: 16, devLogin: true }),
     startHttpPool(ctx, {
       kind: 'cast',
       workers: 1,
-      perWorker: searchArrivals(CAST, 0) + 10,
-      maxConnections: 500,
+      perWorker: castArrivals(),
+      maxConnections: 1000,
       timeoutMs: 10_000,
     }),
     startHttpPool(ctx, {
@@ -49,6 +63,12 @@ export async function smokeScenario(ctx: RunContext): Promise<void> {
       timeoutMs: 10_000,
     }),
   ]);
+  if (baselines !== null) {
+    ctx.baselines = { ...baselines };
+    ctx.notes.push(
+      "smoke baselines ran while ingest started: they show the tools work, not the machine's figures",
+    );
+  }
   const castMax = (await searchMax(ctx, cast, 'cast', CAST)).max;
   ctx.threshold(
     'cast: a step held (p99 < 250 ms, 0 errors)',
@@ -71,27 +91,15 @@ export async function smokeScenario(ctx: RunContext): Promise<void> {
   };
 
   await sessionsScenario(ctx, {
-    sessions: 1000,
-    holdSec: 5,
-    castRate: 50,
+    ...SESSIONS,
     rampPerSec: 1000,
-    holders: 2,
-    minCastRate: 45,
+    holders: 1,
+    minCastRate: SESSIONS.castRate * 0.9,
     prepared: true,
+    castPool: cast,
+    settleMs: 0,
   });
-  await overloadScenario(
-    ctx,
-    {
-      max: Math.max(castMax, CAST.start),
-      factor: 3,
-      burstSec: 3,
-      recoverySec: 3,
-      maxInFlight: 64,
-      workers: 1,
-      warmSec: 2,
-    },
-    true,
-  );
+  await overloadScenario(ctx, { ...OVERLOAD, maxInFlight: 16, workers: 1, castPool: cast }, true);
 
   let accepted = 0;
   let unknown = 0;

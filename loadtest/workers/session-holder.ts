@@ -6,8 +6,8 @@
  * is retried the same way. Reports once a second.
  *
  * One worker stays well under the 20,000 open-files limit (the runner gives
- * each ≤ 15,000 sessions) and, binding its own 127.0.0.x, has the whole
- * ephemeral port range to itself.
+ * each ≤ 14,000 sessions); it goes round-robin over the ingest ports without
+ * binding a source address (see scenarios/sessions.ts for why).
  */
 import { createHistogram, encodeHistogram, recordMs } from '../histogram.js';
 import type { RunnerMessage, SessionWorkerInit, WorkerMessage } from './protocol.js';
