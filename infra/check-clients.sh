@@ -7,7 +7,8 @@ fail() { echo "check-clients: $*" >&2; exit 1; }
 [ "$(redis-cli -h 127.0.0.1 -p "${REDIS_PORT:-6379}" ping)" = "PONG" ] || fail "redis-cli ping"
 echo "redis-cli ping: PONG"
 
-meta=$(kcat -L -b 127.0.0.1:9092 -t ballots)
+broker_port=${KAFKA_PORTS:-9092}; broker_port=${broker_port%%,*}
+meta=$(kcat -L -b "127.0.0.1:${broker_port}" -t ballots)
 echo "$meta" | grep -q ' 3 brokers:' || fail "kcat: expected 3 brokers"
 echo "$meta" | grep -q 'topic "ballots" with 20 partitions' || fail "kcat: expected ballots with 20 partitions"
 [ "$(echo "$meta" | grep -cE 'replicas: [0-9]+,[0-9]+,[0-9]+,')" -eq 20 ] || fail "kcat: expected 3 replicas per partition"
