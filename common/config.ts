@@ -121,7 +121,11 @@ export interface Config {
     readonly produceMaxBatch: number;
     readonly produceTimeoutMs: number;
   };
-  readonly publisher: { readonly port: number; readonly snapshotIntervalSec: number; readonly publicDir: string };
+  readonly publisher: {
+    readonly port: number;
+    readonly snapshotIntervalSec: number;
+    readonly publicDir: string;
+  };
 }
 
 export class ConfigError extends Error {
