@@ -1,9 +1,12 @@
 /**
  * Brings the real local stack up (installing what is missing) before any
- * test runs, and creates the topics. It never takes the stack down: a
- * developer's running stack stays as it was, and CI's machine is thrown away.
+ * test runs, creates the topics and applies the ClickHouse migrations, as
+ * `npm start` does. It never takes the stack down: a developer's running
+ * stack stays as it was, and CI's machine is thrown away.
  */
+import { migrate } from '../../aggregator/migrate.js';
 import { loadConfig } from '../../common/config.js';
+import { createLogger } from '../../common/log.js';
 import { loadElection } from '../../election/index.js';
 import { Stack } from '../../infra/stack/stack.js';
 import { awaitCluster, ensureTopics } from '../../infra/topics.js';
@@ -14,4 +17,6 @@ export default async function setup(): Promise<void> {
   await stack.up((line) => process.stderr.write(`[stack] ${line}\n`));
   await awaitCluster(config);
   await ensureTopics(config, loadElection(config.election).partitionCount);
+  const result = await migrate(config, createLogger('test-setup', config.logLevel));
+  for (const warning of result.warnings) process.stderr.write(`[migrate] ${warning}\n`);
 }

@@ -14,8 +14,13 @@ export function kafkaClient(clientId = 'saylau-test'): Kafka {
   return new Kafka({ clientId, brokers: [...config.kafka.brokers], logLevel: logLevel.NOTHING });
 }
 
-/** Starts every stopped service again and waits until Kafka has all brokers. */
+/**
+ * Starts every stopped service again and waits until Kafka has all brokers.
+ * Goes through `up`, which launches all stopped services before waiting for
+ * any: a lone KRaft node cannot reach its quorum, so brokers stopped together
+ * must start together.
+ */
 export async function restore(): Promise<void> {
-  for (const service of stack.services) await stack.start(service.name);
+  await stack.up();
   await awaitCluster(config);
 }
