@@ -94,6 +94,12 @@ function stop(signal: NodeJS.Signals): void {
 
 process.on('SIGTERM', () => stop('SIGTERM'));
 process.on('SIGINT', () => stop('SIGINT'));
+// Whoever started us (npm start, a test, systemd) owns our lifetime: if it
+// dies without stopping us, drain and exit rather than restart workers forever.
+const parentPid = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parentPid) stop('SIGTERM');
+}, 1000).unref();
 log.info(
   { processes: slots.length, port: config.ingest.port, extraPorts: config.ingest.extraPorts },
   'starting ingest',

@@ -167,6 +167,9 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  // A worker forked by the supervisor drains when the supervisor is gone
+  // (its IPC channel closes), so a killed supervisor leaves no orphans.
+  process.once('disconnect', () => stop('SIGTERM'));
   try {
     server = await startServer(config, log);
   } catch (err) {
