@@ -111,6 +111,12 @@ describe('results site', () => {
     await page.click('#receipt-form button');
     await expect.poll(() => page.locator('#receipt-result').textContent()).toContain('not in snapshot');
 
+    // The voter's receipt page links here with #receipt=<code>: answered on arrival.
+    const linked = await context.newPage();
+    await linked.goto(`${base}#receipt=${counted}`);
+    await expect.poll(() => linked.locator('#receipt-result').getAttribute('class')).toBe('good');
+    await linked.close();
+
     // The in-browser verification: Ed25519 signatures, chain, sums and Merkle root.
     await page.click('#verify-button');
     await expect

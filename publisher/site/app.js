@@ -213,7 +213,7 @@ function render() {
 const normalise = (code) => code.replace(/[\s-]/g, '').toUpperCase();
 
 async function lookUp(event) {
-  event.preventDefault();
+  event?.preventDefault();
   const out = $('receipt-result');
   const code = normalise($('receipt-code').value);
   if (!/^[A-Z2-7]{20,40}$/.test(code) || state.latest === null) {
@@ -304,8 +304,20 @@ function main() {
   });
   $('receipt-form').addEventListener('submit', lookUp);
   $('verify-button').addEventListener('click', runVerify);
-  void refresh().then(render);
+  void refresh().then(render).then(lookUpLinkedReceipt);
   setInterval(refresh, 5000);
+}
+
+/**
+ * The voter's receipt page links here as `#receipt=<code>`: fill the form and
+ * check it at once, so following the link answers "was my ballot counted?".
+ */
+function lookUpLinkedReceipt() {
+  const linked = /^#receipt=([A-Za-z2-7 -]{20,60})$/.exec(location.hash);
+  if (linked === null) return;
+  $('receipt-code').value = linked[1];
+  $('receipt').scrollIntoView();
+  void lookUp();
 }
 
 main();
