@@ -10,6 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Kafka, Message, Producer } from 'kafkajs';
+import { ballotIdOf } from '../common/ballot-id.js';
 import {
   type BallotRecord,
   minuteBucket,
@@ -31,23 +32,9 @@ export function syntheticElection(id: string, regions = 20): SyntheticElection {
   return { id, regions: codes, districts: new Map(codes.map((r) => [r, [`${r}-D1`, `${r}-D2`]])) };
 }
 
-const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-
-/** base32(SHA-256(seed))[0..26], the same shape as ingest's ballotId. */
+/** The ballotId of a synthetic credential message: the ingest rule (common/ballot-id.ts) applied to `seed`. */
 export function syntheticBallotId(seed: string): string {
-  const digest = createHash('sha256').update(seed).digest();
-  let out = '';
-  let bits = 0;
-  let value = 0;
-  for (const byte of digest) {
-    value = (value << 8) | byte;
-    bits += 8;
-    while (bits >= 5 && out.length < 26) {
-      out += BASE32[(value >>> (bits - 5)) & 31];
-      bits -= 5;
-    }
-  }
-  return out;
+  return ballotIdOf(Buffer.from(seed));
 }
 
 /** Small fast PRNG (mulberry32); good enough to spread choices, and seedable. */

@@ -7,9 +7,9 @@
  */
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ballotIdOf } from '../common/ballot-id.js';
 import { TOPICS } from '../common/records.js';
 import { type ElectionIndex, readKeys, voterHash } from '../election/index.js';
-import { ballotIdOf } from '../ingest/ballot-id.js';
 import { credKey, voterKey } from '../ingest/dedup/dedup-store.js';
 import { CAST_BODY_BYTES } from '../ingest/http/fixed-length.js';
 import {

@@ -7,8 +7,8 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, webcrypto } from 'node:crypto';
 import { RSABSSA } from '@cloudflare/blindrsa-ts';
 import { describe, expect, it } from 'vitest';
+import { ballotIdOf, base32, formatReceipt, parseReceipt } from '../common/ballot-id.js';
 import { indexElection, loadElection } from '../election/index.js';
-import { ballotIdOf, base32, formatReceipt, parseReceipt } from '../ingest/ballot-id.js';
 import { checkSelections, compileDistricts } from '../ingest/ballot-rules.js';
 import { BlindSignError, blindSign, verifyCredential } from '../ingest/crypto/blind-rsa.js';
 import { ERROR_CODES, ERROR_TABLE } from '../ingest/errors.js';

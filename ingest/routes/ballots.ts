@@ -14,8 +14,8 @@
  * answer is padded to CAST_BODY_BYTES (size is a side channel).
  */
 import { createHash } from 'node:crypto';
+import { ballotIdOf, formatReceipt } from '../../common/ballot-id.js';
 import { type BallotRecord, minuteBucket, RECORD_VERSION, TOPICS } from '../../common/records.js';
-import { ballotIdOf, formatReceipt } from '../ballot-id.js';
 import { checkSelections, type DistrictPlan } from '../ballot-rules.js';
 import type { IngestContext } from '../context.js';
 import { credKey } from '../dedup/dedup-store.js';

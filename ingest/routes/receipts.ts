@@ -6,7 +6,7 @@
  * narrow the voter down), so the lookup asks every region's `cred:` key in one
  * auto-pipelined round trip.
  */
-import { parseReceipt } from '../ballot-id.js';
+import { parseReceipt } from '../../common/ballot-id.js';
 import type { IngestContext } from '../context.js';
 import { credKey } from '../dedup/dedup-store.js';
 import { IngestError } from '../errors.js';
