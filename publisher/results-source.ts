@@ -8,22 +8,11 @@
  * the publisher never counts ballots itself.
  */
 
-/** Online votes of one candidate in one district. */
-export interface TallyRow {
-  readonly race: string;
-  readonly region: string;
-  readonly district: string;
-  readonly candidate: string;
-  readonly votes: number;
-}
+import type { PaperVoteRow, TallyRow, TurnoutRow } from '../aggregator/queries.js';
 
-/** Paper votes of one candidate in one district, summed over the latest protocol of each precinct. */
-export interface PaperVoteRow {
-  readonly race: string;
-  readonly district: string;
-  readonly candidate: string;
-  readonly votes: number;
-}
+// Rows the aggregator's queries already return as they are; re-exported so
+// the publisher's modules keep importing them from here.
+export type { PaperVoteRow, TallyRow, TurnoutRow };
 
 /** One precinct's latest protocol, without its choices. */
 export interface PaperPrecinctRow {
@@ -31,15 +20,6 @@ export interface PaperPrecinctRow {
   readonly district: string;
   /** Ballot papers handed to voters at the precinct (`issued` of its latest protocol, spoiled included). */
   readonly ballots: number;
-}
-
-/** Issuance and casting per district, no choices (DESIGN §5 `turnout`). */
-export interface TurnoutRow {
-  readonly region: string;
-  readonly district: string;
-  readonly issuedOnline: number;
-  readonly issuedPaper: number;
-  readonly castOnline: number;
 }
 
 /** An administrative event (aggregator `election_events`); only candidate status changes matter here. */
