@@ -10,9 +10,11 @@
  * One timer, re-armed after each refresh finishes, so a slow ClickHouse
  * never stacks refreshes up.
  */
+
 import type { Logger } from '../common/log.js';
 import type { ElectionIndex } from '../election/index.js';
 import type { PublisherMetrics } from './metrics.js';
+import { Repeater } from './repeater.js';
 import type { ResultsSource, RollSource } from './results-source.js';
 import { LIVE_PATH } from './snapshot.js';
 import type { SnapshotStore } from './snapshot-store.js';
@@ -49,9 +51,7 @@ export interface LiveFeedOptions {
 
 export class LiveFeed {
   readonly #o: LiveFeedOptions;
-  #timer: NodeJS.Timeout | null = null;
-  #running: Promise<void> | null = null;
-  #stopped = false;
+  readonly #repeater = new Repeater(() => this.#refreshLogged());
   #written = false;
 
   constructor(options: LiveFeedOptions) {
@@ -64,15 +64,11 @@ export class LiveFeed {
   }
 
   start(): void {
-    this.#stopped = false;
-    this.#tick();
+    this.#repeater.start();
   }
 
-  async stop(): Promise<void> {
-    this.#stopped = true;
-    if (this.#timer !== null) clearTimeout(this.#timer);
-    this.#timer = null;
-    await this.#running;
+  stop(): Promise<void> {
+    return this.#repeater.stop();
   }
 
   /** Builds and writes one feed. */
@@ -118,18 +114,18 @@ export class LiveFeed {
     return body;
   }
 
-  #tick(): void {
-    this.#running = this.refresh().then(
+  /** One refresh, counted and logged; the next comes after the interval either way. */
+  #refreshLogged(): Promise<number> {
+    return this.refresh().then(
       () => {
         this.#o.metrics.liveUpdates.inc({ outcome: 'ok' });
+        return this.#o.intervalMs;
       },
       (error: unknown) => {
         this.#o.metrics.liveUpdates.inc({ outcome: 'error' });
         this.#o.logger.warn({ err: error }, 'live feed refresh failed; keeping the previous live.json');
+        return this.#o.intervalMs;
       },
     );
-    void this.#running.then(() => {
-      if (!this.#stopped) this.#timer = setTimeout(() => this.#tick(), this.#o.intervalMs);
-    });
   }
 }

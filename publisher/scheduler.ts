@@ -9,11 +9,13 @@
  * One timer, re-armed when a run ends, so runs never overlap and the chain
  * (seq, prevHash) has exactly one writer.
  */
+
 import type { KeyObject } from 'node:crypto';
 import type { Logger } from '../common/log.js';
 import type { ElectionIndex } from '../election/index.js';
 import { isPublisherError, PublisherError } from './errors.js';
 import type { PublisherMetrics } from './metrics.js';
+import { Repeater } from './repeater.js';
 import type { ResultsInput, ResultsSource, RollSource } from './results-source.js';
 import { signSnapshot } from './signer.js';
 import type { Snapshot, UnsignedSnapshot } from './snapshot.js';
@@ -42,9 +44,7 @@ export interface SchedulerOptions {
 
 export class SnapshotScheduler {
   readonly #o: SchedulerOptions;
-  #timer: NodeJS.Timeout | null = null;
-  #running: Promise<unknown> | null = null;
-  #stopped = true;
+  readonly #repeater = new Repeater(() => this.#attempt());
 
   constructor(options: SchedulerOptions) {
     this.#o = options;
@@ -52,16 +52,12 @@ export class SnapshotScheduler {
 
   /** Takes the first snapshot now, then one every interval. */
   start(): void {
-    this.#stopped = false;
-    this.#tick();
+    this.#repeater.start();
   }
 
   /** Stops the timer and waits for a snapshot in progress to finish writing. */
-  async stop(): Promise<void> {
-    this.#stopped = true;
-    if (this.#timer !== null) clearTimeout(this.#timer);
-    this.#timer = null;
-    await this.#running;
+  stop(): Promise<void> {
+    return this.#repeater.stop();
   }
 
   /**
@@ -119,9 +115,10 @@ export class SnapshotScheduler {
     }
   }
 
-  #tick(): void {
+  /** One attempt, logged; resolves with the delay before the next (the interval, or the retry delay). */
+  #attempt(): Promise<number> {
     const { logger, metrics, intervalMs } = this.#o;
-    const run = this.runOnce().then(
+    return this.runOnce().then(
       (s) => {
         logger.info({ seq: s.seq, codes: s.codes.count }, 'snapshot published');
         return intervalMs;
@@ -133,10 +130,6 @@ export class SnapshotScheduler {
         return this.#o.retryMs ?? Math.min(intervalMs, 15_000);
       },
     );
-    this.#running = run;
-    void run.then((delay) => {
-      if (!this.#stopped) this.#timer = setTimeout(() => this.#tick(), delay);
-    });
   }
 }
 
