@@ -31,10 +31,7 @@ export async function seedGroupAtEarliest(
   topic: string,
   log: Logger,
 ): Promise<SeedOutcome> {
-  const topics = await withKafkaRetry(() => admin.listTopics());
-  if (!topics.includes(topic)) {
-    throw new AggregatorError('topic_missing', `topic "${topic}" does not exist; create the topics first`);
-  }
+  await awaitTopic(admin, topic);
   const [committed] = await withKafkaRetry(() => admin.fetchOffsets({ groupId: group, topics: [topic] }));
   if (committed?.partitions.some((p) => p.offset !== '-1')) {
     return { group, topic, action: 'has-offsets' };
@@ -53,6 +50,29 @@ export async function seedGroupAtEarliest(
   log.info({ group, topic, partitions: offsets.length }, 'consumer group pointed at the earliest offsets');
   return { group, topic, action: 'seeded' };
 }
+
+/**
+ * In KRaft each broker applies the metadata log on its own, so a topic just
+ * created through one broker can be unknown to the broker this client asks
+ * for a moment (CI saw exactly that on a fresh cluster). Wait a little before
+ * calling the topic missing.
+ */
+async function awaitTopic(admin: Admin, topic: string, timeoutMs = TOPIC_WAIT_MS): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const topics = await withKafkaRetry(() => admin.listTopics());
+    if (topics.includes(topic)) return;
+    if (Date.now() > deadline) {
+      throw new AggregatorError(
+        'topic_missing',
+        `topic "${topic}" does not exist (waited ${timeoutMs / 1000} s); create the topics first`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+const TOPIC_WAIT_MS = 15_000;
 
 export async function seedStreams(
   admin: Admin,
