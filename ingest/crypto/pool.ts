@@ -1,12 +1,13 @@
 /**
- * The crypto pool: RSA blind signing and PSS verification on piscina worker
- * threads, so the event loop keeps serving while a 2048–3072-bit private
- * operation runs (~1–3 ms each).
+ * The crypto pool: RSA blind signing on piscina worker threads, so the event
+ * loop keeps serving while a 2048–3072-bit private operation runs (~1–3 ms
+ * each). Credential verification (a ~30 µs public operation) stays on the
+ * event loop: a round trip to a worker costs more than the verify.
  */
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { IngestError } from '../errors.js';
-import type { BlindSignTask, CryptoWorkerData, VerifyTask } from './worker.js';
+import type { BlindSignTask, CryptoWorkerData } from './worker.js';
 
 export interface CryptoPoolOptions {
   readonly threads: number;
@@ -38,15 +39,10 @@ export class CryptoPool {
   }
 
   async blindSign(district: string, blinded: Uint8Array): Promise<Buffer> {
-    const task: BlindSignTask = { op: 'blindSign', district, blinded };
+    const task: BlindSignTask = { district, blinded };
     const signature = (await this.pool.run(task)) as Uint8Array | null;
     if (signature === null) throw new IngestError('bad_request', 'The blinded message is out of range.');
     return Buffer.from(signature.buffer, signature.byteOffset, signature.byteLength);
-  }
-
-  verify(district: string, message: Uint8Array, signature: Uint8Array): Promise<boolean> {
-    const task: VerifyTask = { op: 'verify', district, message, signature };
-    return this.pool.run(task) as Promise<boolean>;
   }
 
   destroy(): Promise<void> {

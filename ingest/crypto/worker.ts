@@ -4,7 +4,7 @@
  */
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { workerData } from 'piscina';
-import { BlindSignError, blindSign as signBlinded, verifyCredential } from './blind-rsa.js';
+import { BlindSignError, blindSign as signBlinded } from './blind-rsa.js';
 
 /** What the pool hands each worker at start. */
 export interface CryptoWorkerData {
@@ -13,25 +13,13 @@ export interface CryptoWorkerData {
 }
 
 export interface BlindSignTask {
-  readonly op: 'blindSign';
   readonly district: string;
   readonly blinded: Uint8Array;
 }
 
-export interface VerifyTask {
-  readonly op: 'verify';
-  readonly district: string;
-  readonly message: Uint8Array;
-  readonly signature: Uint8Array;
-}
-
-/**
- * The one entry point. Piscina's named tasks (`run(task, {name})`) fail to
- * load `.ts` workers under tsx (the module is loaded before the loader is
- * registered in the thread), so tasks carry their operation instead.
- */
-export default function run(task: BlindSignTask | VerifyTask): Uint8Array | boolean | null {
-  return task.op === 'blindSign' ? blindSign(task) : verify(task);
+/** The one entry point (piscina's default export). */
+export default function run(task: BlindSignTask): Uint8Array | null {
+  return blindSign(task);
 }
 
 interface KeyPair {
@@ -64,8 +52,4 @@ export function blindSign(task: BlindSignTask): Uint8Array | null {
     if (error instanceof BlindSignError && error.code === 'SAYLAU_ERR_BLIND_INPUT') return null;
     throw error;
   }
-}
-
-export function verify(task: VerifyTask): boolean {
-  return verifyCredential(keyFor(task.district).publicKey, task.message, task.signature);
 }
