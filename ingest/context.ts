@@ -9,7 +9,7 @@ import type { Admission } from './admission.js';
 import type { DistrictPlan } from './ballot-rules.js';
 import type { CryptoPool } from './crypto/pool.js';
 import type { DedupStore } from './dedup/dedup-store.js';
-import type { RecordLog } from './kafka/record-log.js';
+import type { RecordSink } from './kafka/record-log.js';
 import type { IngestMetrics } from './metrics.js';
 import type { CountedCodes } from './receipts/counted-codes.js';
 
@@ -29,7 +29,7 @@ export interface IngestContext {
   readonly moduli: ReadonlyMap<string, Buffer>;
   readonly verifyToken: TokenVerifier;
   readonly dedup: DedupStore;
-  readonly records: RecordLog;
+  readonly records: RecordSink;
   readonly crypto: CryptoPool;
   readonly admission: Admission;
   readonly metrics: IngestMetrics;

@@ -1,18 +1,22 @@
 /**
- * The ingest supervisor: forks `INGEST_PROCESSES` copies of `server.ts`
- * (one uWS app each, all listening on the same port with SO_REUSEPORT, so
- * the kernel spreads connections), restarts a worker that crashes (with
- * back-off), and on SIGTERM/SIGINT forwards the signal and exits once every
- * worker has drained.
+ * The ingest supervisor: owns the host's one Kafka producer, forks
+ * `INGEST_PROCESSES` copies of `server.ts` (one uWS app each, all listening
+ * on the same port with SO_REUSEPORT, so the kernel spreads connections) that
+ * relay their records to it, restarts a worker that crashes (with back-off),
+ * and on SIGTERM/SIGINT forwards the signal, waits for every worker to drain,
+ * then flushes the producer and exits.
  *
  *   main ──fork──► server #0 ─┐
- *        ──fork──► server #1 ─┼─► :8080 (SO_REUSEPORT) [+ INGEST_EXTRA_PORTS]
- *        ──fork──► server #N ─┘
+ *    │   ──fork──► server #1 ─┼─► :8080 (SO_REUSEPORT) [+ INGEST_EXTRA_PORTS]
+ *    │   ──fork──► server #N ─┘
+ *    └── RecordLog ◄── records / acks over IPC (kafka/relay-*.ts) ──► Kafka
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../common/config.js';
 import { createLogger } from '../common/log.js';
+import { RecordLog, recordLogOptions } from './kafka/record-log.js';
+import { RelayHost } from './kafka/relay-host.js';
 
 const config = loadConfig();
 const log = createLogger('ingest-main', config.logLevel);
@@ -40,11 +44,17 @@ const slots: Slot[] = Array.from({ length: config.ingest.processes }, () => ({
 }));
 let stopping = false;
 let exitCode = 0;
+const records = new RecordLog(recordLogOptions(config, log));
+const relay = new RelayHost(records, log);
 
 function start(index: number): void {
   const slot = slots[index]!;
   // Children inherit this process's execArgv (`--import tsx` when run from source).
-  const child = fork(serverFile, [], { env: { ...process.env, INGEST_WORKER: String(index) } });
+  const child = fork(serverFile, [], {
+    env: { ...process.env, INGEST_WORKER: String(index) },
+    serialization: 'advanced',
+  });
+  relay.attach(child);
   slot.child = child;
   slot.ready = false;
   slot.startedAt = Date.now();
@@ -60,10 +70,7 @@ function start(index: number): void {
         exitCode = 1;
         log.error({ worker: index, code, signal }, 'ingest worker did not drain cleanly');
       }
-      if (slots.every((s) => s.child === null)) {
-        log.info({ exitCode }, 'all ingest workers stopped');
-        process.exit(exitCode);
-      }
+      if (slots.every((s) => s.child === null)) void finish();
       return;
     }
     if (Date.now() - slot.startedAt > STABLE_MS) slot.backoffMs = 250;
@@ -89,7 +96,32 @@ function stop(signal: NodeJS.Signals): void {
       slot.child.kill('SIGTERM');
     }
   }
-  if (running === 0) process.exit(exitCode);
+  if (running === 0) void finish();
+}
+
+/** Every worker is gone: what they relayed is flushed to Kafka before we exit. */
+async function finish(): Promise<void> {
+  relay.stop();
+  await records.close().catch((err: unknown) => {
+    exitCode = 1;
+    log.error({ err, code: 'SAYLAU_ERR_SHUTDOWN' }, 'kafka producer did not close cleanly');
+  });
+  log.info({ exitCode }, 'all ingest workers stopped');
+  process.exit(exitCode);
+}
+
+/** Kafka may still be starting: keep trying (a stop request ends the wait). */
+async function connectProducer(): Promise<boolean> {
+  for (let delayMs = 250; !stopping; delayMs = Math.min(delayMs * 2, 5_000)) {
+    try {
+      await records.connect();
+      return true;
+    } catch (err) {
+      log.warn({ err, code: 'SAYLAU_ERR_KAFKA_CONNECT', retryInMs: delayMs }, 'kafka not reachable yet');
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+    }
+  }
+  return false;
 }
 
 process.on('SIGTERM', () => stop('SIGTERM'));
@@ -104,4 +136,6 @@ log.info(
   { processes: slots.length, port: config.ingest.port, extraPorts: config.ingest.extraPorts },
   'starting ingest',
 );
-for (let i = 0; i < slots.length; i++) start(i);
+if (await connectProducer()) {
+  for (let i = 0; i < slots.length; i++) if (!stopping) start(i);
+}

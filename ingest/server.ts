@@ -23,7 +23,8 @@ import { CryptoPool } from './crypto/pool.js';
 import { DedupStore } from './dedup/dedup-store.js';
 import { ERROR_BODIES, loggableError } from './errors.js';
 import { Router } from './http/router.js';
-import { RecordLog } from './kafka/record-log.js';
+import { RecordLog, type RecordSink, recordLogOptions } from './kafka/record-log.js';
+import { RelayClient } from './kafka/relay-client.js';
 import { IngestMetrics } from './metrics.js';
 import { CountedCodes } from './receipts/counted-codes.js';
 import { ballotsRoute } from './routes/ballots.js';
@@ -61,15 +62,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   await redis.connect();
   const dedup = new DedupStore(redis, metrics, Math.ceil(config.ingest.produceTimeoutMs / 1000));
 
-  const records = new RecordLog({
-    brokers: config.kafka.brokers,
-    lingerMs: config.ingest.produceLingerMs,
-    maxBatch: config.ingest.produceMaxBatch,
-    timeoutMs: config.ingest.produceTimeoutMs,
-    metrics,
-    log,
-  });
-  await records.connect();
+  const records = await openRecordSink(config, metrics, log);
 
   const districtKeys = [...keys.districts].map(([id, key]) => [id, key.privateKeyPem] as const);
   const crypto = new CryptoPool({ threads: config.ingest.cryptoThreads, districts: districtKeys });
@@ -145,6 +138,19 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       return stopping;
     },
   };
+}
+
+/**
+ * Forked by the supervisor (`main.ts`): relay records to its one shared
+ * producer. Run alone: own a producer.
+ */
+async function openRecordSink(config: Config, metrics: IngestMetrics, log: Logger): Promise<RecordSink> {
+  if (process.env.INGEST_WORKER !== undefined && process.send !== undefined) {
+    return new RelayClient(process, { timeoutMs: config.ingest.produceTimeoutMs, metrics, log });
+  }
+  const records = new RecordLog({ ...recordLogOptions(config, log), metrics });
+  await records.connect();
+  return records;
 }
 
 async function main(): Promise<void> {

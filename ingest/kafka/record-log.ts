@@ -22,9 +22,28 @@
 import { randomFillSync } from 'node:crypto';
 import { type Admin, Kafka, logLevel, type Message, type Producer, type TopicMessages } from 'kafkajs';
 import type { Logger } from 'pino';
+import type { Config } from '../../common/config.js';
 import type { TopicName } from '../../common/records.js';
 import { loggableError } from '../errors.js';
 import type { IngestMetrics } from '../metrics.js';
+
+/** What routes need from Kafka: this log itself, or a relay to the supervisor's (relay-client.ts). */
+export interface RecordSink {
+  /** Appends one record; resolves when Kafka has acknowledged it with acks=all. */
+  append(topic: TopicName, partition: number, value: string, timestampMs: number): Promise<void>;
+  /** Kafka is reachable (for `/readyz`). */
+  readonly ready: boolean;
+  /** Waits until every record appended so far is settled; then releases the client. */
+  close(): Promise<void>;
+}
+
+/** One acknowledged Kafka send: records per topic and its acks=all latency. */
+export interface SendInfo {
+  readonly sizes: readonly (readonly [TopicName, number])[];
+  readonly latencySec: number;
+}
+
+export type ProduceMetrics = Pick<IngestMetrics, 'produceBatch' | 'produceLatency' | 'produceErrors'>;
 
 export interface RecordLogOptions {
   readonly brokers: readonly string[];
@@ -32,8 +51,20 @@ export interface RecordLogOptions {
   readonly maxBatch: number;
   /** A record not acknowledged within this time fails its caller. */
   readonly timeoutMs: number;
-  readonly metrics: IngestMetrics;
+  /** Absent in the supervisor, whose workers observe the sends they took part in. */
+  readonly metrics?: ProduceMetrics;
   readonly log: Logger;
+}
+
+/** The record log's settings from the config (supervisor and standalone server alike). */
+export function recordLogOptions(config: Config, log: Logger): RecordLogOptions {
+  return {
+    brokers: config.kafka.brokers,
+    lingerMs: config.ingest.produceLingerMs,
+    maxBatch: config.ingest.produceMaxBatch,
+    timeoutMs: config.ingest.produceTimeoutMs,
+    log,
+  };
 }
 
 export class ProduceError extends Error {
@@ -45,12 +76,12 @@ class Entry {
   constructor(
     readonly topic: TopicName,
     readonly message: Message,
-    readonly resolve: () => void,
+    readonly resolve: (info: SendInfo) => void,
     readonly reject: (error: Error) => void,
   ) {}
 }
 
-export class RecordLog {
+export class RecordLog implements RecordSink {
   private readonly kafka: Kafka;
   private readonly producer: Producer;
   private readonly admin: Admin;
@@ -105,9 +136,13 @@ export class RecordLog {
     return this.connected && this.reachable;
   }
 
-  /** Appends one record; resolves when Kafka has acknowledged it with acks=all. */
-  append(topic: TopicName, partition: number, value: Buffer, timestampMs: number): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
+  append(topic: TopicName, partition: number, value: string, timestampMs: number): Promise<void> {
+    return this.appendWithInfo(topic, partition, value, timestampMs).then(() => undefined);
+  }
+
+  /** `append`, resolving with the send that carried the record (for the relay's metrics). */
+  appendWithInfo(topic: TopicName, partition: number, value: string, timestampMs: number): Promise<SendInfo> {
+    return new Promise<SendInfo>((resolve, reject) => {
       const message: Message = { partition, value, timestamp: String(timestampMs) };
       this.pending.push(new Entry(topic, message, resolve, reject));
       if (this.pending.length >= this.options.maxBatch) this.kick();
@@ -161,9 +196,11 @@ export class RecordLog {
       messages.push(entry.message);
     }
     const topicMessages: TopicMessages[] = [];
+    const sizes: [TopicName, number][] = [];
     for (const [topic, messages] of byTopic) {
       topicMessages.push({ topic, messages });
-      this.options.metrics.produceBatch.observe({ topic }, messages.length);
+      sizes.push([topic, messages.length]);
+      this.options.metrics?.produceBatch.observe({ topic }, messages.length);
     }
     const started = performance.now();
     // One guard timer per batch: a send that outlives the produce timeout fails its callers.
@@ -179,10 +216,11 @@ export class RecordLog {
         this.producer.sendBatch({ topicMessages, acks: -1, timeout: this.options.timeoutMs }),
         timedOut,
       ]);
-      this.options.metrics.produceLatency.observe((performance.now() - started) / 1000);
-      for (const entry of batch) settle(entry, null);
+      const info: SendInfo = { sizes, latencySec: (performance.now() - started) / 1000 };
+      this.options.metrics?.produceLatency.observe(info.latencySec);
+      for (const entry of batch) settle(entry, info);
     } catch (cause) {
-      this.options.metrics.produceErrors.inc();
+      this.options.metrics?.produceErrors.inc();
       this.options.log.warn(
         { err: loggableError(cause), code: 'SAYLAU_ERR_PRODUCE', records: batch.length },
         'kafka produce failed',
@@ -206,9 +244,9 @@ export class RecordLog {
   }
 }
 
-function settle(entry: Entry, error: Error | null): void {
+function settle(entry: Entry, outcome: SendInfo | Error): void {
   if (entry.settled) return;
   entry.settled = true;
-  if (error === null) entry.resolve();
-  else entry.reject(error);
+  if (outcome instanceof Error) entry.reject(outcome);
+  else entry.resolve(outcome);
 }

@@ -56,12 +56,7 @@ export function ballotsRoute(ctx: IngestContext): RouteSpec {
     }
     const partition = pickPartition(plan.partitions, record.ballotId);
     try {
-      await records.append(
-        TOPICS.ballots,
-        partition,
-        Buffer.from(JSON.stringify(record)),
-        record.bucket * 1000,
-      );
+      await records.append(TOPICS.ballots, partition, JSON.stringify(record), record.bucket * 1000);
     } catch (cause) {
       // Not acknowledged — but perhaps written: keep the credential for this very
       // ballot, retryable at once (compare-and-set, only if it still holds this attempt).

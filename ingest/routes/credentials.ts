@@ -83,7 +83,7 @@ export function credentialsRoute(ctx: IngestContext): RouteSpec {
       const partition = pickPartition(plan.partitions, claims.voterHash);
       const [signed, produced] = await Promise.allSettled([
         crypto.blindSign(plan.id, blinded),
-        records.append(TOPICS.issuance, partition, Buffer.from(JSON.stringify(record)), record.bucket * 1000),
+        records.append(TOPICS.issuance, partition, JSON.stringify(record), record.bucket * 1000),
       ]);
       if (produced.status === 'rejected') {
         await dedup.abort(key, begun.pending).catch((err: unknown) => {
