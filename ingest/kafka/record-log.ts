@@ -180,7 +180,13 @@ export class RecordLog implements RecordSink {
     }
     this.sending = this.send(batch).finally(() => {
       this.sending = null;
-      if (this.pending.length > 0) this.kick();
+      // What arrived meanwhile lingers too, unless it already fills a batch: a
+      // send every (round trip + linger) at most, so the brokers see a few
+      // large requests a second instead of one per round trip.
+      if (this.pending.length >= this.options.maxBatch) this.kick();
+      else if (this.pending.length > 0 && this.timer === null) {
+        this.timer = setTimeout(this.kick, this.options.lingerMs);
+      }
     });
   };
 
