@@ -7,9 +7,11 @@
  *   warm 0.5×max (5 s) ─► burst 3×max (60 s) ─► recovery 0.5×max (20 s)
  *
  * The in-flight budget per ingest process is set from the maximum by
- * Little's law (max × 250 ms / processes) unless given: a budget much larger
- * than what the CPU can finish within the latency target only lets accepted
- * requests queue, which is the failure mode this scenario is about.
+ * Little's law unless given: max × (the p99 latency measured at that max, or
+ * 250 ms when unknown) / processes — the concurrency the maximum needed. A
+ * larger budget only lets accepted requests queue for CPU, and a refusal
+ * then waits in the same queue as everything else (measured: budget from
+ * 250 ms → 503 p99 227 ms; docs/capacity.md).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,7 +20,7 @@ import { measureBaselines } from '../baselines.js';
 import type { RunContext } from '../run-context.js';
 import type { WorkerPool } from '../worker-pool.js';
 import { realVotersAndCorrectness } from './finish.js';
-import { failures, holds, startHttpPool } from './http-steps.js';
+import { failures, holds, P99_LIMIT_MS, startHttpPool } from './http-steps.js';
 
 export interface OverloadOptions {
   /** The measured maximum (casts/s); 0: read docs/reports/loadtest-throughput.json. */
@@ -37,25 +39,37 @@ export interface OverloadOptions {
   readonly castPool?: WorkerPool;
 }
 
-function recordedMax(): number {
+interface RecordedMax {
+  readonly rate: number;
+  /** p99 at that rate, if the report has the step. */
+  readonly p99Ms: number | null;
+}
+
+function recordedMax(): RecordedMax {
   const path = join(repoRoot, 'docs', 'reports', 'loadtest-throughput.json');
-  if (!existsSync(path)) return 0;
+  if (!existsSync(path)) return { rate: 0, p99Ms: null };
   const report = JSON.parse(readFileSync(path, 'utf8')) as {
     summary?: { maxSustainedRate?: number; saturationRate?: number };
+    steps?: { targetRate: number; latencyMs?: { p99: number } }[];
   };
   // Without a rate that met the latency target, the saturation point is the measured maximum.
-  return report.summary?.maxSustainedRate || report.summary?.saturationRate || 0;
+  const rate = report.summary?.maxSustainedRate || report.summary?.saturationRate || 0;
+  const step = report.steps?.find((s) => s.targetRate === rate);
+  return { rate, p99Ms: step?.latencyMs?.p99 ?? null };
 }
 
 export async function overloadScenario(ctx: RunContext, o: OverloadOptions, prepared = false): Promise<void> {
-  const max = o.max > 0 ? o.max : recordedMax();
+  const recorded = o.max > 0 ? { rate: o.max, p99Ms: null } : recordedMax();
+  const max = recorded.rate;
   if (max <= 0)
     throw new Error('no maximum: run `npm run loadtest -- throughput --record` first or pass --max');
   const realVoters = o.realVoters ?? 20;
   const warmSec = o.warmSec ?? 5;
   const fast503Ms = o.fast503Ms ?? 100;
   const processes = ctx.options.processes;
-  const maxInFlight = o.maxInFlight > 0 ? o.maxInFlight : Math.max(16, Math.ceil((max * 0.25) / processes));
+  const latencySec = Math.min(recorded.p99Ms ?? P99_LIMIT_MS, P99_LIMIT_MS) / 1000;
+  const maxInFlight =
+    o.maxInFlight > 0 ? o.maxInFlight : Math.max(16, Math.ceil((max * latencySec) / processes));
   const arrivals = max * (0.5 * warmSec + o.factor * o.burstSec + 0.5 * o.recoverySec);
   if (!prepared) {
     await ctx.prepare('sample', 1000 + realVoters);
