@@ -9,7 +9,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { IngestMetrics } from '../metrics.js';
-import { ABORT, BEGIN, COMMIT, RELEASE } from './scripts.js';
+import { ABORT, BEGIN, COMMIT } from './scripts.js';
 
 export type BeginStatus = 'new' | 'retry' | 'busy' | 'done' | 'conflict';
 export type DoneMark = 'cast' | 'issued';
@@ -30,7 +30,6 @@ interface DedupCommands {
   ): Promise<[string, string]>;
   saylauCommit(key: string, doneValue: string, pendingPrefix: string): Promise<number>;
   saylauAbort(key: string, pending: string): Promise<number>;
-  saylauRelease(key: string, pending: string, retryValue: string): Promise<number>;
 }
 
 export function voterKey(region: string, election: string, voterHash: string): string {
@@ -56,7 +55,6 @@ export class DedupStore {
     redis.defineCommand('saylauBegin', { numberOfKeys: 1, lua: BEGIN });
     redis.defineCommand('saylauCommit', { numberOfKeys: 1, lua: COMMIT });
     redis.defineCommand('saylauAbort', { numberOfKeys: 1, lua: ABORT });
-    redis.defineCommand('saylauRelease', { numberOfKeys: 1, lua: RELEASE });
     this.redis = redis as Redis & DedupCommands;
   }
 
@@ -76,18 +74,7 @@ export class DedupStore {
     return ok === 1;
   }
 
-  /**
-   * After a failed cast produce: keep the key for this ballot only, ready for
-   * an identical retry at once (see RELEASE for why it is not deleted).
-   */
-  async release(key: string, pending: string, hash: string): Promise<boolean> {
-    const started = performance.now();
-    const released = await this.redis.saylauRelease(key, pending, `pending:${hash}:0`);
-    this.metrics.redis('release', started);
-    return released === 1;
-  }
-
-  /** Compare-and-delete after a failed issuance produce. */
+  /** Compare-and-delete after a failed produce. */
   async abort(key: string, pending: string): Promise<boolean> {
     const started = performance.now();
     const deleted = await this.redis.saylauAbort(key, pending);

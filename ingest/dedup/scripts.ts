@@ -17,7 +17,7 @@
  *   'busy'     pending for the same hash, younger: another request is producing it
  *   'done'     already acknowledged for the same hash: an identical retry
  *   'conflict' the key holds another hash: a different ballot / blinded message
- * The pending value is returned too (the caller needs it for abort/release).
+ * The pending value is returned too (the caller needs it for abort).
  */
 export const BEGIN = `
 local v = redis.call('GET', KEYS[1])
@@ -62,23 +62,6 @@ return 0
 export const ABORT = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('DEL', KEYS[1])
-end
-return 0
-`;
-
-/**
- * release(key; pending, retryValue) → 1 when released. After a cast whose
- * produce failed: the key keeps this ballot's hash but with time 0, so an
- * identical retry re-produces at once ('retry') while any other ballot for
- * the credential still meets 'conflict'. Deleting the key instead (as
- * issuance does) would be unsafe here: a produce that timed out may yet have
- * been written, and a different ballot under the same ballotId would then be
- * counted too (tallies are distinct per ballotId *and candidate*).
- */
-export const RELEASE = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  redis.call('SET', KEYS[1], ARGV[2])
-  return 1
 end
 return 0
 `;

@@ -5,7 +5,7 @@
  *   ─► ballotId = base32(SHA-256(message))[0..26]
  *   ─► cred:{region}:election:ballotId   SET pending:<ballotHash>:<s> (Lua, NX-like)
  *        new/retry ─► produce to `ballots` (acks=all) ─► ok: mark cast:<ballotHash> → 201/200
- *                                                   └─► failed: keep for this ballot only → 503
+ *                                                   └─► failed: compare-and-delete → 503
  *        done      ─► 200, same receipt (identical retry)
  *        conflict  ─► 409 credential_already_used
  *        busy      ─► 503 (another process is producing this very ballot; retry)
@@ -58,9 +58,8 @@ export function ballotsRoute(ctx: IngestContext): RouteSpec {
     try {
       await records.append(TOPICS.ballots, partition, JSON.stringify(record), record.bucket * 1000);
     } catch (cause) {
-      // Not acknowledged — but perhaps written: keep the credential for this very
-      // ballot, retryable at once (compare-and-set, only if it still holds this attempt).
-      await dedup.release(key, begun.pending, record.ballotHash).catch((err: unknown) => {
+      // Not acknowledged: free the credential, but only if it still holds this attempt.
+      await dedup.abort(key, begun.pending).catch((err: unknown) => {
         ctx.log.warn(
           { err: loggableError(err), code: 'SAYLAU_ERR_DEDUP_ABORT' },
           'could not release a pending credential',
