@@ -71,7 +71,7 @@ const EnvSchema = T.Object({
   INGEST_MAX_IN_FLIGHT: T.Integer({ minimum: 1, default: 2000 }),
   /** Crypto worker threads per ingest process. @default 1 */
   INGEST_CRYPTO_THREADS: T.Integer({ minimum: 1, maximum: 32, default: 1 }),
-  /** Kafka producer linger: how long a batch waits to fill. @default 5 */
+  /** Kafka producer linger: how long a record that finds the producer idle, or arrives during a send, waits for others. @default 20 */
   INGEST_PRODUCE_LINGER_MS: T.Integer({ minimum: 0, maximum: 1000, default: 20 }),
   /** Kafka producer batch cap (records). @default 500 */
   INGEST_PRODUCE_MAX_BATCH: T.Integer({ minimum: 1, maximum: 10000, default: 500 }),

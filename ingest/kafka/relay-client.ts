@@ -2,8 +2,8 @@
  * A worker's record sink when the supervisor owns the Kafka producer: records
  * go up the fork channel, acknowledgements come back. One producer per host
  * instead of one per worker means far fewer, larger produce requests — with
- * 8 workers (100k sessions) and one producer each, three Kafka JVMs spent a
- * core on ~2,400 small requests/s at 1,000 ballots/s (docs/capacity.md).
+ * 8 workers (100k sessions) and one producer each, the three Kafka brokers
+ * spent about a core on small requests at 1,050 ballots/s (docs/capacity.md).
  *
  *   append() ─► outbox ──(one message per event-loop turn)──► supervisor
  *      ▲                                                          │

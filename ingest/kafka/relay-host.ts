@@ -19,7 +19,7 @@ export class RelayHost {
   private readonly workers = new Set<ChildProcess>();
   private readonly outgoing = new Map<ChildProcess, Outgoing>();
   private scheduled = false;
-  private lastReady = false;
+  private lastReady: boolean;
   private readonly watcher: NodeJS.Timeout;
 
   constructor(
