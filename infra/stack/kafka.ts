@@ -13,11 +13,17 @@ import type { StackLayout } from './layout.js';
 import { tcpExchange } from './probe.js';
 import type { StackService } from './service.js';
 
-/** KRaft wants a base64url-encoded 16-byte UUID; made once per stack. */
+/**
+ * KRaft wants a base64url-encoded 16-byte UUID; made once per stack. Like
+ * Kafka's own `Uuid.randomUuid`, never one starting with '-': `kafka-storage
+ * format --cluster-id -…` reads it as an option and fails (1 stack in 64).
+ */
 function clusterId(layout: StackLayout): string {
   const file = join(layout.kafkaDir, 'cluster-id');
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  const id = randomBytes(16).toString('base64url');
+  let id: string;
+  do id = randomBytes(16).toString('base64url');
+  while (id.startsWith('-'));
   mkdirSync(layout.kafkaDir, { recursive: true });
   writeFileSync(file, `${id}\n`);
   return id;
