@@ -1,0 +1,366 @@
+/**
+ * Reads Kafka partitions in log order, without a consumer group: the one
+ * reader of the system of record for everything that must see the log as it
+ * is — ingest's ledger follower (which applies every record to the Redis
+ * index and confirms acknowledged records), the Redis rebuild, reconcile and
+ * the fault checker.
+ *
+ *   cursors: topic/partition → next offset [→ end]
+ *      │  grouped by leader (metadata, ≤ 5 s old)
+ *      ▼
+ *   one Fetch in flight per broker ──► records ≥ cursor, in offset order
+ *      ▲                                  │ onBatch (awaited: the handler holds the reader back)
+ *      └──────── cursor = last offset + 1 ◄┘
+ *
+ * No group means no rebalances, no coordinator and no commits: a frozen or
+ * dead broker stalls only the partitions it leads until metadata names a new
+ * leader (errors clear the metadata; the next fetch asks again). Offsets are
+ * JavaScript numbers (exact up to 2^53).
+ *
+ * Built on @platformatic/kafka's low-level `Consumer.fetch`, because its
+ * message stream joins a group and ends on the first fetch error.
+ */
+import { type ClusterMetadata, Consumer } from '@platformatic/kafka';
+import type { Logger } from '../log.js';
+
+/** One record as the log holds it. */
+export interface LogRecord {
+  readonly offset: number;
+  readonly value: Buffer | null;
+}
+
+/** The records one fetch returned for one partition, in offset order (never empty). */
+export interface PartitionBatch {
+  readonly topic: string;
+  readonly partition: number;
+  readonly records: readonly LogRecord[];
+  /** The partition's high watermark when the fetch was answered. */
+  readonly highWatermark: number;
+}
+
+type FetchResponse = Awaited<ReturnType<Consumer['fetch']>>;
+
+export type BatchHandler = (batch: PartitionBatch) => void | Promise<void>;
+
+/** `topic/partition` → offset. */
+export type PartitionOffsets = Map<string, number>;
+
+export const partitionKey = (topic: string, partition: number): string => `${topic}/${partition}`;
+
+/** The inverse of {@link partitionKey}. */
+export function splitPartitionKey(key: string): [topic: string, partition: number] {
+  const slash = key.lastIndexOf('/');
+  return [key.slice(0, slash), Number(key.slice(slash + 1))];
+}
+
+export interface LogReaderOptions {
+  readonly brokers: readonly string[];
+  readonly clientId: string;
+  readonly log: Logger;
+  /** How long a broker holds a fetch that finds nothing new. @default 500 */
+  readonly maxWaitMs?: number;
+  /** @default 4 MiB */
+  readonly maxBytesPerPartition?: number;
+  /** @default 32 MiB */
+  readonly maxBytes?: number;
+}
+
+interface Cursor {
+  readonly topic: string;
+  readonly partition: number;
+  next: number;
+  /** Stop before this offset; null: follow the tail. */
+  end: number | null;
+}
+
+/** After a failed fetch or metadata request, wait this long before asking that broker again. */
+const RETRY_DELAY_MS = 250;
+
+export class LogReader {
+  readonly #consumer: Consumer;
+  readonly #log: Logger;
+  readonly #options: Required<Omit<LogReaderOptions, 'brokers' | 'clientId' | 'log'>>;
+  readonly #cursors = new Map<string, Cursor>();
+  /** Broker node ids with a fetch (or its handler) under way. */
+  readonly #busy = new Set<number>();
+  #handler: BatchHandler | null = null;
+  #running = false;
+  #pumping = false;
+  #pumpAgain = false;
+  #failure: Error | null = null;
+  #idle: (() => void) | null = null;
+  #progress: (() => void) | null = null;
+
+  constructor(options: LogReaderOptions) {
+    this.#log = options.log;
+    this.#options = {
+      maxWaitMs: options.maxWaitMs ?? 500,
+      maxBytesPerPartition: options.maxBytesPerPartition ?? 4 << 20,
+      maxBytes: options.maxBytes ?? 32 << 20,
+    };
+    this.#consumer = new Consumer({
+      clientId: options.clientId,
+      bootstrapBrokers: [...options.brokers],
+      // Never joins: fetches are addressed to a broker by node id.
+      groupId: `${options.clientId}-reader`,
+      // Our loop retries; the client's own retries would hide a dead broker for seconds.
+      retries: 0,
+      connectTimeout: 2_000,
+      timeout: Math.max(5_000, this.#options.maxWaitMs + 3_000),
+      metadataMaxAge: 5_000,
+    });
+  }
+
+  /** Low watermark (first offset still in the log) of every partition of `topics`. */
+  startOffsets(topics: readonly string[]): Promise<PartitionOffsets> {
+    return this.#listOffsets(topics, -2n);
+  }
+
+  /** High watermark (next offset to be written) of every partition of `topics`. */
+  endOffsets(topics: readonly string[]): Promise<PartitionOffsets> {
+    return this.#listOffsets(topics, -1n);
+  }
+
+  /** Reads `topic/partition` from `from`, up to (not including) `end`, or the tail when `end` is null. */
+  seek(topic: string, partition: number, from: number, end: number | null = null): void {
+    const key = partitionKey(topic, partition);
+    const cursor = this.#cursors.get(key);
+    if (cursor === undefined) this.#cursors.set(key, { topic, partition, next: from, end });
+    else {
+      cursor.next = from;
+      cursor.end = end;
+    }
+    if (this.#running) this.#pump();
+  }
+
+  /** The next offset this reader will hand over for `topic/partition`, or null if it does not read it. */
+  position(topic: string, partition: number): number | null {
+    return this.#cursors.get(partitionKey(topic, partition))?.next ?? null;
+  }
+
+  /** Every cursor's next offset. */
+  positions(): PartitionOffsets {
+    const out: PartitionOffsets = new Map();
+    for (const [key, cursor] of this.#cursors) out.set(key, cursor.next);
+    return out;
+  }
+
+  /** Starts fetching; `handler` gets every batch, one at a time per broker. */
+  start(handler: BatchHandler): void {
+    this.#handler = handler;
+    this.#running = true;
+    this.#pump();
+  }
+
+  /** Resolves when every cursor with an end has reached it (rejects if the reader failed). */
+  async drained(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (this.#failure !== null) throw this.#failure;
+      let pending = 0;
+      for (const c of this.#cursors.values()) if (c.end !== null && c.next < c.end) pending++;
+      if (pending === 0) return;
+      const left = deadline - Date.now();
+      if (left <= 0)
+        throw new Error(`log reader: ${pending} partition(s) short of their end after ${timeoutMs} ms`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(left, 1_000));
+        this.#progress = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  }
+
+  /**
+   * Reads `[from, to)` of each partition in `to` (missing `from` entries start
+   * at 0), handing batches to `handler`, then stops. For one-off scans.
+   */
+  async readRange(
+    from: PartitionOffsets,
+    to: PartitionOffsets,
+    handler: BatchHandler,
+    timeoutMs: number,
+  ): Promise<void> {
+    for (const [key, end] of to) {
+      const [topic, partition] = splitPartitionKey(key);
+      const start = from.get(key) ?? 0;
+      if (end > start) this.seek(topic, partition, start, end);
+    }
+    this.start(handler);
+    await this.drained(timeoutMs);
+  }
+
+  /** Stops fetching, waits for batches being handled, releases the connections. */
+  async close(): Promise<void> {
+    this.#running = false;
+    if (this.#busy.size > 0) await new Promise<void>((resolve) => (this.#idle = resolve));
+    await this.#consumer.close().catch((err: unknown) => {
+      this.#log.debug({ err }, 'log reader close');
+    });
+  }
+
+  async #listOffsets(topics: readonly string[], timestamp: bigint): Promise<PartitionOffsets> {
+    const listed = await this.#consumer.listOffsets({ topics: [...topics], timestamp });
+    const out: PartitionOffsets = new Map();
+    for (const [topic, offsets] of listed) {
+      for (let partition = 0; partition < offsets.length; partition++) {
+        out.set(partitionKey(topic, partition), Number(offsets[partition]));
+      }
+    }
+    return out;
+  }
+
+  /** Issues one fetch to every broker that leads a wanted partition and has none under way. */
+  #pump(): void {
+    if (!this.#running) return;
+    if (this.#pumping) {
+      this.#pumpAgain = true;
+      return;
+    }
+    const topics = new Set<string>();
+    for (const c of this.#cursors.values()) if (c.end === null || c.next < c.end) topics.add(c.topic);
+    if (topics.size === 0) return;
+    this.#pumping = true;
+    this.#consumer.metadata({ topics: [...topics] }).then(
+      (metadata) => {
+        this.#pumping = false;
+        this.#dispatch(metadata);
+        if (this.#pumpAgain) {
+          this.#pumpAgain = false;
+          this.#pump();
+        }
+      },
+      (error: unknown) => {
+        this.#pumping = false;
+        this.#pumpAgain = false;
+        this.#log.warn({ err: error, code: 'SAYLAU_ERR_KAFKA_READ' }, 'log reader: metadata failed');
+        this.#consumer.clearMetadata();
+        setTimeout(() => this.#pump(), RETRY_DELAY_MS).unref();
+      },
+    );
+  }
+
+  #dispatch(metadata: ClusterMetadata): void {
+    const byLeader = new Map<number, Cursor[]>();
+    for (const c of this.#cursors.values()) {
+      if (c.end !== null && c.next >= c.end) continue;
+      const leader = metadata.topics.get(c.topic)?.partitions[c.partition]?.leader;
+      if (leader === undefined || leader < 0 || this.#busy.has(leader)) continue;
+      let list = byLeader.get(leader);
+      if (list === undefined) {
+        list = [];
+        byLeader.set(leader, list);
+      }
+      list.push(c);
+    }
+    for (const [node, cursors] of byLeader) this.#fetch(node, cursors, metadata);
+  }
+
+  #fetch(node: number, cursors: readonly Cursor[], metadata: ClusterMetadata): void {
+    this.#busy.add(node);
+    const byTopic = new Map<string, Cursor[]>();
+    for (const c of cursors) {
+      const list = byTopic.get(c.topic) ?? [];
+      list.push(c);
+      byTopic.set(c.topic, list);
+    }
+    const ids = new Map<string, string>();
+    const topics = [...byTopic].map(([topic, list]) => {
+      const topicId = metadata.topics.get(topic)!.id;
+      ids.set(topicId, topic);
+      return {
+        topicId,
+        partitions: list.map((c) => ({
+          partition: c.partition,
+          currentLeaderEpoch: -1,
+          fetchOffset: BigInt(c.next),
+          lastFetchedEpoch: -1,
+          partitionMaxBytes: this.#options.maxBytesPerPartition,
+        })),
+      };
+    });
+    // The offsets asked for: a cursor moved by seek() meanwhile must not be advanced by this answer.
+    const asked = new Map(cursors.map((c) => [c, c.next]));
+    this.#consumer
+      .fetch({
+        node,
+        topics,
+        maxWaitTime: this.#options.maxWaitMs,
+        minBytes: 1,
+        maxBytes: this.#options.maxBytes,
+      })
+      .then(
+        (response) => this.#deliver(response, ids, asked),
+        (error: unknown) => {
+          if (outOfRange(error))
+            throw new Error('log reader: an offset asked for is outside the log', { cause: error });
+          this.#log.warn({ err: error, node, code: 'SAYLAU_ERR_KAFKA_READ' }, 'log reader: fetch failed');
+          this.#consumer.clearMetadata();
+          return new Promise<void>((resolve) => setTimeout(resolve, RETRY_DELAY_MS));
+        },
+      )
+      .catch((error: unknown) => {
+        // The handler threw: the reader cannot skip a batch, so it stops and says why.
+        this.#failure = error instanceof Error ? error : new Error(String(error));
+        this.#running = false;
+        this.#log.error({ err: error, code: 'SAYLAU_ERR_KAFKA_READ' }, 'log reader: handler failed');
+      })
+      .finally(() => {
+        this.#busy.delete(node);
+        this.#progress?.();
+        this.#progress = null;
+        if (this.#busy.size === 0 && this.#idle !== null) {
+          this.#idle();
+          this.#idle = null;
+        }
+        this.#pump();
+      });
+  }
+
+  async #deliver(
+    response: FetchResponse,
+    ids: Map<string, string>,
+    asked: Map<Cursor, number>,
+  ): Promise<void> {
+    for (const topicResponse of response.responses) {
+      const topic = ids.get(topicResponse.topicId);
+      if (topic === undefined) continue;
+      for (const p of topicResponse.partitions) {
+        const cursor = this.#cursors.get(partitionKey(topic, p.partitionIndex));
+        if (cursor === undefined || asked.get(cursor) !== cursor.next || p.records === undefined) continue;
+        const records: LogRecord[] = [];
+        let next = cursor.next;
+        for (const batch of p.records) {
+          const base = Number(batch.firstOffset);
+          // Control batches (transaction markers) hold no records of ours but take offsets.
+          next = Math.max(next, base + batch.lastOffsetDelta + 1);
+          if ((batch.attributes & 0x20) !== 0) continue;
+          for (const record of batch.records) {
+            const offset = base + record.offsetDelta;
+            if (offset < cursor.next) continue; // a batch may start before the offset asked for
+            if (cursor.end !== null && offset >= cursor.end) break;
+            records.push({ offset, value: record.value });
+          }
+        }
+        if (cursor.end !== null) next = Math.min(next, cursor.end);
+        if (records.length > 0 && this.#handler !== null) {
+          await this.#handler({
+            topic,
+            partition: p.partitionIndex,
+            records,
+            highWatermark: Number(p.highWatermark),
+          });
+        }
+        if (asked.get(cursor) === cursor.next) cursor.next = Math.max(cursor.next, next);
+      }
+    }
+  }
+}
+
+/** OFFSET_OUT_OF_RANGE in any partition of a failed fetch: retrying cannot help. */
+function outOfRange(error: unknown): boolean {
+  const responses = (error as { response?: FetchResponse } | null)?.response?.responses;
+  return responses?.some((t) => t.partitions.some((p) => p.errorCode === 1)) ?? false;
+}
