@@ -86,6 +86,7 @@ async function main(argv: readonly string[]): Promise<void> {
         const result = await ensureRoll(redis, index, await readKeys(settings.stackDir, index.id), {
           ...rollOptions(values),
           force: values.force,
+          keepIn: settings.stackDir,
         });
         say(
           result.action === 'kept'

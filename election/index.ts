@@ -40,6 +40,7 @@ export {
   initElection,
   type RollLoadOptions,
   type RollLoadResult,
+  restoreRoll,
 } from './init.js';
 export {
   BLIND_RSA_ALG,
@@ -54,6 +55,7 @@ export {
   type SigningKey,
 } from './keys.js';
 export { type ElectionIndex, indexElection, loadElection, resolveElectionPath } from './load.js';
+export { logStartPath, readLogStart, recordLogStart } from './log-start.js';
 export { buildManifest, type Manifest, manifestPath, writeManifest } from './manifest.js';
 export { assertRollCsv, type RollCsvScan, rollCsvRows, scanRollCsv } from './roll-csv.js';
 export {

@@ -8,10 +8,21 @@
  * `npm start` runs all of it through `npm run election -- init`; the CLI's
  * other commands run single steps.
  */
+import { existsSync } from 'node:fs';
+import { copyFile, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import type { Config } from '../common/config.js';
 import { ElectionError } from './errors.js';
-import { type ElectionKeys, type MakeKeysOptions, makeKeys, missingDistrictKeys, readKeys } from './keys.js';
+import {
+  type ElectionKeys,
+  keysDir,
+  type MakeKeysOptions,
+  makeKeys,
+  missingDistrictKeys,
+  readKeys,
+} from './keys.js';
 import type { ElectionIndex } from './load.js';
+import { recordLogStart } from './log-start.js';
 import { buildManifest, manifestPath, writeManifest } from './manifest.js';
 import { assertRollCsv, rollCsvRows, scanRollCsv } from './roll-csv.js';
 import {
@@ -34,6 +45,8 @@ export interface RollLoadOptions {
   readonly force?: boolean;
   /** Progress: rows stored so far and the expected total. */
   readonly onProgress?: (loaded: number, total: number) => void;
+  /** Keep a copy of an imported CSV under this stack dir's keys, as the roll's own record. */
+  readonly keepIn?: string;
 }
 
 export interface RollLoadResult {
@@ -95,7 +108,44 @@ export async function ensureRoll(
       onProgress: (loaded) => options.onProgress?.(loaded, total),
     },
   );
+  if (options.csv !== undefined && options.keepIn !== undefined) {
+    await keepRollCsv(options.keepIn, index.id, options.csv, options.skipBadRows ?? false);
+  }
   return { action: 'loaded', meta };
+}
+
+/**
+ * The roll's own record, kept beside the election's keys: an imported CSV is
+ * copied to `<stack>/keys/<election>/roll.csv` (with how it was read), so the
+ * roll can be put back into Redis without the operator (a synthetic sample
+ * roll is its own record: seed and size are in the config).
+ */
+const keptRollPaths = (stackDir: string, electionId: string) => ({
+  csv: join(keysDir(stackDir, electionId), 'roll.csv'),
+  source: join(keysDir(stackDir, electionId), 'roll-source.json'),
+});
+
+async function keepRollCsv(stackDir: string, electionId: string, csv: string, skipBadRows: boolean) {
+  const kept = keptRollPaths(stackDir, electionId);
+  if (resolve(csv) !== resolve(kept.csv)) await copyFile(csv, kept.csv);
+  await writeFile(kept.source, `${JSON.stringify({ skipBadRows })}\n`, { mode: 0o600 });
+}
+
+/**
+ * Puts the roll back into Redis from its own record if it is not there (the
+ * same roll, by digest, is kept): the kept CSV of an imported roll, or the
+ * config's synthetic sample. Ingest calls it when it finds Redis emptied.
+ */
+export async function restoreRoll(
+  stackDir: string,
+  redis: RollStore,
+  index: ElectionIndex,
+  keys: ElectionKeys,
+): Promise<RollLoadResult> {
+  const kept = keptRollPaths(stackDir, index.id);
+  if (!existsSync(kept.csv)) return ensureRoll(redis, index, keys);
+  const { skipBadRows } = JSON.parse(await readFile(kept.source, 'utf8')) as { skipBadRows: boolean };
+  return ensureRoll(redis, index, keys, { csv: kept.csv, skipBadRows });
 }
 
 export interface InitOptions extends RollLoadOptions {
@@ -124,6 +174,8 @@ export async function initElection(
   const log = options.log ?? ((_line: string) => undefined);
   const made = await makeKeys(settings.stackDir, index, options.keys);
   log(made.created === 0 ? 'keys: all present' : `keys: made ${made.created}, kept ${made.kept}`);
+  // Brand-new keys: nothing of this election is in the log yet, so today's ends bound its rebuilds.
+  if (made.kept === 0 && (await recordLogStart(settings, index.id))) log('log start: recorded');
   const keys = await readKeys(settings.stackDir, index.id);
   const missing = missingDistrictKeys(index, keys);
   if (missing.length > 0)
@@ -133,7 +185,7 @@ export async function initElection(
   await writeManifest(path, buildManifest(index, keys));
   log(`manifest: ${path}`);
 
-  const roll = await ensureRoll(redis, index, keys, options);
+  const roll = await ensureRoll(redis, index, keys, { ...options, keepIn: settings.stackDir });
   log(
     roll.action === 'kept'
       ? `roll: already loaded (${roll.meta.count} members)`
