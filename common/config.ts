@@ -26,10 +26,6 @@ const EnvSchema = T.Object({
 
   /** Redis port on 127.0.0.1. @default 6379 */
   REDIS_PORT: T.Intersect([Port], { default: 6379 }),
-  /** Redis AOF fsync policy. @default "everysec" */
-  REDIS_APPENDFSYNC: T.Union([T.Literal('always'), T.Literal('everysec'), T.Literal('no')], {
-    default: 'everysec',
-  }),
 
   /** Comma-separated broker listener ports, one per broker. @default "9092,9093,9094" */
   KAFKA_PORTS: T.String({ pattern: '^\\d+(,\\d+)*$', default: '9092,9093,9094' }),
@@ -75,8 +71,10 @@ const EnvSchema = T.Object({
   INGEST_PRODUCE_LINGER_MS: T.Integer({ minimum: 0, maximum: 1000, default: 20 }),
   /** Kafka producer batch cap (records). @default 500 */
   INGEST_PRODUCE_MAX_BATCH: T.Integer({ minimum: 1, maximum: 10000, default: 500 }),
-  /** How long a produce may take before the request fails with 503. @default 10000 */
+  /** How long a ballot or credential may take to be written to Kafka and read back before the request fails with 503. @default 10000 */
   INGEST_PRODUCE_TIMEOUT_MS: T.Integer({ minimum: 100, default: 10000 }),
+  /** A dedup key claimed for a record that never reached the log expires after this long (a voter is never locked out). @default 60000 */
+  INGEST_PENDING_TTL_MS: T.Integer({ minimum: 1000, default: 60000 }),
 
   /** Publisher (results site) port; never shared with ingest. @default 8081 */
   PUBLISHER_PORT: T.Intersect([Port], { default: 8081 }),
@@ -92,7 +90,7 @@ type Env = Static<typeof EnvSchema>;
 export interface Config {
   readonly stackDir: string;
   readonly logLevel: Env['LOG_LEVEL'];
-  readonly redis: { readonly host: string; readonly port: number; readonly appendfsync: string };
+  readonly redis: { readonly host: string; readonly port: number };
   readonly kafka: {
     readonly brokers: readonly string[];
     readonly brokerPorts: readonly number[];
@@ -120,6 +118,7 @@ export interface Config {
     readonly produceLingerMs: number;
     readonly produceMaxBatch: number;
     readonly produceTimeoutMs: number;
+    readonly pendingTtlMs: number;
   };
   readonly publisher: {
     readonly port: number;
@@ -174,7 +173,7 @@ export function loadConfig(
   const config: Config = {
     stackDir,
     logLevel: e.LOG_LEVEL,
-    redis: { host: '127.0.0.1', port: e.REDIS_PORT, appendfsync: e.REDIS_APPENDFSYNC },
+    redis: { host: '127.0.0.1', port: e.REDIS_PORT },
     kafka: {
       brokers: brokerPorts.map((p) => `127.0.0.1:${p}`),
       brokerPorts,
@@ -202,6 +201,7 @@ export function loadConfig(
       produceLingerMs: e.INGEST_PRODUCE_LINGER_MS,
       produceMaxBatch: e.INGEST_PRODUCE_MAX_BATCH,
       produceTimeoutMs: e.INGEST_PRODUCE_TIMEOUT_MS,
+      pendingTtlMs: e.INGEST_PENDING_TTL_MS,
     },
     publisher: {
       port: e.PUBLISHER_PORT,

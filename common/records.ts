@@ -8,7 +8,7 @@
  *   ballots   {v, election, region, district, ballotId, ballotHash, rev, bucket, selections}
  *             selections = [[race, candidate, candidate…], …]  (race first, then the choices;
  *             positional so ClickHouse reads it as Array(Array(String)))
- *   issuance  {v, election, region, district, voterHash, channel, bucket}
+ *   issuance  {v, election, region, district, voterHash, blindedHash, channel, bucket}
  *
  * `bucket` is the arrival time truncated to the minute, in Unix seconds; the
  * record's Kafka timestamp is set to the same minute. No record carries a
@@ -57,6 +57,13 @@ export interface IssuanceRecord {
   readonly district: string;
   /** HMAC-SHA256(election pepper, member id), hex. Never appears in `ballots`. */
   readonly voterHash: string;
+  /**
+   * SHA-256 (hex) of the blinded message the credential was signed over: tells
+   * an identical retry (same credential) from a second credential when the
+   * ledger's index is rebuilt. Unlinkable to the ballot: the blinding factor
+   * never leaves the voter's device (RFC 9474 §5).
+   */
+  readonly blindedHash: string;
   readonly channel: IssuanceChannel;
   readonly bucket: number;
 }

@@ -8,8 +8,9 @@ import type { ElectionIndex, ElectionKeys, TokenVerifier } from '../election/ind
 import type { Admission } from './admission.js';
 import type { DistrictPlan } from './ballot-rules.js';
 import type { CryptoPool } from './crypto/pool.js';
-import type { DedupStore } from './dedup/dedup-store.js';
-import type { RecordSink } from './kafka/record-log.js';
+import type { IndexStore } from './ledger/index-store.js';
+import type { Ledger } from './ledger/ledger.js';
+import type { LedgerSink } from './ledger/ledger-host.js';
 import type { IngestMetrics } from './metrics.js';
 import type { CountedCodes } from './receipts/counted-codes.js';
 
@@ -28,8 +29,12 @@ export interface IngestContext {
   /** Each district's RSA modulus, big-endian, for the cheap `blinded < n` check. */
   readonly moduli: ReadonlyMap<string, Buffer>;
   readonly verifyToken: TokenVerifier;
-  readonly dedup: DedupStore;
-  readonly records: RecordSink;
+  /** The ledger's Redis index (roll lookups, receipts, readiness). */
+  readonly index: IndexStore;
+  /** Where ledger writes go: the supervisor's host (relayed) or this process's own. */
+  readonly sink: LedgerSink;
+  /** Records issuance and ballots exactly once. */
+  readonly ledger: Ledger;
   readonly crypto: CryptoPool;
   readonly admission: Admission;
   readonly metrics: IngestMetrics;

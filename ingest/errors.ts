@@ -18,6 +18,7 @@ export const ERROR_CODES = [
   'not_found',
   'overloaded',
   'unavailable',
+  'rebuilding',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -68,6 +69,11 @@ export const ERROR_TABLE: { readonly [C in ErrorCode]: ErrorSpec } = {
     status: '503 Service Unavailable',
     retriable: true,
     message: 'Temporarily unavailable; retry shortly.',
+  },
+  rebuilding: {
+    status: '503 Service Unavailable',
+    retriable: true,
+    message: 'Rebuilding the duplicate-vote index from the log; retry shortly.',
   },
 };
 

@@ -1,22 +1,25 @@
 /**
- * The ingest supervisor: owns the host's one Kafka producer, forks
+ * The ingest supervisor: hosts the ledger (the host's one Kafka producer and
+ * the follower that reads the log back, applies it to Redis and rebuilds
+ * Redis when it lost data), forks
  * `INGEST_PROCESSES` copies of `server.ts` (one uWS app each, all listening
  * on the same port with SO_REUSEPORT, so the kernel spreads connections) that
- * relay their records to it, restarts a worker that crashes (with back-off),
- * and on SIGTERM/SIGINT forwards the signal, waits for every worker to drain,
- * then flushes the producer and exits.
+ * relay their ledger writes to it, restarts a worker that crashes (with
+ * back-off), and on SIGTERM/SIGINT forwards the signal, waits for every
+ * worker to drain, then flushes the producer and exits.
  *
  *   main ──fork──► server #0 ─┐
  *    │   ──fork──► server #1 ─┼─► :8080 (SO_REUSEPORT) [+ INGEST_EXTRA_PORTS]
  *    │   ──fork──► server #N ─┘
- *    └── RecordLog ◄── records / acks over IPC (kafka/relay-*.ts) ──► Kafka
+ *    └── LedgerHost ◄── writes / verdicts over IPC (ledger/relay-*.ts) ──► Kafka ⇄ Redis
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../common/config.js';
 import { createLogger } from '../common/log.js';
-import { RecordLog, recordLogOptions } from './kafka/record-log.js';
-import { RelayHost } from './kafka/relay-host.js';
+import { loadElection, readKeys } from '../election/index.js';
+import { LedgerHost } from './ledger/ledger-host.js';
+import { RelayHost } from './ledger/relay-host.js';
 
 const config = loadConfig();
 const log = createLogger('ingest-main', config.logLevel);
@@ -44,8 +47,15 @@ const slots: Slot[] = Array.from({ length: config.ingest.processes }, () => ({
 }));
 let stopping = false;
 let exitCode = 0;
-const records = new RecordLog(recordLogOptions(config, log));
-const relay = new RelayHost(records, log);
+const election = loadElection(config.election);
+const host = new LedgerHost({
+  config,
+  election,
+  keys: await readKeys(config.stackDir, election.id),
+  log,
+  onSend: (info) => relay.countSend(info),
+});
+const relay = new RelayHost(host, log);
 
 function start(index: number): void {
   const slot = slots[index]!;
@@ -99,25 +109,25 @@ function stop(signal: NodeJS.Signals): void {
   if (running === 0) void finish();
 }
 
-/** Every worker is gone: what they relayed is flushed to Kafka before we exit. */
+/** Every worker is gone: what they relayed is written and read back before we exit. */
 async function finish(): Promise<void> {
   relay.stop();
-  await records.close().catch((err: unknown) => {
+  await host.close().catch((err: unknown) => {
     exitCode = 1;
-    log.error({ err, code: 'SAYLAU_ERR_SHUTDOWN' }, 'kafka producer did not close cleanly');
+    log.error({ err, code: 'SAYLAU_ERR_SHUTDOWN' }, 'ledger host did not close cleanly');
   });
   log.info({ exitCode }, 'all ingest workers stopped');
   process.exit(exitCode);
 }
 
-/** Kafka may still be starting: keep trying (a stop request ends the wait). */
-async function connectProducer(): Promise<boolean> {
+/** Kafka or Redis may still be starting: keep trying (a stop request ends the wait). */
+async function startLedger(): Promise<boolean> {
   for (let delayMs = 250; !stopping; delayMs = Math.min(delayMs * 2, 5_000)) {
     try {
-      await records.connect();
+      await host.start();
       return true;
     } catch (err) {
-      log.warn({ err, code: 'SAYLAU_ERR_KAFKA_CONNECT', retryInMs: delayMs }, 'kafka not reachable yet');
+      log.warn({ err, code: 'SAYLAU_ERR_LEDGER_START', retryInMs: delayMs }, 'ledger not ready yet');
       await new Promise((resolve) => setTimeout(resolve, delayMs));
     }
   }
@@ -136,6 +146,6 @@ log.info(
   { processes: slots.length, port: config.ingest.port, extraPorts: config.ingest.extraPorts },
   'starting ingest',
 );
-if (await connectProducer()) {
+if (await startLedger()) {
   for (let i = 0; i < slots.length; i++) if (!stopping) start(i);
 }

@@ -7,6 +7,7 @@
  * label, so an aggregator sums them.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { SendInfo } from './ledger/record-log.js';
 
 /** Latency buckets in seconds, from 0.5 ms to 10 s. */
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -51,7 +52,24 @@ export class IngestMetrics {
   });
   readonly produceErrors = new Counter({
     name: 'saylau_kafka_produce_errors_total',
-    help: 'Kafka produce calls that failed',
+    help: 'Kafka produce calls that failed (some records may still have been written)',
+    registers: [this.registry],
+  });
+  readonly ledgerVerdicts = new Counter({
+    name: 'saylau_ledger_writes_total',
+    help: 'Ledger writes by what the log said: first, same, conflict, unsent, unknown',
+    labelNames: ['topic', 'verdict'] as const,
+    registers: [this.registry],
+  });
+  readonly ledgerAlarms = new Gauge({
+    name: 'saylau_ledger_alarms',
+    help: "The host ledger's alarms since it started: unverified_acks (an ack whose offset did not hold the record), unconfirmed (not read back in time), rebuilds (regions rebuilt from Kafka)",
+    labelNames: ['alarm'] as const,
+    registers: [this.registry],
+  });
+  readonly ledgerRebuilding = new Gauge({
+    name: 'saylau_ledger_regions_rebuilding',
+    help: 'Regions whose Redis index is being rebuilt from Kafka (writes there answer 503 rebuilding)',
     registers: [this.registry],
   });
   readonly redisLatency = new Histogram({
@@ -80,6 +98,13 @@ export class IngestMetrics {
   observe(route: string, status: string, startedAt: number): void {
     this.requests.inc({ route, status: status.slice(0, 3) });
     this.latency.observe({ route }, (performance.now() - startedAt) / 1000);
+  }
+
+  /** Records one settled Kafka send. */
+  observeSend(info: SendInfo): void {
+    this.produceLatency.observe(info.latencySec);
+    for (const [topic, size] of info.sizes) this.produceBatch.observe({ topic }, size);
+    if (!info.ok) this.produceErrors.inc();
   }
 
   /** Samples a Redis operation's latency. */

@@ -13,18 +13,26 @@ import { Redis } from 'ioredis';
 import { type Config, loadConfig } from '../common/config.js';
 import { createLogger, type Logger } from '../common/log.js';
 import { type ListenSocket, loadUws } from '../common/uws.js';
-import { createTokenVerifier, loadElection, readKeys } from '../election/index.js';
+import {
+  createTokenVerifier,
+  type ElectionIndex,
+  type ElectionKeys,
+  loadElection,
+  readKeys,
+} from '../election/index.js';
 import { Admission } from './admission.js';
 import { compileDistricts } from './ballot-rules.js';
 import { serveClient } from './client/serve.js';
 import { type IngestContext, Lifecycle } from './context.js';
 import { modulusOf } from './crypto/blind-rsa.js';
 import { CryptoPool } from './crypto/pool.js';
-import { DedupStore } from './dedup/dedup-store.js';
 import { ERROR_BODIES, loggableError } from './errors.js';
 import { Router } from './http/router.js';
-import { RecordLog, type RecordSink, recordLogOptions } from './kafka/record-log.js';
-import { RelayClient } from './kafka/relay-client.js';
+import { IndexStore } from './ledger/index-store.js';
+import { Ledger } from './ledger/ledger.js';
+import { LedgerHost, type LedgerSink } from './ledger/ledger-host.js';
+import type { SendInfo } from './ledger/record-log.js';
+import { RelayClient } from './ledger/relay-client.js';
 import { IngestMetrics } from './metrics.js';
 import { CountedCodes } from './receipts/counted-codes.js';
 import { ballotsRoute } from './routes/ballots.js';
@@ -60,9 +68,15 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   });
   redis.on('error', (err) => log.warn({ err: loggableError(err), code: 'SAYLAU_ERR_REDIS' }, 'redis error'));
   await redis.connect();
-  const dedup = new DedupStore(redis, metrics, Math.ceil(config.ingest.produceTimeoutMs / 1000));
-
-  const records = await openRecordSink(config, metrics, log);
+  const timer = (op: string, started: number): void => metrics.redis(op, started);
+  const index = new IndexStore(redis, {
+    election: election.id,
+    pendingTtlMs: config.ingest.pendingTtlMs,
+    busyMs: config.ingest.produceTimeoutMs,
+    timer,
+  });
+  const sink = await openLedgerSink(config, election, keys, metrics, log);
+  const ledger = new Ledger(index, sink, { timeoutMs: config.ingest.produceTimeoutMs, log, metrics });
 
   const districtKeys = [...keys.districts].map(([id, key]) => [id, key.privateKeyPem] as const);
   const crypto = new CryptoPool({ threads: config.ingest.cryptoThreads, districts: districtKeys });
@@ -78,8 +92,9 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     districts: compileDistricts(election),
     moduli,
     verifyToken: createTokenVerifier([keys.identity.publicKey], election.id),
-    dedup,
-    records,
+    index,
+    sink,
+    ledger,
     crypto,
     admission,
     metrics,
@@ -122,7 +137,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     sessions.tick(); // tell sessions the channel is closing
     const deadline = Date.now() + config.ingest.produceTimeoutMs + 2_000;
     while (admission.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    await records.close();
+    await sink.close();
     sessions.stop();
     counted.stop();
     (app as typeof app & { close(): void }).close(); // closes sessions and keep-alive sockets; missing from the d.ts
@@ -141,16 +156,23 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
 }
 
 /**
- * Forked by the supervisor (`main.ts`): relay records to its one shared
- * producer. Run alone: own a producer.
+ * Forked by the supervisor (`main.ts`): relay writes to its ledger host (one
+ * producer and one follower per host). Run alone: host the ledger here.
  */
-async function openRecordSink(config: Config, metrics: IngestMetrics, log: Logger): Promise<RecordSink> {
+async function openLedgerSink(
+  config: Config,
+  election: ElectionIndex,
+  keys: ElectionKeys,
+  metrics: IngestMetrics,
+  log: Logger,
+): Promise<LedgerSink> {
+  const onSend = (info: SendInfo): void => metrics.observeSend(info);
   if (process.env.INGEST_WORKER !== undefined && process.send !== undefined) {
-    return new RelayClient(process, { timeoutMs: config.ingest.produceTimeoutMs, metrics, log });
+    return new RelayClient(process, { log, onSend });
   }
-  const records = new RecordLog({ ...recordLogOptions(config, log), metrics });
-  await records.connect();
-  return records;
+  const host = new LedgerHost({ config, election, keys, log, onSend });
+  await host.start();
+  return host;
 }
 
 async function main(): Promise<void> {

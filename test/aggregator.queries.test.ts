@@ -48,6 +48,7 @@ function issuance(i: number, channel: 'online' | 'paper'): IssuanceRecord {
     region: 'R00',
     district: 'R00-D1',
     voterHash: `${channel}-${i}`.padEnd(64, '0'),
+    blindedHash: `b-${i}`.padEnd(64, '0'),
     channel,
     bucket,
   };

@@ -17,7 +17,7 @@ describe('configuration from the environment', () => {
   it.each([
     ['REDIS_PORT', 'not-a-port'],
     ['KAFKA_HEAP_MB', '4096'],
-    ['REDIS_APPENDFSYNC', 'sometimes'],
+    ['INGEST_PENDING_TTL_MS', '10'],
     ['KAFKA_PORTS', '9092;9093'],
     ['CLICKHOUSE_DATABASE', 'Robert); DROP'],
   ])('fails fast naming %s when it is bad', (variable, value) => {

@@ -10,8 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ballotIdOf } from '../common/ballot-id.js';
 import { TOPICS } from '../common/records.js';
 import { type ElectionIndex, readKeys, voterHash } from '../election/index.js';
-import { credKey, voterKey } from '../ingest/dedup/dedup-store.js';
 import { CAST_BODY_BYTES } from '../ingest/http/fixed-length.js';
+import { credKey, voterKey } from '../ingest/ledger/entries.js';
 import {
   api,
   type Ingest,

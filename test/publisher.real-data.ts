@@ -84,6 +84,7 @@ export async function produceResults(
       region: d.region,
       district,
       voterHash: createHash('sha256').update(`${index.id}/${channel}/${n}`).digest('hex'),
+      blindedHash: createHash('sha256').update(`${index.id}/${channel}/${n}/blinded`).digest('hex'),
       channel,
       bucket,
     };

@@ -5,10 +5,16 @@ import type { StackLayout } from './layout.js';
 import { tcpExchange } from './probe.js';
 import type { StackService } from './service.js';
 
-/** Redis 7 from Debian's package: the rebuildable dedup index (AOF on). */
+/**
+ * Redis 7 from Debian's package: the ledger's index, a cache of what Kafka
+ * holds. No persistence (no AOF, no RDB): everything in it is rebuilt from
+ * Kafka and the roll's own record when it comes back empty (ingest notices
+ * by itself), and nothing on disk keeps an ordered, timed log of `voter:`
+ * and `cred:` writes (DESIGN §4). A restart costs a rebuild (docs/capacity.md).
+ */
 export function redisService(config: Config, layout: StackLayout): StackService {
   const confFile = join(layout.redisDir, 'redis.conf');
-  const { port, appendfsync } = config.redis;
+  const { port } = config.redis;
   return {
     name: 'redis',
     endpoint: `redis://127.0.0.1:${port}`,
@@ -24,8 +30,7 @@ export function redisService(config: Config, layout: StackLayout): StackService 
           'protected-mode yes',
           'daemonize no',
           `dir ${layout.redisDir}`,
-          'appendonly yes',
-          `appendfsync ${appendfsync}`,
+          'appendonly no',
           'save ""',
           // 20k sockets per process is the machine's hard limit; leave room for files.
           'maxclients 18000',

@@ -3,29 +3,30 @@
  *
  *   Bearer identity token ─► claims {voterHash, district, election}
  *   ─► roll: HGET roll:{region}:election voterHash == district
- *   ─► voter:{region}:election:voterHash  SET pending:<blindedHash>:<s> (Lua)
- *        new/retry ─► blind-sign (pool) ∥ produce issuance (acks=all) ─► mark issued ─► 200
- *        done      ─► recompute the (deterministic) blind signature ─► 200
- *        conflict  ─► 409 credential_already_issued
+ *   ─► ledger.record(issuance {voterHash, blindedHash})
+ *        created / repeated ─► blind-sign (pool) ─► 200 (raw RSA is deterministic: a retry
+ *                              with the same blinded message gets the very same signature)
+ *        409 credential_already_issued | 503 unavailable / rebuilding
  *
- * The issuance event is acknowledged by Kafka before the signature leaves.
+ * The issuance is in the log, read back and first for this voter before the
+ * signature is computed, so no signature leaves for a voter the log does not
+ * hold, and a refused request costs no private-key operation.
  */
 import { createHash } from 'node:crypto';
-import { type IssuanceRecord, minuteBucket, RECORD_VERSION, TOPICS } from '../../common/records.js';
+import { type IssuanceRecord, minuteBucket, RECORD_VERSION } from '../../common/records.js';
 import { isElectionError, rollKey } from '../../election/index.js';
 import type { IngestContext } from '../context.js';
 import { isBlindedMessageInRange } from '../crypto/blind-rsa.js';
-import { voterKey } from '../dedup/dedup-store.js';
-import { IngestError, loggableError } from '../errors.js';
+import { IngestError } from '../errors.js';
 import { type Exchange, json, type Reply } from '../http/exchange.js';
 import type { RouteSpec } from '../http/router.js';
+import { issuanceEntry } from '../ledger/entries.js';
 import { parseBody, validateCredentialRequest } from '../schemas.js';
-import { pickPartition } from './ballots.js';
 
 const BEARER = /^Bearer ([A-Za-z0-9_.-]{1,4096})$/;
 
 export function credentialsRoute(ctx: IngestContext): RouteSpec {
-  const { election, districts, moduli, dedup, records, crypto, verifyToken } = ctx;
+  const { election, districts, moduli, index, ledger, crypto, verifyToken } = ctx;
   const rollKeys = new Map(election.config.regions.map((r) => [r.code, rollKey(election.id, r.code)]));
 
   async function claimsOf(authorization: string) {
@@ -57,54 +58,25 @@ export function credentialsRoute(ctx: IngestContext): RouteSpec {
         `blindedMessage must be ${modulus.length} bytes, below the modulus.`,
       );
     }
-    const onRoll = await dedup.rollDistrict(rollKeys.get(plan.region)!, claims.voterHash);
-    if (onRoll !== plan.id) throw new IngestError('not_eligible');
-
-    const blindedHash = createHash('sha256').update(blinded).digest('hex');
-    const key = voterKey(plan.region, election.id, claims.voterHash);
-    const begun = await dedup.begin(key, blindedHash, 'issued');
-    if (begun.status === 'conflict') throw new IngestError('credential_already_issued');
-    if (begun.status === 'busy') throw new IngestError('unavailable', 'Issuance in progress; retry shortly.');
-
-    let signature: Buffer;
-    if (begun.status === 'done') {
-      // Raw RSA is deterministic: recomputing returns the very signature issued before.
-      signature = await crypto.blindSign(plan.id, blinded);
-    } else {
-      const record: IssuanceRecord = {
-        v: RECORD_VERSION,
-        election: election.id,
-        region: plan.region,
-        district: plan.id,
-        voterHash: claims.voterHash,
-        channel: 'online',
-        bucket: minuteBucket(now),
-      };
-      const partition = pickPartition(plan.partitions, claims.voterHash);
-      const [signed, produced] = await Promise.allSettled([
-        crypto.blindSign(plan.id, blinded),
-        records.append(TOPICS.issuance, partition, JSON.stringify(record), record.bucket * 1000),
-      ]);
-      if (produced.status === 'rejected') {
-        await dedup.abort(key, begun.pending).catch((err: unknown) => {
-          ctx.log.warn(
-            { err: loggableError(err), code: 'SAYLAU_ERR_DEDUP_ABORT' },
-            'could not release a pending issuance',
-          );
-        });
-        throw new IngestError('unavailable', 'The issuance could not be recorded; retry shortly.', {
-          cause: produced.reason,
-        });
-      }
-      await dedup.commit(key, blindedHash, 'issued').catch((err: unknown) => {
-        ctx.log.warn(
-          { err: loggableError(err), code: 'SAYLAU_ERR_DEDUP_COMMIT' },
-          'could not mark a credential issued',
-        );
-      });
-      if (signed.status === 'rejected') throw signed.reason;
-      signature = signed.value;
+    const onRoll = await index.rollDistrict(rollKeys.get(plan.region)!, claims.voterHash);
+    if (onRoll !== plan.id) {
+      // An emptied Redis has no roll until it is restored: that is not a "no".
+      if ((await index.incomplete([plan.region])).length > 0) throw new IngestError('rebuilding');
+      throw new IngestError('not_eligible');
     }
+
+    const record: IssuanceRecord = {
+      v: RECORD_VERSION,
+      election: election.id,
+      region: plan.region,
+      district: plan.id,
+      voterHash: claims.voterHash,
+      blindedHash: createHash('sha256').update(blinded).digest('hex'),
+      channel: 'online',
+      bucket: minuteBucket(now),
+    };
+    await ledger.record(issuanceEntry(record, plan.partitions));
+    const signature = await crypto.blindSign(plan.id, blinded);
     return json('200 OK', { blindSignature: signature.toString('base64url'), district: plan.id });
   }
 

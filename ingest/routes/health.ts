@@ -1,6 +1,7 @@
 /**
  * `/healthz` (the process answers), `/readyz` (it can take votes: Redis,
- * Kafka, keys loaded, not draining) and `/metrics` (prom-client).
+ * Kafka, keys loaded, the ledger's index complete, not draining — with the
+ * ledger's alarms as detail) and `/metrics` (prom-client).
  */
 import type { IngestContext } from '../context.js';
 import { json, type Reply } from '../http/exchange.js';
@@ -9,22 +10,33 @@ import type { RouteSpec } from '../http/router.js';
 const HEALTHY = json('200 OK', { status: 'ok' });
 
 export function healthRoutes(ctx: IngestContext): RouteSpec[] {
-  const { dedup, records, lifecycle, metrics, crypto } = ctx;
+  const { index, sink, lifecycle, metrics, crypto } = ctx;
 
   async function ready(): Promise<Reply> {
-    const redis = await dedup.ping().catch(() => false);
+    const redis = await index.ping().catch(() => false);
+    const { kafka, rebuilding, alarms } = sink.state;
     const checks = {
       redis,
-      kafka: records.ready,
+      kafka,
       keys: lifecycle.keysLoaded,
+      index: rebuilding.length === 0,
       draining: lifecycle.draining,
     };
-    const ok = checks.redis && checks.kafka && checks.keys && !checks.draining;
-    return json(ok ? '200 OK' : '503 Service Unavailable', { status: ok ? 'ready' : 'not_ready', checks });
+    const ok = checks.redis && checks.kafka && checks.keys && checks.index && !checks.draining;
+    return json(ok ? '200 OK' : '503 Service Unavailable', {
+      status: ok ? 'ready' : 'not_ready',
+      checks,
+      ledger: { rebuilding, alarms },
+    });
   }
 
   async function scrape(): Promise<Reply> {
     metrics.poolQueue.set(crypto.queueDepth);
+    const { rebuilding, alarms } = sink.state;
+    metrics.ledgerRebuilding.set(rebuilding.length);
+    metrics.ledgerAlarms.set({ alarm: 'unverified_acks' }, alarms.unverifiedAcks);
+    metrics.ledgerAlarms.set({ alarm: 'unconfirmed' }, alarms.unconfirmed);
+    metrics.ledgerAlarms.set({ alarm: 'rebuilds' }, alarms.rebuilds);
     const text = await metrics.registry.metrics();
     return {
       status: '200 OK',

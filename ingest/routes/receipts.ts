@@ -8,15 +8,15 @@
  */
 import { parseReceipt } from '../../common/ballot-id.js';
 import type { IngestContext } from '../context.js';
-import { credKey } from '../dedup/dedup-store.js';
 import { IngestError } from '../errors.js';
 import { type Exchange, json, type Reply } from '../http/exchange.js';
 import type { RouteSpec } from '../http/router.js';
+import { credKey } from '../ledger/entries.js';
 
 const ACCEPTED = json('200 OK', { status: 'accepted' });
 
 export function receiptsRoute(ctx: IngestContext): RouteSpec {
-  const { election, dedup, counted } = ctx;
+  const { election, index, counted } = ctx;
   const regions = election.config.regions.map((r) => r.code);
 
   async function handle(ex: Exchange): Promise<Reply> {
@@ -24,7 +24,7 @@ export function receiptsRoute(ctx: IngestContext): RouteSpec {
     if (ballotId === null) throw new IngestError('bad_request', 'Not a receipt.');
     const snapshot = counted.snapshotOf(ballotId);
     if (snapshot !== null) return json('200 OK', { status: 'counted', snapshot });
-    const values = await dedup.values(regions.map((region) => credKey(region, election.id, ballotId)));
+    const values = await index.values(regions.map((region) => credKey(region, election.id, ballotId)));
     for (const value of values) if (value?.startsWith('cast:')) return ACCEPTED;
     throw new IngestError('not_found', 'No ballot with this receipt has been accepted.');
   }

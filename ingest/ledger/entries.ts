@@ -1,0 +1,141 @@
+/**
+ * What the ledger records and how a log record maps to its dedup key — the
+ * one rule shared by the routes (before producing) and the follower (when it
+ * applies the log to the Redis index), so both always name the same key.
+ *
+ *   ballots  record ─► cred:{<region>}:<election>:<ballotId>    hash = ballotHash    done = cast
+ *   issuance record ─► voter:{<region>}:<election>:<voterHash>  hash = blindedHash   done = issued
+ *
+ * Keys are hash-tagged by region (`{KZ-75}`): in Redis Cluster a region's
+ * keys, its roll and its index marker share a slot, so each ledger script
+ * touches one node.
+ */
+import { type BallotRecord, type IssuanceRecord, TOPICS, type TopicName } from '../../common/records.js';
+
+export type DoneMark = 'cast' | 'issued';
+
+/** One record the ledger writes: where it goes and the key it claims. */
+export interface LedgerEntry {
+  readonly topic: TopicName;
+  readonly partition: number;
+  /** The record, serialised once (JSON). */
+  readonly value: string;
+  /** Kafka record timestamp (the minute bucket), ms. */
+  readonly timestampMs: number;
+  readonly region: string;
+  /** The dedup key this record claims. */
+  readonly key: string;
+  /** The hash that tells an identical retry from a different record under the same key. */
+  readonly hash: string;
+  readonly done: DoneMark;
+}
+
+export function voterKey(region: string, election: string, voterHash: string): string {
+  return `voter:{${region}}:${election}:${voterHash}`;
+}
+
+export function credKey(region: string, election: string, ballotId: string): string {
+  return `cred:{${region}}:${election}:${ballotId}`;
+}
+
+/**
+ * `ledger:{<region>}:<election>` exists while the region's index is complete
+ * (every record of the region up to the follower's position is applied).
+ * Redis losing data loses it too, so a flushed or restarted Redis refuses
+ * ledger writes until the follower has rebuilt the region from Kafka.
+ */
+export function indexMarkerKey(region: string, election: string): string {
+  return `ledger:{${region}}:${election}`;
+}
+
+/** `ledger-log:{<election>}`: the follower's applied position per `topic/partition`. */
+export function positionsKey(election: string): string {
+  return `ledger-log:{${election}}`;
+}
+
+/** A ballot as the ledger writes it: to its region's partition chosen by ballotId. */
+export function ballotEntry(record: BallotRecord, partitions: readonly number[]): LedgerEntry {
+  return {
+    topic: TOPICS.ballots,
+    partition: pickPartition(partitions, record.ballotId),
+    value: JSON.stringify(record),
+    timestampMs: record.bucket * 1000,
+    region: record.region,
+    key: credKey(record.region, record.election, record.ballotId),
+    hash: record.ballotHash,
+    done: 'cast',
+  };
+}
+
+/** An issuance as the ledger writes it: to its region's partition chosen by voterHash. */
+export function issuanceEntry(record: IssuanceRecord, partitions: readonly number[]): LedgerEntry {
+  return {
+    topic: TOPICS.issuance,
+    partition: pickPartition(partitions, record.voterHash),
+    value: JSON.stringify(record),
+    timestampMs: record.bucket * 1000,
+    region: record.region,
+    key: voterKey(record.region, record.election, record.voterHash),
+    hash: record.blindedHash,
+    done: 'issued',
+  };
+}
+
+/**
+ * The region's partition for a record: explicit (DESIGN §4), and the same for
+ * every record of one key, so "first in the partition's log" is one order.
+ * A region's partition set must therefore not change during an election.
+ */
+export function pickPartition(partitions: readonly number[], spreadKey: string): number {
+  if (partitions.length === 1) return partitions[0]!;
+  let h = 0;
+  for (let i = 0; i < 8 && i < spreadKey.length; i++) h = (h * 31 + spreadKey.charCodeAt(i)) >>> 0;
+  return partitions[h % partitions.length]!;
+}
+
+/** The done value a record leaves in the index. */
+export function doneValue(done: DoneMark, hash: string): string {
+  return `${done}:${hash}`;
+}
+
+/** The part of a log record the follower needs. */
+export interface IndexedRecord {
+  readonly region: string;
+  readonly key: string;
+  readonly hash: string;
+  readonly done: DoneMark;
+}
+
+/**
+ * Parses a `ballots` or `issuance` record of `election` into its index entry;
+ * null for other elections, other versions and records without their key
+ * fields (those never claim a key).
+ */
+export function indexedRecordOf(topic: string, election: string, value: Buffer | null): IndexedRecord | null {
+  if (value === null) return null;
+  let record: Record<string, unknown>;
+  try {
+    record = JSON.parse(value.toString('utf8')) as Record<string, unknown>;
+  } catch {
+    return null;
+  }
+  if (record === null || typeof record !== 'object' || record.v !== 1 || record.election !== election) {
+    return null;
+  }
+  const region = record.region;
+  if (typeof region !== 'string' || region === '') return null;
+  if (topic === TOPICS.ballots) {
+    const { ballotId, ballotHash } = record;
+    if (typeof ballotId !== 'string' || ballotId === '' || typeof ballotHash !== 'string') return null;
+    return { region, key: credKey(region, election, ballotId), hash: ballotHash, done: 'cast' };
+  }
+  if (topic === TOPICS.issuance) {
+    const { voterHash, blindedHash } = record;
+    if (typeof voterHash !== 'string' || voterHash === '') return null;
+    // A record without the blinded hash (written before it was recorded) still bars a second
+    // credential: its empty hash matches no request, so every new one is a conflict.
+    const hash = typeof blindedHash === 'string' ? blindedHash : '';
+    return { region, key: voterKey(region, election, voterHash), hash, done: 'issued' };
+  }
+  return null;
+}

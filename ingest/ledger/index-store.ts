@@ -1,0 +1,154 @@
+/**
+ * The ledger's Redis index: dedup keys, the per-region completeness markers
+ * and the follower's positions (DESIGN §3–4). Redis holds nothing that cannot
+ * be rebuilt from Kafka and the roll's own record; every call goes through
+ * ioredis auto-pipelining, so concurrent requests share round trips.
+ *
+ *   voter:{<region>}:<election>:<voterHash>  → pending:|held:|issued: <blindedHash>
+ *   cred:{<region>}:<election>:<ballotId>    → pending:|held:|cast: <ballotHash>
+ *   ledger:{<region>}:<election>             → rebuild id (present = region complete)
+ *   ledger-log:{<election>}                  → HASH topic/partition → next offset applied
+ */
+import type { Redis } from 'ioredis';
+import type { DoneMark, IndexedRecord } from './entries.js';
+import { indexMarkerKey, positionsKey } from './entries.js';
+import { APPLY, BEGIN, SETTLE } from './scripts.js';
+
+export type BeginStatus = 'rebuilding' | 'new' | 'retry' | 'busy' | 'done' | 'conflict';
+export type ApplyVerdict = 'first' | 'same' | 'conflict';
+/** An APPLY verdict, or null when the region's index was incomplete at the time. */
+export type IndexedVerdict = ApplyVerdict | null;
+export type SettleOutcome = 'unsent' | 'unknown';
+
+/** Latency samples per operation (the worker's and the host's metrics both fit). */
+export type RedisTimer = (op: string, startedAt: number) => void;
+
+interface LedgerCommands {
+  saylauBegin(
+    key: string,
+    marker: string,
+    hash: string,
+    done: string,
+    ttl: string,
+    busy: string,
+  ): Promise<string>;
+  saylauSettle(key: string, hash: string, outcome: string): Promise<number>;
+  saylauApply(key: string, marker: string, hash: string, done: string): Promise<string>;
+}
+
+export interface IndexStoreOptions {
+  readonly election: string;
+  /** A pending or held key expires after this long. */
+  readonly pendingTtlMs: number;
+  /** A pending key younger than this is someone's produce in flight. */
+  readonly busyMs: number;
+  readonly timer: RedisTimer;
+}
+
+export class IndexStore {
+  readonly #redis: Redis & LedgerCommands;
+  readonly #election: string;
+  readonly #ttl: string;
+  readonly #busy: string;
+  readonly #timer: RedisTimer;
+  readonly #markers = new Map<string, string>();
+
+  constructor(redis: Redis, options: IndexStoreOptions) {
+    redis.defineCommand('saylauBegin', { numberOfKeys: 2, lua: BEGIN });
+    redis.defineCommand('saylauSettle', { numberOfKeys: 1, lua: SETTLE });
+    redis.defineCommand('saylauApply', { numberOfKeys: 2, lua: APPLY });
+    this.#redis = redis as Redis & LedgerCommands;
+    this.#election = options.election;
+    this.#ttl = String(options.pendingTtlMs);
+    this.#busy = String(options.busyMs);
+    this.#timer = options.timer;
+  }
+
+  get redis(): Redis {
+    return this.#redis;
+  }
+
+  markerOf(region: string): string {
+    let marker = this.#markers.get(region);
+    if (marker === undefined) {
+      marker = indexMarkerKey(region, this.#election);
+      this.#markers.set(region, marker);
+    }
+    return marker;
+  }
+
+  /** Claims `key` for `hash` before producing (BEGIN). */
+  async begin(region: string, key: string, hash: string, done: DoneMark): Promise<BeginStatus> {
+    const started = performance.now();
+    const status = await this.#redis.saylauBegin(
+      key,
+      this.markerOf(region),
+      hash,
+      done,
+      this.#ttl,
+      this.#busy,
+    );
+    this.#timer('begin', started);
+    return status as BeginStatus;
+  }
+
+  /** After a produce that did not reach the log: free the key or hold it for this record (SETTLE). */
+  async settle(key: string, hash: string, outcome: SettleOutcome): Promise<boolean> {
+    const started = performance.now();
+    const changed = await this.#redis.saylauSettle(key, hash, outcome);
+    this.#timer('settle', started);
+    return changed === 1;
+  }
+
+  /** Applies records in the given (log) order; one auto-pipelined round trip for the lot. */
+  async apply(records: readonly IndexedRecord[]): Promise<IndexedVerdict[]> {
+    const started = performance.now();
+    const replies = await Promise.all(
+      records.map((r) => this.#redis.saylauApply(r.key, this.markerOf(r.region), r.hash, r.done)),
+    );
+    this.#timer('apply', started);
+    return replies.map((reply) => (reply.startsWith('rebuilding:') ? null : (reply as ApplyVerdict)));
+  }
+
+  /** The regions among `regions` whose index marker is missing. */
+  async incomplete(regions: readonly string[]): Promise<string[]> {
+    const present = await Promise.all(regions.map((r) => this.#redis.exists(this.markerOf(r))));
+    return regions.filter((_, i) => present[i] === 0);
+  }
+
+  /** Declares a region's index complete. */
+  async markComplete(region: string, rebuildId: string): Promise<void> {
+    await this.#redis.set(this.markerOf(region), rebuildId);
+  }
+
+  /** The follower's stored positions (`topic/partition` → next offset to apply). */
+  async positions(): Promise<Map<string, number>> {
+    const stored = await this.#redis.hgetall(positionsKey(this.#election));
+    return new Map(Object.entries(stored).map(([k, v]) => [k, Number(v)]));
+  }
+
+  async storePositions(positions: ReadonlyMap<string, number>): Promise<void> {
+    if (positions.size === 0) return;
+    await this.#redis.hset(positionsKey(this.#election), Object.fromEntries(positions));
+  }
+
+  /** The district the roll lists a voter in, or null. */
+  async rollDistrict(rollKey: string, voterHash: string): Promise<string | null> {
+    const started = performance.now();
+    const district = await this.#redis.hget(rollKey, voterHash);
+    this.#timer('roll', started);
+    return district;
+  }
+
+  /** Current values of several keys (one auto-pipelined round trip; keys may span slots). */
+  async values(keys: readonly string[]): Promise<(string | null)[]> {
+    const started = performance.now();
+    const values = await Promise.all(keys.map((key) => this.#redis.get(key)));
+    this.#timer('get', started);
+    return values;
+  }
+
+  async ping(): Promise<boolean> {
+    return (await this.#redis.ping()) === 'PONG';
+  }
+}

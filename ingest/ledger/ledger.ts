@@ -1,0 +1,110 @@
+/**
+ * The ledger: "record exactly once" for issuance and casting alike (DESIGN
+ * §3). Routes build a record and call {@link Ledger.record}; nothing else
+ * claims dedup keys or touches the producer.
+ *
+ *   BEGIN (Redis, atomic) ─┬─ rebuilding ─► 503 rebuilding (the index is being rebuilt from Kafka)
+ *                          ├─ done ───────► repeated (the log already holds this record first)
+ *                          ├─ conflict ───► 409 (another record holds the key)
+ *                          ├─ busy ───────► 503 (someone is producing this very record)
+ *                          └─ new / retry ─► write (produce, then read back from the log)
+ *                                              ├─ first ─────► created
+ *                                              ├─ same ──────► repeated
+ *                                              ├─ conflict ──► 409 (written, but second: it never counts)
+ *                                              ├─ unsent ────► SETTLE free the key ─► 503
+ *                                              └─ unknown ───► SETTLE hold the key for this record ─► 503
+ *
+ * Only a write that provably never left the process frees the key; one that
+ * may be in the log keeps it for this record, so a retry of the same record
+ * is produced again (duplicates share the key and count once) and a
+ * different one is refused. A held key expires with its TTL, so a record
+ * that never reached the log does not lock anyone out. Identical concurrent
+ * requests in one process share one attempt.
+ */
+import type { Logger } from 'pino';
+import { type ErrorCode, IngestError, loggableError } from '../errors.js';
+import type { IngestMetrics } from '../metrics.js';
+import type { DoneMark, LedgerEntry } from './entries.js';
+import type { IndexStore, SettleOutcome } from './index-store.js';
+import type { LedgerSink } from './ledger-host.js';
+
+export type Recorded = 'created' | 'repeated';
+
+/** The refusal when a key is claimed by another record. */
+const CONFLICT: { readonly [D in DoneMark]: ErrorCode } = {
+  cast: 'credential_already_used',
+  issued: 'credential_already_issued',
+};
+
+export interface LedgerOptions {
+  /** A write must be in the log and read back within this, or the request is answered 503. */
+  readonly timeoutMs: number;
+  readonly log: Logger;
+  readonly metrics: IngestMetrics;
+}
+
+export class Ledger {
+  readonly #attempts = new Map<string, Promise<Recorded>>();
+
+  constructor(
+    private readonly index: IndexStore,
+    private readonly sink: LedgerSink,
+    private readonly options: LedgerOptions,
+  ) {}
+
+  /**
+   * Records `entry` exactly once. Resolves `created` when this request put it
+   * in the log first, `repeated` when the log already had it (or another
+   * request in this process is recording it right now).
+   * @throws IngestError rebuilding | unavailable | credential_already_used | credential_already_issued
+   */
+  async record(entry: LedgerEntry): Promise<Recorded> {
+    const attemptKey = `${entry.key} ${entry.hash}`;
+    const running = this.#attempts.get(attemptKey);
+    if (running !== undefined) return running.then(() => 'repeated');
+    const attempt = this.#attempt(entry).finally(() => this.#attempts.delete(attemptKey));
+    this.#attempts.set(attemptKey, attempt);
+    return attempt;
+  }
+
+  async #attempt(entry: LedgerEntry): Promise<Recorded> {
+    const begun = await this.index.begin(entry.region, entry.key, entry.hash, entry.done);
+    switch (begun) {
+      case 'rebuilding':
+        throw new IngestError('rebuilding');
+      case 'done':
+        return 'repeated';
+      case 'conflict':
+        throw new IngestError(CONFLICT[entry.done]);
+      case 'busy':
+        throw new IngestError('unavailable', 'This record is being written; retry shortly.');
+      default:
+        break;
+    }
+    const verdict = await this.sink.write(entry, Date.now() + this.options.timeoutMs);
+    this.options.metrics.ledgerVerdicts.inc({ topic: entry.topic, verdict });
+    switch (verdict) {
+      case 'first':
+        return 'created';
+      case 'same':
+        return 'repeated';
+      case 'conflict':
+        throw new IngestError(CONFLICT[entry.done]);
+      default:
+        await this.#settle(entry, verdict);
+        throw new IngestError('unavailable', 'The record could not be confirmed in the log; retry shortly.');
+    }
+  }
+
+  async #settle(entry: LedgerEntry, outcome: SettleOutcome): Promise<void> {
+    try {
+      await this.index.settle(entry.key, entry.hash, outcome);
+    } catch (err) {
+      // The key keeps `pending` until its TTL: a retry of this record waits out the busy window.
+      this.options.log.warn(
+        { err: loggableError(err), code: 'SAYLAU_ERR_LEDGER_SETTLE', outcome },
+        'could not settle a dedup key',
+      );
+    }
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * Lua scripts for the ledger's Redis index (DESIGN §3, §4). Each runs
+ * atomically on the node that owns the key's slot (`{<region>}`), so
+ * concurrent requests for one credential or one voter are serialised.
+ *
+ * A dedup key holds one of
+ *   pending:<hash>   a request is producing this record now (TTL: INGEST_PENDING_TTL_MS)
+ *   held:<hash>      a produce of it went out and got no answer: only this record may
+ *                    be retried (TTL kept); a different one is refused
+ *   <done>:<hash>    the follower saw this record first in the log (no TTL)
+ * Values carry no time; a stuck `pending` is told by its remaining TTL.
+ *
+ * Only the follower writes `<done>:`, in log order (APPLY), so the index says
+ * what the log says: the first record for a key wins.
+ */
+
+/**
+ * BEGIN(key, marker; hash, done, ttlMs, busyMs) → status
+ *   'rebuilding' the region's index is incomplete (Redis lost data): write nothing
+ *   'new'        no key: now pending for hash; the caller produces
+ *   'retry'      held for hash, or pending for hash longer than busyMs (its producer
+ *                died or gave up): pending again; the caller re-produces the same record
+ *   'busy'       pending for hash, younger than busyMs: someone is producing it now
+ *   'done'       the log already holds this very record first
+ *   'conflict'   the key is claimed by a different hash
+ */
+export const BEGIN = `
+if redis.call('EXISTS', KEYS[2]) == 0 then return 'rebuilding' end
+local v = redis.call('GET', KEYS[1])
+local pending = 'pending:' .. ARGV[1]
+if not v then
+  redis.call('SET', KEYS[1], pending, 'PX', ARGV[3])
+  return 'new'
+end
+if v == ARGV[2] .. ':' .. ARGV[1] then return 'done' end
+if v == 'held:' .. ARGV[1] then
+  redis.call('SET', KEYS[1], pending, 'PX', ARGV[3])
+  return 'retry'
+end
+if v == pending then
+  local left = redis.call('PTTL', KEYS[1])
+  if left < 0 or tonumber(ARGV[3]) - left >= tonumber(ARGV[4]) then
+    redis.call('SET', KEYS[1], pending, 'PX', ARGV[3])
+    return 'retry'
+  end
+  return 'busy'
+end
+return 'conflict'
+`;
+
+/**
+ * SETTLE(key; hash, outcome) → 1 when the key changed. After a produce that
+ * did not reach the log (as far as this request knows):
+ *   'unsent'   the request provably never left the process: free the key
+ *   'unknown'  it may have been written: keep the key for this record only (held)
+ * Only a key still pending for this hash changes; anything else (the
+ * follower's done mark, another record) is left alone.
+ */
+export const SETTLE = `
+if redis.call('GET', KEYS[1]) ~= 'pending:' .. ARGV[1] then return 0 end
+if ARGV[2] == 'unsent' then
+  redis.call('DEL', KEYS[1])
+else
+  redis.call('SET', KEYS[1], 'held:' .. ARGV[1], 'KEEPTTL')
+end
+return 1
+`;
+
+/**
+ * APPLY(key, marker; hash, done) → verdict, run by the follower for every
+ * record in log order:
+ *   'first'     no record for the key before this one: the key is now <done>:<hash>
+ *   'same'      an identical record came first (a retry or a redelivery): harmless
+ *   'conflict'  a different record came first: this one never counts
+ * When the region's marker is missing (the index is being rebuilt) the record
+ * is applied all the same, and the verdict is prefixed 'rebuilding:' so the
+ * caller knows not to trust it yet (earlier records may not be applied).
+ */
+export const APPLY = `
+local v = redis.call('GET', KEYS[1])
+local done = ARGV[2] .. ':' .. ARGV[1]
+local verdict
+if v == done then
+  verdict = 'same'
+elseif v and string.sub(v, 1, #ARGV[2] + 1) == ARGV[2] .. ':' then
+  verdict = 'conflict'
+else
+  redis.call('SET', KEYS[1], done)
+  verdict = 'first'
+end
+if redis.call('EXISTS', KEYS[2]) == 0 then return 'rebuilding:' .. verdict end
+return verdict
+`;
