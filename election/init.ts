@@ -8,6 +8,7 @@
  * `npm start` runs all of it through `npm run election -- init`; the CLI's
  * other commands run single steps.
  */
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -66,6 +67,42 @@ export async function ensureRoll(
   index: ElectionIndex,
   keys: ElectionKeys,
   options: RollLoadOptions = {},
+): Promise<RollLoadResult> {
+  return withRollLock(redis, index.id, () => ensureRollLocked(redis, index, keys, options));
+}
+
+/** A loader holds `roll-lock:{<election>}` at most this long (a crashed one frees it by expiry). */
+const ROLL_LOCK_MS = 300_000;
+const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+
+/**
+ * One roll loader at a time per election: ingest restoring an emptied Redis
+ * and an operator's `init` could otherwise interleave their staging hashes
+ * and RENAME a half-written one over the live roll. A second loader waits,
+ * then finds the roll loaded (same digest) and keeps it.
+ */
+async function withRollLock<T>(redis: RollStore, electionId: string, fn: () => Promise<T>): Promise<T> {
+  const key = `roll-lock:{${electionId}}`;
+  const token = randomUUID();
+  const deadline = Date.now() + ROLL_LOCK_MS;
+  while ((await redis.set(key, token, 'PX', ROLL_LOCK_MS, 'NX')) !== 'OK') {
+    if (Date.now() > deadline) {
+      throw new ElectionError('roll_store_failed', `another loader holds the roll of "${electionId}"`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  try {
+    return await fn();
+  } finally {
+    await redis.eval(RELEASE, 1, key, token).catch(() => undefined);
+  }
+}
+
+async function ensureRollLocked(
+  redis: RollStore,
+  index: ElectionIndex,
+  keys: ElectionKeys,
+  options: RollLoadOptions,
 ): Promise<RollLoadResult> {
   const current = await readRollMeta(redis, index.id);
   if (options.csv === undefined && index.config.sampleRoll === undefined) {

@@ -39,12 +39,17 @@ export async function prepareElection(
   };
   const path = join(outputDir, `${id}.json`);
   writeFileSync(path, `${JSON.stringify(config, null, 2)}\n`);
+  await initElection(path);
+  return { path, index: loadElection(path) };
+}
+
+/** `npm run election -- init <path>`: keys, manifest, roll (what `npm start` runs on every start). */
+export async function initElection(path: string): Promise<void> {
   await run(process.execPath, ['--import', 'tsx', 'election/cli.ts', 'init', path], {
     cwd: repoRoot,
     env: { ...process.env, LOG_LEVEL: 'warn' },
     maxBuffer: 16 * 1024 * 1024,
   });
-  return { path, index: loadElection(path) };
 }
 
 export interface Ingest {
