@@ -35,7 +35,7 @@ import {
 } from './ingest.harness.js';
 import { config, kafkaClient } from './support/stack.js';
 
-const PORT = 18_483;
+const PORT = 18_486;
 const ELECTION = `ledger-redis-loss-${Date.now().toString(36)}`;
 const kafka = kafkaClient('ledger-redis-loss-test');
 const redis = new Redis({ host: config.redis.host, port: config.redis.port, lazyConnect: true });

@@ -77,7 +77,12 @@ interface Cursor {
 const RETRY_DELAY_MS = 250;
 
 export class LogReader {
-  readonly #consumer: Consumer;
+  #consumer: Consumer;
+  readonly #brokers: readonly string[];
+  readonly #clientId: string;
+  /** Rotates the bootstrap list each time the consumer is replaced. */
+  #generation = 0;
+  #replacedAt = 0;
   readonly #log: Logger;
   readonly #options: Required<Omit<LogReaderOptions, 'brokers' | 'clientId' | 'log'>>;
   readonly #cursors = new Map<string, Cursor>();
@@ -98,17 +103,50 @@ export class LogReader {
       maxBytesPerPartition: options.maxBytesPerPartition ?? 4 << 20,
       maxBytes: options.maxBytes ?? 32 << 20,
     };
-    this.#consumer = new Consumer({
-      clientId: options.clientId,
-      bootstrapBrokers: [...options.brokers],
+    this.#brokers = options.brokers;
+    this.#clientId = options.clientId;
+    this.#consumer = this.#makeConsumer();
+  }
+
+  /**
+   * A consumer whose metadata requests go first to the next broker in turn:
+   * @platformatic/kafka asks the first bootstrap broker it can connect to, and
+   * a frozen broker still accepts connections, so without rotation every
+   * metadata request would wait on it and stall all partitions.
+   */
+  #makeConsumer(): Consumer {
+    const shift = this.#generation++ % this.#brokers.length;
+    const timeout = Math.max(5_000, this.#options.maxWaitMs + 3_000);
+    return new Consumer({
+      clientId: this.#clientId,
+      bootstrapBrokers: [...this.#brokers.slice(shift), ...this.#brokers.slice(0, shift)],
       // Never joins: fetches are addressed to a broker by node id.
-      groupId: `${options.clientId}-reader`,
+      groupId: `${this.#clientId}-reader`,
       // Our loop retries; the client's own retries would hide a dead broker for seconds.
       retries: 0,
       connectTimeout: 2_000,
-      timeout: Math.max(5_000, this.#options.maxWaitMs + 3_000),
+      timeout,
+      // A fetch to a frozen broker must fail soon (30 s unless set): its partitions wait for a new leader.
+      requestTimeout: timeout,
       metadataMaxAge: 5_000,
     });
+  }
+
+  /** After a failure: new connections and metadata from the next broker (at most once a second). */
+  #replaceConsumer(): void {
+    const now = Date.now();
+    if (now - this.#replacedAt < 1_000) {
+      this.#consumer.clearMetadata();
+      return;
+    }
+    this.#replacedAt = now;
+    const old = this.#consumer;
+    this.#consumer = this.#makeConsumer();
+    // Fetches under way on the old one end by their request timeout; close it after that.
+    setTimeout(
+      () => old.close(true, () => undefined),
+      Math.max(5_000, this.#options.maxWaitMs + 3_000) + 1_000,
+    ).unref();
   }
 
   /** Low watermark (first offset still in the log) of every partition of `topics`. */
@@ -236,7 +274,7 @@ export class LogReader {
         this.#pumping = false;
         this.#pumpAgain = false;
         this.#log.warn({ err: error, code: 'SAYLAU_ERR_KAFKA_READ' }, 'log reader: metadata failed');
-        this.#consumer.clearMetadata();
+        this.#replaceConsumer();
         setTimeout(() => this.#pump(), RETRY_DELAY_MS).unref();
       },
     );
@@ -297,7 +335,7 @@ export class LogReader {
           if (outOfRange(error))
             throw new Error('log reader: an offset asked for is outside the log', { cause: error });
           this.#log.warn({ err: error, node, code: 'SAYLAU_ERR_KAFKA_READ' }, 'log reader: fetch failed');
-          this.#consumer.clearMetadata();
+          this.#replaceConsumer();
           return new Promise<void>((resolve) => setTimeout(resolve, RETRY_DELAY_MS));
         },
       )

@@ -49,7 +49,7 @@ export interface FollowerOptions {
   /** Reloads the roll into Redis if it is missing (the roll's own record). */
   readonly restoreRoll: () => Promise<void>;
   readonly log: Logger;
-  /** A region's index was rebuilt: how many records and how long. */
+  /** A region's index was rebuilt after Redis lost it while running (not the build at start). */
   readonly onRebuilt?: (region: string, seconds: number) => void;
 }
 
@@ -69,6 +69,8 @@ interface Applied {
 interface Rebuild {
   readonly id: string;
   readonly started: number;
+  /** Found incomplete when the follower started (a new election, or Redis emptied while ingest was down). */
+  readonly atStart: boolean;
   /** `topic/partition` → the end offset to reach before the region counts as complete. */
   readonly targets: Map<string, number>;
 }
@@ -119,7 +121,7 @@ export class LedgerFollower {
       const [topic, partition] = splitPartitionKey(tp);
       this.#o.reader.seek(topic, partition, stored.get(tp) ?? this.#o.logStart.get(tp) ?? 0);
     }
-    if (missing.size > 0) await this.#rebuild([...missing]);
+    if (missing.size > 0) await this.#rebuild([...missing], true);
     this.#o.reader.start((batch) => this.#onBatch(batch));
     this.#timer = setInterval(() => void this.#watch(), WATCH_MS);
     this.#timer.unref();
@@ -204,7 +206,7 @@ export class LedgerFollower {
       }
       await this.#flushPositions();
       const missing = (await this.#o.index.incomplete(this.#regions)).filter((r) => !this.#rebuilds.has(r));
-      if (missing.length > 0) await this.#rebuild(missing);
+      if (missing.length > 0) await this.#rebuild(missing, false);
       await this.#finishRebuilds();
     } catch (error) {
       this.#o.log.warn(
@@ -226,14 +228,17 @@ export class LedgerFollower {
   }
 
   /** Rewinds the regions' partitions to the election's first record and sets targets to today's ends. */
-  async #rebuild(regions: readonly string[]): Promise<void> {
-    this.#o.log.warn(
-      { regions, code: 'SAYLAU_ERR_INDEX_LOST' },
-      'ledger index incomplete: rebuilding from Kafka',
-    );
+  async #rebuild(regions: readonly string[], atStart: boolean): Promise<void> {
+    if (atStart) this.#o.log.info({ regions }, 'ledger index not in Redis: building it from Kafka');
+    else {
+      this.#o.log.warn(
+        { regions, code: 'SAYLAU_ERR_INDEX_LOST' },
+        'Redis lost the ledger index: rebuilding it from Kafka',
+      );
+    }
     const id = randomUUID();
     const started = performance.now();
-    for (const region of regions) this.#rebuilds.set(region, { id, started, targets: new Map() });
+    for (const region of regions) this.#rebuilds.set(region, { id, started, atStart, targets: new Map() });
     await this.#o.restoreRoll();
     const ends = await this.#o.reader.endOffsets(LEDGER_TOPICS);
     for (const [tp, region] of this.#regionOf) {
@@ -264,8 +269,8 @@ export class LedgerFollower {
       await this.#o.index.markComplete(region, rebuild.id);
       this.#rebuilds.delete(region);
       const seconds = (performance.now() - rebuild.started) / 1000;
-      this.#o.onRebuilt?.(region, seconds);
-      this.#o.log.info({ region, seconds }, 'ledger index rebuilt');
+      if (!rebuild.atStart) this.#o.onRebuilt?.(region, seconds);
+      this.#o.log.info({ region, seconds, atStart: rebuild.atStart }, 'ledger index rebuilt');
     }
   }
 }

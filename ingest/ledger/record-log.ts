@@ -60,8 +60,8 @@ export interface RecordLogOptions {
   readonly log: Logger;
   /** Called after every send (metrics). */
   readonly onSend: (info: SendInfo) => void;
-  /** Called when an acknowledgement was not believed (its offset was not new). */
-  readonly onStaleAck: (topic: string, partition: number) => void;
+  /** Called when an acknowledgement was not believed: its base offset was below `expected`. */
+  readonly onStaleAck: (topic: string, partition: number, base: number, expected: number) => void;
 }
 
 export function recordLogOptions(
@@ -96,7 +96,9 @@ subscribe('tracing:plt:kafka:connections:api:start', (message) => {
 });
 
 export class RecordLog {
-  readonly #producer: Producer;
+  #producer: Producer;
+  /** Rotates the bootstrap list each time the producer is replaced. */
+  #generation = 0;
   readonly #options: RecordLogOptions;
   #pending: Entry[] = [];
   #timer: NodeJS.Timeout | null = null;
@@ -108,15 +110,30 @@ export class RecordLog {
 
   constructor(options: RecordLogOptions) {
     this.#options = options;
-    this.#producer = new Producer({
+    this.#producer = this.#makeProducer();
+  }
+
+  /**
+   * A producer whose metadata requests go first to the next broker in turn.
+   * @platformatic/kafka asks the first bootstrap broker it can connect to, and
+   * a frozen broker still accepts connections: without rotation every metadata
+   * request would wait on it, stalling all partitions, not only its own.
+   */
+  #makeProducer(): Producer {
+    const { brokers, requestTimeoutMs } = this.#options;
+    const shift = this.#generation++ % brokers.length;
+    return new Producer({
       clientId: 'saylau-ingest',
-      bootstrapBrokers: [...options.brokers],
+      bootstrapBrokers: [...brokers.slice(shift), ...brokers.slice(0, shift)],
       acks: ProduceAcks.ALL,
       idempotent: false,
       // The ledger decides about retries: a send fails once, with what it knows.
       retries: 0,
       connectTimeout: 1_000,
-      timeout: options.requestTimeoutMs,
+      // `timeout` is how long the broker waits for the in-sync replicas; `requestTimeout`
+      // how long this client waits for any answer (30 s unless set).
+      timeout: Math.max(500, requestTimeoutMs - 500),
+      requestTimeout: requestTimeoutMs,
       autocreateTopics: false,
       metadataMaxAge: 5_000,
     });
@@ -207,7 +224,11 @@ export class RecordLog {
       failure = error;
       // A send to several brokers can succeed on some: those partitions are acknowledged.
       acked = baseOffsets((error as { produced?: { offsets?: OffsetRow[] } }).produced?.offsets);
-      this.#producer.clearMetadata();
+      // Fresh connections and metadata from the next broker: a frozen or dead one is not asked first
+      // again. Sends are one at a time, so nothing else is in flight on the old producer.
+      const old = this.#producer;
+      this.#producer = this.#makeProducer();
+      old.close(true, () => undefined);
     }
     const left = producesWritten !== writtenBefore;
     this.#reachable = failure === null || left;
@@ -239,7 +260,7 @@ export class RecordLog {
       if (!staleParts.has(tp)) this.#nextOffset.set(tp, acked.get(tp)! + count);
       else {
         const [topic, partition] = splitPartitionKey(tp);
-        this.#options.onStaleAck(topic, partition);
+        this.#options.onStaleAck(topic, partition, acked.get(tp)!, this.#nextOffset.get(tp) ?? 0);
       }
     }
     if (failure !== null) {
