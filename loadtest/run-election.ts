@@ -15,8 +15,15 @@ import { execFile } from 'node:child_process';
 import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { loadConfig } from '../common/config.js';
 import { repoRoot } from '../common/paths.js';
-import { type ElectionIndex, type ElectionKeys, loadElection, readKeys } from '../election/index.js';
+import {
+  type ElectionIndex,
+  type ElectionKeys,
+  loadElection,
+  readKeys,
+  recordLogStart,
+} from '../election/index.js';
 
 const run = promisify(execFile);
 
@@ -100,6 +107,9 @@ export async function prepareRunElection(
   await cp(join(keysetDir, 'keys', `keyset-${template}`), join(stackDir, 'keys', runId), {
     recursive: true,
   });
+  // The keys are copied, not made, so `init` cannot tell the election is new: say where it begins,
+  // or ingest would read the shared topics from their start to build its index.
+  await recordLogStart(loadConfig({ ...process.env, STACK_DIR: stackDir }), runId);
   await electionCli(['init', path], { STACK_DIR: stackDir, PUBLIC_DIR: publicDir });
   const index = loadElection(path);
   const keys = await readKeys(stackDir, runId);

@@ -59,9 +59,12 @@ export interface LogReaderOptions {
   readonly log: Logger;
   /** How long a broker holds a fetch that finds nothing new. @default 500 */
   readonly maxWaitMs?: number;
-  /** @default 4 MiB */
+  /** @default 1 MiB */
   readonly maxBytesPerPartition?: number;
-  /** @default 32 MiB */
+  /**
+   * Per fetch. Modest on purpose: the client parses a whole answer at once, and
+   * on a busy box a 32 MiB answer outlived the request timeout. @default 8 MiB
+   */
   readonly maxBytes?: number;
 }
 
@@ -100,8 +103,8 @@ export class LogReader {
     this.#log = options.log;
     this.#options = {
       maxWaitMs: options.maxWaitMs ?? 500,
-      maxBytesPerPartition: options.maxBytesPerPartition ?? 4 << 20,
-      maxBytes: options.maxBytes ?? 32 << 20,
+      maxBytesPerPartition: options.maxBytesPerPartition ?? 1 << 20,
+      maxBytes: options.maxBytes ?? 8 << 20,
     };
     this.#brokers = options.brokers;
     this.#clientId = options.clientId;
