@@ -92,9 +92,12 @@ export class LedgerFollower {
   readonly #rebuilds = new Map<string, Rebuild>();
   readonly #dirty = new Map<string, number>();
   #timer: NodeJS.Timeout | null = null;
+  #expiry: NodeJS.Timeout | null = null;
   #rotated = Date.now();
   #watching = false;
   #closed = false;
+  /** The last housekeeping failure logged (Redis down fails every round: log it once). */
+  #lastFailure = '';
 
   constructor(options: FollowerOptions) {
     this.#o = options;
@@ -125,6 +128,9 @@ export class LedgerFollower {
     this.#o.reader.start((batch) => this.#onBatch(batch));
     this.#timer = setInterval(() => void this.#watch(), WATCH_MS);
     this.#timer.unref();
+    // Apart from housekeeping, which can take seconds (a roll restore): deadlines are kept regardless.
+    this.#expiry = setInterval(() => this.#expireWaiters(), WATCH_MS);
+    this.#expiry.unref();
   }
 
   /**
@@ -145,6 +151,7 @@ export class LedgerFollower {
   async close(): Promise<void> {
     this.#closed = true;
     if (this.#timer !== null) clearInterval(this.#timer);
+    if (this.#expiry !== null) clearInterval(this.#expiry);
     for (const waiter of this.#waiters.values()) waiter.resolve('timeout');
     this.#waiters.clear();
     await this.#o.reader.close();
@@ -162,7 +169,7 @@ export class LedgerFollower {
       records.push(indexed);
       offsets.push(record.offset);
     }
-    const verdicts = records.length > 0 ? await this.#o.index.apply(records) : [];
+    const verdicts = records.length > 0 ? await this.#applyUntilDone(records) : [];
     for (let i = 0; i < records.length; i++) {
       const at = `${tp}@${offsets[i]}`;
       const applied: Applied = { key: records[i]!.key, hash: records[i]!.hash, verdict: verdicts[i]! };
@@ -187,18 +194,46 @@ export class LedgerFollower {
     this.#dirty.set(tp, next);
   }
 
-  /** Every 500 ms: store positions, expire waiters, rotate verdicts, watch markers, finish rebuilds. */
+  /**
+   * APPLY must not skip a record, and the reader stops on a handler error:
+   * while Redis is unreachable, retry (holding back this broker's fetches).
+   * Redis back empty is noticed by the watch, which rewinds for a rebuild.
+   */
+  async #applyUntilDone(records: readonly IndexedRecord[]): Promise<IndexedVerdict[]> {
+    for (let delayMs = 100; ; delayMs = Math.min(delayMs * 2, 2_000)) {
+      try {
+        return await this.#o.index.apply(records);
+      } catch (error) {
+        if (this.#closed) throw error;
+        this.#logFailure(error, 'ledger follower: applying records failed; retrying');
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+      }
+    }
+  }
+
+  #expireWaiters(): void {
+    const now = Date.now();
+    for (const [at, waiter] of this.#waiters) {
+      if (waiter.deadline <= now) {
+        this.#waiters.delete(at);
+        waiter.resolve('timeout');
+      }
+    }
+  }
+
+  #logFailure(error: unknown, message: string): void {
+    const text = error instanceof Error ? error.message : String(error);
+    if (text === this.#lastFailure) return;
+    this.#lastFailure = text;
+    this.#o.log.warn({ err: error, code: 'SAYLAU_ERR_LEDGER_FOLLOW' }, message);
+  }
+
+  /** Every 500 ms: store positions, rotate verdicts, watch markers, finish rebuilds. */
   async #watch(): Promise<void> {
     if (this.#watching || this.#closed) return;
     this.#watching = true;
     try {
       const now = Date.now();
-      for (const [at, waiter] of this.#waiters) {
-        if (waiter.deadline <= now) {
-          this.#waiters.delete(at);
-          waiter.resolve('timeout');
-        }
-      }
       if (now - this.#rotated >= RECENT_MS) {
         this.#older = this.#recent;
         this.#recent = new Map();
@@ -208,11 +243,9 @@ export class LedgerFollower {
       const missing = (await this.#o.index.incomplete(this.#regions)).filter((r) => !this.#rebuilds.has(r));
       if (missing.length > 0) await this.#rebuild(missing, false);
       await this.#finishRebuilds();
+      this.#lastFailure = '';
     } catch (error) {
-      this.#o.log.warn(
-        { err: error, code: 'SAYLAU_ERR_LEDGER_FOLLOW' },
-        'ledger follower: housekeeping failed',
-      );
+      this.#logFailure(error, 'ledger follower: housekeeping failed; retrying');
     } finally {
       this.#watching = false;
     }
