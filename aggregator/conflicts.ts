@@ -16,7 +16,7 @@
  * winner's record is not stored, the id counts nowhere — a snapshot taken
  * then misses one ballot, and reconcile reports it if it lasts. Conflicts
  * are rare, so this costs one GROUP BY over the election's `ballots_raw`
- * rows and a handful of rows per query.
+ * rows (~0.2 s at 300,000 ballots here) and a handful of rows per query.
  */
 import type { ClickHouse } from './client.js';
 import { WINNER_RANK_SQL, type Winner } from './first-record.js';
@@ -118,16 +118,25 @@ type VersionRow = {
 /** Reads the conflicted ballotIds of `election`: every stored version and the recorded winner. */
 export async function loadConflicts(ch: ClickHouse, election: string): Promise<Conflicts> {
   const e = idLiteral(election);
+  // Found by 64-bit hashes of the id and the ballot hash: numbers group ~3× faster
+  // than 26- and 64-character strings (190 vs 690 ms at 307,000 rows, 18.16).
+  // The rows are then grouped by the strings themselves, and an id whose
+  // rows turn out to carry one hash and no recorded winner (two ids sharing
+  // a cityHash64) is dropped below, so a collision costs a few rows, nothing more.
+  // Two hashes of one id sharing a cityHash64 would hide a conflict only until
+  // reconcile records its winner: `ballot_winners` is matched by id.
   const [rows, winners] = await Promise.all([
     ch.rows<VersionRow>(
       `SELECT ballot_id, ballot_hash, any(region) AS region, any(district) AS district,
          groupUniqArray(bucket) AS buckets, any(selections) AS selections
        FROM ballots_raw
-       WHERE election = ${e} AND ballot_id IN (
-         SELECT ballot_id FROM ballots_raw WHERE election = ${e}
-         GROUP BY ballot_id HAVING min(ballot_hash) != max(ballot_hash)
+       WHERE election = ${e} AND cityHash64(ballot_id) IN (
+         SELECT h FROM (
+           SELECT cityHash64(ballot_id) AS h FROM ballots_raw WHERE election = ${e}
+           GROUP BY h HAVING min(cityHash64(ballot_hash)) != max(cityHash64(ballot_hash))
+         )
          UNION ALL
-         SELECT ballot_id FROM ballot_winners WHERE election = ${e}
+         SELECT cityHash64(ballot_id) AS h FROM ballot_winners WHERE election = ${e}
        )
        GROUP BY ballot_id, ballot_hash
        ORDER BY ballot_id, ballot_hash`,
@@ -147,10 +156,12 @@ export async function loadConflicts(ch: ClickHouse, election: string): Promise<C
     });
     byId.set(r.ballot_id, versions);
   }
-  const ballots = [...byId].map(([ballotId, versions]) => {
-    const winner = winners.get(ballotId);
-    return { ballotId, versions, counted: versions.find((v) => v.ballotHash === winner) ?? null };
-  });
+  const ballots = [...byId]
+    .filter(([ballotId, versions]) => versions.length > 1 || winners.has(ballotId))
+    .map(([ballotId, versions]) => {
+      const winner = winners.get(ballotId);
+      return { ballotId, versions, counted: versions.find((v) => v.ballotHash === winner) ?? null };
+    });
   return new Conflicts(ballots);
 }
 

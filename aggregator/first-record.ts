@@ -89,13 +89,14 @@ const INITIAL_SLOTS = 1 << 12;
  * The winner so far of every ballotId of one election: ballotId → slot, and
  * per slot the winner's ballotHash (32 bytes), partition and offset.
  *
- *   #slots  Map<ballotId, slot>      ~85 B per entry (V8, measured at 800k)
+ *   #slots  Map<ballotId, slot>      ~85–100 B per entry with its string (V8)
  *   #idOf   string[slot]             the same strings, 8 B per slot
  *   #hashes Buffer   [slot*32 … +32) SHA-256 hex decoded; other strings: SHA-256 of them
  *   #parts  Int32Array[slot]
  *   #offs   Float64Array[slot]
  *
- * About 140 bytes per ballot: 56 MB for 400,000 ballots, 112 MB for 800,000.
+ * Measured (reconcile-bench.ts, heap and buffers, growth slack included):
+ * ~165 bytes per ballot, 66 MB for 400,000 ballots, 128 MB for 800,000.
  * Hashes are compared as bytes, never truncated: a collision would turn a
  * conflict into a duplicate, so a voter able to grind one must not exist.
  */

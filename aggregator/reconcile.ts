@@ -140,9 +140,18 @@ export class Reconciler {
     });
     const ch = new ClickHouse(this.#config, { database: this.#database });
     const topics = [TOPICS.ballots];
+    // Where the time goes, for the debug log: the cost should follow the new records.
+    const ms = { resume: 0, scan: 0, settle: 0, compare: 0, save: 0 };
+    let mark = performance.now();
+    const lap = (phase: keyof typeof ms): void => {
+      const now = performance.now();
+      ms[phase] += Math.round(now - mark);
+      mark = now;
+    };
     try {
       const firstEnds = await reader.endOffsets(topics);
       const resumed = this.#election !== null && (await this.#resume(firstEnds));
+      lap('resume');
       if (this.#election !== null && this.#state === null) this.#state = new ElectionBallots(this.#election);
       const state = this.#state;
       const start =
@@ -159,14 +168,17 @@ export class Reconciler {
           await takeBackDisplaced(s, reader, this.#timeoutMs);
           await recordWinners(ch, s.election, conflictWinners(s));
         }
+        lap('scan');
         await awaitSettled(this.#config, this.#log, {
           database: this.#database,
           streams: BALLOT_STREAMS,
           target: ends,
           timeoutMs: this.#timeoutMs,
         });
+        lap('settle');
         const compared = await this.#compare(ch, scan, round, resumed);
         report = compared.report;
+        lap('compare');
         // More in ClickHouse than in the scan — ballots, or a conflict the scan
         // has not reached — means records arrived after it: read on and compare again.
         if (report.ok || !compared.readOn) break;
@@ -178,7 +190,10 @@ export class Reconciler {
         const saved = await this.#checkpoint.save(state);
         if (!saved)
           this.#log.info({ election: state.election }, 'reconcile checkpoint busy; not saved this time');
+        lap('save');
       }
+      const { ok, conflicts, scanned, rounds } = report!;
+      this.#log.debug({ election: this.#election, ok, conflicts, scanned, rounds, ms }, 'reconciled');
       return report!;
     } catch (error) {
       // Half-applied state must not be reused: the next run starts from the checkpoint again.
@@ -231,8 +246,10 @@ export class Reconciler {
       const stored = await loadConflicts(ch, election);
       // A conflict ClickHouse holds without a recorded winner counts nowhere yet: read on.
       if (stored.uncounted.size > 0) readOn = true;
-      const raw = await storedBallots(ch, election, stored);
-      const tallied = await raceBallots(ch, election, stored);
+      const [raw, tallied] = await Promise.all([
+        storedBallots(ch, election, stored),
+        raceBallots(ch, election, stored),
+      ]);
       const known = this.#knownRegions?.get(election) ?? null;
       const codes = [
         ...new Set([...state.regions.keys(), ...raw.keys(), ...tallied.map((r) => r.region)]),
