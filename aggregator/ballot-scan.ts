@@ -26,6 +26,7 @@ import {
   partitionKey,
 } from '../common/kafka/log-reader.js';
 import { TOPICS } from '../common/records.js';
+import { AggregatorError } from './errors.js';
 import { FirstRecordIndex, type LogPosition } from './first-record.js';
 
 /** What the log holds for one race in one region: winners that marked it, and their marks. */
@@ -190,7 +191,12 @@ export async function takeBackDisplaced(
       },
       timeoutMs,
     );
-    if (found === null) throw new Error(`ballots ${key}@${at.offset} is no longer a ballot of the log`);
+    if (found === null) {
+      throw new AggregatorError(
+        'kafka_failed',
+        `ballots ${key}@${at.offset} is no longer a ballot in the log`,
+      );
+    }
     state.count(found, -1);
   }
 }

@@ -35,6 +35,7 @@ import { readLogStart } from '../election/log-start.js';
 import { BallotScan, ElectionBallots, takeBackDisplaced } from './ballot-scan.js';
 import { ClickHouse } from './client.js';
 import { loadConflicts, recordWinners } from './conflicts.js';
+import { AggregatorError, isAggregatorError } from './errors.js';
 import type { Winner } from './first-record.js';
 import { awaitSettled } from './lag.js';
 import { raceBallots, storedBallots, storedElections } from './queries.js';
@@ -149,7 +150,9 @@ export class Reconciler {
       mark = now;
     };
     try {
-      const firstEnds = await reader.endOffsets(topics);
+      const firstEnds = await fromKafka('reading the end offsets of ballots', () =>
+        reader.endOffsets(topics),
+      );
       const resumed = this.#election !== null && (await this.#resume(firstEnds));
       lap('resume');
       if (this.#election !== null && this.#state === null) this.#state = new ElectionBallots(this.#election);
@@ -162,12 +165,12 @@ export class Reconciler {
       let report: ReconcileReport | null = null;
       let ends = firstEnds;
       for (let round = 1; round <= MAX_ROUNDS; round++) {
-        const lows = await reader.startOffsets(topics);
-        await scan.scanTo(ends, lows, start, this.#timeoutMs);
-        for (const s of scan.elections.values()) {
-          await takeBackDisplaced(s, reader, this.#timeoutMs);
-          await recordWinners(ch, s.election, conflictWinners(s));
-        }
+        await fromKafka('reading ballots', async () => {
+          const lows = await reader.startOffsets(topics);
+          await scan.scanTo(ends, lows, start, this.#timeoutMs);
+          for (const s of scan.elections.values()) await takeBackDisplaced(s, reader, this.#timeoutMs);
+        });
+        for (const s of scan.elections.values()) await recordWinners(ch, s.election, conflictWinners(s));
         lap('scan');
         await awaitSettled(this.#config, this.#log, {
           database: this.#database,
@@ -182,12 +185,16 @@ export class Reconciler {
         // More in ClickHouse than in the scan — ballots, or a conflict the scan
         // has not reached — means records arrived after it: read on and compare again.
         if (report.ok || !compared.readOn) break;
-        const later = await reader.endOffsets(topics);
+        const later = await fromKafka('reading the end offsets of ballots', () => reader.endOffsets(topics));
         if ([...later].every(([k, v]) => ends.get(k) === v)) break;
         ends = later;
       }
       if (state !== null && this.#checkpoint !== null) {
-        const saved = await this.#checkpoint.save(state);
+        // The report stands either way: a checkpoint not saved only costs the next run time.
+        const saved = await this.#checkpoint.save(state).catch((err: unknown) => {
+          this.#log.warn({ err, election: state.election }, 'reconcile checkpoint not saved');
+          return true;
+        });
         if (!saved)
           this.#log.info({ election: state.election }, 'reconcile checkpoint busy; not saved this time');
         lap('save');
@@ -321,6 +328,16 @@ function compareRegion(
     }
   }
   return { election, region, kafka, stored, races, problems };
+}
+
+/** Runs a Kafka read, reporting its failure as `kafka_failed` (retriable), the cause kept. */
+async function fromKafka<T>(what: string, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    if (isAggregatorError(error)) throw error;
+    throw new AggregatorError('kafka_failed', `${what}: ${(error as Error).message}`, { cause: error });
+  }
 }
 
 /** The winners of the election's conflicted ballotIds, for `ballot_winners`. */

@@ -20,6 +20,7 @@ import { Reconciler } from '../aggregator/reconcile.js';
 import type { Config } from '../common/config.js';
 import type { Logger } from '../common/log.js';
 import type { ElectionIndex } from '../election/index.js';
+import { PublisherError } from './errors.js';
 import type { ResultsSource } from './results-source.js';
 
 export class ClickHouseSource implements ResultsSource {
@@ -46,8 +47,12 @@ export class ClickHouseSource implements ResultsSource {
   }
 
   async reconcile(election: string) {
-    if (election !== this.#election)
-      throw new Error(`this source reconciles ${this.#election}, not ${election}`);
+    if (election !== this.#election) {
+      throw new PublisherError(
+        'results_inconsistent',
+        `this source reconciles ${this.#election}, not ${election}`,
+      );
+    }
     const report = await this.#reconciler.run();
     return { ok: report.ok, problems: report.problems, conflicts: report.conflicts };
   }
