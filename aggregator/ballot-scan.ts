@@ -1,178 +1,88 @@
 /**
- * Reads the `ballots` topic from the beginning with a Kafka client and counts
- * what was acknowledged, de-duplicated by ballotId, for `reconcile`.
+ * Reads `ballots` in log order and keeps what reconcile compares with
+ * ClickHouse: per election, the first-record winner of every ballotId
+ * (first-record.ts) and, per region, the winners' counts.
  *
- * Memory: one Set of ballot ids per (election, region) and a few counters;
- * records are parsed and dropped as they stream past. The validity rule is
- * the views' (migrations/001-initial.ts): `v` 1 and non-empty election,
- * region and ballotId; anything else is counted as refused, not as a ballot.
+ *   LogReader (from the checkpoint, or where the election's records begin)
+ *     │ batches in offset order, per partition
+ *     ▼
+ *   record mentions the election? ──no──► skipped unparsed (other elections share the topic)
+ *     │ yes
+ *   valid v1 ballot? ──no──► refused
+ *     │ yes
+ *   FirstRecordIndex.observe ─► first / displaces: counted in its region
+ *                               duplicate / conflict: counts nothing
  *
- * The scan uses a throwaway consumer group (deleted on close) and can be
- * resumed: `scanTo` a later set of end offsets continues where it stopped.
- * `repair.ts` reads with the same {@link TopicReader}.
+ * The validity rule is the views' (migrations/001-initial.ts): `v` 1 and
+ * non-empty election, region and ballotId. The running state
+ * ({@link ElectionBallots}) is what the checkpoint saves
+ * (reconcile-checkpoint.ts), so a later run reads only the new records.
+ * `repair.ts` reads with the same LogReader.
  */
-import { randomUUID } from 'node:crypto';
-import type { Consumer, Kafka } from 'kafkajs';
-import type { Logger } from '../common/log.js';
+import {
+  type LogReader,
+  type PartitionBatch,
+  type PartitionOffsets,
+  partitionKey,
+} from '../common/kafka/log-reader.js';
 import { TOPICS } from '../common/records.js';
 import { AggregatorError } from './errors.js';
-import type { EndOffsets } from './lag.js';
+import { FirstRecordIndex, type LogPosition } from './first-record.js';
 
-/** What Kafka holds for one region of one election. */
+/** What the log holds for one race in one region: winners that marked it, and their marks. */
+export interface RaceCount {
+  ballots: number;
+  marks: number;
+}
+
+/** What the log holds for one region of one election, counting each ballotId's winner only. */
 export interface RegionCount {
-  readonly ids: Set<string>;
-  /** race → ballots that marked it (first delivery of each ballotId only). */
-  readonly raceBallots: Map<string, number>;
-  /** race → marks (candidates chosen) on those ballots. */
-  readonly raceMarks: Map<string, number>;
+  ballots: number;
+  readonly races: Map<string, RaceCount>;
 }
 
-/**
- * Reads one topic from its start with a throwaway consumer group (no
- * commits; deleted on close), handing every record to `onRecord` (awaited,
- * so a slow handler holds the reader back). Resumable: `scanTo` a later set
- * of end offsets continues where it stopped.
- */
-export class TopicReader {
-  readonly #kafka: Kafka;
-  readonly #topic: string;
-  readonly #onRecord: (value: Buffer | null) => void | Promise<void>;
-  readonly #log: Logger;
-  readonly #group = `saylau-scan-${randomUUID()}`;
-  readonly #next = new Map<number, number>();
-  #consumer: Consumer | null = null;
-  #failure: unknown = null;
-
-  constructor(
-    kafka: Kafka,
-    topic: string,
-    onRecord: (value: Buffer | null) => void | Promise<void>,
-    log: Logger,
-  ) {
-    this.#kafka = kafka;
-    this.#topic = topic;
-    this.#onRecord = onRecord;
-    this.#log = log;
-  }
-
-  /** Reads until every partition of the topic has reached its offset in `ends`. */
-  async scanTo(ends: EndOffsets, lows: EndOffsets, timeoutMs: number): Promise<void> {
-    const prefix = `${this.#topic}/`;
-    const wanted = [...ends.entries()]
-      .filter(([key]) => key.startsWith(prefix))
-      .map(([key, end]) => ({ partition: Number(key.slice(prefix.length)), end, key }))
-      .filter(({ end, key }) => end > (lows.get(key) ?? 0));
-    if (wanted.length === 0) return;
-    await this.#start();
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      if (this.#failure !== null) {
-        throw new AggregatorError('kafka_failed', `reading ${this.#topic}: ${String(this.#failure)}`, {
-          cause: this.#failure,
-        });
-      }
-      if (wanted.every(({ partition, end }) => (this.#next.get(partition) ?? 0) >= end)) return;
-      if (Date.now() > deadline) {
-        throw new AggregatorError(
-          'kafka_failed',
-          `reading ${this.#topic} did not reach the end offsets in time`,
-        );
-      }
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-
-  async #start(): Promise<void> {
-    if (this.#consumer !== null) return;
-    // Large fetches: the scan is throughput-bound, and kafkajs's 1 MiB per
-    // partition default means many small round trips over a 500k-record topic.
-    const consumer = this.#kafka.consumer({
-      groupId: this.#group,
-      maxBytes: 64 << 20,
-      maxBytesPerPartition: 8 << 20,
-      // The group is ours alone; do not wait for other members to join.
-      rebalanceTimeout: 10_000,
-    });
-    this.#consumer = consumer;
-    consumer.on(consumer.events.CRASH, (event) => {
-      this.#failure = event.payload.error;
-    });
-    await consumer.connect();
-    await consumer.subscribe({ topic: this.#topic, fromBeginning: true });
-    await consumer.run({
-      autoCommit: false,
-      eachBatch: async ({ batch }) => {
-        for (const message of batch.messages) await this.#onRecord(message.value);
-        const last = batch.messages.at(-1);
-        if (last !== undefined) this.#next.set(batch.partition, Number(last.offset) + 1);
-      },
-    });
-  }
-
-  async close(): Promise<void> {
-    const consumer = this.#consumer;
-    this.#consumer = null;
-    if (consumer === null) return;
-    await consumer.disconnect();
-    const admin = this.#kafka.admin();
-    try {
-      await admin.connect();
-      await admin.deleteGroups([this.#group]);
-    } catch (error) {
-      // The group holds no offsets (autoCommit off) and expires by itself.
-      this.#log.debug({ err: error, group: this.#group }, 'could not delete the scan group');
-    } finally {
-      await admin.disconnect();
-    }
-  }
-}
-
-/** Counts what `ballots` acknowledged, per election and region, for `reconcile`. */
-export class BallotScan {
-  /** election → region → counts. */
-  readonly elections = new Map<string, Map<string, RegionCount>>();
-  /** Records that are not valid v1 ballots. */
+/** The running state of one election's `ballots` records. */
+export class ElectionBallots {
+  readonly election: string;
+  readonly index = new FirstRecordIndex();
+  /** region → counts of winners. */
+  readonly regions = new Map<string, RegionCount>();
+  /** Valid ballot records read (duplicates and conflicts included). */
+  records = 0;
+  /** Records that mention the election but are not valid v1 ballots (ClickHouse drops them too). */
   refused = 0;
-  /** Records read, duplicates and refused ones included. */
-  scanned = 0;
+  /** `ballots/<partition>` → the next offset to read. */
+  readonly offsets: PartitionOffsets = new Map();
+  /** Winners that lost their place to an earlier record in another partition: their counts must go. */
+  readonly displaced: LogPosition[] = [];
 
-  readonly #election: string | null;
-  /** `"<election>"` as bytes: records without it cannot be the election's, and are not parsed. */
-  readonly #needle: Buffer | null;
-  readonly #reader: TopicReader;
-
-  constructor(kafka: Kafka, election: string | null, log: Logger) {
-    this.#election = election;
-    this.#needle = election === null ? null : Buffer.from(JSON.stringify(election));
-    this.#reader = new TopicReader(kafka, TOPICS.ballots, (value) => this.#count(value), log);
+  constructor(election: string) {
+    this.election = election;
   }
 
-  scanTo(ends: EndOffsets, lows: EndOffsets, timeoutMs: number): Promise<void> {
-    return this.#reader.scanTo(ends, lows, timeoutMs);
+  /** BallotIds with more than one ballot in the log. */
+  get conflicts(): number {
+    return this.index.conflicted.size;
   }
 
-  #count(value: Buffer | null): void {
-    this.scanned++;
-    // With one election asked for, `refused` counts only the records that mention it.
-    if (this.#needle !== null && value !== null && value.indexOf(this.#needle) === -1) return;
-    const record = parseBallot(value);
-    if (record === null) {
-      this.refused++;
-      return;
+  apply(record: ScannedBallot, partition: number, offset: number): void {
+    this.records++;
+    const seen = this.index.observe(record.ballotId, record.ballotHash, partition, offset);
+    if (seen === 'first') this.count(record, 1);
+    else if (seen === 'displaces') {
+      this.count(record, 1);
+      this.displaced.push(this.index.displaced);
     }
-    if (this.#election !== null && record.election !== this.#election) return;
-    let regions = this.elections.get(record.election);
-    if (regions === undefined) {
-      regions = new Map();
-      this.elections.set(record.election, regions);
+  }
+
+  /** Adds (`sign` 1) or takes back (`sign` -1) one winner's ballot in its region and races. */
+  count(record: ScannedBallot, sign: 1 | -1): void {
+    let region = this.regions.get(record.region);
+    if (region === undefined) {
+      region = { ballots: 0, races: new Map() };
+      this.regions.set(record.region, region);
     }
-    let count = regions.get(record.region);
-    if (count === undefined) {
-      count = { ids: new Set(), raceBallots: new Map(), raceMarks: new Map() };
-      regions.set(record.region, count);
-    }
-    if (count.ids.has(record.ballotId)) return;
-    count.ids.add(record.ballotId);
+    region.ballots += sign;
     const selections = Array.isArray(record.selections) ? record.selections : [];
     for (const row of selections) {
       if (!Array.isArray(row) || typeof row[0] !== 'string') continue;
@@ -180,13 +90,114 @@ export class BallotScan {
       // candidate leaves no trace there; count it the same way here.
       const marks = row.length - 1;
       if (marks <= 0) continue;
-      count.raceBallots.set(row[0], (count.raceBallots.get(row[0]) ?? 0) + 1);
-      count.raceMarks.set(row[0], (count.raceMarks.get(row[0]) ?? 0) + marks);
+      let race = region.races.get(row[0]);
+      if (race === undefined) {
+        race = { ballots: 0, marks: 0 };
+        region.races.set(row[0], race);
+      }
+      race.ballots += sign;
+      race.marks += sign * marks;
     }
   }
+}
 
-  close(): Promise<void> {
-    return this.#reader.close();
+/**
+ * One pass of a LogReader over `ballots`, feeding {@link ElectionBallots}:
+ * the one election asked for, or every election on the topic (then nothing
+ * is checkpointed).
+ */
+export class BallotScan {
+  /** election → state; the one election when scoped. */
+  readonly elections = new Map<string, ElectionBallots>();
+  /** Records read by this scan, every election's and broken ones included. */
+  scanned = 0;
+  /** Unscoped: records that are not valid v1 ballots. (Scoped: see ElectionBallots.refused.) */
+  refused = 0;
+  /** `ballots/<partition>` → the next offset to read (scoped: the election's own, checkpointed). */
+  readonly offsets: PartitionOffsets;
+  readonly #scoped: ElectionBallots | null;
+  /** `"<election>"` as bytes: a record without it cannot be the election's and is not parsed. */
+  readonly #needle: Buffer | null;
+  readonly #reader: LogReader;
+
+  constructor(reader: LogReader, scoped: ElectionBallots | null) {
+    this.#reader = reader;
+    this.#scoped = scoped;
+    this.#needle = scoped === null ? null : Buffer.from(JSON.stringify(scoped.election));
+    this.offsets = scoped?.offsets ?? new Map();
+    if (scoped !== null) this.elections.set(scoped.election, scoped);
+  }
+
+  /**
+   * Reads every partition of `ends` from where this scan stands (or, for a
+   * partition it never read, from `start`: where the election's records
+   * begin) up to `ends`. Never below `lows`: records the log no longer holds
+   * cannot be read (the count then misses them, and reconcile says so).
+   */
+  async scanTo(
+    ends: PartitionOffsets,
+    lows: PartitionOffsets,
+    start: PartitionOffsets,
+    timeoutMs: number,
+  ): Promise<void> {
+    const from: PartitionOffsets = new Map();
+    for (const key of ends.keys()) {
+      from.set(key, Math.max(this.offsets.get(key) ?? start.get(key) ?? 0, lows.get(key) ?? 0));
+    }
+    await this.#reader.readRange(from, ends, (batch) => this.#onBatch(batch), timeoutMs);
+    for (const [key, end] of ends) this.offsets.set(key, Math.max(end, from.get(key) ?? 0));
+  }
+
+  #onBatch(batch: PartitionBatch): void {
+    const scoped = this.#scoped;
+    const needle = this.#needle;
+    for (const { offset, value } of batch.records) {
+      this.scanned++;
+      if (needle !== null && (value === null || value.indexOf(needle) === -1)) continue;
+      const record = parseBallot(value);
+      if (record === null) {
+        if (scoped !== null) scoped.refused++;
+        else this.refused++;
+        continue;
+      }
+      let state = scoped;
+      if (state === null) {
+        state = this.elections.get(record.election) ?? new ElectionBallots(record.election);
+        this.elections.set(record.election, state);
+      } else if (record.election !== state.election) continue;
+      state.apply(record, batch.partition, offset);
+    }
+  }
+}
+
+/**
+ * Takes back the counts of displaced winners (rare: a ballotId in two
+ * partitions), reading each from the log again. `reader` may be the scan's
+ * once its range is drained (readRange replaces the handler).
+ */
+export async function takeBackDisplaced(
+  state: ElectionBallots,
+  reader: LogReader,
+  timeoutMs: number,
+): Promise<void> {
+  for (const at of state.displaced.splice(0)) {
+    const key = partitionKey(TOPICS.ballots, at.partition);
+    let found: ScannedBallot | null = null;
+    await reader.readRange(
+      new Map([[key, at.offset]]),
+      new Map([[key, at.offset + 1]]),
+      (batch) => {
+        for (const r of batch.records) if (r.offset === at.offset) found = parseBallot(r.value);
+      },
+      timeoutMs,
+    );
+    if (found === null) {
+      throw new AggregatorError(
+        'kafka_failed',
+        `ballots ${key}@${at.offset} is no longer a ballot in the log`,
+      );
+    }
+    state.count(found, -1);
   }
 }
 
@@ -200,7 +211,10 @@ export function parseBallot(value: Buffer | null): ScannedBallot | null {
     // Unparseable: ClickHouse skips it too (or is stuck on it; see README).
     return null;
   }
-  return isBallot(record) ? record : null;
+  if (!isBallot(record)) return null;
+  // A missing hash reads as '' in ClickHouse; the same here, so both sides see the same ballots.
+  if (typeof record.ballotHash !== 'string') return { ...record, ballotHash: '' };
+  return record;
 }
 
 export interface ScannedBallot {
@@ -208,6 +222,7 @@ export interface ScannedBallot {
   readonly election: string;
   readonly region: string;
   readonly ballotId: string;
+  readonly ballotHash: string;
   readonly selections?: unknown;
 }
 

@@ -4,6 +4,7 @@
  *   migrate                        apply pending ClickHouse migrations (idempotent)
  *   lag                            consumer lag per stream/topic/partition
  *   reconcile [--election <id>]    Kafka = ballots_raw = tally, per region; exit 1 on mismatch
+ *                                  (with --election: resumes from its checkpoint; prints conflicts by count)
  *             [--timeout <s>]      how long to wait for the lag to drain (default 60)
  *   repair --election <id> [--region <code>]
  *                                  re-insert the election's ballots from Kafka (after a reconcile mismatch)
@@ -19,7 +20,8 @@ import { formatReconcileTable, reconcile } from './reconcile.js';
 import { repair } from './repair.js';
 
 const USAGE =
-  'usage: npm run aggregator -- migrate | lag | reconcile [--election <id>] [--timeout <seconds>]';
+  'usage: npm run aggregator -- migrate | lag | reconcile [--election <id>] [--timeout <seconds>]' +
+  ' | repair --election <id> [--region <code>]';
 
 function option(args: readonly string[], name: string): string | null {
   const at = args.indexOf(name);

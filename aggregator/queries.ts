@@ -1,12 +1,17 @@
 /**
  * The publisher's queries (DESIGN §6), one named function each. Every count
  * comes from merging uniqExact states or from distinct ids, so a record that
- * Kafka delivered twice is never counted twice.
+ * Kafka delivered twice is never counted twice; and every count of ballots
+ * follows "first record wins" (first-record.ts): a conflicted ballotId counts
+ * once, as its winner, corrected by conflicts.ts. Each counting function reads
+ * the election's conflicts itself unless given them (one read for several
+ * queries that must agree, as reconcile's).
  *
  * Results are plain typed rows, sorted, numbers as numbers (ClickHouse sends
  * 64-bit integers as JSON strings; each function converts).
  */
 import type { ClickHouse } from './client.js';
+import { adjust, type Conflicts, loadConflicts, marks, KEY_SEPARATOR as S } from './conflicts.js';
 import { idLiteral } from './sql.js';
 
 /** Online votes of one candidate in one district. */
@@ -96,34 +101,61 @@ function numbers<T extends object>(rows: readonly Wire<T>[], fields: readonly (k
 }
 
 /** Votes per candidate per district: the tally at its finest grain. */
-export async function tallyByDistrict(ch: ClickHouse, election: string): Promise<TallyRow[]> {
-  const rows = await ch.rows<Wire<TallyRow>>(
-    `SELECT race, region, district, candidate, uniqExactMerge(ballots) AS votes
-     FROM tally WHERE election = ${idLiteral(election)}
-     GROUP BY race, region, district, candidate
-     ORDER BY race, region, district, candidate`,
-  );
-  return numbers<TallyRow>(rows, ['votes']);
+export async function tallyByDistrict(
+  ch: ClickHouse,
+  election: string,
+  conflicts?: Conflicts,
+): Promise<TallyRow[]> {
+  const [rows, fix] = await Promise.all([
+    ch.rows<Wire<TallyRow>>(
+      `SELECT race, region, district, candidate, uniqExactMerge(ballots) AS votes
+       FROM tally WHERE election = ${idLiteral(election)}
+       GROUP BY race, region, district, candidate
+       ORDER BY race, region, district, candidate`,
+    ),
+    conflicts ?? loadConflicts(ch, election),
+  ]);
+  const delta = fix.delta((v) => marks(v, (race, c) => `${race}${S}${v.region}${S}${v.district}${S}${c}`));
+  const key = (r: TallyRow) => `${r.race}${S}${r.region}${S}${r.district}${S}${r.candidate}`;
+  return adjust(numbers<TallyRow>(rows, ['votes']), key, 'votes', delta, true);
 }
 
-export async function tallyByRegion(ch: ClickHouse, election: string): Promise<RegionTallyRow[]> {
-  const rows = await ch.rows<Wire<RegionTallyRow>>(
-    `SELECT race, region, candidate, uniqExactMerge(ballots) AS votes
-     FROM tally WHERE election = ${idLiteral(election)}
-     GROUP BY race, region, candidate
-     ORDER BY race, region, candidate`,
-  );
-  return numbers<RegionTallyRow>(rows, ['votes']);
+export async function tallyByRegion(
+  ch: ClickHouse,
+  election: string,
+  conflicts?: Conflicts,
+): Promise<RegionTallyRow[]> {
+  const [rows, fix] = await Promise.all([
+    ch.rows<Wire<RegionTallyRow>>(
+      `SELECT race, region, candidate, uniqExactMerge(ballots) AS votes
+       FROM tally WHERE election = ${idLiteral(election)}
+       GROUP BY race, region, candidate
+       ORDER BY race, region, candidate`,
+    ),
+    conflicts ?? loadConflicts(ch, election),
+  ]);
+  const delta = fix.delta((v) => marks(v, (race, c) => `${race}${S}${v.region}${S}${c}`));
+  const key = (r: RegionTallyRow) => `${r.race}${S}${r.region}${S}${r.candidate}`;
+  return adjust(numbers<RegionTallyRow>(rows, ['votes']), key, 'votes', delta, true);
 }
 
-export async function tallyByRace(ch: ClickHouse, election: string): Promise<RaceTallyRow[]> {
-  const rows = await ch.rows<Wire<RaceTallyRow>>(
-    `SELECT race, candidate, uniqExactMerge(ballots) AS votes
-     FROM tally WHERE election = ${idLiteral(election)}
-     GROUP BY race, candidate
-     ORDER BY race, candidate`,
-  );
-  return numbers<RaceTallyRow>(rows, ['votes']);
+export async function tallyByRace(
+  ch: ClickHouse,
+  election: string,
+  conflicts?: Conflicts,
+): Promise<RaceTallyRow[]> {
+  const [rows, fix] = await Promise.all([
+    ch.rows<Wire<RaceTallyRow>>(
+      `SELECT race, candidate, uniqExactMerge(ballots) AS votes
+       FROM tally WHERE election = ${idLiteral(election)}
+       GROUP BY race, candidate
+       ORDER BY race, candidate`,
+    ),
+    conflicts ?? loadConflicts(ch, election),
+  ]);
+  const delta = fix.delta((v) => marks(v, (race, c) => `${race}${S}${c}`));
+  const key = (r: RaceTallyRow) => `${r.race}${S}${r.candidate}`;
+  return adjust(numbers<RaceTallyRow>(rows, ['votes']), key, 'votes', delta, true);
 }
 
 /**
@@ -131,28 +163,57 @@ export async function tallyByRace(ch: ClickHouse, election: string): Promise<Rac
  * merged, so a ballot marking two candidates counts once) and the sum of the
  * candidates' votes. What `reconcile` compares with Kafka.
  */
-export async function raceBallots(ch: ClickHouse, election: string): Promise<RaceBallotsRow[]> {
-  const rows = await ch.rows<Wire<RaceBallotsRow>>(
-    `SELECT region, race, uniqExactMerge(state) AS ballots, sum(votes) AS marks
-     FROM (
-       SELECT region, race, candidate, uniqExactMergeState(ballots) AS state, uniqExactMerge(ballots) AS votes
-       FROM tally WHERE election = ${idLiteral(election)}
-       GROUP BY region, race, candidate
-     )
-     GROUP BY region, race
-     ORDER BY region, race`,
-  );
-  return numbers<RaceBallotsRow>(rows, ['ballots', 'marks']);
+export async function raceBallots(
+  ch: ClickHouse,
+  election: string,
+  conflicts?: Conflicts,
+): Promise<RaceBallotsRow[]> {
+  const [rows, fix] = await Promise.all([
+    ch.rows<Wire<RaceBallotsRow>>(
+      `SELECT region, race, uniqExactMerge(state) AS ballots, sum(votes) AS marks
+       FROM (
+         SELECT region, race, candidate, uniqExactMergeState(ballots) AS state, uniqExactMerge(ballots) AS votes
+         FROM tally WHERE election = ${idLiteral(election)}
+         GROUP BY region, race, candidate
+       )
+       GROUP BY region, race
+       ORDER BY region, race`,
+    ),
+    conflicts ?? loadConflicts(ch, election),
+  ]);
+  // Ballots: per race a version marks at all; marks: per candidate, folded to the race.
+  const ballots = fix.delta((v) => new Set(marks(v, (race) => `${v.region}${S}${race}`)));
+  const marksDelta = new Map<string, number>();
+  for (const [key, n] of fix.delta((v) => marks(v, (race, c) => `${v.region}${S}${race}${S}${c}`))) {
+    const race = key.slice(0, key.lastIndexOf(S));
+    marksDelta.set(race, (marksDelta.get(race) ?? 0) + n);
+  }
+  const key = (r: RaceBallotsRow) => `${r.region}${S}${r.race}`;
+  const counted = adjust(numbers<RaceBallotsRow>(rows, ['ballots', 'marks']), key, 'ballots', ballots, true);
+  return adjust(counted, key, 'marks', marksDelta, false);
 }
 
-/** Distinct ballot ids in `ballots_raw`, per region. */
-export async function storedBallots(ch: ClickHouse, election: string): Promise<Map<string, number>> {
-  const rows = await ch.rows<{ region: string; ballots: string }>(
-    `SELECT region, uniqExact(ballot_id) AS ballots
-     FROM ballots_raw WHERE election = ${idLiteral(election)}
-     GROUP BY region ORDER BY region`,
-  );
-  return new Map(rows.map((r) => [r.region, Number(r.ballots)]));
+/** Distinct ballot ids in `ballots_raw` that count, per region. */
+export async function storedBallots(
+  ch: ClickHouse,
+  election: string,
+  conflicts?: Conflicts,
+): Promise<Map<string, number>> {
+  const [rows, fix] = await Promise.all([
+    ch.rows<{ region: string; ballots: string }>(
+      `SELECT region, uniqExact(ballot_id) AS ballots
+       FROM ballots_raw WHERE election = ${idLiteral(election)}
+       GROUP BY region ORDER BY region`,
+    ),
+    conflicts ?? loadConflicts(ch, election),
+  ]);
+  const delta = fix.delta((v) => [v.region]);
+  const out = new Map<string, number>();
+  for (const r of rows) {
+    const n = Number(r.ballots) + (delta.get(r.region) ?? 0);
+    if (n > 0) out.set(r.region, n);
+  }
+  return out;
 }
 
 /** Elections present in the ClickHouse tables. */
@@ -165,17 +226,32 @@ export async function storedElections(ch: ClickHouse): Promise<string[]> {
   return rows.map((r) => r.election);
 }
 
-export async function turnout(ch: ClickHouse, election: string): Promise<TurnoutRow[]> {
-  const rows = await ch.rows<Wire<TurnoutRow>>(
-    `SELECT region, district,
-       uniqExactMerge(issued_online) AS issuedOnline,
-       uniqExactMerge(issued_paper) AS issuedPaper,
-       uniqExactMerge(ballots_cast) AS castOnline
-     FROM turnout WHERE election = ${idLiteral(election)}
-     GROUP BY region, district
-     ORDER BY region, district`,
+export async function turnout(
+  ch: ClickHouse,
+  election: string,
+  conflicts?: Conflicts,
+): Promise<TurnoutRow[]> {
+  const [rows, fix] = await Promise.all([
+    ch.rows<Wire<TurnoutRow>>(
+      `SELECT region, district,
+         uniqExactMerge(issued_online) AS issuedOnline,
+         uniqExactMerge(issued_paper) AS issuedPaper,
+         uniqExactMerge(ballots_cast) AS castOnline
+       FROM turnout WHERE election = ${idLiteral(election)}
+       GROUP BY region, district
+       ORDER BY region, district`,
+    ),
+    conflicts ?? loadConflicts(ch, election),
+  ]);
+  const delta = fix.delta((v) => [`${v.region}${S}${v.district}`]);
+  const key = (r: TurnoutRow) => `${r.region}${S}${r.district}`;
+  return adjust(
+    numbers<TurnoutRow>(rows, ['issuedOnline', 'issuedPaper', 'castOnline']),
+    key,
+    'castOnline',
+    delta,
+    false,
   );
-  return numbers<TurnoutRow>(rows, ['issuedOnline', 'issuedPaper', 'castOnline']);
 }
 
 /**
@@ -183,24 +259,42 @@ export async function turnout(ch: ClickHouse, election: string): Promise<Turnout
  * minute (a retry after a produce timeout, DESIGN §3) appears in both
  * minutes here, while {@link turnout} counts it once.
  */
-export async function turnoutByMinute(ch: ClickHouse, election: string): Promise<TurnoutBucketRow[]> {
-  const rows = await ch.rows<Wire<TurnoutBucketRow>>(
-    `SELECT bucket,
-       uniqExactMerge(issued_online) AS issuedOnline,
-       uniqExactMerge(issued_paper) AS issuedPaper,
-       uniqExactMerge(ballots_cast) AS castOnline
-     FROM turnout WHERE election = ${idLiteral(election)}
-     GROUP BY bucket ORDER BY bucket`,
+export async function turnoutByMinute(
+  ch: ClickHouse,
+  election: string,
+  conflicts?: Conflicts,
+): Promise<TurnoutBucketRow[]> {
+  const [rows, fix] = await Promise.all([
+    ch.rows<Wire<TurnoutBucketRow>>(
+      `SELECT bucket,
+         uniqExactMerge(issued_online) AS issuedOnline,
+         uniqExactMerge(issued_paper) AS issuedPaper,
+         uniqExactMerge(ballots_cast) AS castOnline
+       FROM turnout WHERE election = ${idLiteral(election)}
+       GROUP BY bucket ORDER BY bucket`,
+    ),
+    conflicts ?? loadConflicts(ch, election),
+  ]);
+  const delta = fix.delta((v) => v.buckets.map(String));
+  return adjust(
+    numbers<TurnoutBucketRow>(rows, ['bucket', 'issuedOnline', 'issuedPaper', 'castOnline']),
+    (r) => String(r.bucket),
+    'castOnline',
+    delta,
+    false,
   );
-  return numbers<TurnoutBucketRow>(rows, ['bucket', 'issuedOnline', 'issuedPaper', 'castOnline']);
 }
 
-/** Every counted ballot code (receipt), distinct, ascending. */
-export async function codes(ch: ClickHouse, election: string): Promise<string[]> {
-  const rows = await ch.rows<{ ballot_id: string }>(
-    `SELECT DISTINCT ballot_id FROM ballots_raw WHERE election = ${idLiteral(election)} ORDER BY ballot_id`,
-  );
-  return rows.map((r) => r.ballot_id);
+/** Every counted ballot code (receipt), distinct, ascending; a conflicted id only once its winner counts. */
+export async function codes(ch: ClickHouse, election: string, conflicts?: Conflicts): Promise<string[]> {
+  const [rows, fix] = await Promise.all([
+    ch.rows<{ ballot_id: string }>(
+      `SELECT DISTINCT ballot_id FROM ballots_raw WHERE election = ${idLiteral(election)} ORDER BY ballot_id`,
+    ),
+    conflicts ?? loadConflicts(ch, election),
+  ]);
+  const ids = rows.map((r) => r.ballot_id);
+  return fix.uncounted.size === 0 ? ids : ids.filter((id) => !fix.uncounted.has(id));
 }
 
 /** Paper votes per candidate and district, from the latest protocol of each precinct. */

@@ -4,15 +4,18 @@
  * views feed `ballots_raw`, `tally` and `turnout` exactly as the Kafka
  * streams do (migration 2). For the blocks 18.16 can commit without writing
  * (README, "Exactly once on 18.16"). Counts are over ids, so ballots that
- * were already counted change nothing; `ballots_raw` gains audit rows.
+ * were already counted change nothing; `ballots_raw` gains audit rows. Every
+ * record goes back, conflicts' losers too: the counting queries follow the
+ * first record whatever `ballots_raw` holds (first-record.ts). Reads from
+ * where the election's records begin (its log-start.json), else the log's start.
  */
 import type { Config } from '../common/config.js';
+import { LogReader } from '../common/kafka/log-reader.js';
 import type { Logger } from '../common/log.js';
 import { TOPICS } from '../common/records.js';
-import { parseBallot, type ScannedBallot, TopicReader } from './ballot-scan.js';
+import { readLogStart } from '../election/log-start.js';
+import { parseBallot, type ScannedBallot } from './ballot-scan.js';
 import { ClickHouse } from './client.js';
-import { createKafka } from './kafka.js';
-import { LagReader } from './lag.js';
 
 export interface RepairOptions {
   readonly election: string;
@@ -33,7 +36,8 @@ export async function repair(
 ): Promise<{ reinserted: number }> {
   const database = options.database ?? config.clickhouse.database;
   const ch = new ClickHouse(config, { database });
-  const kafka = createKafka(config, log, 'saylau-aggregator-repair');
+  const reader = new LogReader({ brokers: config.kafka.brokers, clientId: 'saylau-aggregator-repair', log });
+  const needle = Buffer.from(JSON.stringify(options.election));
   const pending: ScannedBallot[] = [];
   let reinserted = 0;
   const flush = async (): Promise<void> => {
@@ -42,22 +46,29 @@ export async function repair(
     await ch.insert('ballots_replay', batch);
     reinserted += batch.length;
   };
-  const reader = new TopicReader(
-    kafka,
-    TOPICS.ballots,
-    async (value) => {
-      const ballot = parseBallot(value);
-      if (ballot === null || ballot.election !== options.election) return;
-      if (options.region != null && ballot.region !== options.region) return;
-      pending.push(ballot);
-      if (pending.length >= BATCH) await flush();
-    },
-    log,
-  );
-  const offsets = new LagReader(config, log, { database, streams: [] });
   try {
-    const { lows, ends } = await offsets.watermarks([TOPICS.ballots]);
-    await reader.scanTo(ends, lows, options.timeoutMs ?? 120_000);
+    const topics = [TOPICS.ballots];
+    const [lows, ends, start] = await Promise.all([
+      reader.startOffsets(topics),
+      reader.endOffsets(topics),
+      readLogStart(config.stackDir, options.election),
+    ]);
+    const from = new Map([...ends.keys()].map((k) => [k, Math.max(lows.get(k) ?? 0, start.get(k) ?? 0)]));
+    await reader.readRange(
+      from,
+      ends,
+      async (batch) => {
+        for (const { value } of batch.records) {
+          if (value === null || value.indexOf(needle) === -1) continue;
+          const ballot = parseBallot(value);
+          if (ballot === null || ballot.election !== options.election) continue;
+          if (options.region != null && ballot.region !== options.region) continue;
+          pending.push(ballot);
+        }
+        if (pending.length >= BATCH) await flush();
+      },
+      options.timeoutMs ?? 120_000,
+    );
     await flush();
     log.info(
       { election: options.election, region: options.region ?? null, reinserted },
@@ -65,6 +76,6 @@ export async function repair(
     );
     return { reinserted };
   } finally {
-    await Promise.allSettled([reader.close(), offsets.close(), ch.close()]);
+    await Promise.allSettled([reader.close(), ch.close()]);
   }
 }

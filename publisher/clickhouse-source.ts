@@ -1,6 +1,9 @@
 /**
  * The real {@link ResultsSource}: aggregator/'s typed queries and its
- * reconciliation, unchanged. The publisher writes no SQL of its own.
+ * reconciliation, unchanged. The publisher writes no SQL of its own. It keeps
+ * one {@link Reconciler} for its election, so each snapshot's reconcile reads
+ * only the ballots that arrived since the last (and the checkpoint survives
+ * a restart).
  */
 
 import { ClickHouse } from '../aggregator/client.js';
@@ -13,25 +16,30 @@ import {
   tallyByDistrict,
   turnout,
 } from '../aggregator/queries.js';
-import { reconcile } from '../aggregator/reconcile.js';
+import { Reconciler } from '../aggregator/reconcile.js';
 import type { Config } from '../common/config.js';
 import type { Logger } from '../common/log.js';
 import type { ElectionIndex } from '../election/index.js';
+import { PublisherError } from './errors.js';
 import type { ResultsSource } from './results-source.js';
 
 export class ClickHouseSource implements ResultsSource {
   readonly #config: Config;
   readonly #logger: Logger;
   readonly #ch: ClickHouse;
-  readonly #regions: ReadonlyMap<string, readonly string[]>;
-  readonly #settleTimeoutMs: number;
+  readonly #election: string;
+  readonly #reconciler: Reconciler;
 
   constructor(config: Config, logger: Logger, index: ElectionIndex, settleTimeoutMs = 60_000) {
     this.#config = config;
     this.#logger = logger;
     this.#ch = new ClickHouse(config, { requestTimeoutMs: 30_000 });
-    this.#regions = new Map([[index.id, index.config.regions.map((r) => r.code)]]);
-    this.#settleTimeoutMs = settleTimeoutMs;
+    this.#election = index.id;
+    this.#reconciler = new Reconciler(config, logger, {
+      election: index.id,
+      knownRegions: new Map([[index.id, index.config.regions.map((r) => r.code)]]),
+      settleTimeoutMs,
+    });
   }
 
   awaitSettled(_election: string, timeoutMs: number): Promise<void> {
@@ -39,12 +47,14 @@ export class ClickHouseSource implements ResultsSource {
   }
 
   async reconcile(election: string) {
-    const report = await reconcile(this.#config, this.#logger, {
-      election,
-      knownRegions: this.#regions,
-      settleTimeoutMs: this.#settleTimeoutMs,
-    });
-    return { ok: report.ok, problems: report.problems };
+    if (election !== this.#election) {
+      throw new PublisherError(
+        'results_inconsistent',
+        `this source reconciles ${this.#election}, not ${election}`,
+      );
+    }
+    const report = await this.#reconciler.run();
+    return { ok: report.ok, problems: report.problems, conflicts: report.conflicts };
   }
 
   tally(election: string) {

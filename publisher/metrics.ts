@@ -3,6 +3,9 @@
  * for a failed reconciliation is `saylau_publisher_reconcile_ok == 0` (or a
  * rising `saylau_publisher_snapshot_failures_total{code="reconcile_failed"}`);
  * a stalled publisher shows as an old `saylau_publisher_last_snapshot_seconds`.
+ * `saylau_publisher_ballot_conflicts` above 0 means a second ballot slipped
+ * into the log under some credential: counted once (first record wins), but
+ * ingest let it through, so someone should look.
  * No label carries anything about a voter or a ballot.
  */
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
@@ -23,6 +26,11 @@ export class PublisherMetrics {
   readonly reconcileOk = new Gauge({
     name: 'saylau_publisher_reconcile_ok',
     help: '1 if the last reconciliation passed, 0 if it failed (alert on 0)',
+    registers: [this.registry],
+  });
+  readonly conflicts = new Gauge({
+    name: 'saylau_publisher_ballot_conflicts',
+    help: 'BallotIds with a second, different ballot in the log at the last reconciliation (each counted once, as its first record)',
     registers: [this.registry],
   });
   readonly lastSeq = new Gauge({

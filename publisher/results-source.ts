@@ -33,6 +33,11 @@ export interface ReconcileOutcome {
   readonly ok: boolean;
   /** One line per mismatch (`KZ-75: acknowledged 10 ≠ stored 9`); empty when ok. */
   readonly problems: readonly string[];
+  /**
+   * BallotIds with a second, different ballot in the log. Each counts once,
+   * as its first record, in every query: reported, never a reason to refuse.
+   */
+  readonly conflicts: number;
 }
 
 export interface ResultsSource {
@@ -41,7 +46,7 @@ export interface ResultsSource {
    * rejects with `lag_not_settled` if that has not happened within `timeoutMs`.
    */
   awaitSettled(election: string, timeoutMs: number): Promise<void>;
-  /** Acknowledged = distinct ballotIds stored = tally sum, per region (DESIGN §5). */
+  /** Acknowledged = distinct ballotIds stored = tally sum, per region, first record wins (DESIGN §5). */
   reconcile(election: string): Promise<ReconcileOutcome>;
   tally(election: string): Promise<readonly TallyRow[]>;
   paperVotes(election: string): Promise<readonly PaperVoteRow[]>;

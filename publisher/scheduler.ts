@@ -3,6 +3,7 @@
  *
  *   wait for lag to settle ─► reconcile ─► read results ─► build ─► sign ─► store
  *        │ lag_not_settled     │ reconcile_failed          │ results_inconsistent
+ *        │                     │ (a mismatch; conflicts are counted once and only reported)
  *        └─────────────────────┴───────────────────────────┴─► publish nothing,
  *                 log, count the failure, reconcile_ok=0 if it was the check, retry after `retryMs`
  *
@@ -74,6 +75,13 @@ export class SnapshotScheduler {
       throw new PublisherError('reconcile_failed', `reconciliation failed: ${outcome.problems.join('; ')}`);
     }
     metrics.reconcileOk.set(1);
+    metrics.conflicts.set(outcome.conflicts);
+    if (outcome.conflicts > 0) {
+      this.#o.logger.warn(
+        { conflicts: outcome.conflicts },
+        'ballotIds with a second, different ballot in the log; each counted once, as its first record',
+      );
+    }
     // While voting goes on, a ClickHouse block can land between the reads
     // below; the builder then finds codes ≠ ballots and refuses. Reading
     // again usually gives a consistent set at once.

@@ -6,7 +6,7 @@
  * snapshot is built from what ClickHouse counted.
  */
 import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Producer } from 'kafkajs';
@@ -22,6 +22,8 @@ import {
   TOPICS,
 } from '../common/records.js';
 import { type ElectionIndex, indexElection, loadElection } from '../election/index.js';
+import { keysDir } from '../election/keys.js';
+import { recordLogStart } from '../election/log-start.js';
 import { ClickHouseSource } from '../publisher/clickhouse-source.js';
 import { PublisherMetrics } from '../publisher/metrics.js';
 import { rollSourceFor } from '../publisher/roll-source.js';
@@ -60,12 +62,18 @@ export const TEST_DISTRICTS = ['D-10-1', 'D-35-1', 'D-75-1', 'D-11-1'];
  * some credentials never used) and one precinct protocol with its paper
  * check-ins; each ballot is produced twice, as a retry would, to prove
  * duplicates do not count. `badRegion` adds one ballot from a region the
- * election does not have, which reconciliation must refuse.
+ * election does not have, which reconciliation must refuse; `conflict` adds,
+ * after all the others, a second ballot with other choices under the first
+ * ballot's id (a conflict: it must never count, nor stop publishing).
  */
 export async function produceResults(
   index: ElectionIndex,
   ballots: number,
-  options: { badRegion?: boolean; removeCandidate?: { race: string; candidate: string } } = {},
+  options: {
+    badRegion?: boolean;
+    conflict?: boolean;
+    removeCandidate?: { race: string; candidate: string };
+  } = {},
 ): Promise<Produced> {
   const kafka = kafkaClient('saylau-publisher-test');
   const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
@@ -124,6 +132,18 @@ export async function produceResults(
       ballotId: ballotId(`${index.id}/bad`),
     };
     ballotMessages.push({ value: JSON.stringify(record), partition: 0 });
+  }
+  if (options.conflict === true) {
+    const first = JSON.parse(ballotMessages[0]!.value) as BallotRecord;
+    const race = index.race(first.selections[0]![0])!;
+    const other = race.candidates.find((c) => c.id !== first.selections[0]![1])!;
+    const selections = [[race.id, other.id], ...first.selections.slice(1)];
+    const record = {
+      ...first,
+      selections,
+      ballotHash: createHash('sha256').update(JSON.stringify(selections)).digest('hex'),
+    };
+    ballotMessages.push({ value: JSON.stringify(record), partition: ballotMessages[0]!.partition });
   }
   const precinct = index.config.paperPrecincts.find((p) => p.district === TEST_DISTRICTS[0])!;
   const pd = index.district(precinct.district)!;
@@ -206,6 +226,9 @@ const sources: ClickHouseSource[] = [];
 /** A publisher for a fresh test election over the real ClickHouse, writing to a temp dir. */
 export async function realPublisher(prefix: string, options: { retryMs?: number } = {}) {
   const index = testElection(prefix);
+  // Where the election's records begin, as `election init` records it: reconcile reads from there.
+  await mkdir(keysDir(config.stackDir, index.id), { recursive: true });
+  await recordLogStart(config, index.id);
   const dir = await mkdtemp(join(tmpdir(), `saylau-${prefix}-`));
   dirs.push(dir);
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');

@@ -1,8 +1,9 @@
 /** Every migration, in version order. Append only; never edit one that has shipped. */
 import { initial } from './001-initial.js';
 import { replay } from './002-replay.js';
+import { ballotWinners } from './003-ballot-winners.js';
 import type { Migration } from './types.js';
 
-export const MIGRATIONS: readonly Migration[] = [initial, replay];
+export const MIGRATIONS: readonly Migration[] = [initial, replay, ballotWinners];
 
 export type { Migration, MigrationContext } from './types.js';

@@ -11,6 +11,7 @@
  *     kafka/broker-<n>/        server.properties, log4j.properties, data/
  *     clickhouse/              config.xml, users.xml, data/
  *     keys/, public/           election keys and published files (other folders)
+ *     reconcile/               reconcile's checkpoints (aggregator/reconcile-checkpoint.ts)
  */
 import { join } from 'node:path';
 import type { Config } from '../../common/config.js';
