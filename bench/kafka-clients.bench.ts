@@ -52,6 +52,7 @@ import {
   BENCH_PARTITIONS,
   BENCH_TOPIC,
   ensureBenchTopic,
+  type LeaderSpread,
   preferLeaders,
   rangeRecords,
   seedBenchTopic,
@@ -131,8 +132,18 @@ async function waitForStack(): Promise<void> {
     await new Promise((r) => setTimeout(r, 2000));
   }
   await waitForBenchTopic(options.brokers, Math.max(10_000, deadline - Date.now()));
-  // A restarted broker takes a while to catch up before it can lead again.
-  while ((await preferLeaders(options.brokers, options.stackDir)).notPreferred > 0 && Date.now() < deadline) {
+}
+
+/**
+ * Leaders back on their preferred replicas before a run, waiting (≤ 60 s) for
+ * a restarted broker to catch up; a run that still starts skewed says so in
+ * its `leaders`.
+ */
+async function settledLeaders(): Promise<LeaderSpread> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const spread = await preferLeaders(options.brokers, options.stackDir);
+    if (spread.notPreferred === 0 || Date.now() > deadline) return spread;
     await new Promise((r) => setTimeout(r, 5000));
   }
 }
@@ -140,7 +151,7 @@ async function waitForStack(): Promise<void> {
 /** A run the stack was restarted under is repeated (twice at most) once the brokers are back. */
 async function record(spec: Omit<Parameters<typeof measureRun>[0], 'leaders'>): Promise<void> {
   for (let attempt = 0; ; attempt++) {
-    const leaders = await preferLeaders(options.brokers, options.stackDir);
+    const leaders = await settledLeaders();
     const run = await measureRun({ ...spec, leaders });
     process.stdout.write(`${describeRun(run)}\n`);
     if (!run.brokersRestarted || attempt === 2) {
