@@ -16,11 +16,13 @@
  * `process.cpuUsage()` is that configuration's alone; a `harness-only` run (no
  * Kafka) measures the benchmark's own share. Rounds alternate the order
  * (forward, reversed, …); figures are medians over rounds, with ratios to
- * kafkajs-idempotent (reads: the kafkajs consumer) from the same benchmark.
+ * kafkajs-idempotent (reads: the kafkajs consumer) paired by round.
  *
  *   npm run bench -- kafka-clients [--rounds 3] [--phases saturation,rates,read]
  *        [--saturation-sec 15] [--rate-sec 20] [--rates 1000,2500] [--warmup-sec 3]
- *        [--read-records 500000] [--stack-dir <.stack of the running stack>] [--election sample] [--out <json>]
+ *        [--read-records 1000000] [--stack-dir <.stack of the running stack>] [--election sample] [--out <json>]
+ *
+ *   npm run bench -- kafka-clients --summarise docs/reports/kafka-clients.json   (tables again from a report's runs)
  *
  * Uses the running stack and starts or stops nothing. Writes docs/reports/kafka-clients.json.
  */
@@ -31,23 +33,16 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../common/config.js';
 import { repoRoot } from '../common/paths.js';
 import { prepareBallots, valueBytes } from './kafka-clients/ballots.js';
-import { type Job, type ProduceResult, READERS, type ReadResult } from './kafka-clients/jobs.js';
-import type { ClientName } from './kafka-clients/producers.js';
-import { describeRun, measureRun, type Run } from './kafka-clients/runner.js';
+import { type Job, READERS } from './kafka-clients/jobs.js';
 import {
-  PRODUCE_MEASURES,
-  type ProduceSummary,
-  produceHeader,
-  produceRow,
-  READ_HEADER,
-  READ_MEASURES,
-  type ReadSummary,
-  readRow,
-  type Sample,
-  summarise,
-  table,
-  withClientCpu,
-} from './kafka-clients/summary.js';
+  BASELINE,
+  CONFIGURATIONS,
+  HARNESS,
+  type Phase,
+  READ_BASELINE,
+  summariseRuns,
+} from './kafka-clients/report.js';
+import { describeRun, measureRun, type Run } from './kafka-clients/runner.js';
 import {
   BENCH_PARTITIONS,
   BENCH_TOPIC,
@@ -72,10 +67,11 @@ const { values: args } = parseArgs({
     'rate-sec': { type: 'string', default: '20' },
     rates: { type: 'string', default: '1000,2500' },
     'warmup-sec': { type: 'string', default: '3' },
-    'read-records': { type: 'string', default: '500000' },
+    'read-records': { type: 'string', default: '1000000' },
     'stack-dir': { type: 'string', default: config.stackDir },
     election: { type: 'string', default: 'sample' },
     out: { type: 'string', default: join(repoRoot, 'docs', 'reports', 'kafka-clients.json') },
+    summarise: { type: 'string' },
   },
 });
 const positive = (name: string, text: string): number => {
@@ -100,23 +96,17 @@ const options = Object.freeze({
   timeoutMs: config.ingest.produceTimeoutMs,
 });
 
-const CONFIGURATIONS: readonly { id: string; client: ClientName; idempotent: boolean }[] = [
-  { id: 'kafkajs-idempotent', client: 'kafkajs', idempotent: true },
-  { id: 'kafkajs-plain', client: 'kafkajs', idempotent: false },
-  { id: 'platformatic-idempotent', client: 'platformatic', idempotent: true },
-  { id: 'platformatic-plain', client: 'platformatic', idempotent: false },
-  { id: 'harness-only', client: 'none', idempotent: false },
-];
-const BASELINE = 'kafkajs-idempotent';
-const HARNESS = 'harness-only';
-const READ_BASELINE = 'kafkajs-consumer';
-
-const phases: { id: string; rate: number | null; durationSec: number }[] = [];
+const phases: Phase[] = [];
 if (options.phases.has('saturation'))
   phases.push({ id: 'saturation', rate: null, durationSec: options.saturationSec });
 if (options.phases.has('rates')) {
   for (const rate of options.rates) phases.push({ id: `rate-${rate}`, rate, durationSec: options.rateSec });
 }
+
+const CLIENT_CPU = `producer CPU − ${HARNESS} CPU in the same phase and round`;
+const STATISTIC =
+  'median over rounds of each per-round figure; ratio = median over rounds of (value ÷ baseline in the same round); ' +
+  'ratioOfMedians = median ÷ baseline median';
 
 /** Round r runs the list forward when r is even, reversed when odd. */
 const inOrder = <T>(list: readonly T[], round: number): T[] =>
@@ -161,26 +151,6 @@ async function record(spec: Omit<Parameters<typeof measureRun>[0], 'leaders'>): 
     discarded.push(run);
     await waitForStack();
   }
-}
-
-function produceSamples(phase: string, configuration: string): (Sample<ProduceResult> | null)[] {
-  return runs
-    .filter((r) => r.phase === phase && r.configuration === configuration)
-    .map((r) =>
-      r.result?.kind === 'produce' && !r.brokersRestarted
-        ? { result: r.result, brokerIdleCores: r.brokerIdleCores }
-        : null,
-    );
-}
-
-function readSamples(reader: string): (Sample<ReadResult> | null)[] {
-  return runs
-    .filter((r) => r.phase === 'read' && r.configuration === reader)
-    .map((r) =>
-      r.result?.kind === 'read' && !r.brokersRestarted
-        ? { result: r.result, brokerIdleCores: r.brokerIdleCores }
-        : null,
-    );
 }
 
 async function main(): Promise<void> {
@@ -252,43 +222,10 @@ async function main(): Promise<void> {
   // What the benchmark wrote goes (DeleteRecords); retention and 16 MiB segments free the disk.
   await truncateBenchTopic(options.brokers);
 
-  const printed: string[] = [];
-  const produce: Record<string, Record<string, ProduceSummary>> = {};
-  for (const phase of phases) {
-    const harness = summarise(PRODUCE_MEASURES, produceSamples(phase.id, HARNESS), null);
-    const baseRaw = summarise(PRODUCE_MEASURES, produceSamples(phase.id, BASELINE), null);
-    const base = withClientCpu(baseRaw, harness, null);
-    const bySummary: Record<string, ProduceSummary> = {};
-    for (const c of CONFIGURATIONS) {
-      const s = summarise(PRODUCE_MEASURES, produceSamples(phase.id, c.id), baseRaw);
-      bySummary[c.id] = c.id === BASELINE ? base : withClientCpu(s, harness, base);
-    }
-    produce[phase.id] = bySummary;
-    const latency = phase.rate !== null;
-    const title = latency
-      ? `open model at ${phase.rate} records/s, ${phase.durationSec} s (latency from the intended append time)`
-      : `saturation: offered load unlimited, ${phase.durationSec} s`;
-    const rows = CONFIGURATIONS.map((c) => produceRow(c.id, bySummary[c.id]!, latency));
-    printed.push(`${title}\n${table(produceHeader(latency), rows)}`);
-  }
-  const read: Record<string, ReadSummary> = {};
-  if (options.phases.has('read')) {
-    const base = summarise(READ_MEASURES, readSamples(READ_BASELINE), null);
-    for (const reader of READERS) {
-      read[reader] = reader === READ_BASELINE ? base : summarise(READ_MEASURES, readSamples(reader), base);
-    }
-    printed.push(
-      `read ${readRecords} records, first offset → end\n${table(
-        READ_HEADER,
-        READERS.map((r) => readRow(r, read[r]!)),
-      )}`,
-    );
-  }
+  const summaries = summariseRuns(runs, phases, options.rounds, readRecords);
   const loadAfter = loadavg();
   process.stdout.write(
-    `\n${printed.join('\n\n')}\n\nmedians of ${options.rounds} rounds; ×: ratio to ${BASELINE} (reads: ${READ_BASELINE}); ` +
-      `ms/1k: CPU ms per 1,000 records; client = producer process − ${HARNESS}; net = brokers − their idle rate; ` +
-      `load ${loadBefore[0]!.toFixed(2)} → ${loadAfter[0]!.toFixed(2)}\n`,
+    `\n${summaries.text}\nload ${loadBefore[0]!.toFixed(2)} → ${loadAfter[0]!.toFixed(2)}\n`,
   );
 
   const version = (name: string): string =>
@@ -319,7 +256,7 @@ async function main(): Promise<void> {
       rounds: options.rounds,
       order: 'alternating: even rounds forward, odd rounds reversed',
       process: 'one forked child per run; CPU = process.cpuUsage() over the measured window',
-      clientCpu: `producer CPU − median ${HARNESS} CPU of the same phase`,
+      clientCpu: CLIENT_CPU,
       brokerNetCpu: "brokers' CPU in the window − their idle rate sampled 3 s before the run × window",
       warmupSec: options.warmupSec,
       saturationSec: options.saturationSec,
@@ -328,10 +265,10 @@ async function main(): Promise<void> {
       readRecords,
       baseline: BASELINE,
       readBaseline: READ_BASELINE,
-      statistic: 'median over rounds of each per-round figure; ratio = median ÷ baseline median',
+      statistic: STATISTIC,
     },
-    produce,
-    read,
+    produce: summaries.produce,
+    read: summaries.read,
     runs,
     discarded,
   };
@@ -340,4 +277,29 @@ async function main(): Promise<void> {
   process.stdout.write(`report: ${options.out}\n`);
 }
 
-await main();
+/** `--summarise <report.json>`: the summaries and tables recomputed from a report's recorded runs. */
+function resummarise(path: string): void {
+  const report = JSON.parse(readFileSync(path, 'utf8'));
+  const m = report.method;
+  const recorded: Phase[] = [...new Set<string>(report.runs.map((r: Run) => r.phase))]
+    .filter((id) => id !== 'read')
+    .map((id) =>
+      id === 'saturation'
+        ? { id, rate: null, durationSec: m.saturationSec }
+        : { id, rate: Number(id.slice('rate-'.length)), durationSec: m.rateSec },
+    );
+  const summaries = summariseRuns(report.runs, recorded, m.rounds, m.readRecords);
+  process.stdout.write(`${summaries.text}\n`);
+  const method = {
+    ...m,
+    clientCpu: report.method.clientCpu,
+    statistic: STATISTIC,
+    resummarisedAt: new Date().toISOString(),
+  };
+  const out = { ...report, method, produce: summaries.produce, read: summaries.read };
+  writeFileSync(options.out, `${JSON.stringify(out, null, 2)}\n`);
+  process.stdout.write(`report: ${options.out}\n`);
+}
+
+if (args.summarise === undefined) await main();
+else resummarise(args.summarise);

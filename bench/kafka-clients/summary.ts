@@ -5,9 +5,12 @@
  * the printed tables. Medians of per-round figures (percentiles included),
  * never means.
  *
+ * Ratios are paired: each round's value over the baseline's in that same
+ * round, then the median of those (the box's load drifts between rounds).
+ *
  * Two figures are net of what the benchmark itself costs:
  * - client CPU = producer-process CPU − the `harness-only` configuration's
- *   (same phase, medians): the record log loop, the arrival ticks and the
+ *   in the same round: the record log loop, the arrival ticks and the
  *   per-record promises are the same for every client;
  * - brokers' net CPU = brokers' CPU in the window − their idle rate measured
  *   just before the run × the window (other users of the shared stack).
@@ -22,10 +25,17 @@ export interface Sample<R> {
 }
 
 export interface Figure {
+  /** Median over the rounds (failed or discarded rounds left out). */
   readonly median: number | null;
   /** Every round's value, in round order, for judging the spread. */
   readonly rounds: readonly (number | null)[];
+  /**
+   * Median over rounds of (value ÷ the baseline's value in the same round):
+   * paired, so a round run on a busier box moves both sides of its ratio.
+   */
   readonly ratio: number | null;
+  /** median ÷ the baseline's median, for comparison. */
+  readonly ratioOfMedians: number | null;
 }
 
 function median(values: readonly (number | null)[]): number | null {
@@ -35,9 +45,23 @@ function median(values: readonly (number | null)[]): number | null {
   return xs.length % 2 === 1 ? xs[mid]! : (xs[mid - 1]! + xs[mid]!) / 2;
 }
 
-function ratio(value: number | null, baseline: number | null): number | null {
-  if (value === null || baseline === null || baseline === 0) return null;
-  return Math.round((value / baseline) * 100) / 100;
+function ratio(value: number | null, baseline: number | null | undefined): number | null {
+  if (value === null || baseline === null || baseline === undefined || baseline === 0) return null;
+  return value / baseline;
+}
+
+const round2 = (v: number | null): number | null => (v === null ? null : Math.round(v * 100) / 100);
+
+/** A figure from per-round values, with ratios to the baseline figure's per-round values (itself when null). */
+function figure(rounds: readonly (number | null)[], baseline: readonly (number | null)[] | null): Figure {
+  const base = baseline ?? rounds;
+  const m = median(rounds);
+  return {
+    median: m,
+    rounds,
+    ratio: round2(median(rounds.map((v, i) => ratio(v, base[i])))),
+    ratioOfMedians: round2(ratio(m, median(base))),
+  };
 }
 
 function netBrokerMsPer1000(usage: WindowUsage, records: number, idleCores: number | null): number | null {
@@ -76,7 +100,7 @@ export type Summary<K extends string> = { readonly [M in K]: Figure };
 export type ProduceSummary = Summary<keyof typeof PRODUCE_MEASURES | 'clientCpuMsPer1000'>;
 export type ReadSummary = Summary<keyof typeof READ_MEASURES>;
 
-/** Medians per measure over the rounds (null: the round failed), with ratios to `baseline`. */
+/** Medians per measure over the rounds (`samples[i]` is round i; null: failed), with ratios to `baseline`. */
 export function summarise<R, K extends string>(
   measures: Readonly<Record<K, (s: Sample<R>) => number | null>>,
   samples: readonly (Sample<R> | null)[],
@@ -85,25 +109,25 @@ export function summarise<R, K extends string>(
   const out = {} as Record<K, Figure>;
   for (const key of Object.keys(measures) as K[]) {
     const rounds = samples.map((s) => (s === null ? null : measures[key](s)));
-    const m = median(rounds);
-    out[key] = { median: m, rounds, ratio: ratio(m, baseline === null ? m : baseline[key].median) };
+    out[key] = figure(rounds, baseline === null ? null : baseline[key].rounds);
   }
   return out;
 }
 
-/** Adds client CPU (producer CPU − the harness's) with its ratio to the baseline's client CPU. */
+/** Adds client CPU: producer CPU − the harness's in the same round; ratios to the baseline's client CPU. */
 export function withClientCpu(
   s: Summary<keyof typeof PRODUCE_MEASURES>,
-  harness: Summary<keyof typeof PRODUCE_MEASURES> | null,
+  harness: Summary<keyof typeof PRODUCE_MEASURES>,
   baseline: ProduceSummary | null,
 ): ProduceSummary {
-  const h = harness?.cpuMsPer1000.median ?? null;
-  const own = (cpu: number | null) => (cpu === null || h === null ? null : cpu - h);
-  const value = own(s.cpuMsPer1000.median);
-  const base = baseline === null ? value : baseline.clientCpuMsPer1000.median;
+  const h = harness.cpuMsPer1000.rounds;
+  const rounds = s.cpuMsPer1000.rounds.map((cpu, i) => {
+    const own = h[i] ?? null;
+    return cpu === null || own === null ? null : cpu - own;
+  });
   return {
     ...s,
-    clientCpuMsPer1000: { median: value, rounds: s.cpuMsPer1000.rounds.map(own), ratio: ratio(value, base) },
+    clientCpuMsPer1000: figure(rounds, baseline === null ? null : baseline.clientCpuMsPer1000.rounds),
   };
 }
 
