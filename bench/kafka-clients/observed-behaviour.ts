@@ -341,7 +341,9 @@ async function tracing(): Promise<void> {
     );
   });
   for (const e of events)
-    say(`   ${e.phase.padEnd(10)} corr ${e.correlationId} status ${e.status} bytesWritten ${e.bytesWritten}`);
+    say(
+      `   ${e.phase.padEnd(10)} ${e.peer} corr ${e.correlationId} status ${e.status} bytesWritten ${e.bytesWritten}`,
+    );
   say(`   callback: ${outcome}`);
 }
 
