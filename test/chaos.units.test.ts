@@ -41,7 +41,7 @@ describe('the harness’s blind-signature client', () => {
 });
 
 describe('the fault plan', () => {
-  const holds = { produceTimeoutMs: 4000, allDownMs: 10_000, short: true };
+  const holds = { produceTimeoutMs: 4000, allDownMs: 10_000, short: true, rollGraceMs: 10_000 };
   const brokers = ['kafka-1', 'kafka-2', 'kafka-3'];
 
   it('has one fault of each kind when asked for as many as there are kinds, on three lanes', () => {
@@ -61,10 +61,10 @@ describe('the fault plan', () => {
   it('kills each broker in turn in a long plan, and says how long a window is needed when it cannot fit', () => {
     const long = { ...holds, produceTimeoutMs: 10_000, allDownMs: 30_000, short: false };
     const plan = planFaults({
-      count: 25,
+      count: 24,
       kinds: FAULT_KINDS,
       seed: 2,
-      windowMs: 720_000,
+      windowMs: 900_000,
       overlap: false,
       brokers,
       holds: long,
@@ -73,7 +73,7 @@ describe('the fault plan', () => {
     expect(new Set(killed)).toEqual(new Set(brokers));
     expect(() =>
       planFaults({
-        count: 25,
+        count: 24,
         kinds: FAULT_KINDS,
         seed: 2,
         windowMs: 120_000,

@@ -62,6 +62,8 @@ export interface HoldSettings {
   readonly allDownMs: number;
   /** Short runs hold kills and stalls for less time. */
   readonly short: boolean;
+  /** How long the harness waits for ingest to restore the roll after a Redis fault. */
+  readonly rollGraceMs: number;
 }
 
 export interface FaultSpec {
@@ -77,8 +79,12 @@ export interface FaultSpec {
   readonly does: string;
   /** From injection to the start of healing. */
   holdMs(s: HoldSettings): number;
-  /** A generous guess of how long healing takes, for planning. */
-  readonly healEstimateMs: number;
+  /**
+   * About how long healing takes, for planning: a quiet box for short runs, a
+   * loaded one (load average ~10, JVM and tsx start-ups several times slower)
+   * for long ones.
+   */
+  healEstimateMs(s: HoldSettings): number;
 }
 
 /** Stalls outlast the produce timeout by this much. */
@@ -92,76 +98,76 @@ export const FAULTS: { readonly [K in FaultKind]: FaultSpec } = {
     lane: 'ingest',
     does: 'kill -9 one ingest worker; the supervisor restarts it by itself',
     holdMs: () => 0,
-    healEstimateMs: 4_000,
+    healEstimateMs: hold(8_000, 4_000),
   },
   'ingest-supervisor-kill': {
     lane: 'ingest',
     needsKafka: true,
     does: 'kill -9 the ingest supervisor (the host’s Kafka producer); its workers drain and exit; the harness starts a new one, as systemd would',
     holdMs: hold(1_000, 500),
-    healEstimateMs: 10_000,
+    healEstimateMs: hold(40_000, 10_000),
   },
   'ingest-worker-stall': {
     lane: 'ingest',
     does: 'SIGSTOP one ingest worker for longer than the produce timeout, then SIGCONT',
     holdMs: pastTimeout,
-    healEstimateMs: 1_000,
+    healEstimateMs: hold(1_000, 1_000),
   },
   'kafka-broker-kill': {
     lane: 'kafka',
     breaksKafka: true,
     does: 'kill -9 one broker (each broker in turn), restart it',
     holdMs: hold(8_000, 2_000),
-    healEstimateMs: 20_000,
+    healEstimateMs: hold(35_000, 20_000),
   },
   'kafka-broker-stall': {
     lane: 'kafka',
     breaksKafka: true,
     does: 'SIGSTOP one broker for longer than the produce timeout, then SIGCONT',
     holdMs: pastTimeout,
-    healEstimateMs: 2_000,
+    healEstimateMs: hold(5_000, 2_000),
   },
   'kafka-all-down': {
     lane: 'kafka',
     breaksKafka: true,
     does: 'kill -9 all three brokers, keep them down, start them together (a lone KRaft node has no quorum)',
     holdMs: (s) => s.allDownMs,
-    healEstimateMs: 30_000,
+    healEstimateMs: hold(45_000, 30_000),
   },
   'redis-kill': {
     lane: 'redis',
     does: 'kill -9 Redis and restart it (it keeps what its persistence setting kept: all of it with AOF, nothing without)',
     holdMs: hold(2_000, 1_000),
-    healEstimateMs: 3_000,
+    healEstimateMs: hold(5_000, 3_000),
   },
   'redis-lose': {
     lane: 'redis',
     does: 'kill -9 Redis, delete its data files, restart it empty (a replaced host); then wait for the roll',
     holdMs: hold(2_000, 1_000),
-    healEstimateMs: 15_000,
+    healEstimateMs: (s) => s.rollGraceMs + (s.short ? 3_000 : 8_000),
   },
   'redis-flushall': {
     lane: 'redis',
     does: 'FLUSHALL while voting goes on; then wait for the roll',
     holdMs: () => 0,
-    healEstimateMs: 15_000,
+    healEstimateMs: (s) => s.rollGraceMs + (s.short ? 3_000 : 8_000),
   },
   'redis-stall': {
     lane: 'redis',
     does: 'SIGSTOP Redis (a stall without data loss), then SIGCONT',
     holdMs: hold(8_000, 4_000),
-    healEstimateMs: 1_000,
+    healEstimateMs: hold(1_000, 1_000),
   },
   'clickhouse-kill': {
     lane: 'clickhouse',
     does: 'kill -9 ClickHouse, restart it',
     holdMs: hold(5_000, 2_000),
-    healEstimateMs: 10_000,
+    healEstimateMs: hold(15_000, 10_000),
   },
   'publisher-kill': {
     lane: 'publisher',
     does: 'kill -9 the publisher, restart it',
     holdMs: hold(2_000, 1_000),
-    healEstimateMs: 5_000,
+    healEstimateMs: hold(25_000, 5_000),
   },
 };

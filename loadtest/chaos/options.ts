@@ -9,9 +9,9 @@ export interface ChaosOptions {
   readonly short: boolean;
   /** Voters who cast, one ballot each (plus retries). @default 100000; short 3000 */
   readonly ballots: number;
-  /** Arrival window, s. @default 720; short 90; with --ballots alone: enough for them and the faults */
+  /** Arrival window, s. @default 900; short 90; with --ballots alone: enough for them and the faults */
   readonly seconds: number;
-  /** Faults injected. @default 25; short: one of each kind */
+  /** Faults injected. @default 24; short: one of each kind */
   readonly faults: number;
   readonly kinds: readonly FaultKind[];
   /** @default time-based */
@@ -61,8 +61,8 @@ export const USAGE = `usage: npm run chaos -- [--short] [options]
 
   --short                 a few thousand ballots, one fault of each kind, < 3 minutes (npm test runs it)
   --ballots N             voters who cast (100000; short 3000)
-  --seconds S             arrival window (720; short 90)
-  --faults N              faults injected (25; short: one per kind)
+  --seconds S             arrival window (900; short 90)
+  --faults N              faults injected (24; short: one per kind)
   --kinds a,b,…           fault kinds to draw from (default all: ${FAULT_KINDS.join(', ')})
   --seed N                fault plan and voter behaviour (default: from the clock; printed)
   --overlap               faults on different components may overlap (short: on)
@@ -111,7 +111,7 @@ const FLAGS = {
 /** Voters per second the long run assumes when only --ballots is given. */
 const DEFAULT_RATE = 140;
 /** Seconds of window per fault when deriving --seconds. */
-const SECONDS_PER_FAULT = 25;
+const SECONDS_PER_FAULT = 40;
 
 export function parseOptions(argv: readonly string[]): ChaosOptions | 'help' {
   let values: ReturnType<typeof parseArgs<{ options: typeof FLAGS }>>['values'];
@@ -135,11 +135,11 @@ export function parseOptions(argv: readonly string[]): ChaosOptions | 'help' {
   for (const k of kinds) if (!isFaultKind(k)) throw new UsageError(`unknown fault kind "${k}"`);
   const faultKinds = kinds as FaultKind[];
   const ballots = num('ballots', short ? 3_000 : 100_000);
-  const faults = num('faults', short ? faultKinds.length : 25);
+  const faults = num('faults', short ? faultKinds.length : 24);
   const derivedSeconds = short
     ? 90
     : values.ballots === undefined && values.faults === undefined
-      ? 720
+      ? 900
       : Math.max(120, Math.ceil(ballots / DEFAULT_RATE), faults * SECONDS_PER_FAULT);
   const port = num('port', 18_900, 65_535);
   const options: ChaosOptions = {

@@ -80,7 +80,7 @@ export function planFaults(o: PlanOptions): Plan {
   const gaps = new Map<(typeof drafts)[number], number>();
   for (const lane of new Set(drafts.map((d) => d.lane))) {
     const mine = drafts.filter((d) => d.lane === lane);
-    const busy = mine.reduce((sum, d) => sum + d.holdMs + FAULTS[d.kind].healEstimateMs, 0);
+    const busy = mine.reduce((sum, d) => sum + d.holdMs + FAULTS[d.kind].healEstimateMs(o.holds), 0);
     const free = available - busy;
     if (free < 0) {
       const needSec = Math.ceil((o.windowMs - free) / 1000);

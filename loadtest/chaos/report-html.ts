@@ -206,6 +206,18 @@ ${lineChart(
   }
 <h2>Answers</h2>${outcomes}${answers}
 <h2>Violations</h2>${violations === '' ? '<p>none</p>' : violations}
+<h3>By the fault that preceded them</h3>${
+    Object.keys(r.attribution).length === 0
+      ? '<p>none</p>'
+      : table(
+          ['violation', 'preceding fault (started last before it)', 'count'],
+          Object.entries(r.attribution).flatMap(([list, byFault]) =>
+            Object.entries(byFault)
+              .sort((a, b) => b[1] - a[1])
+              .map(([f, n]) => [list, f, n]),
+          ),
+        ).replace('<table>', '<table class="l">')
+  }
 <h2>Observed</h2>${kv(r.observed)}
 <h2>Voters</h2>${kv(r.voters)}
 <h2>Setup</h2>${kv({ options: r.options, ...r.setup })}

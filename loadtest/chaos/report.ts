@@ -8,6 +8,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Report } from '../report-json.js';
+import type { Attribution } from './check/attribution.js';
 import type { Verdict } from './check/verdicts.js';
 import type { FaultRecord, OperatorAction } from './nemesis.js';
 import type { ChaosOptions } from './options.js';
@@ -37,6 +38,8 @@ export interface ChaosReport {
   readonly answers: Record<string, number>;
   readonly faults: readonly FaultReport[];
   readonly operatorActions: readonly OperatorAction[];
+  /** Violations (their first listed ids) by the fault that started last before each. */
+  readonly attribution: Attribution;
   readonly observed: Record<string, unknown>;
   readonly generator: { readonly cpuPctOfMachine: number };
   readonly notes: readonly string[];
@@ -103,6 +106,12 @@ export function printChaosVerdict(r: ChaosReport, write: (text: string) => void)
     );
   }
   for (const a of r.operatorActions) lines.push(`  operator at ${a.atSec} s (fault ${a.fault}): ${a.action}`);
+  for (const [list, byFault] of Object.entries(r.attribution)) {
+    const parts = Object.entries(byFault)
+      .sort((a, b) => b[1] - a[1])
+      .map(([f, n]) => `${f} ×${n}`);
+    lines.push(`  ${list} after: ${parts.join(', ')}`);
+  }
   for (const n of r.notes) lines.push(`  note: ${n}`);
   write(`${lines.join('\n')}\n`);
 }

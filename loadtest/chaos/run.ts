@@ -21,7 +21,8 @@ import { awaitCluster, ensureTopics } from '../../infra/topics.js';
 import { credentialFile, ensureCredentials } from '../credentials.js';
 import { machineInfo } from '../report-json.js';
 import { newRunId, prepareRunElection, type RunElection } from '../run-election.js';
-import { indexHistory } from './check/history-index.js';
+import { attribute } from './check/attribution.js';
+import { type HistoryIndex, indexHistory } from './check/history-index.js';
 import { check, type Verdict } from './check/verdicts.js';
 import { CpuSampler } from './cpu-sampler.js';
 import { Nemesis } from './nemesis.js';
@@ -59,6 +60,7 @@ export class ChaosRun {
   private sampler: CpuSampler | null = null;
   private plan: Plan | null = null;
   private snapshotFresh = false;
+  private history: HistoryIndex | null = null;
 
   constructor(readonly o: ChaosOptions) {
     this.runId = newRunId(o.short ? 'chaos-short' : 'chaos');
@@ -95,7 +97,12 @@ export class ChaosRun {
       windowMs: o.seconds * 1000,
       overlap: o.overlap,
       brokers: config.kafka.brokerPorts.map((_, i) => `kafka-${i + 1}`),
-      holds: { produceTimeoutMs: o.produceTimeoutMs, allDownMs: o.allDownSec * 1000, short: o.short },
+      holds: {
+        produceTimeoutMs: o.produceTimeoutMs,
+        allDownMs: o.allDownSec * 1000,
+        short: o.short,
+        rollGraceMs: o.rollGraceSec * 1000,
+      },
     });
     this.log(
       `run ${this.runId}, seed ${o.seed}: ${o.ballots} voters (${issuance} through issuance) over ${o.seconds} s, ${this.plan.faults.length} faults`,
@@ -227,7 +234,7 @@ export class ChaosRun {
     const sum = (f: (s: (typeof last)[number]) => number): number =>
       Math.round(last.reduce((a, s) => a + f(s), 0) / last.length);
     this.log(
-      `cast ok ${sum((s) => s.castOk)}/s, credentials ok ${sum((s) => s.issueOk)}/s, refused ${sum((s) => s.refused)}/s, unknown ${sum((s) => s.unknown)}/s, voters in flight ${last.at(-1)?.active ?? 0}`,
+      `cast ok ${sum((s) => s.castOk)}/s, credentials ok ${sum((s) => s.issueOk)}/s, refused ${sum((s) => s.refused)}/s, unknown ${sum((s) => s.unknown)}/s, voters in flight ${last.findLast((s) => s.active !== null)?.active ?? '?'}`,
     );
   }
 
@@ -274,6 +281,7 @@ export class ChaosRun {
       readCounted(this.config, run.index.id),
       readSnapshot(run.publicDir),
     ]);
+    this.history = history;
     Object.assign(this.observed, {
       history: {
         records: history.records,
@@ -342,6 +350,7 @@ export class ChaosRun {
       answers: merged.answers,
       faults: records.map((f) => ({ ...f, recovery: recoveryOf(f, timeline) })),
       operatorActions: this.nemesis?.operatorActions ?? [],
+      attribution: this.history === null ? {} : attribute(verdicts, this.history, records),
       observed: { phasesSec: this.phasesSec, ...this.observed },
       generator: { cpuPctOfMachine: this.sampler?.generatorPctOfMachine ?? 0 },
       notes: this.notes,

@@ -41,6 +41,9 @@ export class SystemUnderTest {
   publisherStarts = 0;
   private readonly stopped = new Set<number>();
   private rollRegions = 0;
+  /** False once the run stopped them on purpose: healing must not start them again. */
+  private ingestWanted = true;
+  private publisherWanted = true;
 
   constructor(
     readonly config: Config,
@@ -200,11 +203,11 @@ export class SystemUnderTest {
       await this.startBrokers(brokers);
       done.push(`started ${brokers.join(', ')}`);
     }
-    if (this.ingest !== null && !this.ingestAlive) {
+    if (this.ingestWanted && this.ingest !== null && !this.ingestAlive) {
       await this.startIngest();
       done.push('restarted ingest');
     }
-    if (this.publisher !== null && !this.publisher.alive) {
+    if (this.publisherWanted && this.publisher !== null && !this.publisher.alive) {
       await this.startPublisher();
       done.push('restarted the publisher');
     }
@@ -213,10 +216,12 @@ export class SystemUnderTest {
 
   /** Graceful stops (SIGTERM): ingest drains and flushes, the publisher finishes a snapshot. */
   async stopIngest(): Promise<number | null> {
+    this.ingestWanted = false;
     return this.ingest === null ? null : this.ingest.stop();
   }
 
   async stopPublisher(): Promise<void> {
+    this.publisherWanted = false;
     await this.publisher?.stop();
   }
 }

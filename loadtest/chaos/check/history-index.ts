@@ -20,11 +20,16 @@ export interface VersionState {
   ok: number;
   refused: number;
   unknown: number;
+  /** When it was first sent, and first acknowledged (ms since the run started); null: never. */
+  firstSentT: number | null;
+  okT: number | null;
 }
 
 export interface VoterState {
   /** Blinded-message hashes whose issuance was answered 2xx. */
   readonly okBlinded: Set<string>;
+  /** When each of them was first answered 2xx. */
+  readonly okBlindedT: Map<string, number>;
   /** Hashes of the blind signatures received. */
   readonly signatures: Set<string>;
   /** device → ballotId of the credential finalized on it. */
@@ -48,7 +53,7 @@ export function versionStatus(v: VersionState): VersionStatus {
 function voter(index: HistoryIndex, v: string): VoterState {
   let state = index.voters.get(v);
   if (state === undefined) {
-    state = { okBlinded: new Set(), signatures: new Set(), credentials: new Map() };
+    state = { okBlinded: new Set(), okBlindedT: new Map(), signatures: new Set(), credentials: new Map() };
     index.voters.set(v, state);
   }
   return state;
@@ -59,7 +64,15 @@ export function addRecord(index: HistoryIndex, r: HistoryRecord): void {
   switch (r.k) {
     case 'ballot': {
       const versions = index.ballots.get(r.id) ?? new Map<number, VersionState>();
-      versions.set(r.x, { rowsKey: canonicalRows(r.rows), why: r.why, ok: 0, refused: 0, unknown: 0 });
+      versions.set(r.x, {
+        rowsKey: canonicalRows(r.rows),
+        why: r.why,
+        ok: 0,
+        refused: 0,
+        unknown: 0,
+        firstSentT: null,
+        okT: null,
+      });
       index.ballots.set(r.id, versions);
       return;
     }
@@ -70,12 +83,16 @@ export function addRecord(index: HistoryIndex, r: HistoryRecord): void {
         return;
       }
       version[r.o]++;
+      const sentT = r.t - r.ms;
+      if (version.firstSentT === null || sentT < version.firstSentT) version.firstSentT = sentT;
+      if (r.o === 'ok' && (version.okT === null || r.t < version.okT)) version.okT = r.t;
       return;
     }
     case 'issue': {
       const state = voter(index, r.v);
       if (r.o === 'ok') {
         state.okBlinded.add(r.bh);
+        if (!state.okBlindedT.has(r.bh)) state.okBlindedT.set(r.bh, r.t);
         if (r.sh !== null) state.signatures.add(r.sh);
       }
       return;

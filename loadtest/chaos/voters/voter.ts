@@ -95,10 +95,10 @@ export class Voter {
     const recast = this.rng() < this.env.behaviour.recastShare;
     const credential = await this.issueFlow(member, 1);
     if (credential === null) return;
-    const castDone = this.t;
+    const issuedAt = this.t;
     await this.castFlow(credential, recast);
     if (!second) return;
-    if (!(await this.later(castDone))) return;
+    if (!(await this.later(issuedAt))) return;
     this.result.secondDevice = true;
     const another = await this.issueFlow(member, 2);
     if (another !== null) await this.castFlow(another, false);
