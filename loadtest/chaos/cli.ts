@@ -6,11 +6,12 @@
  * Exit code: 0 when every verdict holds, 1 when one fails or the run broke,
  * 2 on usage errors, 130 when interrupted.
  */
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { repoRoot } from '../../common/paths.js';
 import { type ChaosOptions, parseOptions, USAGE, UsageError } from './options.js';
 import { PlanError } from './plan.js';
-import { printChaosVerdict, writeChaosJson } from './report.js';
+import { recheck } from './recheck.js';
+import { type ChaosReport, printChaosVerdict, writeChaosJson } from './report.js';
 import { writeChaosHtml } from './report-html.js';
 import { ChaosRun } from './run.js';
 
@@ -26,6 +27,11 @@ async function main(argv: readonly string[]): Promise<number> {
   if (options === 'help') {
     process.stdout.write(USAGE);
     return 0;
+  }
+  if (options.recheck !== null) {
+    const dir = resolve(options.recheck);
+    const report = await recheck(dir);
+    return write(report, dir, options.record);
   }
   const run = new ChaosRun(options);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -50,11 +56,15 @@ async function main(argv: readonly string[]): Promise<number> {
   } finally {
     await run.cleanUp();
   }
-  const report = run.report(verdicts);
-  const written = [join(run.dir, 'report.json'), join(run.dir, 'report.html')];
+  return write(run.report(verdicts), run.dir, options.record);
+}
+
+/** Writes the run's report (and the figure of record with --record), prints the verdicts; the exit code. */
+function write(report: ChaosReport, dir: string, record: boolean): number {
+  const written = [join(dir, 'report.json'), join(dir, 'report.html')];
   writeChaosJson(written[0]!, report);
   writeChaosHtml(written[1]!, report);
-  if (options.record) {
+  if (record) {
     const base = join(repoRoot, 'docs', 'reports', 'chaos');
     writeChaosJson(`${base}.json`, report);
     writeChaosHtml(`${base}.html`, report);

@@ -55,6 +55,8 @@ export interface ChaosOptions {
   readonly drainSec: number;
   /** How long ingest gets to restore the roll after Redis lost it, s. @default 20; short 10 */
   readonly rollGraceSec: number;
+  /** Judge a finished run's directory again instead of running (`recheck.ts`). @default null */
+  readonly recheck: string | null;
 }
 
 export const USAGE = `usage: npm run chaos -- [--short] [options]
@@ -75,6 +77,7 @@ export const USAGE = `usage: npm run chaos -- [--short] [options]
   --timeout-ms N          client timeout (15000)  --backoff-cap-ms N  (8000)
   --produce-timeout-ms N  ingest produce timeout (10000; short 4000)
   --snapshot-interval S   publisher interval (15)  --all-down-sec S (30)  --drain-sec S (45)  --roll-grace-sec S (20)
+  --recheck DIR           judge a finished run (its test-output/loadtest/runs/<id> directory) again
   --quiet
 `;
 
@@ -105,6 +108,7 @@ const FLAGS = {
   'all-down-sec': { type: 'string' },
   'drain-sec': { type: 'string' },
   'roll-grace-sec': { type: 'string' },
+  recheck: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -167,6 +171,7 @@ export function parseOptions(argv: readonly string[]): ChaosOptions | 'help' {
     overlap: values.overlap ?? short,
     drainSec: num('drain-sec', short ? 15 : 45),
     rollGraceSec: num('roll-grace-sec', short ? 10 : 20),
+    recheck: values.recheck ?? null,
   };
   if (options.ballots < 1 || options.seconds < 10) throw new UsageError('--ballots ≥ 1 and --seconds ≥ 10');
   if (options.processes < 1 || options.workers < 1) throw new UsageError('--processes and --workers ≥ 1');

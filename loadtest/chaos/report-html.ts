@@ -206,11 +206,11 @@ ${lineChart(
   }
 <h2>Answers</h2>${outcomes}${answers}
 <h2>Violations</h2>${violations === '' ? '<p>none</p>' : violations}
-<h3>By the fault that preceded them</h3>${
+<h3>By the faults they happened under</h3><p>Each violation's window: a ballot from its first version to its last, a voter from their first credential to their second; every fault overlapping it counts.</p>${
     Object.keys(r.attribution).length === 0
       ? '<p>none</p>'
       : table(
-          ['violation', 'preceding fault (started last before it)', 'count'],
+          ['violation', 'fault', 'count'],
           Object.entries(r.attribution).flatMap(([list, byFault]) =>
             Object.entries(byFault)
               .sort((a, b) => b[1] - a[1])

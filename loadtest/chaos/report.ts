@@ -38,7 +38,7 @@ export interface ChaosReport {
   readonly answers: Record<string, number>;
   readonly faults: readonly FaultReport[];
   readonly operatorActions: readonly OperatorAction[];
-  /** Violations (their first listed ids) by the fault that started last before each. */
+  /** Violations (their first listed ids) by the faults overlapping each one's window (`check/attribution.ts`). */
   readonly attribution: Attribution;
   readonly observed: Record<string, unknown>;
   readonly generator: { readonly cpuPctOfMachine: number };
@@ -110,7 +110,7 @@ export function printChaosVerdict(r: ChaosReport, write: (text: string) => void)
     const parts = Object.entries(byFault)
       .sort((a, b) => b[1] - a[1])
       .map(([f, n]) => `${f} ×${n}`);
-    lines.push(`  ${list} after: ${parts.join(', ')}`);
+    lines.push(`  ${list} under: ${parts.join(', ')}`);
   }
   for (const n of r.notes) lines.push(`  note: ${n}`);
   write(`${lines.join('\n')}\n`);
