@@ -1,34 +1,54 @@
 /**
- * The check every scenario ends with (DESIGN §1 promise 1):
+ * The check every scenario ends with (DESIGN §1 promise 1), receipt by
+ * receipt:
  *
- *   accepted receipts (201s the generator got, one distinct credential each)
- *   = distinct ballots in Kafka `ballots` for the run's election
- *   = distinct ballots stored in ClickHouse (`ballots_raw`)
- *   = ballots in the tally (per race, via the aggregator's reconcile)
+ *   receipts the generator was given (2xx answers: the ballotId in each)
+ *   = ballotIds in Kafka `ballots` for the run's election
+ *   = ballotIds stored in ClickHouse (`ballots_raw`, the counted codes)
+ *   and, by count, = ballots in the tally (per race, the aggregator's reconcile)
  *
- * The run's election id is fresh, so every count is exact. Requests whose
- * outcome the client never saw (timeouts, resets) may or may not have been
- * recorded: they widen the allowed Kafka range to [accepted, accepted + unknown]
- * and are reported, never hidden. A `200` (repeat of an accepted ballot) is a
- * double attempt and must not add a ballot.
+ * Sets, not only counts: a lost ballot and an extra one would cancel out in a
+ * count. The run's election id is fresh, so the sets are exact. Casts whose
+ * outcome the client never saw (timeouts, resets, 5xx other than
+ * `overloaded`) may or may not be recorded: those ballotIds may be in Kafka
+ * or not, and are reported, never hidden. Anything else in Kafka is extra.
  */
 
+import { ClickHouse } from '../aggregator/client.js';
+import { codes } from '../aggregator/queries.js';
 import { reconcile } from '../aggregator/reconcile.js';
 import type { Config } from '../common/config.js';
 import { createLogger } from '../common/log.js';
+import { readElectionLog } from './chaos/observe/kafka-log.js';
 import type { RunElection } from './run-election.js';
+
+/** How many ids of each difference the report lists. */
+const LISTED = 20;
 
 export interface Correctness {
   readonly ok: boolean;
+  /** Distinct receipts given (2xx). */
   readonly accepted: number;
-  /** Responses never seen (timeouts, connection errors) whose ballots may exist. */
+  /** Casts whose outcome was never seen (their ballots may exist). */
   readonly unknown: number;
   readonly kafkaDistinct: number;
   readonly clickhouseStored: number;
   /** Per region, ballots of the race with the most ballots (every ballot marks the national race). */
   readonly tallyBallots: number;
+  /** Receipts given whose ballotId is not in Kafka. */
   readonly lost: number;
+  /** ballotIds in Kafka that were neither given as receipts nor unknown. */
   readonly extra: number;
+  /** In Kafka but not in ClickHouse, and the reverse. */
+  readonly clickhouseMissing: number;
+  readonly clickhouseExtra: number;
+  /** The first ids of each difference. */
+  readonly ids: {
+    readonly lost: readonly string[];
+    readonly extra: readonly string[];
+    readonly clickhouseMissing: readonly string[];
+    readonly clickhouseExtra: readonly string[];
+  };
   readonly reconcileOk: boolean;
   readonly reconcileProblems: readonly string[];
   readonly reconcileRounds: number;
@@ -36,45 +56,58 @@ export interface Correctness {
   readonly method: string;
 }
 
+const minus = (a: Iterable<string>, b: ReadonlySet<string>): string[] =>
+  [...a].filter((x) => !b.has(x)).sort();
+
 export async function checkCorrectness(
   config: Config,
   run: RunElection,
-  accepted: number,
-  unknown: number,
+  receipts: ReadonlySet<string>,
+  unknownIds: ReadonlySet<string>,
   settleTimeoutMs = 180_000,
 ): Promise<Correctness> {
   const started = Date.now();
   const log = createLogger('loadtest-reconcile', 'warn');
   const knownRegions = new Map([[run.index.id, run.index.config.regions.map((r) => r.code)]]);
+  // Reconcile first: it waits until ClickHouse has consumed everything, so the sets below are final.
   const report = await reconcile(config, log, { election: run.index.id, knownRegions, settleTimeoutMs });
-  let kafkaDistinct = 0;
-  let clickhouseStored = 0;
   let tallyBallots = 0;
-  for (const r of report.regions) {
-    kafkaDistinct += r.kafka;
-    clickhouseStored += r.stored;
-    tallyBallots += Math.max(0, ...r.races.map((x) => x.tallyBallots));
-  }
-  const lost = Math.max(0, accepted - kafkaDistinct);
-  const extra = Math.max(0, kafkaDistinct - accepted - unknown);
+  for (const r of report.regions) tallyBallots += Math.max(0, ...r.races.map((x) => x.tallyBallots));
+  const kafka = new Set((await readElectionLog(config, run.index.id)).ballots.keys());
+  const ch = new ClickHouse(config);
+  const stored = new Set(await codes(ch, run.index.id).finally(() => ch.close()));
+  const lost = minus(receipts, kafka);
+  const extra = minus(kafka, new Set([...receipts, ...unknownIds]));
+  const clickhouseMissing = minus(kafka, stored);
+  const clickhouseExtra = minus(stored, kafka);
   return {
     ok:
       report.ok &&
-      lost === 0 &&
-      extra === 0 &&
-      clickhouseStored === kafkaDistinct &&
-      tallyBallots === kafkaDistinct,
-    accepted,
-    unknown,
-    kafkaDistinct,
-    clickhouseStored,
+      lost.length === 0 &&
+      extra.length === 0 &&
+      clickhouseMissing.length === 0 &&
+      clickhouseExtra.length === 0 &&
+      tallyBallots === kafka.size,
+    accepted: receipts.size,
+    unknown: unknownIds.size,
+    kafkaDistinct: kafka.size,
+    clickhouseStored: stored.size,
     tallyBallots,
-    lost,
-    extra,
+    lost: lost.length,
+    extra: extra.length,
+    clickhouseMissing: clickhouseMissing.length,
+    clickhouseExtra: clickhouseExtra.length,
+    ids: {
+      lost: lost.slice(0, LISTED),
+      extra: extra.slice(0, LISTED),
+      clickhouseMissing: clickhouseMissing.slice(0, LISTED),
+      clickhouseExtra: clickhouseExtra.slice(0, LISTED),
+    },
     reconcileOk: report.ok,
     reconcileProblems: report.problems.slice(0, 20),
     reconcileRounds: report.rounds,
     seconds: Math.round((Date.now() - started) / 100) / 10,
-    method: 'aggregator reconcile (Kafka scan = ballots_raw = tally per race and region) + accepted receipts',
+    method:
+      'receipt sets: given receipts ⊆ Kafka ballotIds ⊆ receipts ∪ unknown; Kafka ballotIds = ClickHouse codes; aggregator reconcile (Kafka = ballots_raw = tally per race and region)',
   };
 }

@@ -9,6 +9,7 @@
  * is recorded; the overload scenario fails on either.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../common/paths.js';
 import type { RunElection } from './run-election.js';
@@ -19,6 +20,10 @@ export interface IngestOptions {
   readonly maxInFlight: number;
   readonly devLogin: boolean;
   readonly extraEnv?: Readonly<Record<string, string>>;
+  /** Also append everything ingest prints to this file (the fault harness keeps whole logs). */
+  readonly logFile?: string;
+  /** How long to wait for `/readyz` before giving up and killing it. @default 90000 */
+  readonly readyTimeoutMs?: number;
 }
 
 export class IngestUnderTest {
@@ -35,6 +40,7 @@ export class IngestUnderTest {
     const keep = (d: Buffer): void => {
       const text = d.toString();
       this.output = (this.output + text).slice(-20_000);
+      if (options.logFile !== undefined) appendFileSync(options.logFile, text);
       this.restarts += text.split('ingest worker exited; restarting').length - 1;
     };
     child.stdout?.on('data', keep);
@@ -67,7 +73,7 @@ export class IngestUnderTest {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const ingest = new IngestUnderTest(child, options);
-    await ingest.waitReady(90_000);
+    await ingest.waitReady(options.readyTimeoutMs ?? 90_000);
     return ingest;
   }
 

@@ -41,6 +41,23 @@ function allProcs(): ProcEntry[] {
   return out;
 }
 
+/** True while `pid` exists and is not a zombie. */
+export function isRunning(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** Direct children of `pid` (the ingest supervisor's workers, for the fault harness). */
+export function childPids(pid: number): number[] {
+  return allProcs()
+    .filter((p) => p.ppid === pid)
+    .map((p) => p.pid);
+}
+
 export interface TreeUsage {
   readonly pids: number;
   readonly cpuMs: number;

@@ -13,6 +13,8 @@ import type { RunElection } from './run-election.js';
 export interface RealVoterResult {
   readonly voters: number;
   readonly receipts: number;
+  /** The receipts (ballotIds) they were given. */
+  readonly receiptIds: readonly string[];
   readonly failed: number;
   /** Up to five failure messages. */
   readonly failures: readonly string[];
@@ -48,7 +50,7 @@ export async function runRealVoters(
       await webcrypto.subtle.importKey('spki', spki, { name: 'RSA-PSS', hash: 'SHA-384' }, true, ['verify']),
     );
   }
-  let receipts = 0;
+  const receiptIds: string[] = [];
   let failed = 0;
   const failures: string[] = [];
   let next = 0;
@@ -88,7 +90,7 @@ export async function runRealVoters(
           selections,
         });
         if (cast.status !== 201) throw new Error(`cast ${cast.status} ${JSON.stringify(cast.body)}`);
-        receipts++;
+        receiptIds.push(String(cast.body.ballotId));
       } catch (err) {
         failed++;
         if (failures.length < 5) failures.push((err as Error).message);
@@ -96,5 +98,5 @@ export async function runRealVoters(
     }
   };
   await Promise.all(Array.from({ length: concurrency }, vote));
-  return { voters: members.length, receipts, failed, failures };
+  return { voters: members.length, receipts: receiptIds.length, receiptIds, failed, failures };
 }

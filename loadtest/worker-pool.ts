@@ -43,6 +43,9 @@ export class WorkerPool {
   cpuMs = 0;
   readonly rss = new Map<number, number>();
   readonly sessionTicks = new Map<number, SessionTick>();
+  /** Receipts the cast workers were given (2xx), and ballotIds whose outcome they never learned. */
+  readonly receipts = new Set<string>();
+  readonly unknownIds = new Set<string>();
   private readonly children: ChildProcess[] = [];
   private phaseEnds: PhaseEnd[] = [];
   private phaseWaiter: (() => void) | null = null;
@@ -76,6 +79,7 @@ export class WorkerPool {
             resolve();
             break;
           case 'http-tick':
+            this.noteIds(m);
             this.cpuMs += m.cpuMs;
             this.rss.set(m.worker, m.rssBytes);
             this.timeline.addHttp(m);
@@ -87,6 +91,7 @@ export class WorkerPool {
             this.timeline.addSessions(m);
             break;
           case 'phase-end':
+            this.noteIds(m);
             this.phaseEnds.push(m);
             if (this.phaseEnds.length === this.children.length) this.phaseWaiter?.();
             break;
@@ -108,6 +113,11 @@ export class WorkerPool {
       });
       child.send({ type: 'init', init } satisfies RunnerMessage);
     });
+  }
+
+  private noteIds(m: { receipts: readonly string[]; unknownIds: readonly string[] }): void {
+    for (const id of m.receipts) this.receipts.add(id);
+    for (const id of m.unknownIds) this.unknownIds.add(id);
   }
 
   private broadcast(message: RunnerMessage): void {

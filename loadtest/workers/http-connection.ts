@@ -4,15 +4,19 @@
  * objects): the response is scanned for the status code and Content-Length
  * (uWS always sends one) and dropped.
  *
- *   idle ──send()──► busy ──response──► idle   (onDone(status, bodyText))
- *                     └──error/close──► dead   (onDone(-1, message))
+ *   idle ──send()──► busy ──response──► idle   (onDone(status, bodyText, receipt))
+ *                     └──error/close──► dead   (onDone(-1, message, null))
  */
 import { connect, type Socket } from 'node:net';
 
 const HEADER_END = Buffer.from('\r\n\r\n');
 const CONTENT_LENGTH = /\r\ncontent-length: *(\d+)/i;
+/** A cast's answer carries its receipt as `"ballotId":"<26 base32 chars>"`. */
+const BALLOT_ID_KEY = Buffer.from('"ballotId":"');
+const BALLOT_ID_LENGTH = 26;
 
-export type Done = (status: number, body: string) => void;
+/** `receipt`: the ballotId in a 2xx answer, found without decoding the body; null when absent. */
+export type Done = (status: number, body: string, receipt: string | null) => void;
 
 export class HttpConnection {
   readonly socket: Socket;
@@ -83,14 +87,20 @@ export class HttpConnection {
     }
     this.pending = data.length > bodyStart + length ? data.subarray(bodyStart + length) : null;
     const status = Number(header.slice(9, 12));
-    const body =
-      length > 0 && status !== 200 && status !== 201
-        ? data.toString('utf8', bodyStart, bodyStart + length)
-        : '';
+    const ok = status === 200 || status === 201;
+    const body = length > 0 && !ok ? data.toString('utf8', bodyStart, bodyStart + length) : '';
+    let receipt: string | null = null;
+    if (ok) {
+      const at = data.indexOf(BALLOT_ID_KEY, bodyStart);
+      const from = at + BALLOT_ID_KEY.length;
+      if (at !== -1 && from + BALLOT_ID_LENGTH <= bodyStart + length) {
+        receipt = data.toString('latin1', from, from + BALLOT_ID_LENGTH);
+      }
+    }
     const done = this.onDone;
     this.onDone = null;
     this.busy = false;
-    done?.(status, body);
+    done?.(status, body, receipt);
     this.idleSince = performance.now();
     if (!this.dead) this.onIdle(this);
   }
@@ -100,7 +110,7 @@ export class HttpConnection {
     this.dead = true;
     const done = this.onDone;
     this.onDone = null;
-    done?.(-1, message);
+    done?.(-1, message, null);
     this.onDead(this, message);
   }
 }

@@ -37,6 +37,7 @@ const MAX_SAMPLE_ERRORS = 5;
 interface Queued {
   readonly request: string;
   readonly intendedAt: number;
+  readonly id: string | null;
 }
 
 let init: HttpWorkerInit;
@@ -59,6 +60,9 @@ let sampleErrors: string[] = [];
 let tick = emptyCounts();
 let tickHist: Histogram = createHistogram();
 let tickStatuses: Record<string, number> = {};
+/** Receipts and unknown-outcome ballotIds since the last tick or phase end. */
+let receipts: string[] = [];
+let unknownIds: string[] = [];
 let lastCpu = process.cpuUsage();
 
 function send(message: WorkerMessage): void {
@@ -81,7 +85,7 @@ function onIdle(c: HttpConnection): void {
       queue = queue.slice(head);
       head = 0;
     }
-    dispatchOn(c, q.request, q.intendedAt);
+    dispatchOn(c, q.request, q.intendedAt, q.id);
   } else {
     idle.push(c);
   }
@@ -102,10 +106,15 @@ function noteError(text: string): void {
   if (sampleErrors.length < MAX_SAMPLE_ERRORS && !sampleErrors.includes(text)) sampleErrors.push(text);
 }
 
-function complete(intendedAt: number): Done {
-  return (status, body) => {
+function complete(intendedAt: number, id: string | null): Done {
+  return (status, body, receipt) => {
     inFlight--;
     const ms = performance.now() - intendedAt;
+    if (id !== null) {
+      // The receipt is what the answer says; an unanswered or 5xx cast may or may not be recorded.
+      if (status >= 200 && status < 300) receipts.push(receipt ?? `unreadable:${id}`);
+      else if (status === -1 || (status >= 500 && !body.includes('"overloaded"'))) unknownIds.push(id);
+    }
     if (status >= 200 && status < 300) {
       phase.ok++;
       tick.ok++;
@@ -141,14 +150,15 @@ function complete(intendedAt: number): Done {
   };
 }
 
-function dispatchOn(c: HttpConnection, request: string, intendedAt: number): void {
-  c.send(request, intendedAt, complete(intendedAt));
+function dispatchOn(c: HttpConnection, request: string, intendedAt: number, id: string | null): void {
+  c.send(request, intendedAt, complete(intendedAt, id));
 }
 
 function arrive(intendedAt: number): void {
   phase.offered++;
   tick.offered++;
   const request = source.next();
+  const id = source.lastId;
   if (request === null) {
     phase.starved++;
     tick.starved++;
@@ -163,10 +173,10 @@ function arrive(intendedAt: number): void {
   }
   if (c !== undefined) {
     recordMs(sendLag, performance.now() - intendedAt);
-    dispatchOn(c, request, intendedAt);
+    dispatchOn(c, request, intendedAt, id);
     return;
   }
-  queue.push({ request, intendedAt });
+  queue.push({ request, intendedAt, id });
   if (conns.size < init.maxConnections) openConnection();
 }
 
@@ -218,7 +228,15 @@ function phaseEnd(): void {
     sendLagHistogram: encodeHistogram(sendLag),
     statuses,
     sampleErrors,
+    ...takeIds(),
   });
+}
+
+function takeIds(): { receipts: string[]; unknownIds: string[] } {
+  const ids = { receipts, unknownIds };
+  receipts = [];
+  unknownIds = [];
+  return ids;
 }
 
 function sendTick(): void {
@@ -237,6 +255,7 @@ function sendTick(): void {
     cpuMs: (cpu.user + cpu.system) / 1000,
     rssBytes: process.memoryUsage.rss(),
     statuses: tickStatuses,
+    ...takeIds(),
   });
   tick = emptyCounts();
   tickHist = createHistogram();

@@ -119,6 +119,10 @@ export interface HttpTick {
   readonly rssBytes: number;
   /** Status codes other than 2xx seen this second, e.g. {"409": 3}. */
   readonly statuses: Record<string, number>;
+  /** Receipts (ballotIds) of the casts answered 2xx since the last tick. */
+  readonly receipts: readonly string[];
+  /** ballotIds of the casts whose outcome is unknown (timeout, reset, 5xx other than `overloaded`). */
+  readonly unknownIds: readonly string[];
 }
 
 export interface PhaseEnd {
@@ -132,6 +136,9 @@ export interface PhaseEnd {
   readonly sendLagHistogram: string;
   readonly statuses: Record<string, number>;
   readonly sampleErrors: readonly string[];
+  /** Receipts and unknown-outcome ballotIds not yet sent with a tick. */
+  readonly receipts: readonly string[];
+  readonly unknownIds: readonly string[];
 }
 
 export interface SessionTick {

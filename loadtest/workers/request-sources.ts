@@ -1,6 +1,7 @@
 /**
  * What an HTTP worker sends: every request is distinct and valid, built
- * before the clock needs it (one string per request, headers included).
+ * before the clock needs it (one string per request, headers included), and
+ * for casts the ballotId it carries, so receipts can be checked as a set.
  *
  * - `cast`: a pre-signed credential from the cache (its slice of it) and
  *   selections valid for the credential's district, padded like the voter
@@ -12,6 +13,7 @@
  * - `get`: a fixed GET (baselines).
  */
 import { randomBytes } from 'node:crypto';
+import { ballotIdOf } from '../../common/ballot-id.js';
 import {
   issueDevToken,
   listSampleMembers,
@@ -29,6 +31,8 @@ export const BALLOT_BODY_BYTES = 2048;
 export interface Requests {
   /** The next request (raw HTTP/1.1 text), or null when the source is exhausted. */
   next(): string | null;
+  /** The ballotId the last request from `next()` casts; null for other requests. */
+  readonly lastId: string | null;
   readonly total: number;
 }
 
@@ -45,7 +49,7 @@ export async function openSource(source: RequestSource): Promise<Requests> {
       return issueSource(source);
     default: {
       const request = head('GET', source.path, '', 0);
-      return { next: () => request, total: Number.POSITIVE_INFINITY };
+      return { next: () => request, lastId: null, total: Number.POSITIVE_INFINITY };
     }
   }
 }
@@ -67,12 +71,17 @@ async function castSource(source: Extract<RequestSource, { type: 'cast' }>): Pro
   );
   const prefix = `{"election":${JSON.stringify(index.id)},"district":`;
   let i = 0;
+  let lastId: string | null = null;
   return {
     total: source.count,
+    get lastId() {
+      return lastId;
+    },
     next(): string | null {
       if (i >= source.count) return null;
       const at = i * RECORD_BYTES;
       const d = records.readUInt16BE(at);
+      lastId = ballotIdOf(records.subarray(at + 2, at + 2 + MESSAGE_BYTES));
       const message = records.toString('base64url', at + 2, at + 2 + MESSAGE_BYTES);
       const signature = records.toString('base64url', at + 2 + MESSAGE_BYTES, at + RECORD_BYTES);
       const selections = variants[d]![(source.first + i) & 3]!;
@@ -110,6 +119,7 @@ async function issueSource(source: Extract<RequestSource, { type: 'issue' }>): P
   let i = 0;
   return {
     total: requests.length,
+    lastId: null,
     next: () => (i < requests.length ? requests[i++]! : null),
   };
 }
