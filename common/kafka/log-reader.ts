@@ -78,6 +78,8 @@ interface Cursor {
 
 /** After a failed fetch or metadata request, wait this long before asking that broker again. */
 const RETRY_DELAY_MS = 250;
+/** How long listing offsets is retried before the caller sees the failure. */
+const LIST_OFFSETS_PATIENCE_MS = 20_000;
 
 export class LogReader {
   #consumer: Consumer;
@@ -242,8 +244,25 @@ export class LogReader {
     });
   }
 
+  /**
+   * Retried with new metadata for up to {@link LIST_OFFSETS_PATIENCE_MS}: a
+   * cluster just started, or electing a leader after a broker died, answers
+   * NOT_LEADER / LEADER_NOT_AVAILABLE for seconds, and the callers (a rebuild,
+   * an election's log start) have no better moment to try again.
+   */
   async #listOffsets(topics: readonly string[], timestamp: bigint): Promise<PartitionOffsets> {
-    const listed = await this.#consumer.listOffsets({ topics: [...topics], timestamp });
+    const giveUpAt = Date.now() + LIST_OFFSETS_PATIENCE_MS;
+    let listed: Map<string, bigint[]>;
+    for (let wait = RETRY_DELAY_MS; ; wait = Math.min(wait * 2, 2_000)) {
+      try {
+        listed = await this.#consumer.listOffsets({ topics: [...topics], timestamp });
+        break;
+      } catch (error) {
+        if (Date.now() + wait >= giveUpAt) throw error;
+        this.#replaceConsumer();
+        await new Promise((resolve) => setTimeout(resolve, wait));
+      }
+    }
     const out: PartitionOffsets = new Map();
     for (const [topic, offsets] of listed) {
       for (let partition = 0; partition < offsets.length; partition++) {
