@@ -126,7 +126,7 @@ export class LedgerHost implements LedgerSink {
     const { config, election, keys, log } = this.#o;
     // Retried by the supervisor until Kafka and Redis answer: connect what is not yet connected.
     if (this.#redis.status === 'wait') await this.#redis.connect();
-    await this.#records.connect(LEDGER_TOPICS);
+    await this.#records.connect(LEDGER_TOPICS, election.partitionCount);
     const index = new IndexStore(this.#redis, {
       election: election.id,
       pendingTtlMs: config.ingest.pendingTtlMs,
@@ -170,6 +170,7 @@ export class LedgerHost implements LedgerSink {
         entry.partition,
         entry.value,
         entry.timestampMs,
+        deadline,
       );
       if (outcome.kind === 'unsent') return attempt === 0 ? 'unsent' : 'unknown';
       if (outcome.kind === 'unknown') return 'unknown';

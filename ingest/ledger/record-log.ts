@@ -85,6 +85,8 @@ interface Entry {
   readonly partition: number;
   readonly value: Buffer;
   readonly timestamp: bigint;
+  /** Not sent after this (epoch ms): its request has been answered already. */
+  readonly deadline: number;
   readonly resolve: (outcome: SendOutcome) => void;
 }
 
@@ -106,6 +108,10 @@ export class RecordLog {
   /** `topic/partition` → the offset after the last record acknowledged there. */
   readonly #nextOffset = new Map<string, number>();
   #reachable = false;
+  #topics: readonly string[] = [];
+  #probe: NodeJS.Timeout | null = null;
+  #probing = false;
+  #closed = false;
   readonly #shuffleBits = new Uint32Array(1);
 
   constructor(options: RecordLogOptions) {
@@ -125,7 +131,6 @@ export class RecordLog {
     return new Producer({
       clientId: 'saylau-ingest',
       bootstrapBrokers: [...brokers.slice(shift), ...brokers.slice(0, shift)],
-      acks: ProduceAcks.ALL,
       idempotent: false,
       // The ledger decides about retries: a send fails once, with what it knows.
       retries: 0,
@@ -144,20 +149,82 @@ export class RecordLog {
     return this.#reachable;
   }
 
-  /** Fetches metadata once: proves the cluster answers before traffic is taken. */
-  async connect(topics: readonly string[]): Promise<void> {
-    await this.#producer.metadata({ topics: [...topics] });
+  /**
+   * Fetches metadata once: proves the cluster answers before traffic is taken,
+   * and that every topic has the partitions the election writes to (a record
+   * for a missing partition would fail at every send).
+   */
+  async connect(topics: readonly string[], partitionCount: number): Promise<void> {
+    const metadata = await this.#producer.metadata({ topics: [...topics] });
+    for (const topic of topics) {
+      const have = metadata.topics.get(topic)?.partitionsCount ?? 0;
+      if (have < partitionCount) {
+        throw new Error(`topic ${topic} has ${have} partitions; the election writes to ${partitionCount}`);
+      }
+    }
+    this.#topics = topics;
     this.#reachable = true;
   }
 
-  /** Appends one record; resolves (never rejects) with what became of it. */
-  append(topic: TopicName, partition: number, value: string, timestampMs: number): Promise<SendOutcome> {
+  /**
+   * While the cluster is unreachable, ask for metadata every few seconds:
+   * `/readyz` reports `ready`, and a load balancer that stopped sending
+   * traffic on it would otherwise never see Kafka come back.
+   */
+  #probeUntilReachable(): void {
+    if (this.#probe !== null || this.#closed) return;
+    this.#probe = setInterval(() => {
+      // A send under way answers the same question, and must keep its producer.
+      if (this.#probing || this.#sending !== null) return;
+      this.#probing = true;
+      this.#producer.metadata({ topics: [...this.#topics] }).then(
+        () => {
+          this.#probing = false;
+          this.#reachable = true;
+          this.#stopProbe();
+        },
+        () => {
+          this.#probing = false;
+          // Next time from another broker: the one asked may be the frozen one.
+          if (this.#sending === null) this.#replaceProducer();
+        },
+      );
+    }, PROBE_INTERVAL_MS);
+    this.#probe.unref();
+  }
+
+  #stopProbe(): void {
+    if (this.#probe === null) return;
+    clearInterval(this.#probe);
+    this.#probe = null;
+  }
+
+  /** Fresh connections and metadata from the next broker. Nothing is in flight on the old one. */
+  #replaceProducer(): void {
+    const old = this.#producer;
+    this.#producer = this.#makeProducer();
+    old.close(true, () => undefined);
+  }
+
+  /**
+   * Appends one record; resolves (never rejects) with what became of it. A
+   * record still queued at `deadline` is not sent (unsent): behind a stalled
+   * send the queue would otherwise fill with records nobody waits for.
+   */
+  append(
+    topic: TopicName,
+    partition: number,
+    value: string,
+    timestampMs: number,
+    deadline: number,
+  ): Promise<SendOutcome> {
     return new Promise<SendOutcome>((resolve) => {
       this.#pending.push({
         topic,
         partition,
         value: Buffer.from(value),
         timestamp: BigInt(timestampMs),
+        deadline,
         resolve,
       });
       if (this.#pending.length >= this.#options.maxBatch) this.#kick();
@@ -174,6 +241,8 @@ export class RecordLog {
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
+    this.#stopProbe();
     await this.flush();
     await this.#producer.close().catch((err: unknown) => {
       this.#options.log.debug({ err: loggableError(err) }, 'producer close');
@@ -185,7 +254,9 @@ export class RecordLog {
       clearTimeout(this.#timer);
       this.#timer = null;
     }
-    if (this.#sending !== null || this.#pending.length === 0) return;
+    if (this.#sending !== null) return;
+    this.#dropExpired();
+    if (this.#pending.length === 0) return;
     let batch: Entry[];
     if (this.#pending.length <= this.#options.maxBatch) {
       batch = this.#pending;
@@ -204,6 +275,17 @@ export class RecordLog {
     });
   };
 
+  #dropExpired(): void {
+    const now = Date.now();
+    if (this.#pending.every((e) => e.deadline > now)) return;
+    const live: Entry[] = [];
+    for (const entry of this.#pending) {
+      if (entry.deadline > now) live.push(entry);
+      else entry.resolve(UNSENT);
+    }
+    this.#pending = live;
+  }
+
   async #send(batch: Entry[]): Promise<void> {
     this.#shuffle(batch);
     const started = performance.now();
@@ -212,6 +294,8 @@ export class RecordLog {
     let failure: unknown = null;
     try {
       const result = await this.#producer.send({
+        // Per send: the producer's own `acks` option is not read by send() (bench/README.md).
+        acks: ProduceAcks.ALL,
         messages: batch.map((e) => ({
           topic: e.topic,
           partition: e.partition,
@@ -224,14 +308,14 @@ export class RecordLog {
       failure = error;
       // A send to several brokers can succeed on some: those partitions are acknowledged.
       acked = baseOffsets((error as { produced?: { offsets?: OffsetRow[] } }).produced?.offsets);
-      // Fresh connections and metadata from the next broker: a frozen or dead one is not asked first
-      // again. Sends are one at a time, so nothing else is in flight on the old producer.
-      const old = this.#producer;
-      this.#producer = this.#makeProducer();
-      old.close(true, () => undefined);
+      // A frozen or dead broker is not asked first again. Sends are one at a time, and the probe
+      // runs only while no send has reached the cluster.
+      this.#replaceProducer();
     }
     const left = producesWritten !== writtenBefore;
     this.#reachable = failure === null || left;
+    if (this.#reachable) this.#stopProbe();
+    else this.#probeUntilReachable();
     const sizes = new Map<TopicName, number>();
     for (const e of batch) sizes.set(e.topic, (sizes.get(e.topic) ?? 0) + 1);
     this.#options.onSend({
@@ -239,8 +323,7 @@ export class RecordLog {
       latencySec: (performance.now() - started) / 1000,
       ok: failure === null,
     });
-    const notAcked: SendOutcome = { kind: left ? 'unknown' : 'unsent', offset: -1 };
-    const stale: SendOutcome = { kind: 'unknown', offset: -1 };
+    const notAcked = left ? UNKNOWN : UNSENT;
     const staleParts = new Set<string>();
     for (const [tp, base] of acked) if (base < (this.#nextOffset.get(tp) ?? 0)) staleParts.add(tp);
     // Offsets within a partition follow the order of the batch's messages.
@@ -254,7 +337,7 @@ export class RecordLog {
       }
       const i = index.get(tp) ?? 0;
       index.set(tp, i + 1);
-      entry.resolve(staleParts.has(tp) ? stale : { kind: 'acked', offset: base + i });
+      entry.resolve(staleParts.has(tp) ? UNKNOWN : { kind: 'acked', offset: base + i });
     }
     for (const [tp, count] of index) {
       if (!staleParts.has(tp)) this.#nextOffset.set(tp, acked.get(tp)! + count);
@@ -288,6 +371,12 @@ export class RecordLog {
     }
   }
 }
+
+/** How often an unreachable cluster is asked for metadata (see #probeUntilReachable). */
+const PROBE_INTERVAL_MS = 2_000;
+
+const UNSENT: SendOutcome = { kind: 'unsent', offset: -1 };
+const UNKNOWN: SendOutcome = { kind: 'unknown', offset: -1 };
 
 interface OffsetRow {
   readonly topic: string;
