@@ -4,8 +4,8 @@
  * be rebuilt from Kafka and the roll's own record; every call goes through
  * ioredis auto-pipelining, so concurrent requests share round trips.
  *
- *   voter:{<region>}:<election>:<voterHash>  → pending:|held:|issued: <blindedHash>
- *   cred:{<region>}:<election>:<ballotId>    → pending:|held:|cast: <ballotHash>
+ *   voter:{<region>}:<election>:<voterHash>  → pending[!]:|held:|issued: <blindedHash> (scripts.ts)
+ *   cred:{<region>}:<election>:<ballotId>    → pending[!]:|held:|cast: <ballotHash>
  *   ledger:{<region>}:<election>             → rebuild id (present = region complete)
  *   ledger-log:{<election>}                  → HASH topic/partition → next offset applied
  */
@@ -31,8 +31,9 @@ interface LedgerCommands {
     done: string,
     ttl: string,
     busy: string,
+    attempt: string,
   ): Promise<string>;
-  saylauSettle(key: string, hash: string, outcome: string): Promise<number>;
+  saylauSettle(key: string, hash: string, outcome: string, attempt: string): Promise<number>;
   saylauApply(key: string, marker: string, hash: string, done: string): Promise<string>;
 }
 
@@ -77,8 +78,14 @@ export class IndexStore {
     return marker;
   }
 
-  /** Claims `key` for `hash` before producing (BEGIN). */
-  async begin(region: string, key: string, hash: string, done: DoneMark): Promise<BeginStatus> {
+  /** Claims `key` for `hash` before producing (BEGIN); `attempt` is a random id for SETTLE. */
+  async begin(
+    region: string,
+    key: string,
+    hash: string,
+    done: DoneMark,
+    attempt: string,
+  ): Promise<BeginStatus> {
     const started = performance.now();
     const status = await this.#redis.saylauBegin(
       key,
@@ -87,15 +94,16 @@ export class IndexStore {
       done,
       this.#ttl,
       this.#busy,
+      attempt,
     );
     this.#timer('begin', started);
     return status as BeginStatus;
   }
 
   /** After a produce that did not reach the log: free the key or hold it for this record (SETTLE). */
-  async settle(key: string, hash: string, outcome: SettleOutcome): Promise<boolean> {
+  async settle(key: string, hash: string, outcome: SettleOutcome, attempt: string): Promise<boolean> {
     const started = performance.now();
-    const changed = await this.#redis.saylauSettle(key, hash, outcome);
+    const changed = await this.#redis.saylauSettle(key, hash, outcome, attempt);
     this.#timer('settle', started);
     return changed === 1;
   }

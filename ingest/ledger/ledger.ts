@@ -11,7 +11,8 @@
  *                                              ├─ first ─────► created
  *                                              ├─ same ──────► repeated
  *                                              ├─ conflict ──► 409 (written, but second: it never counts)
- *                                              ├─ unsent ────► SETTLE free the key ─► 503
+ *                                              ├─ unsent ────► SETTLE free the key (or hold it, if an
+ *                                              │               earlier produce of it may be in the log) ─► 503
  *                                              └─ unknown ───► SETTLE hold the key for this record ─► 503
  *
  * Only a write that provably never left the process frees the key; one that
@@ -21,6 +22,7 @@
  * that never reached the log does not lock anyone out. Identical concurrent
  * requests in one process share one attempt.
  */
+import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { type ErrorCode, IngestError, loggableError } from '../errors.js';
 import type { IngestMetrics } from '../metrics.js';
@@ -68,7 +70,9 @@ export class Ledger {
   }
 
   async #attempt(entry: LedgerEntry): Promise<Recorded> {
-    const begun = await this.index.begin(entry.region, entry.key, entry.hash, entry.done);
+    // Only this attempt may settle the pending value it sets (another process may retry meanwhile).
+    const attempt = randomBytes(6).toString('base64url');
+    const begun = await this.index.begin(entry.region, entry.key, entry.hash, entry.done, attempt);
     switch (begun) {
       case 'rebuilding':
         throw new IngestError('rebuilding');
@@ -91,14 +95,16 @@ export class Ledger {
       case 'conflict':
         throw new IngestError(CONFLICT[entry.done]);
       default:
-        await this.#settle(entry, verdict);
+        await this.#settle(entry, verdict, attempt);
         throw new IngestError('unavailable', 'The record could not be confirmed in the log; retry shortly.');
     }
   }
 
-  async #settle(entry: LedgerEntry, outcome: SettleOutcome): Promise<void> {
+  async #settle(entry: LedgerEntry, outcome: SettleOutcome, attempt: string): Promise<void> {
     try {
-      await this.index.settle(entry.key, entry.hash, outcome);
+      const changed = await this.index.settle(entry.key, entry.hash, outcome, attempt);
+      // Not an error: the follower applied a record, or a later attempt took the key over.
+      if (!changed) this.options.log.debug({ outcome }, 'dedup key no longer this attempt’s: left as it is');
     } catch (err) {
       // The key keeps `pending` until its TTL: a retry of this record waits out the busy window.
       this.options.log.warn(

@@ -4,9 +4,10 @@
  * concurrent requests for one credential or one voter are serialised.
  *
  * A dedup key holds one of
- *   pending:<hash>   a request is producing this record now (TTL: INGEST_PENDING_TTL_MS)
- *   held:<hash>      a produce of it went out and got no answer: only this record may
- *                    be retried (TTL kept); a different one is refused
+ *   pending:<hash>:<attempt>   a request is producing this record now (TTL: INGEST_PENDING_TTL_MS)
+ *   pending!:<hash>:<attempt>  the same, after an earlier produce of it got no answer
+ *   held:<hash>                a produce of it went out and got no answer: only this
+ *                              record may be retried (TTL kept); a different one is refused
  *   <done>:<hash>    the follower saw this record first in the log (no TTL)
  * Values carry no time; a stuck `pending` is told by its remaining TTL.
  *
@@ -15,32 +16,38 @@
  */
 
 /**
- * BEGIN(key, marker; hash, done, ttlMs, busyMs) → status
+ * BEGIN(key, marker; hash, done, ttlMs, busyMs, attempt) → status
  *   'rebuilding' the region's index is incomplete (Redis lost data): write nothing
- *   'new'        no key: now pending for hash; the caller produces
+ *   'new'        no key: now pending:<hash>:<attempt>; the caller produces
  *   'retry'      held for hash, or pending for hash longer than busyMs (its producer
- *                died or gave up): pending again; the caller re-produces the same record
+ *                died or gave up): now pending!:<hash>:<attempt>; the caller
+ *                re-produces the same record
  *   'busy'       pending for hash, younger than busyMs: someone is producing it now
  *   'done'       the log already holds this very record first
  *   'conflict'   the key is claimed by a different hash
+ * `pending!` remembers that an earlier produce of this record may be in the
+ * log, so that this attempt failing before it left cannot free the key.
+ * `attempt` is a random id: only the attempt that set a pending value settles it.
  */
 export const BEGIN = `
 if redis.call('EXISTS', KEYS[2]) == 0 then return 'rebuilding' end
 local v = redis.call('GET', KEYS[1])
-local pending = 'pending:' .. ARGV[1]
 if not v then
-  redis.call('SET', KEYS[1], pending, 'PX', ARGV[3])
+  redis.call('SET', KEYS[1], 'pending:' .. ARGV[1] .. ':' .. ARGV[5], 'PX', ARGV[3])
   return 'new'
 end
 if v == ARGV[2] .. ':' .. ARGV[1] then return 'done' end
+local retry = 'pending!:' .. ARGV[1] .. ':' .. ARGV[5]
 if v == 'held:' .. ARGV[1] then
-  redis.call('SET', KEYS[1], pending, 'PX', ARGV[3])
+  redis.call('SET', KEYS[1], retry, 'PX', ARGV[3])
   return 'retry'
 end
-if v == pending then
+local plain = 'pending:' .. ARGV[1] .. ':'
+local again = 'pending!:' .. ARGV[1] .. ':'
+if string.sub(v, 1, #plain) == plain or string.sub(v, 1, #again) == again then
   local left = redis.call('PTTL', KEYS[1])
   if left < 0 or tonumber(ARGV[3]) - left >= tonumber(ARGV[4]) then
-    redis.call('SET', KEYS[1], pending, 'PX', ARGV[3])
+    redis.call('SET', KEYS[1], retry, 'PX', ARGV[3])
     return 'retry'
   end
   return 'busy'
@@ -49,21 +56,29 @@ return 'conflict'
 `;
 
 /**
- * SETTLE(key; hash, outcome) → 1 when the key changed. After a produce that
- * did not reach the log (as far as this request knows):
- *   'unsent'   the request provably never left the process: free the key
+ * SETTLE(key; hash, outcome, attempt) → 1 when the key changed. After a
+ * produce that did not reach the log (as far as this attempt knows):
+ *   'unsent'   this attempt provably never left the process: free the key, unless
+ *              an earlier produce of the record may be in the log (pending!): held
  *   'unknown'  it may have been written: keep the key for this record only (held)
- * Only a key still pending for this hash changes; anything else (the
- * follower's done mark, another record) is left alone.
+ * Only the key's own attempt changes it; anything else (the follower's done
+ * mark, another attempt or record) is left alone.
  */
 export const SETTLE = `
-if redis.call('GET', KEYS[1]) ~= 'pending:' .. ARGV[1] then return 0 end
-if ARGV[2] == 'unsent' then
-  redis.call('DEL', KEYS[1])
-else
-  redis.call('SET', KEYS[1], 'held:' .. ARGV[1], 'KEEPTTL')
+local v = redis.call('GET', KEYS[1])
+if v == 'pending:' .. ARGV[1] .. ':' .. ARGV[3] then
+  if ARGV[2] == 'unsent' then
+    redis.call('DEL', KEYS[1])
+  else
+    redis.call('SET', KEYS[1], 'held:' .. ARGV[1], 'KEEPTTL')
+  end
+  return 1
 end
-return 1
+if v == 'pending!:' .. ARGV[1] .. ':' .. ARGV[3] then
+  redis.call('SET', KEYS[1], 'held:' .. ARGV[1], 'KEEPTTL')
+  return 1
+end
+return 0
 `;
 
 /**
