@@ -15,7 +15,6 @@ import { createRequire } from 'node:module';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Redis } from 'ioredis';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../common/paths.js';
@@ -28,7 +27,7 @@ import {
   totals,
   writeBuild,
 } from '../ingest/client/build.js';
-import { api, type Ingest, offsetsOf, readRecords, startIngest } from './ingest.harness.js';
+import { api, forgetElection, type Ingest, offsetsOf, readRecords, startIngest } from './ingest.harness.js';
 import { launchChromium } from './support/chromium.js';
 import { config, kafkaClient } from './support/stack.js';
 
@@ -119,20 +118,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await ingest?.stop();
-  // This run's election leaves nothing in Redis or the key store (Kafka and ClickHouse keep
-  // its records, as for every test election).
-  const redis = new Redis({ host: config.redis.host, port: config.redis.port });
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `*${ELECTION}*`, 'COUNT', 1000);
-      if (keys.length > 0) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-  rmSync(join(config.stackDir, 'keys', ELECTION), { recursive: true, force: true });
+  await forgetElection(config, ELECTION);
 });
 
 interface Watched {

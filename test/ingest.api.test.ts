@@ -16,6 +16,7 @@ import { type ElectionIndex, issueDevToken, readKeys } from '../election/index.j
 import { CAST_BODY_BYTES } from '../ingest/http/fixed-length.js';
 import {
   api,
+  forgetElection,
   type Ingest,
   offsetsOf,
   outputDir,
@@ -28,7 +29,7 @@ import {
 import { config, kafkaClient } from './support/stack.js';
 
 const PORT = 18_481;
-const ELECTION = 'ingest-api-test';
+const ELECTION = `ingest-api-${Date.now().toString(36)}`;
 const kafka = kafkaClient('ingest-api-test');
 const redis = new Redis({ host: config.redis.host, port: config.redis.port, lazyConnect: true });
 
@@ -49,15 +50,6 @@ function freshMember(): { memberId: string; district: string } {
 beforeAll(async () => {
   ({ index, path: electionPath } = await prepareElection(ELECTION, 20_000));
   await redis.connect();
-  // Every run needs fresh voters: drop this test election's dedup keys from earlier runs.
-  for (const pattern of [`voter:*:${ELECTION}:*`, `cred:*:${ELECTION}:*`]) {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-      if (keys.length > 0) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  }
   ingest = await startIngest({ election: electionPath, port: PORT, processes: 1 });
   client = new VoterClient(ingest.base, index.id);
   const page = await api(ingest.base, 'GET', `/v1/dev/members?election=${index.id}&limit=1000`);
@@ -67,6 +59,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await ingest?.stop();
   redis.disconnect();
+  await forgetElection(config, ELECTION);
 });
 
 async function castBody(memberId: string, district: string, pick = 0) {

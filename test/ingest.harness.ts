@@ -5,11 +5,13 @@
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { webcrypto } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { RSABSSA } from '@cloudflare/blindrsa-ts';
+import { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
+import type { Config } from '../common/config.js';
 import { repoRoot } from '../common/paths.js';
 import { type ElectionIndex, loadElection } from '../election/index.js';
 
@@ -41,6 +43,27 @@ export async function prepareElection(
   writeFileSync(path, `${JSON.stringify(config, null, 2)}\n`);
   await initElection(path);
   return { path, index: loadElection(path) };
+}
+
+/**
+ * Removes a test election's Redis keys and key store after its run (Kafka and
+ * ClickHouse keep its records, as for every election). Test elections take a
+ * fresh id per run: Redis is rebuilt from the log, so an old id's voters
+ * would come back as already issued after any data loss.
+ */
+export async function forgetElection(config: Config, id: string): Promise<void> {
+  const redis = new Redis({ host: config.redis.host, port: config.redis.port });
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `*${id}*`, 'COUNT', 1000);
+      if (keys.length > 0) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+  rmSync(join(config.stackDir, 'keys', id), { recursive: true, force: true });
 }
 
 /** `npm run election -- init <path>`: keys, manifest, roll (what `npm start` runs on every start). */

@@ -14,6 +14,7 @@ import { CAST_BODY_BYTES } from '../ingest/http/fixed-length.js';
 import { credKey, voterKey } from '../ingest/ledger/entries.js';
 import {
   api,
+  forgetElection,
   type Ingest,
   offsetsOf,
   prepareElection,
@@ -25,7 +26,7 @@ import {
 import { config, kafkaClient, restore, stack } from './support/stack.js';
 
 const PORT = 18_482;
-const ELECTION = 'ingest-outage-test';
+const ELECTION = `ingest-outage-${Date.now().toString(36)}`;
 const kafka = kafkaClient('ingest-outage-test');
 const redis = new Redis({ host: config.redis.host, port: config.redis.port, lazyConnect: true });
 
@@ -37,10 +38,6 @@ beforeAll(async () => {
   const prepared = await prepareElection(ELECTION, 2_000);
   index = prepared.index;
   await redis.connect();
-  for (const pattern of [`voter:*:${ELECTION}:*`, `cred:*:${ELECTION}:*`]) {
-    const keys = await redis.keys(pattern);
-    if (keys.length > 0) await redis.del(...keys);
-  }
   ingest = await startIngest({
     election: prepared.path,
     port: PORT,
@@ -54,6 +51,7 @@ afterAll(async () => {
   await restore();
   await ingest?.stop();
   redis.disconnect();
+  await forgetElection(config, ELECTION);
 }, 300_000);
 
 describe('Kafka unavailable', () => {

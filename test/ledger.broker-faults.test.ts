@@ -114,7 +114,9 @@ beforeAll(async () => {
   electionPath = prepared.path;
   ingest = await startOurIngest();
   client = new VoterClient(ingest.base, index.id);
-  members = (await api(ingest.base, 'GET', `/v1/dev/members?election=${index.id}&limit=500`)).body.members;
+  const page = await api(ingest.base, 'GET', `/v1/dev/members?election=${index.id}&limit=500`);
+  if (page.status !== 200) throw new Error(`dev members ${page.status} ${JSON.stringify(page.body)}`);
+  members = page.body.members;
 }, 300_000);
 
 afterAll(async () => {
