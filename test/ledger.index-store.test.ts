@@ -1,0 +1,67 @@
+/**
+ * The ledger's dedup key life cycle in real Redis (ingest/ledger/scripts.ts):
+ * what a retry after an unanswered produce may and may not do to the key.
+ */
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { credKey } from '../ingest/ledger/entries.js';
+import { IndexStore } from '../ingest/ledger/index-store.js';
+import { config } from './support/stack.js';
+
+const ELECTION = `ledger-index-${Date.now().toString(36)}`;
+const REGION = 'KZ-10';
+const redis = new Redis({ host: config.redis.host, port: config.redis.port, lazyConnect: true });
+let index: IndexStore;
+
+beforeAll(async () => {
+  await redis.connect();
+  index = new IndexStore(redis, {
+    election: ELECTION,
+    pendingTtlMs: 60_000,
+    busyMs: 200,
+    timer: () => undefined,
+  });
+  await index.markComplete(REGION, 'test');
+});
+
+afterAll(async () => {
+  const keys = await redis.keys(`*${ELECTION}*`);
+  if (keys.length > 0) await redis.del(...keys);
+  redis.disconnect();
+});
+
+describe('a dedup key after an unanswered produce', () => {
+  it('stays held for its record when a retry of that record never leaves the process', async () => {
+    const key = credKey(REGION, ELECTION, 'B1');
+    expect(await index.begin(REGION, key, 'h1', 'cast', 'a1')).toBe('new');
+    // The first produce went out and got no answer: the record may be in the log.
+    expect(await index.settle(key, 'h1', 'unknown', 'a1')).toBe(true);
+    expect(await redis.get(key)).toBe('held:h1');
+    // The voter retries the same ballot; this time the send provably never leaves.
+    expect(await index.begin(REGION, key, 'h1', 'cast', 'a2')).toBe('retry');
+    expect(await index.settle(key, 'h1', 'unsent', 'a2')).toBe(true);
+    // The first produce may still land: the key must not be free for a different ballot.
+    expect(await redis.get(key)).toBe('held:h1');
+    expect(await index.begin(REGION, key, 'h2', 'cast', 'a3')).toBe('conflict');
+  });
+
+  it('is settled only by the attempt that set it', async () => {
+    const key = credKey(REGION, ELECTION, 'B2');
+    expect(await index.begin(REGION, key, 'h1', 'cast', 'slow')).toBe('new');
+    // The slow attempt outlives the busy window; another process retries the same record.
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    expect(await index.begin(REGION, key, 'h1', 'cast', 'fast')).toBe('retry');
+    // The slow attempt's send never left: it must not free the key the retry now holds.
+    expect(await index.settle(key, 'h1', 'unsent', 'slow')).toBe(false);
+    expect(await redis.get(key)).toMatch(/^pending!:h1:fast$/);
+    expect(await index.begin(REGION, key, 'h2', 'cast', 'other')).toBe('conflict');
+  });
+
+  it('is freed when the only produce of its record provably never left', async () => {
+    const key = credKey(REGION, ELECTION, 'B3');
+    expect(await index.begin(REGION, key, 'h1', 'cast', 'a1')).toBe('new');
+    expect(await index.settle(key, 'h1', 'unsent', 'a1')).toBe(true);
+    expect(await redis.get(key)).toBeNull();
+    expect(await index.begin(REGION, key, 'h2', 'cast', 'a2')).toBe('new');
+  });
+});
