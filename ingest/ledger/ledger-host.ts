@@ -14,9 +14,8 @@
 import { Redis } from 'ioredis';
 import type { Config } from '../../common/config.js';
 import { LogReader } from '../../common/kafka/log-reader.js';
-import type { Logger } from '../../common/log.js';
+import { type Logger, loggableError } from '../../common/log.js';
 import { type ElectionIndex, type ElectionKeys, readLogStart, restoreRoll } from '../../election/index.js';
-import { loggableError } from '../errors.js';
 import type { LedgerEntry } from './entries.js';
 import { LEDGER_TOPICS, LedgerFollower } from './follower.js';
 import { IndexStore, type RedisTimer } from './index-store.js';

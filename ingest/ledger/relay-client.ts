@@ -15,6 +15,7 @@
  * (held for that record) allows for.
  */
 import type { Logger } from 'pino';
+import { loggableError } from '../../common/log.js';
 import type { LedgerEntry } from './entries.js';
 import type { LedgerSink, LedgerState, Verdict } from './ledger-host.js';
 import type { SendInfo } from './record-log.js';
@@ -108,7 +109,7 @@ export class RelayClient implements LedgerSink {
     this.channel.send({ type: 'writes', writes }, (error) => {
       if (error === null) return;
       this.options.log.warn(
-        { err: error, code: 'SAYLAU_ERR_RELAY' },
+        { err: loggableError(error), code: 'SAYLAU_ERR_RELAY' },
         'could not hand writes to the supervisor',
       );
       // The channel may have carried part of the message before it failed.
