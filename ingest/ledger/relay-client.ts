@@ -46,6 +46,7 @@ const VERDICT_MARGIN_MS = 2_000;
 const NO_STATE: LedgerState = {
   kafka: false,
   rebuilding: [],
+  follower: 'not started',
   alarms: { unverifiedAcks: 0, unconfirmed: 0, rebuilds: 0 },
 };
 
