@@ -106,14 +106,3 @@ export const ERROR_BODIES: { readonly [C in ErrorCode]: Buffer } = Object.fromEn
 export function errorBody(code: ErrorCode, message: string): Buffer {
   return Buffer.from(JSON.stringify({ error: { code, message } }));
 }
-
-/**
- * What of an unexpected error may be logged: its type, message and code.
- * Client errors (ioredis attaches `command.args`, i.e. keys with voter
- * hashes and ballot ids) must not reach the logs (DESIGN §1.3).
- */
-export function loggableError(error: unknown): { type: string; message: string; code: string | null } {
-  if (!(error instanceof Error)) return { type: typeof error, message: String(error), code: null };
-  const code = (error as { code?: unknown }).code;
-  return { type: error.name, message: error.message, code: typeof code === 'string' ? code : null };
-}

@@ -16,7 +16,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../common/config.js';
-import { createLogger } from '../common/log.js';
+import { createLogger, loggableError } from '../common/log.js';
 import { loadElection, readKeys } from '../election/index.js';
 import { LedgerHost } from './ledger/ledger-host.js';
 import { RelayHost } from './ledger/relay-host.js';
@@ -114,7 +114,7 @@ async function finish(): Promise<void> {
   relay.stop();
   await host.close().catch((err: unknown) => {
     exitCode = 1;
-    log.error({ err, code: 'SAYLAU_ERR_SHUTDOWN' }, 'ledger host did not close cleanly');
+    log.error({ err: loggableError(err), code: 'SAYLAU_ERR_SHUTDOWN' }, 'ledger host did not close cleanly');
   });
   log.info({ exitCode }, 'all ingest workers stopped');
   process.exit(exitCode);
@@ -127,7 +127,10 @@ async function startLedger(): Promise<boolean> {
       await host.start();
       return true;
     } catch (err) {
-      log.warn({ err, code: 'SAYLAU_ERR_LEDGER_START', retryInMs: delayMs }, 'ledger not ready yet');
+      log.warn(
+        { err: loggableError(err), code: 'SAYLAU_ERR_LEDGER_START', retryInMs: delayMs },
+        'ledger not ready yet',
+      );
       await new Promise((resolve) => setTimeout(resolve, delayMs));
     }
   }

@@ -72,6 +72,11 @@ export class IngestMetrics {
     help: 'Regions whose Redis index is being rebuilt from Kafka (writes there answer 503 rebuilding)',
     registers: [this.registry],
   });
+  readonly ledgerFollowerUp = new Gauge({
+    name: 'saylau_ledger_follower_up',
+    help: '1 while the ledger follower keeps the Redis index up with Kafka; 0 when it stopped, stalled on offsets outside the log, or log-start is outside the log (/readyz ledger.follower says why; writes cannot be confirmed)',
+    registers: [this.registry],
+  });
   readonly redisLatency = new Histogram({
     name: 'saylau_redis_command_duration_seconds',
     help: 'Redis command latency, by operation',

@@ -11,7 +11,7 @@
 import { pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
 import { type Config, loadConfig } from '../common/config.js';
-import { createLogger, type Logger } from '../common/log.js';
+import { createLogger, type Logger, loggableError } from '../common/log.js';
 import { type ListenSocket, loadUws } from '../common/uws.js';
 import {
   createTokenVerifier,
@@ -26,7 +26,7 @@ import { serveClient } from './client/serve.js';
 import { type IngestContext, Lifecycle } from './context.js';
 import { modulusOf } from './crypto/blind-rsa.js';
 import { CryptoPool } from './crypto/pool.js';
-import { ERROR_BODIES, loggableError } from './errors.js';
+import { ERROR_BODIES } from './errors.js';
 import { Router } from './http/router.js';
 import { IndexStore } from './ledger/index-store.js';
 import { Ledger } from './ledger/ledger.js';
@@ -188,7 +188,7 @@ async function main(): Promise<void> {
     server.shutdown(signal).then(
       () => process.exit(0),
       (err: unknown) => {
-        log.error({ err, code: 'SAYLAU_ERR_SHUTDOWN' }, 'ingest shutdown failed');
+        log.error({ err: loggableError(err), code: 'SAYLAU_ERR_SHUTDOWN' }, 'ingest shutdown failed');
         process.exit(1);
       },
     );
@@ -201,7 +201,7 @@ async function main(): Promise<void> {
   try {
     server = await startServer(config, log);
   } catch (err) {
-    log.fatal({ err, code: 'SAYLAU_ERR_START' }, 'ingest failed to start');
+    log.fatal({ err: loggableError(err), code: 'SAYLAU_ERR_START' }, 'ingest failed to start');
     process.exit(1);
   }
   process.send?.({ type: 'ready', ports: server.ports });

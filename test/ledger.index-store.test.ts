@@ -21,7 +21,8 @@ beforeAll(async () => {
     busyMs: 200,
     timer: () => undefined,
   });
-  await index.markComplete(REGION, 'test');
+  await index.beginRebuild(REGION, 'test');
+  await index.finishRebuild(REGION, 'test');
 });
 
 afterAll(async () => {

@@ -14,14 +14,17 @@
  *
  * No group means no rebalances, no coordinator and no commits: a frozen or
  * dead broker stalls only the partitions it leads until metadata names a new
- * leader (errors clear the metadata; the next fetch asks again). Offsets are
+ * leader (errors clear the metadata; the next fetch asks again). A partition
+ * whose offset is outside the log (OFFSET_OUT_OF_RANGE: truncated by
+ * retention, or a leader that lost records) is set aside and asked again every
+ * few seconds while the others go on; `problem` says so. Offsets are
  * JavaScript numbers (exact up to 2^53).
  *
  * Built on @platformatic/kafka's low-level `Consumer.fetch`, because its
  * message stream joins a group and ends on the first fetch error.
  */
 import { type ClusterMetadata, Consumer } from '@platformatic/kafka';
-import type { Logger } from '../log.js';
+import { kafkaErrorNames, type Logger, loggableError } from '../log.js';
 
 /** One record as the log holds it. */
 export interface LogRecord {
@@ -36,6 +39,8 @@ export interface PartitionBatch {
   readonly records: readonly LogRecord[];
   /** The partition's high watermark when the fetch was answered. */
   readonly highWatermark: number;
+  /** The cursor's seek count when the fetch was sent (see {@link LogReader.isCurrent}). */
+  readonly epoch: number;
 }
 
 type FetchResponse = Awaited<ReturnType<Consumer['fetch']>>;
@@ -74,12 +79,18 @@ interface Cursor {
   next: number;
   /** Stop before this offset; null: follow the tail. */
   end: number | null;
+  /** Counts seeks: an answer to a fetch sent before the last seek is dropped. */
+  epoch: number;
+  /** Set aside after Kafka said the offset is outside the log: why, and when to ask again. */
+  stalled: { readonly code: string; retryAt: number } | null;
 }
 
 /** After a failed fetch or metadata request, wait this long before asking that broker again. */
 const RETRY_DELAY_MS = 250;
 /** How long listing offsets is retried before the caller sees the failure. */
 const LIST_OFFSETS_PATIENCE_MS = 20_000;
+/** A partition whose offset is outside the log is asked again this often (a new leader may catch up). */
+const STALL_RETRY_MS = 5_000;
 
 export class LogReader {
   #consumer: Consumer;
@@ -100,6 +111,7 @@ export class LogReader {
   #failure: Error | null = null;
   #idle: (() => void) | null = null;
   #progress: (() => void) | null = null;
+  #closing: Promise<void> | null = null;
 
   constructor(options: LogReaderOptions) {
     this.#log = options.log;
@@ -168,12 +180,37 @@ export class LogReader {
   seek(topic: string, partition: number, from: number, end: number | null = null): void {
     const key = partitionKey(topic, partition);
     const cursor = this.#cursors.get(key);
-    if (cursor === undefined) this.#cursors.set(key, { topic, partition, next: from, end });
-    else {
+    if (cursor === undefined) {
+      this.#cursors.set(key, { topic, partition, next: from, end, epoch: 0, stalled: null });
+    } else {
       cursor.next = from;
       cursor.end = end;
+      cursor.epoch++;
+      cursor.stalled = null;
     }
     if (this.#running) this.#pump();
+  }
+
+  /** Whether no seek moved the batch's partition since the batch was fetched. */
+  isCurrent(batch: PartitionBatch): boolean {
+    return this.#cursors.get(partitionKey(batch.topic, batch.partition))?.epoch === batch.epoch;
+  }
+
+  /**
+   * Why the reader is not reading all it should, or null: `stopped: <code>`
+   * (a handler failed; nothing more is read) or `stalled: <code> <topic/partition@offset …>`
+   * (offsets outside the log; asked again every few seconds).
+   */
+  get problem(): string | null {
+    if (this.#failure !== null) return `stopped: ${errorName(this.#failure)}`;
+    const stalled: string[] = [];
+    let code = '';
+    for (const [key, c] of this.#cursors) {
+      if (c.stalled === null) continue;
+      code = c.stalled.code;
+      stalled.push(`${key}@${c.next}`);
+    }
+    return stalled.length > 0 ? `stalled: ${code} ${stalled.join(' ')}` : null;
   }
 
   /** The next offset this reader will hand over for `topic/partition`, or null if it does not read it. */
@@ -200,6 +237,10 @@ export class LogReader {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       if (this.#failure !== null) throw this.#failure;
+      // A bounded read cannot skip what is not in the log: no waiting for it.
+      for (const c of this.#cursors.values()) {
+        if (c.end !== null && c.stalled !== null) throw new Error(`log reader: ${this.problem}`);
+      }
       let pending = 0;
       for (const c of this.#cursors.values()) if (c.end !== null && c.next < c.end) pending++;
       if (pending === 0) return;
@@ -235,13 +276,29 @@ export class LogReader {
     await this.drained(timeoutMs);
   }
 
-  /** Stops fetching, waits for batches being handled, releases the connections. */
-  async close(): Promise<void> {
+  /**
+   * Stops fetching, waits for batches being handled and the metadata request
+   * under way, releases the connections. Idempotent.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
     this.#running = false;
-    if (this.#busy.size > 0) await new Promise<void>((resolve) => (this.#idle = resolve));
+    if (this.#busy.size > 0 || this.#pumping) await new Promise<void>((resolve) => (this.#idle = resolve));
     await this.#consumer.close().catch((err: unknown) => {
-      this.#log.debug({ err }, 'log reader close');
+      this.#log.debug({ err: loggableError(err) }, 'log reader close');
     });
+  }
+
+  /** Wakes close() once no fetch, handler or metadata request is under way. */
+  #settled(): void {
+    if (this.#busy.size === 0 && !this.#pumping && this.#idle !== null) {
+      this.#idle();
+      this.#idle = null;
+    }
   }
 
   /**
@@ -258,7 +315,7 @@ export class LogReader {
         listed = await this.#consumer.listOffsets({ topics: [...topics], timestamp });
         break;
       } catch (error) {
-        if (Date.now() + wait >= giveUpAt) throw error;
+        if (this.#closing !== null || Date.now() + wait >= giveUpAt) throw error;
         this.#replaceConsumer();
         await new Promise((resolve) => setTimeout(resolve, wait));
       }
@@ -286,6 +343,8 @@ export class LogReader {
     this.#consumer.metadata({ topics: [...topics] }).then(
       (metadata) => {
         this.#pumping = false;
+        // close() may have been called meanwhile: it waits for this answer, nothing more is sent.
+        if (!this.#running) return this.#settled();
         this.#dispatch(metadata);
         if (this.#pumpAgain) {
           this.#pumpAgain = false;
@@ -295,7 +354,11 @@ export class LogReader {
       (error: unknown) => {
         this.#pumping = false;
         this.#pumpAgain = false;
-        this.#log.warn({ err: error, code: 'SAYLAU_ERR_KAFKA_READ' }, 'log reader: metadata failed');
+        if (!this.#running) return this.#settled();
+        this.#log.warn(
+          { err: loggableError(error), code: 'SAYLAU_ERR_KAFKA_READ' },
+          'log reader: metadata failed',
+        );
         this.#replaceConsumer();
         setTimeout(() => this.#pump(), RETRY_DELAY_MS).unref();
       },
@@ -304,8 +367,10 @@ export class LogReader {
 
   #dispatch(metadata: ClusterMetadata): void {
     const byLeader = new Map<number, Cursor[]>();
+    const now = Date.now();
     for (const c of this.#cursors.values()) {
       if (c.end !== null && c.next >= c.end) continue;
+      if (c.stalled !== null && now < c.stalled.retryAt) continue;
       const leader = metadata.topics.get(c.topic)?.partitions[c.partition]?.leader;
       if (leader === undefined || leader < 0 || this.#busy.has(leader)) continue;
       let list = byLeader.get(leader);
@@ -341,8 +406,8 @@ export class LogReader {
         })),
       };
     });
-    // The offsets asked for: a cursor moved by seek() meanwhile must not be advanced by this answer.
-    const asked = new Map(cursors.map((c) => [c, c.next]));
+    // The epochs asked at: a cursor moved by seek() meanwhile gets nothing from this answer.
+    const asked = new Map(cursors.map((c) => [c, c.epoch]));
     this.#consumer
       .fetch({
         node,
@@ -354,9 +419,13 @@ export class LogReader {
       .then(
         (response) => this.#deliver(response, ids, asked),
         (error: unknown) => {
-          if (outOfRange(error))
-            throw new Error('log reader: an offset asked for is outside the log', { cause: error });
-          this.#log.warn({ err: error, node, code: 'SAYLAU_ERR_KAFKA_READ' }, 'log reader: fetch failed');
+          if (!this.#running) return;
+          const outside = outOfRange(error, ids);
+          if (outside.size > 0) return this.#stall(outside, asked);
+          this.#log.warn(
+            { err: loggableError(error), node, code: 'SAYLAU_ERR_KAFKA_READ' },
+            'log reader: fetch failed',
+          );
           this.#replaceConsumer();
           return new Promise<void>((resolve) => setTimeout(resolve, RETRY_DELAY_MS));
         },
@@ -365,18 +434,43 @@ export class LogReader {
         // The handler threw: the reader cannot skip a batch, so it stops and says why.
         this.#failure = error instanceof Error ? error : new Error(String(error));
         this.#running = false;
-        this.#log.error({ err: error, code: 'SAYLAU_ERR_KAFKA_READ' }, 'log reader: handler failed');
+        this.#log.error(
+          { err: loggableError(error), code: 'SAYLAU_ERR_KAFKA_READ' },
+          'log reader: handler failed; reading stopped',
+        );
       })
       .finally(() => {
         this.#busy.delete(node);
         this.#progress?.();
         this.#progress = null;
-        if (this.#busy.size === 0 && this.#idle !== null) {
-          this.#idle();
-          this.#idle = null;
-        }
+        this.#settled();
         this.#pump();
       });
+  }
+
+  /**
+   * Sets aside the partitions Kafka said are asked outside the log; the rest
+   * of the fetch is asked again at once. Logged when a partition first stalls.
+   */
+  #stall(outside: ReadonlySet<string>, asked: ReadonlyMap<Cursor, number>): void {
+    const retryAt = Date.now() + STALL_RETRY_MS;
+    for (const [cursor, epoch] of asked) {
+      if (cursor.epoch !== epoch || !outside.has(partitionKey(cursor.topic, cursor.partition))) continue;
+      if (cursor.stalled === null) {
+        this.#log.error(
+          {
+            topic: cursor.topic,
+            partition: cursor.partition,
+            offset: cursor.next,
+            kafka: OFFSET_OUT_OF_RANGE,
+            code: 'SAYLAU_ERR_KAFKA_OFFSET',
+          },
+          'log reader: offset outside the log; asking again every few seconds',
+        );
+      }
+      cursor.stalled = { code: OFFSET_OUT_OF_RANGE, retryAt };
+    }
+    setTimeout(() => this.#pump(), STALL_RETRY_MS).unref();
   }
 
   async #deliver(
@@ -388,8 +482,15 @@ export class LogReader {
       const topic = ids.get(topicResponse.topicId);
       if (topic === undefined) continue;
       for (const p of topicResponse.partitions) {
+        // Checked before each handler call: close() or seek() may come while an earlier one runs.
+        if (!this.#running) return;
         const cursor = this.#cursors.get(partitionKey(topic, p.partitionIndex));
-        if (cursor === undefined || asked.get(cursor) !== cursor.next || p.records === undefined) continue;
+        const epoch = cursor === undefined ? undefined : asked.get(cursor);
+        if (cursor === undefined || epoch !== cursor.epoch || p.records === undefined) continue;
+        if (cursor.stalled !== null) {
+          cursor.stalled = null;
+          this.#log.info({ topic, partition: p.partitionIndex }, 'log reader: partition readable again');
+        }
         const records: LogRecord[] = [];
         let next = cursor.next;
         for (const batch of p.records) {
@@ -411,16 +512,31 @@ export class LogReader {
             partition: p.partitionIndex,
             records,
             highWatermark: Number(p.highWatermark),
+            epoch,
           });
         }
-        if (asked.get(cursor) === cursor.next) cursor.next = Math.max(cursor.next, next);
+        if (cursor.epoch === epoch) cursor.next = Math.max(cursor.next, next);
       }
     }
   }
 }
 
-/** OFFSET_OUT_OF_RANGE in any partition of a failed fetch: retrying cannot help. */
-function outOfRange(error: unknown): boolean {
-  const responses = (error as { response?: FetchResponse } | null)?.response?.responses;
-  return responses?.some((t) => t.partitions.some((p) => p.errorCode === 1)) ?? false;
+const OFFSET_OUT_OF_RANGE = 'OFFSET_OUT_OF_RANGE';
+
+/** The `topic/partition`s of a failed fetch that Kafka answered OFFSET_OUT_OF_RANGE (error code 1). */
+function outOfRange(error: unknown, ids: ReadonlyMap<string, string>): Set<string> {
+  const out = new Set<string>();
+  const responses = (error as { response?: FetchResponse } | null)?.response?.responses ?? [];
+  for (const t of responses) {
+    const topic = ids.get(t.topicId);
+    if (topic === undefined) continue;
+    for (const p of t.partitions) if (p.errorCode === 1) out.add(partitionKey(topic, p.partitionIndex));
+  }
+  return out;
+}
+
+/** The most telling name of an error: a Kafka error id, else its code, else its type. */
+function errorName(error: Error): string {
+  const code = (error as { code?: unknown }).code;
+  return kafkaErrorNames(error)[0] ?? (typeof code === 'string' ? code : error.name);
 }

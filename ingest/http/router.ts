@@ -7,6 +7,7 @@
  *           ─► handle() ─► respond (corked, back-pressured) ─► metrics
  */
 import type { Logger } from 'pino';
+import { loggableError } from '../../common/log.js';
 import type { HttpRequest, HttpResponse, TemplatedApp } from '../../common/uws.js';
 import { type Admission, jitteredRetryAfter } from '../admission.js';
 import {
@@ -16,7 +17,6 @@ import {
   type ErrorCode,
   errorBody,
   isIngestError,
-  loggableError,
 } from '../errors.js';
 import type { IngestMetrics } from '../metrics.js';
 import { declaredLength, MAX_BODY_BYTES, readBody } from './body.js';

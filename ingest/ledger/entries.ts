@@ -48,6 +48,15 @@ export function indexMarkerKey(region: string, election: string): string {
   return `ledger:{${region}}:${election}`;
 }
 
+/**
+ * `ledger-rebuild:{<region>}:<election>`: the ids of the region's rebuilds
+ * under way (a set). In the marker's slot, so the loss that takes the marker
+ * takes these too: a rebuild whose id is gone lost data again and starts over.
+ */
+export function rebuildsKey(region: string, election: string): string {
+  return `ledger-rebuild:{${region}}:${election}`;
+}
+
 /** `ledger-log:{<election>}`: the follower's applied position per `topic/partition`. */
 export function positionsKey(election: string): string {
   return `ledger-log:{${election}}`;

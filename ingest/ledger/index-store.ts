@@ -7,17 +7,20 @@
  *   voter:{<region>}:<election>:<voterHash>  → pending[!]:|held:|issued: <blindedHash> (scripts.ts)
  *   cred:{<region>}:<election>:<ballotId>    → pending[!]:|held:|cast: <ballotHash>
  *   ledger:{<region>}:<election>             → rebuild id (present = region complete)
+ *   ledger-rebuild:{<region>}:<election>     → SET of the ids of rebuilds under way
  *   ledger-log:{<election>}                  → HASH topic/partition → next offset applied
  */
 import type { Redis } from 'ioredis';
 import type { DoneMark, IndexedRecord } from './entries.js';
-import { indexMarkerKey, positionsKey } from './entries.js';
-import { APPLY, BEGIN, SETTLE } from './scripts.js';
+import { indexMarkerKey, positionsKey, rebuildsKey } from './entries.js';
+import { APPLY, BEGIN, REBUILD_BEGIN, REBUILD_FINISH, SETTLE } from './scripts.js';
 
 export type BeginStatus = 'rebuilding' | 'new' | 'retry' | 'busy' | 'done' | 'conflict';
 export type ApplyVerdict = 'first' | 'same' | 'conflict';
-/** An APPLY verdict, or null when the region's index was incomplete at the time. */
+/** An APPLY verdict, or null when the region's index was incomplete at the time (applied or not). */
 export type IndexedVerdict = ApplyVerdict | null;
+/** How a rebuild stands in Redis: done (by it or another host), under way, or overtaken by a new loss. */
+export type RebuildState = 'complete' | 'running' | 'lost';
 export type SettleOutcome = 'unsent' | 'unknown';
 
 /** Latency samples per operation (the worker's and the host's metrics both fit). */
@@ -34,7 +37,16 @@ interface LedgerCommands {
     attempt: string,
   ): Promise<string>;
   saylauSettle(key: string, hash: string, outcome: string, attempt: string): Promise<number>;
-  saylauApply(key: string, marker: string, hash: string, done: string): Promise<string>;
+  saylauApply(
+    key: string,
+    marker: string,
+    rebuilds: string,
+    hash: string,
+    done: string,
+    rebuildId: string,
+  ): Promise<string>;
+  saylauRebuildBegin(marker: string, rebuilds: string, id: string): Promise<string>;
+  saylauRebuildFinish(marker: string, rebuilds: string, id: string, check: string): Promise<string>;
 }
 
 export interface IndexStoreOptions {
@@ -53,11 +65,14 @@ export class IndexStore {
   readonly #busy: string;
   readonly #timer: RedisTimer;
   readonly #markers = new Map<string, string>();
+  readonly #rebuilds = new Map<string, string>();
 
   constructor(redis: Redis, options: IndexStoreOptions) {
     redis.defineCommand('saylauBegin', { numberOfKeys: 2, lua: BEGIN });
     redis.defineCommand('saylauSettle', { numberOfKeys: 1, lua: SETTLE });
-    redis.defineCommand('saylauApply', { numberOfKeys: 2, lua: APPLY });
+    redis.defineCommand('saylauApply', { numberOfKeys: 3, lua: APPLY });
+    redis.defineCommand('saylauRebuildBegin', { numberOfKeys: 2, lua: REBUILD_BEGIN });
+    redis.defineCommand('saylauRebuildFinish', { numberOfKeys: 2, lua: REBUILD_FINISH });
     this.#redis = redis as Redis & LedgerCommands;
     this.#election = options.election;
     this.#ttl = String(options.pendingTtlMs);
@@ -76,6 +91,15 @@ export class IndexStore {
       this.#markers.set(region, marker);
     }
     return marker;
+  }
+
+  #rebuildsOf(region: string): string {
+    let key = this.#rebuilds.get(region);
+    if (key === undefined) {
+      key = rebuildsKey(region, this.#election);
+      this.#rebuilds.set(region, key);
+    }
+    return key;
   }
 
   /** Claims `key` for `hash` before producing (BEGIN); `attempt` is a random id for SETTLE. */
@@ -108,14 +132,32 @@ export class IndexStore {
     return changed === 1;
   }
 
-  /** Applies records in the given (log) order; one auto-pipelined round trip for the lot. */
-  async apply(records: readonly IndexedRecord[]): Promise<IndexedVerdict[]> {
+  /**
+   * Applies records in the given (log) order; one auto-pipelined round trip
+   * for the lot. In a region without its marker a record is applied only for
+   * the rebuild `rebuildOf(region)` names (APPLY), and its verdict is null.
+   */
+  async apply(
+    records: readonly IndexedRecord[],
+    rebuildOf: (region: string) => string,
+  ): Promise<IndexedVerdict[]> {
     const started = performance.now();
     const replies = await Promise.all(
-      records.map((r) => this.#redis.saylauApply(r.key, this.markerOf(r.region), r.hash, r.done)),
+      records.map((r) =>
+        this.#redis.saylauApply(
+          r.key,
+          this.markerOf(r.region),
+          this.#rebuildsOf(r.region),
+          r.hash,
+          r.done,
+          rebuildOf(r.region),
+        ),
+      ),
     );
     this.#timer('apply', started);
-    return replies.map((reply) => (reply.startsWith('rebuilding:') ? null : (reply as ApplyVerdict)));
+    return replies.map((reply) =>
+      reply === 'skipped' || reply.startsWith('rebuilding:') ? null : (reply as ApplyVerdict),
+    );
   }
 
   /** The regions among `regions` whose index marker is missing. */
@@ -124,9 +166,34 @@ export class IndexStore {
     return regions.filter((_, i) => present[i] === 0);
   }
 
-  /** Declares a region's index complete. */
-  async markComplete(region: string, rebuildId: string): Promise<void> {
-    await this.#redis.set(this.markerOf(region), rebuildId);
+  /** Lists rebuild `id` for `region` (its APPLYs may write); false when the marker is back already. */
+  async beginRebuild(region: string, id: string): Promise<boolean> {
+    return (
+      (await this.#redis.saylauRebuildBegin(this.markerOf(region), this.#rebuildsOf(region), id)) ===
+      'started'
+    );
+  }
+
+  /** How rebuild `id` of `region` stands, without changing it. */
+  async rebuildState(region: string, id: string): Promise<RebuildState> {
+    const state = await this.#redis.saylauRebuildFinish(
+      this.markerOf(region),
+      this.#rebuildsOf(region),
+      id,
+      '1',
+    );
+    return state as RebuildState;
+  }
+
+  /** Declares the region complete if rebuild `id` lost nothing since it began ('lost': start over). */
+  async finishRebuild(region: string, id: string): Promise<RebuildState> {
+    const state = await this.#redis.saylauRebuildFinish(
+      this.markerOf(region),
+      this.#rebuildsOf(region),
+      id,
+      '0',
+    );
+    return state as RebuildState;
   }
 
   /** The follower's stored positions (`topic/partition` → next offset to apply). */

@@ -14,9 +14,8 @@
 import { Redis } from 'ioredis';
 import type { Config } from '../../common/config.js';
 import { LogReader } from '../../common/kafka/log-reader.js';
-import type { Logger } from '../../common/log.js';
+import { type Logger, loggableError } from '../../common/log.js';
 import { type ElectionIndex, type ElectionKeys, readLogStart, restoreRoll } from '../../election/index.js';
-import { loggableError } from '../errors.js';
 import type { LedgerEntry } from './entries.js';
 import { LEDGER_TOPICS, LedgerFollower } from './follower.js';
 import { IndexStore, type RedisTimer } from './index-store.js';
@@ -39,6 +38,12 @@ export interface LedgerState {
   readonly kafka: boolean;
   /** Regions whose Redis index is being rebuilt; writes there answer `503 rebuilding`. */
   readonly rebuilding: readonly string[];
+  /**
+   * Null while the follower keeps the index up with the log; else why not
+   * (`stopped: <code>`, `stalled: <code> <partitions>`, `log-start outside the log: …`):
+   * writes it cannot confirm answer 503.
+   */
+  readonly follower: string | null;
   readonly alarms: LedgerAlarms;
 }
 
@@ -113,6 +118,7 @@ export class LedgerHost implements LedgerSink {
     return {
       kafka: this.#records.ready,
       rebuilding: this.#follower?.rebuilding ?? [],
+      follower: this.#follower === null ? 'not started' : this.#follower.problem,
       alarms: {
         unverifiedAcks: this.#unverifiedAcks,
         unconfirmed: this.#unconfirmed,

@@ -24,7 +24,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import { type ErrorCode, IngestError, loggableError } from '../errors.js';
+import { loggableError } from '../../common/log.js';
+import { type ErrorCode, IngestError } from '../errors.js';
 import type { IngestMetrics } from '../metrics.js';
 import type { DoneMark, LedgerEntry } from './entries.js';
 import type { IndexStore, SettleOutcome } from './index-store.js';

@@ -33,8 +33,8 @@ import { ProduceAcks, Producer } from '@platformatic/kafka';
 import type { Logger } from 'pino';
 import type { Config } from '../../common/config.js';
 import { partitionKey, splitPartitionKey } from '../../common/kafka/log-reader.js';
+import { loggableError } from '../../common/log.js';
 import type { TopicName } from '../../common/records.js';
-import { loggableError } from '../errors.js';
 
 /** One settled Kafka send: records per topic and its latency (for metrics). */
 export interface SendInfo {

@@ -15,7 +15,7 @@
  * (held for that record) allows for.
  */
 import type { Logger } from 'pino';
-import { loggableError } from '../errors.js';
+import { loggableError } from '../../common/log.js';
 import type { LedgerEntry } from './entries.js';
 import type { LedgerSink, LedgerState, Verdict } from './ledger-host.js';
 import type { SendInfo } from './record-log.js';
@@ -46,6 +46,7 @@ const VERDICT_MARGIN_MS = 2_000;
 const NO_STATE: LedgerState = {
   kafka: false,
   rebuilding: [],
+  follower: 'not started',
   alarms: { unverifiedAcks: 0, unconfirmed: 0, rebuilds: 0 },
 };
 

@@ -10,7 +10,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import type { Logger } from 'pino';
-import { loggableError } from '../errors.js';
+import { loggableError } from '../../common/log.js';
 import type { LedgerHost, LedgerState, Verdict } from './ledger-host.js';
 import type { SendInfo } from './record-log.js';
 import { isWritesMessage, type StateMessage, type VerdictsMessage } from './relay-protocol.js';
@@ -59,7 +59,10 @@ export class RelayHost {
         this.host.write({ topic, partition, value, timestampMs, region, key, hash, done }, deadline).then(
           (verdict) => this.#queue(worker).verdicts.push([id, verdict]),
           (error: unknown) => {
-            this.log.error({ err: loggableError(error), code: 'SAYLAU_ERR_LEDGER' }, 'ledger write failed unexpectedly');
+            this.log.error(
+              { err: loggableError(error), code: 'SAYLAU_ERR_LEDGER' },
+              'ledger write failed unexpectedly',
+            );
             this.#queue(worker).verdicts.push([id, 'unknown']);
           },
         );
@@ -115,7 +118,11 @@ export class RelayHost {
     if (!worker.connected) return;
     // With a callback, a closed channel is reported here instead of as an 'error' event.
     worker.send(message, (error) => {
-      if (error) this.log.warn({ err: loggableError(error), code: 'SAYLAU_ERR_RELAY' }, 'could not answer an ingest worker');
+      if (error)
+        this.log.warn(
+          { err: loggableError(error), code: 'SAYLAU_ERR_RELAY' },
+          'could not answer an ingest worker',
+        );
     });
   }
 }

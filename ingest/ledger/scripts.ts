@@ -82,16 +82,23 @@ return 0
 `;
 
 /**
- * APPLY(key, marker; hash, done) → verdict, run by the follower for every
- * record in log order:
+ * APPLY(key, marker, rebuilds; hash, done, rebuildId) → verdict, run by the
+ * follower for every record in log order:
  *   'first'     no record for the key before this one: the key is now <done>:<hash>
  *   'same'      an identical record came first (a retry or a redelivery): harmless
  *   'conflict'  a different record came first: this one never counts
- * When the region's marker is missing (the index is being rebuilt) the record
- * is applied all the same, and the verdict is prefixed 'rebuilding:' so the
- * caller knows not to trust it yet (earlier records may not be applied).
+ * When the region's marker is missing, the record is applied only by a
+ * rebuild still listed in `rebuilds` (it rewound to the election's first
+ * record, so it applies in log order), and the verdict is prefixed
+ * 'rebuilding:': not to be trusted yet (earlier records may not be applied).
+ * Otherwise nothing is written ('skipped'): a reader that has not rewound yet
+ * must not leave marks from the middle of the log for the replay to find.
  */
 export const APPLY = `
+local complete = redis.call('EXISTS', KEYS[2]) == 1
+if not complete and (ARGV[3] == '' or redis.call('SISMEMBER', KEYS[3], ARGV[3]) == 0) then
+  return 'skipped'
+end
 local v = redis.call('GET', KEYS[1])
 local done = ARGV[2] .. ':' .. ARGV[1]
 local verdict
@@ -103,6 +110,32 @@ else
   redis.call('SET', KEYS[1], done)
   verdict = 'first'
 end
-if redis.call('EXISTS', KEYS[2]) == 0 then return 'rebuilding:' .. verdict end
-return verdict
+if complete then return verdict end
+return 'rebuilding:' .. verdict
+`;
+
+/**
+ * REBUILD_BEGIN(marker, rebuilds; id) → 'started' (id listed: its APPLYs may
+ * write), or 'complete' when the marker is back (another host rebuilt it).
+ */
+export const REBUILD_BEGIN = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 'complete' end
+redis.call('SADD', KEYS[2], ARGV[1])
+return 'started'
+`;
+
+/**
+ * REBUILD_FINISH(marker, rebuilds; id, check) → 'complete' | 'running' | 'lost'.
+ * With check = '1' only says how the rebuild stands; otherwise, the replay
+ * having reached its targets, sets the marker — only if the id is still
+ * listed: if Redis lost data since the rebuild began ('lost'), the index
+ * misses records the replay already passed, and the rebuild must start over.
+ */
+export const REBUILD_FINISH = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 'complete' end
+if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 0 then return 'lost' end
+if ARGV[2] == '1' then return 'running' end
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('DEL', KEYS[2])
+return 'complete'
 `;

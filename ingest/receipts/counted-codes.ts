@@ -11,7 +11,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { loggableError } from '../errors.js';
+import { loggableError } from '../../common/log.js';
 
 export class CountedCodes {
   private seq: number | null = null;

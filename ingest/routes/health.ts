@@ -1,7 +1,7 @@
 /**
  * `/healthz` (the process answers), `/readyz` (it can take votes: Redis,
- * Kafka, keys loaded, the ledger's index complete, not draining — with the
- * ledger's alarms as detail) and `/metrics` (prom-client).
+ * Kafka, keys loaded, the ledger's index complete and its follower reading,
+ * not draining — with the ledger's alarms as detail) and `/metrics` (prom-client).
  */
 import type { IngestContext } from '../context.js';
 import { json, type Reply } from '../http/exchange.js';
@@ -14,26 +14,30 @@ export function healthRoutes(ctx: IngestContext): RouteSpec[] {
 
   async function ready(): Promise<Reply> {
     const redis = await index.ping().catch(() => false);
-    const { kafka, rebuilding, alarms } = sink.state;
+    const { kafka, rebuilding, follower, alarms } = sink.state;
     const checks = {
       redis,
       kafka,
       keys: lifecycle.keysLoaded,
       index: rebuilding.length === 0,
+      // A follower that does not read confirms no write: every one would time out.
+      follower: follower === null,
       draining: lifecycle.draining,
     };
-    const ok = checks.redis && checks.kafka && checks.keys && checks.index && !checks.draining;
+    const ok =
+      checks.redis && checks.kafka && checks.keys && checks.index && checks.follower && !checks.draining;
     return json(ok ? '200 OK' : '503 Service Unavailable', {
       status: ok ? 'ready' : 'not_ready',
       checks,
-      ledger: { rebuilding, alarms },
+      ledger: { rebuilding, follower, alarms },
     });
   }
 
   async function scrape(): Promise<Reply> {
     metrics.poolQueue.set(crypto.queueDepth);
-    const { rebuilding, alarms } = sink.state;
+    const { rebuilding, follower, alarms } = sink.state;
     metrics.ledgerRebuilding.set(rebuilding.length);
+    metrics.ledgerFollowerUp.set(follower === null ? 1 : 0);
     metrics.ledgerAlarms.set({ alarm: 'unverified_acks' }, alarms.unverifiedAcks);
     metrics.ledgerAlarms.set({ alarm: 'unconfirmed' }, alarms.unconfirmed);
     metrics.ledgerAlarms.set({ alarm: 'rebuilds' }, alarms.rebuilds);
