@@ -5,7 +5,7 @@
  *   .stack/
  *     run/<service>.pid        pid of each process `up` started
  *     logs/<service>.log       its stdout/stderr
- *     redis/                   redis.conf, AOF
+ *     redis/                   redis.conf (no data files: Redis keeps none)
  *     kafka/libs/              jars copied by Maven (kept by `reset`)
  *     kafka/cluster-id         KRaft cluster id, made once
  *     kafka/broker-<n>/        server.properties, log4j.properties, data/
