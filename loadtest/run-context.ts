@@ -8,6 +8,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { type Config, loadConfig } from '../common/config.js';
 import { repoRoot } from '../common/paths.js';
+import { ComponentCpu, type CpuReading, costPerThousand } from './component-cost.js';
 import { formatPercentiles, percentiles } from './histogram.js';
 import { type IngestOptions, IngestUnderTest } from './ingest-process.js';
 import { machineCpu, treeUsage } from './proc-stats.js';
@@ -46,6 +47,8 @@ export class RunContext {
   private sampler: NodeJS.Timeout | null = null;
   private genCpuTotalMs = 0;
   private machineTotalMs = 0;
+  private readonly componentCpu: ComponentCpu;
+  private cpuAtIngestStart: CpuReading | null = null;
   private readonly startedAt = Date.now();
 
   constructor(
@@ -53,6 +56,7 @@ export class RunContext {
     readonly options: CommonOptions,
   ) {
     this.runId = newRunId(scenario);
+    this.componentCpu = new ComponentCpu(this.config);
     this.setup.loadAverageAtStart = loadavg().map((v) => Math.round(v * 10) / 10);
   }
 
@@ -84,6 +88,7 @@ export class RunContext {
     this.ingest = await IngestUnderTest.start(this.run!, { ...options, ports: this.ports });
     this.setup.ingest = { ...options, ports: this.ports };
     this.startSampler();
+    this.cpuAtIngestStart = this.componentCpu.read(this.ingest.pid, this.genCpuTotalMs);
     return this.ingest;
   }
 
@@ -189,6 +194,12 @@ export class RunContext {
 
   private async finishOnce(): Promise<number> {
     if (this.sampler !== null) clearInterval(this.sampler);
+    if (this.ingest !== null && this.cpuAtIngestStart !== null) {
+      // Accepted requests of every step, over all the CPU spent while ingest ran (start-up included).
+      const accepted = this.steps.reduce((a, s) => a + s.counts.ok, 0);
+      const end = this.componentCpu.read(this.ingest.pid, this.genCpuTotalMs);
+      this.summary.cpuMsPerThousandAccepted = costPerThousand(this.cpuAtIngestStart, end, accepted);
+    }
     for (const pool of this.pools) await pool.stop().catch(() => undefined);
     if (this.ingest !== null) {
       const code = await this.ingest.stop();
@@ -294,6 +305,11 @@ export function printVerdict(report: Report): void {
     );
   }
   for (const [k, v] of Object.entries(report.ratios)) lines.push(`  ratio ${k}: ${v ?? 'n/a'}`);
+  const cost = report.summary.cpuMsPerThousandAccepted as Record<string, number> | undefined;
+  if (cost !== undefined) {
+    const parts = Object.entries(cost).map(([k, v]) => `${k} ${v}`);
+    lines.push(`  CPU ms per 1,000 accepted: ${parts.join(', ')}`);
+  }
   for (const n of report.notes) lines.push(`  note: ${n}`);
   process.stdout.write(`${lines.join('\n')}\n`);
 }
