@@ -43,7 +43,7 @@ describe('a dedup key after an unanswered produce', () => {
     expect(await index.settle(key, 'h1', 'unsent', 'a2')).toBe(true);
     // The first produce may still land: the key must not be free for a different ballot.
     expect(await redis.get(key)).toBe('held:h1');
-    expect(await index.begin(REGION, key, 'h2', 'cast', 'a3')).toBe('conflict');
+    expect(await index.begin(REGION, key, 'h2', 'cast', 'a3')).toBe('claimed');
   });
 
   it('is settled only by the attempt that set it', async () => {
@@ -55,7 +55,20 @@ describe('a dedup key after an unanswered produce', () => {
     // The slow attempt's send never left: it must not free the key the retry now holds.
     expect(await index.settle(key, 'h1', 'unsent', 'slow')).toBe(false);
     expect(await redis.get(key)).toMatch(/^pending!:h1:fast$/);
-    expect(await index.begin(REGION, key, 'h2', 'cast', 'other')).toBe('conflict');
+    expect(await index.begin(REGION, key, 'h2', 'cast', 'other')).toBe('claimed');
+  });
+
+  it('refuses a different record for good only once the log holds another first', async () => {
+    const key = credKey(REGION, ELECTION, 'B4');
+    expect(await index.begin(REGION, key, 'h1', 'cast', 'a1')).toBe('new');
+    // Pending or held, the first record may never reach the log: not yet a conflict.
+    expect(await index.begin(REGION, key, 'h2', 'cast', 'a2')).toBe('claimed');
+    expect(await index.settle(key, 'h1', 'unknown', 'a1')).toBe(true);
+    expect(await index.begin(REGION, key, 'h2', 'cast', 'a3')).toBe('claimed');
+    // The follower applies the first record from the log: now it is a conflict.
+    const [verdict] = await index.apply([{ region: REGION, key, hash: 'h1', done: 'cast' }], () => '');
+    expect(verdict).toBe('first');
+    expect(await index.begin(REGION, key, 'h2', 'cast', 'a4')).toBe('conflict');
   });
 
   it('is freed when the only produce of its record provably never left', async () => {

@@ -15,7 +15,7 @@ import type { DoneMark, IndexedRecord } from './entries.js';
 import { indexMarkerKey, positionsKey, rebuildsKey } from './entries.js';
 import { APPLY, BEGIN, REBUILD_BEGIN, REBUILD_FINISH, SETTLE } from './scripts.js';
 
-export type BeginStatus = 'rebuilding' | 'new' | 'retry' | 'busy' | 'done' | 'conflict';
+export type BeginStatus = 'rebuilding' | 'new' | 'retry' | 'busy' | 'done' | 'conflict' | 'claimed';
 export type ApplyVerdict = 'first' | 'same' | 'conflict';
 /** An APPLY verdict, or null when the region's index was incomplete at the time (applied or not). */
 export type IndexedVerdict = ApplyVerdict | null;

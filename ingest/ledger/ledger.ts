@@ -5,7 +5,9 @@
  *
  *   BEGIN (Redis, atomic) ─┬─ rebuilding ─► 503 rebuilding (the index is being rebuilt from Kafka)
  *                          ├─ done ───────► repeated (the log already holds this record first)
- *                          ├─ conflict ───► 409 (another record holds the key)
+ *                          ├─ conflict ───► 409 (the log holds another record first)
+ *                          ├─ claimed ────► 503 (another record is pending or held: it may never
+ *                          │                reach the log, so 409 would not yet be true)
  *                          ├─ busy ───────► 503 (someone is producing this very record)
  *                          └─ new / retry ─► write (produce, then read back from the log)
  *                                              ├─ first ─────► created
@@ -18,8 +20,9 @@
  * Only a write that provably never left the process frees the key; one that
  * may be in the log keeps it for this record, so a retry of the same record
  * is produced again (duplicates share the key and count once) and a
- * different one is refused. A held key expires with its TTL, so a record
- * that never reached the log does not lock anyone out. Identical concurrent
+ * different one is refused with 503 until the key settles: 409 is said only
+ * when the log holds the other record. A held key expires with its TTL, so a
+ * record that never reached the log does not lock anyone out. Identical concurrent
  * requests in one process share one attempt.
  */
 import { randomBytes } from 'node:crypto';
@@ -83,6 +86,11 @@ export class Ledger {
         throw new IngestError(CONFLICT[entry.done]);
       case 'busy':
         throw new IngestError('unavailable', 'This record is being written; retry shortly.');
+      case 'claimed':
+        throw new IngestError(
+          'unavailable',
+          'An earlier request with this credential is not settled yet; retry shortly.',
+        );
       default:
         break;
     }

@@ -24,7 +24,9 @@
  *                re-produces the same record
  *   'busy'       pending for hash, younger than busyMs: someone is producing it now
  *   'done'       the log already holds this very record first
- *   'conflict'   the key is claimed by a different hash
+ *   'conflict'   the log holds a different record first for the key
+ *   'claimed'    a different record is pending or held: it may or may not reach the
+ *                log, so this one can be neither taken nor refused for good yet
  * `pending!` remembers that an earlier produce of this record may be in the
  * log, so that this attempt failing before it left cannot free the key.
  * `attempt` is a random id: only the attempt that set a pending value settles it.
@@ -52,7 +54,8 @@ if string.sub(v, 1, #plain) == plain or string.sub(v, 1, #again) == again then
   end
   return 'busy'
 end
-return 'conflict'
+if string.sub(v, 1, #ARGV[2] + 1) == ARGV[2] .. ':' then return 'conflict' end
+return 'claimed'
 `;
 
 /**
