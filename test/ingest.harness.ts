@@ -3,7 +3,7 @@
  * small sample roll), real ingest processes spawned with env overrides, an
  * RFC 9474 client (@cloudflare/blindrsa-ts) and Kafka offset helpers.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { webcrypto } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -64,6 +64,19 @@ export async function forgetElection(config: Config, id: string): Promise<void> 
     redis.disconnect();
   }
   rmSync(join(config.stackDir, 'keys', id), { recursive: true, force: true });
+}
+
+/** The direct children of `pid` (an ingest supervisor's workers). */
+export function childPids(pid: number): number[] {
+  try {
+    return execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return [];
+  }
 }
 
 /** `npm run election -- init <path>`: keys, manifest, roll (what `npm start` runs on every start). */

@@ -7,7 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, type Ingest, prepareElection, startIngest } from './ingest.harness.js';
+import { api, childPids, type Ingest, prepareElection, startIngest } from './ingest.harness.js';
 
 const PORT = 18_483;
 const EXTRA_PORT = 18_484;
@@ -27,18 +27,6 @@ async function awaitListeners(count: number): Promise<void> {
   expect(listeners(PORT)).toBe(count);
 }
 
-function children(pid: number): number[] {
-  try {
-    return execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' })
-      .trim()
-      .split('\n')
-      .filter(Boolean)
-      .map(Number);
-  } catch {
-    return [];
-  }
-}
-
 beforeAll(async () => {
   const { path } = await prepareElection('ingest-supervisor-test', 500);
   ingest = await startIngest({
@@ -48,7 +36,7 @@ beforeAll(async () => {
     env: { INGEST_EXTRA_PORTS: String(EXTRA_PORT) },
   });
   // Wait until both workers are up (the first ready one already answers /readyz).
-  for (let i = 0; i < 100 && children(ingest.child.pid!).length < 2; i++)
+  for (let i = 0; i < 100 && childPids(ingest.child.pid!).length < 2; i++)
     await new Promise((r) => setTimeout(r, 100));
 }, 300_000);
 
@@ -58,7 +46,7 @@ afterAll(async () => {
 
 describe('the ingest supervisor', () => {
   it('runs two workers on one shared port and an extra port, on the native uWS binary', async () => {
-    const workers = children(ingest.child.pid!);
+    const workers = childPids(ingest.child.pid!);
     expect(workers, ingest.output()).toHaveLength(2);
     for (const pid of workers) {
       expect(readFileSync(`/proc/${pid}/maps`, 'utf8')).toMatch(/uws_linux_x64_\d+\.node/);
@@ -70,11 +58,11 @@ describe('the ingest supervisor', () => {
   });
 
   it('restarts a worker that crashes', async () => {
-    const [victim, survivor] = children(ingest.child.pid!);
+    const [victim, survivor] = childPids(ingest.child.pid!);
     process.kill(victim!, 'SIGKILL');
     let now: number[] = [];
     for (let i = 0; i < 300; i++) {
-      now = children(ingest.child.pid!);
+      now = childPids(ingest.child.pid!);
       if (now.length === 2 && !now.includes(victim!)) break;
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -92,7 +80,7 @@ describe('the ingest supervisor', () => {
   });
 
   it('drains every worker on SIGTERM and exits 0', async () => {
-    const workers = children(ingest.child.pid!);
+    const workers = childPids(ingest.child.pid!);
     const code = await ingest.stop();
     expect(code, ingest.output()).toBe(0);
     for (const pid of workers) expect(() => process.kill(pid, 0)).toThrow();

@@ -19,7 +19,6 @@
  * (1) lost receipts, (2) accepted the changed ballot with 201 next to the
  * first, and (3) answered 409 for good.
  */
-import { execFileSync } from 'node:child_process';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ballotIdOf } from '../common/ballot-id.js';
@@ -28,6 +27,7 @@ import type { ElectionIndex } from '../election/index.js';
 import {
   type ApiResponse,
   api,
+  childPids,
   type Ingest,
   offsetsOf,
   prepareElection,
@@ -270,7 +270,7 @@ describe('the ledger under Kafka faults', () => {
       );
       await new Promise((r) => setTimeout(r, 300));
       const supervisor = ingest.child.pid!;
-      for (const pid of [supervisor, ...childrenOf(supervisor)]) process.kill(pid, 'SIGKILL');
+      for (const pid of [supervisor, ...childPids(supervisor)]) process.kill(pid, 'SIGKILL');
       await asking;
     } finally {
       await restore();
@@ -298,15 +298,3 @@ describe('the ledger under Kafka faults', () => {
     expect(res.status).toBe(200);
   }, 300_000);
 });
-
-function childrenOf(pid: number): number[] {
-  try {
-    return execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' })
-      .trim()
-      .split('\n')
-      .filter(Boolean)
-      .map(Number);
-  } catch {
-    return [];
-  }
-}
