@@ -9,7 +9,13 @@ import { API_CODES, type ApiCode } from './codes.js';
 
 export { API_CODES, type ApiCode };
 
-const RETRIABLE: ReadonlySet<ApiCode> = new Set(['overloaded', 'unavailable', 'network', 'timeout']);
+const RETRIABLE: ReadonlySet<ApiCode> = new Set([
+  'overloaded',
+  'unavailable',
+  'rebuilding',
+  'network',
+  'timeout',
+]);
 
 /** A slow mobile link gets this long per request before it counts as a network failure. */
 const REQUEST_TIMEOUT_MS = 30_000;

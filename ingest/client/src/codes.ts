@@ -14,6 +14,7 @@ export const API_CODES = [
   'not_found',
   'overloaded',
   'unavailable',
+  'rebuilding',
   'network',
   'timeout',
   'unknown',
