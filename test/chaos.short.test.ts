@@ -12,6 +12,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../common/paths.js';
+import { testPort } from './support/ports.js';
 
 /** The short run takes under 3 minutes on a quiet 2-core box; a loaded one gets some slack. */
 const BUDGET_MS = 330_000;
@@ -28,7 +29,15 @@ describe('chaos --short', () => {
     async () => {
       const child = spawn(
         process.execPath,
-        ['--import', 'tsx', 'loadtest/chaos/cli.ts', '--short', '--quiet'],
+        [
+          '--import',
+          'tsx',
+          'loadtest/chaos/cli.ts',
+          '--short',
+          '--quiet',
+          '--port',
+          String(testPort(18_900)),
+        ],
         {
           cwd: repoRoot,
           env: { ...process.env, LOG_LEVEL: 'warn' },

@@ -29,13 +29,14 @@ import {
 } from '../ingest/client/build.js';
 import { api, forgetElection, type Ingest, offsetsOf, readRecords, startIngest } from './ingest.harness.js';
 import { launchChromium } from './support/chromium.js';
+import { testPort } from './support/ports.js';
 import { config, kafkaClient } from './support/stack.js';
 
-const PORT = 18_681;
+const PORT = testPort(18_681);
 /** The publisher (results site) this test runs for its election; the receipt links to it. */
-const PUBLISHER_PORT = 18_682;
+const PUBLISHER_PORT = testPort(18_682);
 /** A stand-in external identity provider (when dev login is off). */
-const IDP_PORT = 18_683;
+const IDP_PORT = testPort(18_683);
 /** A fresh election per run: ClickHouse keeps every run's ballots, and the publisher reconciles per election. */
 const ELECTION = `client-${Date.now().toString(36)}`;
 /** Small, so a few held requests are enough to overload the process. */

@@ -26,9 +26,10 @@ import {
   VoterClient,
   validSelections,
 } from './ingest.harness.js';
+import { testPort } from './support/ports.js';
 import { config, kafkaClient } from './support/stack.js';
 
-const PORT = 18_481;
+const PORT = testPort(18_481);
 const ELECTION = `ingest-api-${Date.now().toString(36)}`;
 const kafka = kafkaClient('ingest-api-test');
 const redis = new Redis({ host: config.redis.host, port: config.redis.port, lazyConnect: true });

@@ -23,9 +23,10 @@ import {
   VoterClient,
   validSelections,
 } from './ingest.harness.js';
+import { testPort } from './support/ports.js';
 import { config, kafkaClient, restore, stack } from './support/stack.js';
 
-const PORT = 18_482;
+const PORT = testPort(18_482);
 const ELECTION = `ingest-outage-${Date.now().toString(36)}`;
 const kafka = kafkaClient('ingest-outage-test');
 const redis = new Redis({ host: config.redis.host, port: config.redis.port, lazyConnect: true });

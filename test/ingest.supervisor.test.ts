@@ -8,9 +8,10 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, childPids, type Ingest, prepareElection, startIngest } from './ingest.harness.js';
+import { testPort } from './support/ports.js';
 
-const PORT = 18_483;
-const EXTRA_PORT = 18_484;
+const PORT = testPort(18_483);
+const EXTRA_PORT = testPort(18_484);
 let ingest: Ingest;
 
 /** Listening sockets on a port (SO_REUSEPORT: one per worker). */

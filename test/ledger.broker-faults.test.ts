@@ -36,9 +36,10 @@ import {
   VoterClient,
   validSelections,
 } from './ingest.harness.js';
+import { testPort } from './support/ports.js';
 import { config, kafkaClient, restore, stack } from './support/stack.js';
 
-const PORT = 18_487;
+const PORT = testPort(18_487);
 const ELECTION = `ledger-broker-faults-${Date.now().toString(36)}`;
 const kafka = kafkaClient('ledger-broker-faults-test');
 

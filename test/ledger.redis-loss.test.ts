@@ -33,9 +33,10 @@ import {
   VoterClient,
   validSelections,
 } from './ingest.harness.js';
+import { testPort } from './support/ports.js';
 import { config, kafkaClient } from './support/stack.js';
 
-const PORT = 18_486;
+const PORT = testPort(18_486);
 const ELECTION = `ledger-redis-loss-${Date.now().toString(36)}`;
 const kafka = kafkaClient('ledger-redis-loss-test');
 const redis = new Redis({ host: config.redis.host, port: config.redis.port, lazyConnect: true });

@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../common/paths.js';
+import { testPort } from './support/ports.js';
 
 const SMOKE_BUDGET_MS = 60_000;
 
@@ -15,11 +16,15 @@ describe('loadtest smoke', () => {
   it(
     'runs every scenario in small and passes every threshold',
     async () => {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'loadtest/cli.ts', 'smoke', '--quiet'], {
-        cwd: repoRoot,
-        env: { ...process.env, LOG_LEVEL: 'warn' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', 'loadtest/cli.ts', 'smoke', '--quiet', '--port', String(testPort(18_700))],
+        {
+          cwd: repoRoot,
+          env: { ...process.env, LOG_LEVEL: 'warn' },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
       // Leave time to stop ingest and the workers if the budget runs out.
       const guard = setTimeout(() => child.kill('SIGTERM'), SMOKE_BUDGET_MS - 5_000);
       let output = '';
