@@ -12,6 +12,8 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 300_000,
     reporters: ['default'],
-    env: { KAFKAJS_NO_PARTITIONER_WARNING: '1', LOG_LEVEL: 'warn' },
+    // The ballot mix holds a district's ballots for up to INGEST_MIX_MAX_WAIT_MS: suites that cast
+    // one ballot at a time would wait that long per ballot. Suites that test the mix set their own.
+    env: { KAFKAJS_NO_PARTITIONER_WARNING: '1', LOG_LEVEL: 'warn', INGEST_MIX_MAX_WAIT_MS: '20' },
   },
 });

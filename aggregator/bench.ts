@@ -29,6 +29,7 @@ import { createKafka } from './kafka.js';
 import { LagReader } from './lag.js';
 import { migrate } from './migrate.js';
 import { initial } from './migrations/001-initial.js';
+import { separateTurnout } from './migrations/004-separate-turnout.js';
 import type { Migration } from './migrations/index.js';
 import { KAFKA_MAX_BLOCK_SIZE } from './migrations/kafka-table.js';
 import { idLiteral } from './sql.js';
@@ -148,25 +149,19 @@ async function freshness(
   return result;
 }
 
-/** The three `ballots` streams of migration 1 and their tables, for a throwaway database. */
+/** The three `ballots` streams (migrations 1 and 4) and their tables, for a throwaway database. */
 const ballotStreamsOnly: Migration = {
   version: 1,
   name: 'bench: ballots streams only',
   starts: [],
   statements: (ctx) =>
-    initial
-      .statements(ctx)
+    [...initial.statements(ctx), ...separateTurnout.statements(ctx)]
       .filter((sql) =>
-        /(TABLE IF NOT EXISTS (ballots_raw|tally|turnout)\b)|(VIEW IF NOT EXISTS (ballots_raw|tally|turnout_cast)_mv)/.test(
+        /(TABLE IF NOT EXISTS (ballots_raw|tally|cast_turnout)(_queue)?\b)|(VIEW IF NOT EXISTS (ballots_raw|tally|cast_turnout)_mv)/.test(
           sql,
         ),
       )
-      .concat(
-        initial
-          .statements(ctx)
-          .filter((sql) => /TABLE IF NOT EXISTS (ballots_raw|tally|turnout_cast)_queue/.test(sql)),
-      )
-      // Queues before views, as in migration 1.
+      // Tables, then queues, then views, as in the migrations.
       .sort((a, b) => rank(a) - rank(b)),
 };
 
@@ -195,7 +190,7 @@ async function openBenchSchema(
   const kafka = createKafka(config, log, 'saylau-aggregator-bench');
   const admin = kafka.admin();
   await admin.connect();
-  const groups = ['ballots_raw', 'tally', 'turnout_cast'].map((s) => streamGroup(database, s));
+  const groups = ['ballots_raw', 'tally', 'cast_turnout'].map((s) => streamGroup(database, s));
   await Promise.all(
     groups.map((groupId) =>
       admin.setOffsets({
@@ -253,7 +248,7 @@ async function throughput(producer: Producer, partitions: number, backlog: numbe
       const [raw, tally, turnout] = await Promise.all([
         count(`SELECT uniqExact(ballot_id) AS n FROM ballots_raw WHERE election = ${e}`),
         count(`SELECT uniqExactMerge(ballots) AS n FROM tally WHERE election = ${e} AND race = 'president'`),
-        count(`SELECT uniqExactMerge(ballots_cast) AS n FROM turnout WHERE election = ${e}`),
+        count(`SELECT uniqExactMerge(ballots_cast) AS n FROM cast_turnout WHERE election = ${e}`),
       ]);
       const now = Date.now();
       if (done.ballots_raw === 0 && raw >= backlog) done.ballots_raw = now;

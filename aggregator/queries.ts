@@ -52,12 +52,18 @@ export interface TurnoutRow {
   readonly castOnline: number;
 }
 
-/** One minute of the live turnout feed, all districts together. */
-export interface TurnoutBucketRow {
+/** One minute of credentials issued, all districts together. */
+export interface IssuedBucketRow {
   /** Unix seconds, start of the minute. */
   readonly bucket: number;
   readonly issuedOnline: number;
   readonly issuedPaper: number;
+}
+
+/** One cast bucket of ballots, all districts together. */
+export interface CastBucketRow {
+  /** Unix seconds, start of the election's cast bucket. */
+  readonly bucket: number;
   readonly castOnline: number;
 }
 
@@ -226,27 +232,50 @@ export async function storedElections(ch: ClickHouse): Promise<string[]> {
   return rows.map((r) => r.election);
 }
 
+/**
+ * Issued and cast per district. The two sides are kept in separate tables
+ * with no shared fine-grained time key (migration 004) and are joined here,
+ * by district only.
+ */
 export async function turnout(
   ch: ClickHouse,
   election: string,
   conflicts?: Conflicts,
 ): Promise<TurnoutRow[]> {
-  const [rows, fix] = await Promise.all([
-    ch.rows<Wire<TurnoutRow>>(
+  const e = idLiteral(election);
+  const [issued, cast, fix] = await Promise.all([
+    ch.rows<Wire<Omit<TurnoutRow, 'castOnline'>>>(
       `SELECT region, district,
          uniqExactMerge(issued_online) AS issuedOnline,
-         uniqExactMerge(issued_paper) AS issuedPaper,
-         uniqExactMerge(ballots_cast) AS castOnline
-       FROM turnout WHERE election = ${idLiteral(election)}
-       GROUP BY region, district
-       ORDER BY region, district`,
+         uniqExactMerge(issued_paper) AS issuedPaper
+       FROM issued_turnout WHERE election = ${e}
+       GROUP BY region, district`,
+    ),
+    ch.rows<{ region: string; district: string; castOnline: number | string }>(
+      `SELECT region, district, uniqExactMerge(ballots_cast) AS castOnline
+       FROM cast_turnout WHERE election = ${e}
+       GROUP BY region, district`,
     ),
     conflicts ?? loadConflicts(ch, election),
   ]);
+  const key = (r: { region: string; district: string }) => `${r.region}${S}${r.district}`;
+  const rows = new Map<string, Wire<TurnoutRow>>();
+  for (const r of issued) rows.set(key(r), { ...r, castOnline: 0 });
+  for (const r of cast) {
+    const row = rows.get(key(r)) ?? {
+      region: r.region,
+      district: r.district,
+      issuedOnline: 0,
+      issuedPaper: 0,
+    };
+    rows.set(key(r), { ...row, castOnline: r.castOnline });
+  }
+  const sorted = [...rows.values()].sort((a, b) =>
+    a.region === b.region ? (a.district < b.district ? -1 : 1) : a.region < b.region ? -1 : 1,
+  );
   const delta = fix.delta((v) => [`${v.region}${S}${v.district}`]);
-  const key = (r: TurnoutRow) => `${r.region}${S}${r.district}`;
   return adjust(
-    numbers<TurnoutRow>(rows, ['issuedOnline', 'issuedPaper', 'castOnline']),
+    numbers<TurnoutRow>(sorted, ['issuedOnline', 'issuedPaper', 'castOnline']),
     key,
     'castOnline',
     delta,
@@ -254,30 +283,40 @@ export async function turnout(
   );
 }
 
+/** Credentials issued per minute, all districts together: the live feed's finest grain. */
+export async function issuedByMinute(ch: ClickHouse, election: string): Promise<IssuedBucketRow[]> {
+  const rows = await ch.rows<Wire<IssuedBucketRow>>(
+    `SELECT bucket,
+       uniqExactMerge(issued_online) AS issuedOnline,
+       uniqExactMerge(issued_paper) AS issuedPaper
+     FROM issued_turnout WHERE election = ${idLiteral(election)}
+     GROUP BY bucket ORDER BY bucket`,
+  );
+  return numbers<IssuedBucketRow>(rows, ['bucket', 'issuedOnline', 'issuedPaper']);
+}
+
 /**
- * Turnout per minute for the live feed. A ballot re-produced in a later
- * minute (a retry after a produce timeout, DESIGN §3) appears in both
- * minutes here, while {@link turnout} counts it once.
+ * Ballots cast per cast bucket (the election's `castBucketSec`), all
+ * districts together. A ballot re-produced in a later bucket (a retry after
+ * a produce timeout, DESIGN §3) appears in both buckets here, while
+ * {@link turnout} counts it once.
  */
-export async function turnoutByMinute(
+export async function castByBucket(
   ch: ClickHouse,
   election: string,
   conflicts?: Conflicts,
-): Promise<TurnoutBucketRow[]> {
+): Promise<CastBucketRow[]> {
   const [rows, fix] = await Promise.all([
-    ch.rows<Wire<TurnoutBucketRow>>(
-      `SELECT bucket,
-         uniqExactMerge(issued_online) AS issuedOnline,
-         uniqExactMerge(issued_paper) AS issuedPaper,
-         uniqExactMerge(ballots_cast) AS castOnline
-       FROM turnout WHERE election = ${idLiteral(election)}
+    ch.rows<Wire<CastBucketRow>>(
+      `SELECT bucket, uniqExactMerge(ballots_cast) AS castOnline
+       FROM cast_turnout WHERE election = ${idLiteral(election)}
        GROUP BY bucket ORDER BY bucket`,
     ),
     conflicts ?? loadConflicts(ch, election),
   ]);
   const delta = fix.delta((v) => v.buckets.map(String));
   return adjust(
-    numbers<TurnoutBucketRow>(rows, ['bucket', 'issuedOnline', 'issuedPaper', 'castOnline']),
+    numbers<CastBucketRow>(rows, ['bucket', 'castOnline']),
     (r) => String(r.bucket),
     'castOnline',
     delta,

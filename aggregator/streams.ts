@@ -5,8 +5,8 @@
  *   topic              stream (Kafka table → MV)        target table
  *   ballots ─────────► ballots_raw_queue → _mv ───────► ballots_raw      (audit trail)
  *           ├────────► tally_queue → _mv ─────────────► tally            (uniqExact per candidate)
- *           └────────► turnout_cast_queue → _mv ──────► turnout          (ballots cast)
- *   issuance ────────► turnout_issued_queue → _mv ────► turnout          (credentials issued)
+ *           └────────► cast_turnout_queue → _mv ──────► cast_turnout     (ballots cast, per cast bucket)
+ *   issuance ────────► issued_turnout_queue → _mv ────► issued_turnout   (credentials issued, per minute)
  *   paper ───────────► paper_protocols_queue → _mv ───► paper_protocols
  *   election-events ─► election_events_queue → _mv ───► election_events
  *
@@ -28,8 +28,8 @@ export interface StreamSpec {
 export const STREAMS = [
   { name: 'ballots_raw', topic: 'ballots' },
   { name: 'tally', topic: 'ballots' },
-  { name: 'turnout_cast', topic: 'ballots' },
-  { name: 'turnout_issued', topic: 'issuance' },
+  { name: 'cast_turnout', topic: 'ballots' },
+  { name: 'issued_turnout', topic: 'issuance' },
   { name: 'paper_protocols', topic: 'paper' },
   { name: 'election_events', topic: 'election-events' },
 ] as const satisfies readonly StreamSpec[];

@@ -75,6 +75,10 @@ const EnvSchema = T.Object({
   INGEST_PRODUCE_TIMEOUT_MS: T.Integer({ minimum: 100, default: 10000 }),
   /** A dedup key claimed for a record that never reached the log expires after this long (a voter is never locked out). @default 60000 */
   INGEST_PENDING_TTL_MS: T.Integer({ minimum: 1000, default: 60000 }),
+  /** Ballot mix: a district's ballots are held until this many have gathered (k), then shuffled and written together. @default 8 */
+  INGEST_MIX_MIN_BALLOTS: T.Integer({ minimum: 1, maximum: 10000, default: 8 }),
+  /** Ballot mix: the longest a ballot is held waiting for k (T); bounds cast latency. Must stay at most a quarter of INGEST_PRODUCE_TIMEOUT_MS. @default 1000 */
+  INGEST_MIX_MAX_WAIT_MS: T.Integer({ minimum: 0, maximum: 60000, default: 1000 }),
 
   /** Publisher (results site) port; never shared with ingest. @default 8081 */
   PUBLISHER_PORT: T.Intersect([Port], { default: 8081 }),
@@ -119,6 +123,8 @@ export interface Config {
     readonly produceMaxBatch: number;
     readonly produceTimeoutMs: number;
     readonly pendingTtlMs: number;
+    readonly mixMinBallots: number;
+    readonly mixMaxWaitMs: number;
   };
   readonly publisher: {
     readonly port: number;
@@ -139,6 +145,9 @@ export class ConfigError extends Error {
 
 const ajv = new Ajv({ coerceTypes: true, useDefaults: true, allErrors: true });
 const validateEnv = ajv.compile<Env>(EnvSchema);
+
+/** The produce timeout must be at least this many times the ballot mix's longest hold. */
+const MIX_TIMEOUT_FACTOR = 4;
 
 const numbers = (csv: string): number[] => (csv === '' ? [] : csv.split(',').map(Number));
 
@@ -169,6 +178,13 @@ export function loadConfig(
   }
   if (e.KAFKA_REPLICATION_FACTOR > brokerPorts.length) {
     throw new ConfigError('KAFKA_REPLICATION_FACTOR', `needs at least as many brokers in KAFKA_PORTS`);
+  }
+  // A held ballot's request budget also pays for the produce (half of it, record-log.ts) and the read-back.
+  if (e.INGEST_MIX_MAX_WAIT_MS * MIX_TIMEOUT_FACTOR > e.INGEST_PRODUCE_TIMEOUT_MS) {
+    throw new ConfigError(
+      'INGEST_MIX_MAX_WAIT_MS',
+      `must be at most INGEST_PRODUCE_TIMEOUT_MS / ${MIX_TIMEOUT_FACTOR} (${Math.floor(e.INGEST_PRODUCE_TIMEOUT_MS / MIX_TIMEOUT_FACTOR)} ms)`,
+    );
   }
   const config: Config = {
     stackDir,
@@ -202,6 +218,8 @@ export function loadConfig(
       produceMaxBatch: e.INGEST_PRODUCE_MAX_BATCH,
       produceTimeoutMs: e.INGEST_PRODUCE_TIMEOUT_MS,
       pendingTtlMs: e.INGEST_PENDING_TTL_MS,
+      mixMinBallots: e.INGEST_MIX_MIN_BALLOTS,
+      mixMaxWaitMs: e.INGEST_MIX_MAX_WAIT_MS,
     },
     publisher: {
       port: e.PUBLISHER_PORT,

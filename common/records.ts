@@ -10,10 +10,14 @@
  *             positional so ClickHouse reads it as Array(Array(String)))
  *   issuance  {v, election, region, district, voterHash, blindedHash, channel, bucket}
  *
- * `bucket` is the arrival time truncated to the minute, in Unix seconds; the
- * record's Kafka timestamp is set to the same minute. No record carries a
- * precise time, an address, a user agent or (in `ballots`) anything that
- * identifies a voter.
+ * `bucket` is the arrival time truncated, in Unix seconds: to the minute for
+ * issuance (the live turnout feed), to the election's coarse cast bucket for
+ * ballots (`castBucketSec`, 30 min unless configured), so that a ballot's
+ * time says no more than "one of its district's ballots of this half hour".
+ * The record's Kafka timestamp is set to the same bucket. No record carries
+ * a precise time, an address, a user agent or (in `ballots`) anything that
+ * identifies a voter; and the ballots' log order is not arrival order
+ * (ingest/ledger/mix.ts).
  */
 
 export const TOPICS = {
@@ -43,7 +47,7 @@ export interface BallotRecord {
   readonly ballotHash: string;
   /** Revision for planned re-voting; always 0 until then (DESIGN §3). */
   readonly rev: number;
-  /** Arrival minute, Unix seconds. */
+  /** Arrival time truncated to the election's cast bucket, Unix seconds. */
   readonly bucket: number;
   readonly selections: readonly SelectionRow[];
 }
@@ -65,10 +69,23 @@ export interface IssuanceRecord {
    */
   readonly blindedHash: string;
   readonly channel: IssuanceChannel;
+  /** Arrival minute, Unix seconds. */
   readonly bucket: number;
 }
 
 /** Truncates a time to its minute bucket (Unix seconds). */
 export function minuteBucket(nowMs: number): number {
   return Math.floor(nowMs / 60_000) * 60;
+}
+
+/**
+ * The default width of a ballot's time bucket: at the 2020 primary's peak
+ * (~9 ballots per district-minute) a district's half hour holds ~270
+ * ballots, ~90 at the average rate; and results are published every 30 min.
+ */
+export const DEFAULT_CAST_BUCKET_SEC = 1800;
+
+/** Truncates a time to its cast bucket of `widthSec` seconds (Unix seconds). */
+export function castBucket(nowMs: number, widthSec: number): number {
+  return Math.floor(nowMs / (widthSec * 1000)) * widthSec;
 }

@@ -125,6 +125,12 @@ export const ElectionConfigSchema = Strict({
   closes: T.String({ pattern: UTC_PATTERN }),
   /** Seconds between result snapshots (DESIGN §6: 30 min normally, seconds in demos). */
   snapshotIntervalSec: T.Integer({ minimum: 1, maximum: 86_400 }),
+  /**
+   * Width of a ballot's time bucket, seconds (whole minutes): a ballot record
+   * says only which bucket it was cast in, so its anonymity set is its
+   * district's ballots of that bucket (common/records.ts). Default 1800.
+   */
+  castBucketSec: T.Optional(T.Integer({ minimum: 60, maximum: 86_400, multipleOf: 60 })),
   regions: T.Array(RegionSchema, { minItems: 1 }),
   districts: T.Array(DistrictSchema, { minItems: 1 }),
   partyBranches: T.Array(PartyBranchSchema),

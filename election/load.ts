@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { repoRoot } from '../common/paths.js';
+import { DEFAULT_CAST_BUCKET_SEC } from '../common/records.js';
 import type { District, ElectionConfig, Race, Region } from './config-schema.js';
 import { ElectionError } from './errors.js';
 import { validateElectionConfig } from './validate.js';
@@ -24,6 +25,8 @@ export interface ElectionIndex {
   readonly closesAt: number;
   /** Topic partition count: one more than the highest partition of any region. */
   readonly partitionCount: number;
+  /** A ballot's time bucket, seconds: the config's `castBucketSec` or the default. */
+  readonly castBucketSec: number;
   region(code: string): Region | undefined;
   district(id: string): District | undefined;
   race(id: string): Race | undefined;
@@ -85,6 +88,7 @@ class IndexedElection implements ElectionIndex {
   readonly opensAt: number;
   readonly closesAt: number;
   readonly partitionCount: number;
+  readonly castBucketSec: number;
   readonly #regions = new Map<string, Region>();
   readonly #districts = new Map<string, District>();
   readonly #races = new Map<string, Race>();
@@ -97,6 +101,7 @@ class IndexedElection implements ElectionIndex {
     this.source = source;
     this.opensAt = Date.parse(config.opens);
     this.closesAt = Date.parse(config.closes);
+    this.castBucketSec = config.castBucketSec ?? DEFAULT_CAST_BUCKET_SEC;
     let max = -1;
     for (const r of config.regions) {
       this.#regions.set(r.code, r);

@@ -54,6 +54,7 @@ const host = new LedgerHost({
   keys: await readKeys(config.stackDir, election.id),
   log,
   onSend: (info) => relay.countSend(info),
+  onMix: (info) => relay.countMix(info),
 });
 const relay = new RelayHost(host, log);
 
@@ -98,6 +99,8 @@ function start(index: number): void {
 function stop(signal: NodeJS.Signals): void {
   if (stopping) return;
   stopping = true;
+  // Workers drain requests that wait for the mix: release it rather than wait out its T.
+  host.releaseMix();
   log.info({ signal }, 'stopping ingest workers');
   let running = 0;
   for (const slot of slots) {

@@ -7,6 +7,7 @@
  * label, so an aggregator sums them.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { MixInfo } from './ledger/mix.js';
 import type { SendInfo } from './ledger/record-log.js';
 
 /** Latency buckets in seconds, from 0.5 ms to 10 s. */
@@ -53,6 +54,19 @@ export class IngestMetrics {
   readonly produceErrors = new Counter({
     name: 'saylau_kafka_produce_errors_total',
     help: 'Kafka produce calls that failed (some records may still have been written)',
+    registers: [this.registry],
+  });
+  readonly mixBatch = new Histogram({
+    name: 'saylau_mix_batch_size',
+    help: "Ballots per ballot-mix batch (one district's), by what released it: k (enough ballots), t (the first waited INGEST_MIX_MAX_WAIT_MS), shutdown",
+    labelNames: ['closed_by'] as const,
+    buckets: [1, 2, 3, 5, 8, 13, 20, 50, 100, 200, 500, 1000],
+    registers: [this.registry],
+  });
+  readonly mixHold = new Histogram({
+    name: 'saylau_mix_hold_seconds',
+    help: "How long each ballot-mix batch's first ballot was held (the batch's gathering time)",
+    buckets: LATENCY_BUCKETS,
     registers: [this.registry],
   });
   readonly ledgerVerdicts = new Counter({
@@ -110,6 +124,12 @@ export class IngestMetrics {
     this.produceLatency.observe(info.latencySec);
     for (const [topic, size] of info.sizes) this.produceBatch.observe({ topic }, size);
     if (!info.ok) this.produceErrors.inc();
+  }
+
+  /** Records one released ballot-mix batch. */
+  observeMix(info: MixInfo): void {
+    this.mixBatch.observe({ closed_by: info.closedBy }, info.size);
+    this.mixHold.observe(info.holdSec);
   }
 
   /** Samples a Redis operation's latency. */

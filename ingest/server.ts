@@ -31,6 +31,7 @@ import { Router } from './http/router.js';
 import { IndexStore } from './ledger/index-store.js';
 import { Ledger } from './ledger/ledger.js';
 import { LedgerHost, type LedgerSink } from './ledger/ledger-host.js';
+import type { MixInfo } from './ledger/mix.js';
 import type { SendInfo } from './ledger/record-log.js';
 import { RelayClient } from './ledger/relay-client.js';
 import { IngestMetrics } from './metrics.js';
@@ -132,6 +133,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   let stopping: Promise<void> | null = null;
   async function shutdown(reason: string): Promise<void> {
     lifecycle.draining = true;
+    sink.releaseMix(); // the requests drained below must not wait out the mix's T
     log.info({ reason, inFlight: admission.inFlight }, 'ingest draining');
     for (const socket of listening) uws.us_listen_socket_close(socket);
     sessions.tick(); // tell sessions the channel is closing
@@ -167,10 +169,11 @@ async function openLedgerSink(
   log: Logger,
 ): Promise<LedgerSink> {
   const onSend = (info: SendInfo): void => metrics.observeSend(info);
+  const onMix = (info: MixInfo): void => metrics.observeMix(info);
   if (process.env.INGEST_WORKER !== undefined && process.send !== undefined) {
-    return new RelayClient(process, { log, onSend });
+    return new RelayClient(process, { log, onSend, onMix });
   }
-  const host = new LedgerHost({ config, election, keys, log, onSend });
+  const host = new LedgerHost({ config, election, keys, log, onSend, onMix });
   await host.start();
   return host;
 }

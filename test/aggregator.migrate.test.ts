@@ -90,7 +90,8 @@ describe('migrate', () => {
       expect.arrayContaining([
         'ballots_raw',
         'tally',
-        'turnout',
+        'issued_turnout',
+        'cast_turnout',
         'paper_protocols',
         'election_events',
         'tally_queue',

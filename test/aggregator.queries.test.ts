@@ -13,14 +13,15 @@ import { ClickHouse } from '../aggregator/client.js';
 import { isAggregatorError } from '../aggregator/errors.js';
 import { AggregatorMetrics } from '../aggregator/metrics.js';
 import {
+  castByBucket,
   codes,
   electionEvents,
+  issuedByMinute,
   paperPrecincts,
   paperVotes,
   tallyByRace,
   tallyByRegion,
   turnout,
-  turnoutByMinute,
 } from '../aggregator/queries.js';
 import { type ElectionEventRecord, paperProtocolRecord } from '../aggregator/records.js';
 import { STREAMS } from '../aggregator/streams.js';
@@ -133,9 +134,10 @@ describe('publisher queries', () => {
       issuedPaper: 3,
       castOnline: ballots.filter((b) => b.record.district === 'R00-D1').length,
     });
-    const minutes = await turnoutByMinute(ch, election.id);
-    expect(minutes.reduce((s, m) => s + m.castOnline, 0)).toBe(30);
-    expect(minutes.reduce((s, m) => s + m.issuedOnline, 0)).toBe(5);
+    const minutes = await issuedByMinute(ch, election.id);
+    expect(minutes).toEqual([{ bucket, issuedOnline: 5, issuedPaper: 3 }]);
+    const cast = await castByBucket(ch, election.id);
+    expect(cast.reduce((s, b) => s + b.castOnline, 0)).toBe(30);
   });
 
   it('tally by race and by region add up to the ballots; codes are the distinct ids, sorted', async () => {
@@ -178,7 +180,7 @@ describe('publisher queries', () => {
       expect(text).toMatch(
         /saylau_aggregator_consumer_lag\{stream="tally",topic="ballots",partition="0"\} \d+/,
       );
-      expect(text).toMatch(/saylau_aggregator_consumer_lag_total\{stream="turnout_issued"\} \d+/);
+      expect(text).toMatch(/saylau_aggregator_consumer_lag_total\{stream="issued_turnout"\} \d+/);
     } finally {
       await metrics.close();
     }

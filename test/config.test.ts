@@ -29,6 +29,16 @@ describe('configuration from the environment', () => {
     expect(() => loadConfig({ KAFKA_REPLICATION_FACTOR: '1' })).toThrowError(/^KAFKA_MIN_INSYNC_REPLICAS/);
   });
 
+  it('refuses a ballot mix wait that would eat the produce timeout (T at most a quarter of it)', () => {
+    expect(loadConfig({ INGEST_MIX_MAX_WAIT_MS: '2500' }).ingest.mixMaxWaitMs).toBe(2500);
+    expect(() => loadConfig({ INGEST_MIX_MAX_WAIT_MS: '2501' })).toThrowError(
+      /^INGEST_MIX_MAX_WAIT_MS: must be at most INGEST_PRODUCE_TIMEOUT_MS \/ 4 \(2500 ms\)/,
+    );
+    expect(
+      loadConfig({ INGEST_MIX_MAX_WAIT_MS: '5000', INGEST_PRODUCE_TIMEOUT_MS: '20000' }).ingest.mixMaxWaitMs,
+    ).toBe(5000);
+  });
+
   it('documents every variable in .env.example', () => {
     const example = readFileSync(new URL('../.env.example', import.meta.url), 'utf8');
     const documented = new Set([...example.matchAll(/^([A-Z_]+)=/gm)].map((m) => m[1]));

@@ -290,9 +290,9 @@ export async function readRecords(
   topic: string,
   since: Map<number, string>,
   filter: (value: Wire) => boolean,
-): Promise<{ value: Wire; timestamp: string; partition: number }[]> {
+): Promise<{ value: Wire; timestamp: string; partition: number; offset: string }[]> {
   const ends = await topicOffsets(kafka, topic);
-  const out: { value: Wire; timestamp: string; partition: number }[] = [];
+  const out: { value: Wire; timestamp: string; partition: number; offset: string }[] = [];
   const wanted = ends.filter((e) => BigInt(e.high) > BigInt(since.get(e.partition) ?? e.high));
   if (wanted.length === 0) return out;
   const consumer = kafka.consumer({ groupId: `ingest-test-${Date.now()}-${Math.random()}` });
@@ -307,7 +307,8 @@ export async function readRecords(
         const end = remaining.get(partition);
         if (end === undefined || BigInt(message.offset) < start) return;
         const value = JSON.parse(message.value?.toString() ?? 'null');
-        if (filter(value)) out.push({ value, timestamp: message.timestamp, partition });
+        if (filter(value))
+          out.push({ value, timestamp: message.timestamp, partition, offset: message.offset });
         if (BigInt(message.offset) + 1n >= end) remaining.delete(partition);
         if (remaining.size === 0) {
           clearTimeout(timer);

@@ -20,9 +20,11 @@ export interface LedgerEntry {
   readonly partition: number;
   /** The record, serialised once (JSON). */
   readonly value: string;
-  /** Kafka record timestamp (the minute bucket), ms. */
+  /** Kafka record timestamp (the record's bucket), ms. */
   readonly timestampMs: number;
   readonly region: string;
+  /** The mix group whose batch the record waits for (ballots: their district, mix.ts); null: written as it comes. */
+  readonly mix: string | null;
   /** The dedup key this record claims. */
   readonly key: string;
   /** The hash that tells an identical retry from a different record under the same key. */
@@ -70,6 +72,7 @@ export function ballotEntry(record: BallotRecord, partitions: readonly number[])
     value: JSON.stringify(record),
     timestampMs: record.bucket * 1000,
     region: record.region,
+    mix: record.district,
     key: credKey(record.region, record.election, record.ballotId),
     hash: record.ballotHash,
     done: 'cast',
@@ -84,6 +87,8 @@ export function issuanceEntry(record: IssuanceRecord, partitions: readonly numbe
     value: JSON.stringify(record),
     timestampMs: record.bucket * 1000,
     region: record.region,
+    // Issuance order is not secret (the roll's turnout per minute is published): not mixed.
+    mix: null,
     key: voterKey(record.region, record.election, record.voterHash),
     hash: record.blindedHash,
     done: 'issued',

@@ -4,12 +4,17 @@
  * follower (the log's reader), joined so that a write is answered only with
  * what the log itself says.
  *
- *   write(entry) ─► record log ──acked at offset N──► follower: record at N is ours?
+ *   write(entry) ─► [ballots: mix] ─► record log ──acked at offset N──► follower: record at N is ours?
  *                      │                                 ├─ yes ─► first | same | conflict
  *                      │                                 ├─ no  ─► alarm, produce again (twice at most)
  *                      │                                 └─ not reached by the deadline ─► unknown
  *                      ├─ unsent (never left) ─► unsent
  *                      └─ no answer ─────────► unknown
+ *
+ * Ballots wait in the mix (mix.ts) for their district's batch before they go
+ * to the record log; the deadline still runs meanwhile (the mix's T is at
+ * most a quarter of it, common/config.ts), and nothing else changes: the
+ * verdict is still what the log says, read back.
  */
 import { Redis } from 'ioredis';
 import type { Config } from '../../common/config.js';
@@ -19,7 +24,8 @@ import { type ElectionIndex, type ElectionKeys, readLogStart, restoreRoll } from
 import type { LedgerEntry } from './entries.js';
 import { LEDGER_TOPICS, LedgerFollower } from './follower.js';
 import { IndexStore, type RedisTimer } from './index-store.js';
-import { RecordLog, recordLogOptions, type SendInfo } from './record-log.js';
+import { Mix, type MixInfo } from './mix.js';
+import { RecordLog, recordLogOptions, type SendInfo, type SendOutcome } from './record-log.js';
 
 /** The answer to one write. */
 export type Verdict = 'first' | 'same' | 'conflict' | 'unsent' | 'unknown';
@@ -50,6 +56,8 @@ export interface LedgerState {
 /** A ledger sink as the routes see it: this host, or a relay to the supervisor's (relay-client.ts). */
 export interface LedgerSink {
   write(entry: LedgerEntry, deadline: number): Promise<Verdict>;
+  /** Shutdown: ballots held in the mix go to the log now, and later ones are not held. */
+  releaseMix(): void;
   readonly state: LedgerState;
   /** Waits for writes under way; then releases what it holds. */
   close(): Promise<void>;
@@ -62,7 +70,16 @@ export interface LedgerHostOptions {
   readonly log: Logger;
   /** Every settled Kafka send (metrics). */
   readonly onSend?: (info: SendInfo) => void;
+  /** Every ballot mix batch released (metrics). */
+  readonly onMix?: (info: MixInfo) => void;
   readonly timer?: RedisTimer;
+}
+
+/** A record waiting in the mix for its batch. */
+interface Held {
+  readonly entry: LedgerEntry;
+  readonly deadline: number;
+  readonly resolve: (outcome: SendOutcome) => void;
 }
 
 /** Produce again at most this often when an ack's offset does not hold the record. */
@@ -71,6 +88,7 @@ const MAX_REPRODUCE = 2;
 export class LedgerHost implements LedgerSink {
   readonly #redis: Redis;
   readonly #records: RecordLog;
+  readonly #mix: Mix<Held>;
   readonly #reader: LogReader;
   readonly #o: LedgerHostOptions;
   #follower: LedgerFollower | null = null;
@@ -106,6 +124,15 @@ export class LedgerHost implements LedgerSink {
         },
       }),
     );
+    this.#mix = new Mix<Held>({
+      minBallots: config.ingest.mixMinBallots,
+      maxWaitMs: config.ingest.mixMaxWaitMs,
+      // In the shuffled order, in one turn: the record log takes them into one batch.
+      release: (batch) => {
+        for (const held of batch) this.#append(held.entry, held.deadline).then(held.resolve);
+      },
+      onBatch: (info) => options.onMix?.(info),
+    });
     this.#reader = new LogReader({
       brokers: config.kafka.brokers,
       clientId: 'saylau-ledger',
@@ -171,13 +198,7 @@ export class LedgerHost implements LedgerSink {
     const follower = this.#follower;
     if (follower === null) return 'unsent';
     for (let attempt = 0; attempt <= MAX_REPRODUCE; attempt++) {
-      const outcome = await this.#records.append(
-        entry.topic,
-        entry.partition,
-        entry.value,
-        entry.timestampMs,
-        deadline,
-      );
+      const outcome = await this.#appendMixed(entry, deadline);
       if (outcome.kind === 'unsent') return attempt === 0 ? 'unsent' : 'unknown';
       if (outcome.kind === 'unknown') return 'unknown';
       const seen = await follower.confirm(
@@ -208,7 +229,24 @@ export class LedgerHost implements LedgerSink {
     return 'unknown';
   }
 
+  /** Ballots through the mix (a re-produce too: a record alone in a request would show when it came). */
+  #appendMixed(entry: LedgerEntry, deadline: number): Promise<SendOutcome> {
+    const group = entry.mix;
+    if (group === null) return this.#append(entry, deadline);
+    return new Promise<SendOutcome>((resolve) => this.#mix.hold(group, { entry, deadline, resolve }));
+  }
+
+  #append(entry: LedgerEntry, deadline: number): Promise<SendOutcome> {
+    return this.#records.append(entry.topic, entry.partition, entry.value, entry.timestampMs, deadline);
+  }
+
+  releaseMix(): void {
+    this.#mix.close();
+  }
+
+  /** Releases the mix (nothing held stays behind), waits for writes under way, then closes. */
   async close(): Promise<void> {
+    this.releaseMix();
     if (this.#writing > 0) await new Promise<void>((resolve) => (this.#drained = resolve));
     await this.#records.close();
     await this.#follower?.close();

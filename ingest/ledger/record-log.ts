@@ -27,7 +27,6 @@
  * - Each batch is shuffled, so a partition's order does not reveal arrival
  *   order within a batch (DESIGN §1.3, §4).
  */
-import { randomFillSync } from 'node:crypto';
 import { subscribe } from 'node:diagnostics_channel';
 import { ProduceAcks, Producer } from '@platformatic/kafka';
 import type { Logger } from 'pino';
@@ -35,6 +34,7 @@ import type { Config } from '../../common/config.js';
 import { partitionKey, splitPartitionKey } from '../../common/kafka/log-reader.js';
 import { loggableError } from '../../common/log.js';
 import type { TopicName } from '../../common/records.js';
+import { shuffle } from './shuffle.js';
 
 /** One settled Kafka send: records per topic and its latency (for metrics). */
 export interface SendInfo {
@@ -112,7 +112,6 @@ export class RecordLog {
   #probe: NodeJS.Timeout | null = null;
   #probing = false;
   #closed = false;
-  readonly #shuffleBits = new Uint32Array(1);
 
   constructor(options: RecordLogOptions) {
     this.#options = options;
@@ -287,7 +286,7 @@ export class RecordLog {
   }
 
   async #send(batch: Entry[]): Promise<void> {
-    this.#shuffle(batch);
+    shuffle(batch);
     const started = performance.now();
     const writtenBefore = producesWritten;
     let acked: Map<string, number>;
@@ -357,17 +356,6 @@ export class RecordLog {
         },
         left ? 'kafka produce failed after the request left: outcome unknown' : 'kafka produce not sent',
       );
-    }
-  }
-
-  /** Fisher–Yates with crypto-random indices: arrival order must not be guessable. */
-  #shuffle(batch: Entry[]): void {
-    for (let i = batch.length - 1; i > 0; i--) {
-      randomFillSync(this.#shuffleBits);
-      const j = this.#shuffleBits[0]! % (i + 1);
-      const swap = batch[i]!;
-      batch[i] = batch[j]!;
-      batch[j] = swap;
     }
   }
 }

@@ -18,6 +18,7 @@ import type { Logger } from 'pino';
 import { loggableError } from '../../common/log.js';
 import type { LedgerEntry } from './entries.js';
 import type { LedgerSink, LedgerState, Verdict } from './ledger-host.js';
+import type { MixInfo } from './mix.js';
 import type { SendInfo } from './record-log.js';
 import { type HostMessage, isHostMessage, type RelayedWrite } from './relay-protocol.js';
 
@@ -33,6 +34,8 @@ export interface RelayClientOptions {
   readonly log: Logger;
   /** Kafka sends the supervisor made, for this worker's metrics. */
   readonly onSend: (info: SendInfo) => void;
+  /** Ballot mix batches the supervisor released, likewise. */
+  readonly onMix: (info: MixInfo) => void;
 }
 
 interface Waiter {
@@ -79,8 +82,8 @@ export class RelayClient implements LedgerSink {
   write(entry: LedgerEntry, deadline: number): Promise<Verdict> {
     if (this.channel.connected !== true) return Promise.resolve('unsent');
     const id = this.#nextId++;
-    const { topic, partition, value, timestampMs, region, key, hash, done } = entry;
-    this.#outbox.push([id, topic, partition, value, timestampMs, region, key, hash, done, deadline]);
+    const { topic, partition, value, timestampMs, region, mix, key, hash, done } = entry;
+    this.#outbox.push([id, topic, partition, value, timestampMs, region, mix, key, hash, done, deadline]);
     if (!this.#scheduled) {
       this.#scheduled = true;
       setImmediate(this.#post);
@@ -88,6 +91,10 @@ export class RelayClient implements LedgerSink {
     return new Promise<Verdict>((resolve) => {
       this.#waiting.set(id, { resolve, deadline });
     });
+  }
+
+  releaseMix(): void {
+    // Nothing held here: the mix is the supervisor's, released as it starts stopping (main.ts).
   }
 
   async close(): Promise<void> {
@@ -125,6 +132,7 @@ export class RelayClient implements LedgerSink {
       return;
     }
     for (const send of message.sends) this.options.onSend(send);
+    for (const mix of message.mixes) this.options.onMix(mix);
     for (const [id, verdict] of message.verdicts) this.#take(id)?.resolve(verdict);
     this.#checkDrained();
   }

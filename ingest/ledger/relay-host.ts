@@ -5,19 +5,21 @@
  * ledger's state (Kafka reachable, regions rebuilding, alarms) is pushed to
  * every worker when it changes and to each worker when it attaches.
  *
- * Kafka send metrics: each send is forwarded to one worker only, so summing
- * the workers' `/metrics` gives the host's sends once.
+ * Kafka send and mix metrics: each send or mix batch is forwarded to one
+ * worker only, so summing the workers' `/metrics` gives the host's once.
  */
 import type { ChildProcess } from 'node:child_process';
 import type { Logger } from 'pino';
 import { loggableError } from '../../common/log.js';
 import type { LedgerHost, LedgerState, Verdict } from './ledger-host.js';
+import type { MixInfo } from './mix.js';
 import type { SendInfo } from './record-log.js';
 import { isWritesMessage, type StateMessage, type VerdictsMessage } from './relay-protocol.js';
 
 interface Outgoing {
   verdicts: [number, Verdict][];
   sends: SendInfo[];
+  mixes: MixInfo[];
 }
 
 export class RelayHost {
@@ -51,12 +53,14 @@ export class RelayHost {
         value,
         timestampMs,
         region,
+        mix,
         key,
         hash,
         done,
         deadline,
       ] of message.writes) {
-        this.host.write({ topic, partition, value, timestampMs, region, key, hash, done }, deadline).then(
+        const entry = { topic, partition, value, timestampMs, region, mix, key, hash, done };
+        this.host.write(entry, deadline).then(
           (verdict) => this.#queue(worker).verdicts.push([id, verdict]),
           (error: unknown) => {
             this.log.error(
@@ -81,6 +85,12 @@ export class RelayHost {
     if (!first.done) this.#queue(first.value).sends.push(info);
   }
 
+  /** A ballot mix batch, for one worker's metrics. */
+  countMix(info: MixInfo): void {
+    const first = this.#workers.values().next();
+    if (!first.done) this.#queue(first.value).mixes.push(info);
+  }
+
   /** Stops pushing state; the LedgerHost is the caller's to close. */
   stop(): void {
     clearInterval(this.#watcher);
@@ -89,7 +99,7 @@ export class RelayHost {
   #queue(worker: ChildProcess): Outgoing {
     let out = this.#outgoing.get(worker);
     if (out === undefined) {
-      out = { verdicts: [], sends: [] };
+      out = { verdicts: [], sends: [], mixes: [] };
       this.#outgoing.set(worker, out);
     }
     if (!this.#scheduled) {
@@ -102,7 +112,12 @@ export class RelayHost {
   readonly #post = (): void => {
     this.#scheduled = false;
     for (const [worker, out] of this.#outgoing) {
-      const message: VerdictsMessage = { type: 'verdicts', verdicts: out.verdicts, sends: out.sends };
+      const message: VerdictsMessage = {
+        type: 'verdicts',
+        verdicts: out.verdicts,
+        sends: out.sends,
+        mixes: out.mixes,
+      };
       this.#deliver(worker, message);
     }
     this.#outgoing.clear();

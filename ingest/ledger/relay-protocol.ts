@@ -7,9 +7,10 @@
 import type { TopicName } from '../../common/records.js';
 import type { DoneMark } from './entries.js';
 import type { LedgerState, Verdict } from './ledger-host.js';
+import type { MixInfo } from './mix.js';
 import type { SendInfo } from './record-log.js';
 
-/** One write: [id, topic, partition, value, timestampMs, region, key, hash, done, deadline]. */
+/** One write: [id, topic, partition, value, timestampMs, region, mix, key, hash, done, deadline]. */
 export type RelayedWrite = readonly [
   id: number,
   topic: TopicName,
@@ -17,6 +18,7 @@ export type RelayedWrite = readonly [
   value: string,
   timestampMs: number,
   region: string,
+  mix: string | null,
   key: string,
   hash: string,
   done: DoneMark,
@@ -33,6 +35,8 @@ export interface VerdictsMessage {
   readonly verdicts: readonly (readonly [id: number, verdict: Verdict])[];
   /** Kafka sends to count in this worker's metrics (each send goes to one worker only). */
   readonly sends: readonly SendInfo[];
+  /** Ballot mix batches released, likewise counted by one worker. */
+  readonly mixes: readonly MixInfo[];
 }
 
 export interface StateMessage {

@@ -15,7 +15,7 @@
  */
 import { createHash } from 'node:crypto';
 import { ballotIdOf, formatReceipt } from '../../common/ballot-id.js';
-import { type BallotRecord, minuteBucket, RECORD_VERSION } from '../../common/records.js';
+import { type BallotRecord, castBucket, RECORD_VERSION } from '../../common/records.js';
 import { checkSelections } from '../ballot-rules.js';
 import type { IngestContext } from '../context.js';
 import { verifyCredential } from '../crypto/blind-rsa.js';
@@ -61,7 +61,7 @@ export function ballotsRoute(ctx: IngestContext): RouteSpec {
       ballotId,
       ballotHash,
       rev: 0,
-      bucket: minuteBucket(now),
+      bucket: castBucket(now, election.castBucketSec),
       selections,
     };
     const outcome = await ledger.record(ballotEntry(record, plan.partitions));
