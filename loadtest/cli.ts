@@ -11,17 +11,19 @@
  */
 import { availableParallelism } from 'node:os';
 import { type CommonOptions, RunContext } from './run-context.js';
+import { MIXING_DEFAULTS, mixingScenario } from './scenarios/mixing.js';
 import { overloadScenario } from './scenarios/overload.js';
 import { sessionsScenario } from './scenarios/sessions.js';
 import { smokeScenario } from './scenarios/smoke.js';
 import { THROUGHPUT_DEFAULTS, throughputScenario } from './scenarios/throughput.js';
 
-const USAGE = `usage: npm run loadtest -- <smoke|throughput|issuance|overload|sessions> [options]
+const USAGE = `usage: npm run loadtest -- <smoke|throughput|issuance|overload|sessions|mixing> [options]
 
 common:   --port N (18700) --ports N --processes N --record (write docs/reports/) --no-baselines --quiet
 throughput/issuance: --start R --factor F --step-sec S --max-steps N --workers N --max-in-flight N --min-rate R
 overload: --max R (default: docs/reports/loadtest-throughput.json) --burst-sec S --factor 3 --max-in-flight N
 sessions: --sessions N (100000) --hold-sec S (300) --cast-rate R (1050) --ramp R (2000/s) --holders N
+mixing:   --pairs k:T,… (1:0,4:500,8:1000,8:2500,16:2500) --rates R,… (3,9,300) --phase-sec S (30)
 `;
 
 function parse(argv: readonly string[]): { scenario: string; flags: Map<string, string> } {
@@ -51,6 +53,16 @@ export class Flags {
     const n = Number(v);
     if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a non-negative number`);
     return n;
+  }
+
+  /** A comma-separated list of numbers, or of `a:b` pairs of numbers. */
+  list(name: string, fallback: string): number[][] {
+    this.used.add(name);
+    return (this.flags.get(name) ?? fallback).split(',').map((item) => {
+      const parts = item.split(':').map(Number);
+      if (parts.some((n) => !Number.isFinite(n) || n < 0)) throw new Error(`--${name}: bad item "${item}"`);
+      return parts;
+    });
   }
 
   bool(name: string): boolean {
@@ -112,6 +124,17 @@ async function main(): Promise<number> {
           holders: flags.num('holders', 0),
           minCastRate: flags.num('min-cast-rate', 1000),
         });
+      case 'mixing': {
+        const d = MIXING_DEFAULTS;
+        const pairs = flags.list('pairs', d.pairs.map(([k, t]) => `${k}:${t}`).join(','));
+        if (pairs.some((p) => p.length !== 2)) throw new UsageError('--pairs takes k:T items');
+        return mixingScenario(ctx, {
+          ...d,
+          pairs: pairs.map(([k, t]) => [k!, t!] as const),
+          rates: flags.list('rates', d.rates.join(',')).map(([r]) => r!),
+          phaseSec: flags.num('phase-sec', d.phaseSec),
+        });
+      }
       default:
         throw new UsageError(`unknown scenario "${scenario}"`);
     }
