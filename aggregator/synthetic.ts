@@ -13,7 +13,8 @@ import type { Kafka, Message, Producer } from 'kafkajs';
 import { ballotIdOf } from '../common/ballot-id.js';
 import {
   type BallotRecord,
-  minuteBucket,
+  castBucket,
+  DEFAULT_CAST_BUCKET_SEC,
   RECORD_VERSION,
   type SelectionRow,
   TOPICS,
@@ -91,7 +92,7 @@ export function syntheticBallot(
     ballotId,
     ballotHash: createHash('sha256').update(JSON.stringify(selections)).digest('hex'),
     rev: 0,
-    bucket: minuteBucket(options.nowMs ?? Date.now()),
+    bucket: castBucket(options.nowMs ?? Date.now(), DEFAULT_CAST_BUCKET_SEC),
     selections,
   };
   return { record, regionIndex };

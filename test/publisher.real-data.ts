@@ -16,6 +16,7 @@ import { type ElectionEventRecord, paperProtocolRecord } from '../aggregator/rec
 import { createLogger } from '../common/log.js';
 import {
   type BallotRecord,
+  castBucket,
   type IssuanceRecord,
   minuteBucket,
   RECORD_VERSION,
@@ -79,6 +80,7 @@ export async function produceResults(
   const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   const bucket = minuteBucket(Date.now());
+  const castAt = castBucket(Date.now(), index.castBucketSec);
   const online = new Map<string, Map<string, number>>();
   const codes: string[] = [];
   const ballotMessages: { value: string; partition: number }[] = [];
@@ -117,7 +119,7 @@ export async function produceResults(
       ballotId: id,
       ballotHash: createHash('sha256').update(JSON.stringify(selections)).digest('hex'),
       rev: 0,
-      bucket,
+      bucket: castAt,
       selections,
     };
     const message = { value: JSON.stringify(record), partition: partition(district.region) };
