@@ -56,13 +56,6 @@ export class Mix<T> {
     this.#o = options;
   }
 
-  /** Ballots held now, all districts. */
-  get held(): number {
-    let n = 0;
-    for (const pool of this.#pools.values()) n += pool.items.length;
-    return n;
-  }
-
   hold(group: string, item: T): void {
     if (this.#closed) {
       this.#release([item], performance.now(), 'shutdown');
