@@ -14,9 +14,9 @@
  * one ballot of a district in it).
  *
  * The mix only delays; it never drops or answers. Every held item is
- * released exactly once: at k, at T, or by flush() at shutdown. After
- * close() items are released as they come (a write relayed during shutdown
- * is not held past it).
+ * released exactly once: at k, at T, or by close() at shutdown, after which
+ * items are released as they come (a write relayed during shutdown is not
+ * held past it).
  */
 import { shuffle } from './shuffle.js';
 
@@ -71,15 +71,10 @@ export class Mix<T> {
     if (pool.items.length >= this.#o.minBallots) this.#close(group, 'k');
   }
 
-  /** Releases every batch now (shutdown): nothing stays held. */
-  flush(): void {
-    for (const group of [...this.#pools.keys()]) this.#close(group, 'shutdown');
-  }
-
-  /** Releases what is held; later items pass straight through. */
+  /** Shutdown: releases every batch now, and later items pass straight through. */
   close(): void {
     this.#closed = true;
-    this.flush();
+    for (const group of [...this.#pools.keys()]) this.#close(group, 'shutdown');
   }
 
   #close(group: string, closedBy: MixClose): void {
