@@ -5,7 +5,7 @@
  * handed to the record log together, so a partition's order within a batch
  * says nothing about who came first.
  *
- *   hold(district, ballot) ─► pool[district] ──(k held | T since the first | flush)──► shuffle ─► release(batch)
+ *   hold(district, ballot) ─► pool[district] ──(k held | T since the first | close)──► shuffle ─► release(batch)
  *
  * Why per district: a ballot record names its district, and an insider who
  * knows a voter's district looks only at that district's ballots. The
