@@ -5,7 +5,7 @@
  * second unless an LFU policy replaces that clock), and every file under
  * the Redis directory (persistence, config).
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import type { Config } from '../../../common/config.js';
@@ -81,7 +81,7 @@ export async function fileUnits(source: string, dir: string): Promise<Unit[]> {
   for (const e of entries) {
     if (!e.isFile()) continue;
     const path = join(e.parentPath, e.name);
-    const bytes = await readFile(path).catch(() => null);
+    const bytes = await readTail(path);
     if (bytes === null) continue;
     if (bytes.includes(0)) {
       out.push(unit(source, path, bytes.toString('latin1')));
@@ -95,4 +95,21 @@ export async function fileUnits(source: string, dir: string): Promise<Unit[]> {
       });
   }
   return out;
+}
+
+/** A service log can outgrow memory over many runs; the run's own lines are at its end. */
+const MAX_FILE_BYTES = 64 << 20;
+
+async function readTail(path: string): Promise<Buffer | null> {
+  const file = await open(path, 'r').catch(() => null);
+  if (file === null) return null;
+  try {
+    const { size } = await file.stat();
+    const length = Math.min(size, MAX_FILE_BYTES);
+    const buffer = Buffer.alloc(length);
+    await file.read(buffer, 0, length, size - length);
+    return buffer;
+  } finally {
+    await file.close();
+  }
 }
