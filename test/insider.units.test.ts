@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { anonymitySets, sizeStats } from '../loadtest/insider/anonymity.js';
 import { arrivals, dealArrivals, defaultPhases } from '../loadtest/insider/arrivals.js';
 import { attack, marginOf } from '../loadtest/insider/attack.js';
-import { type Ballot, rankClock } from '../loadtest/insider/clocks.js';
+import { alignedClock, type Ballot, rankClock } from '../loadtest/insider/clocks.js';
 import { unit } from '../loadtest/insider/evidence/unit.js';
 import type { Truth } from '../loadtest/insider/ground-truth.js';
 import { type Identifiers, scan } from '../loadtest/insider/scans.js';
@@ -71,9 +71,30 @@ describe('margin and attack', () => {
     ]);
     const { result } = attack('cast', ts, ballots, batched, null);
     expect(result.success).toBeCloseTo((0.5 + 0.5 + 1) / 3);
-    const rank = rankClock(ballots, new Map([['R', [0, 500, 5000]]]));
+    const rank = rankClock(ballots, new Map([['D', [0, 500, 5000]]]));
     expect(rank.get('a')).toBe(rank.get('b'));
     expect(rank.get('c')).toBe(5000);
+  });
+});
+
+describe('aligned clock', () => {
+  it('matches a partition’s ballots in order to the known times nearest their Redis times', () => {
+    const ballots: Ballot[] = ['a', 'b', 'c'].map((id, i) => ({
+      ballotId: id,
+      district: 'D',
+      region: 'R',
+      partition: 0,
+      offset: i,
+      batch: i,
+    }));
+    // Five known casts in the district; the partition holds three ballots, seen by Redis ≈ 100 ms later.
+    const redis = new Map([
+      ['a', 1_150],
+      ['b', 1_200],
+      ['c', 4_080],
+    ]);
+    const clock = alignedClock(ballots, redis, new Map([['D', [0, 1_000, 1_100, 3_000, 4_000]]]), 100);
+    expect([clock.get('a'), clock.get('b'), clock.get('c')]).toEqual([1_000, 1_100, 4_000]);
   });
 });
 

@@ -41,6 +41,16 @@ const median = (xs: number[]): number => {
   return s[Math.floor(s.length / 2)]!;
 };
 
+/** The median gap between a known time of a target and its ballot on `clock` (what test ballots measure). */
+export function delayOf(targets: readonly Truth[], clock: Clock, known: (t: Truth) => number): number {
+  return median(
+    targets.flatMap((t) => {
+      const at = clock.get(t.ballotId);
+      return at === undefined ? [] : [at - known(t)];
+    }),
+  );
+}
+
 /** ln of the log-normal density, up to a constant (enough to rank). */
 function thinkScore(gapMs: number, think: ThinkTime): number {
   if (gapMs <= 0) return Number.NEGATIVE_INFINITY;
@@ -56,12 +66,7 @@ export function attack(
   clock: Clock,
   think: ThinkTime | null,
 ): { result: AttackResult; perTarget: Map<string, number> } {
-  const delayMs = median(
-    targets.flatMap((t) => {
-      const at = clock.get(t.ballotId);
-      return at === undefined ? [] : [at - t.castMs];
-    }),
-  );
+  const delayMs = delayOf(targets, clock, (t) => t.castMs);
   const byDistrict = new Map<string, { id: string; at: number }[]>();
   for (const b of ballots) {
     const at = clock.get(b.ballotId);

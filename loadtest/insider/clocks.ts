@@ -15,17 +15,21 @@
  *   combined  redis, ordered within its second by the Kafka offset; else
  *             parts refined by Kafka; else kafka
  *   rank      (per insider, `rankClock`) the log order aligned with what the
- *             insider knows: the i-th ballot of a partition gets the time of
- *             the matching quantile of its region's known times (casts, or
- *             issuances plus the median think time)
+ *             insider knows: the i-th ballot of a district in a partition gets
+ *             the time of the matching quantile of the district's known times
+ *             (casts, or issuances plus the median think time); with one
+ *             partition per region that is the district's exact arrival order
+ *   aligned   (per insider, `alignedClock`) a district's ballots in a
+ *             partition's log order matched in order to the district's known
+ *             times, each kept nearest its Redis time less the delay
  */
 import type { LoggedRecord } from './evidence/kafka.js';
 
 export type StoreClockName = 'kafka' | 'redis' | 'parts' | 'combined';
-export type ClockName = StoreClockName | 'rank';
+export type ClockName = StoreClockName | 'rank' | 'aligned';
 /** Clocks from the stores alone. */
 export const CLOCKS: readonly StoreClockName[] = ['kafka', 'redis', 'parts', 'combined'];
-export const ALL_CLOCKS: readonly ClockName[] = [...CLOCKS, 'rank'];
+export const ALL_CLOCKS: readonly ClockName[] = [...CLOCKS, 'rank', 'aligned'];
 
 export interface Ballot {
   readonly ballotId: string;
@@ -130,30 +134,88 @@ export function clocks(input: ClockInput, ballots: readonly Ballot[]): Record<St
 }
 
 /**
- * The rank clock: per partition, ballots in log order (a batch shares the
- * mean of its slots) mapped onto the quantiles of `known` times of the
- * partition's region, ms after the start. A region's partitions are picked
- * by a hash of the ballotId, so each is a random sample of the region's
- * ballots and has the region's quantiles.
+ * The rank clock: per partition and district, ballots in log order (a batch
+ * shares the mean of its slots) mapped onto the quantiles of the district's
+ * `known` times, ms after the start. A region's partitions are picked by a
+ * hash of the ballotId, so each holds a random sample of the district's
+ * ballots with the district's quantiles.
  */
 export function rankClock(ballots: readonly Ballot[], known: ReadonlyMap<string, readonly number[]>): Clock {
   const out: Clock = new Map();
   const byPartition = groupBy(
     [...ballots].sort((a, b) => a.partition - b.partition || a.offset - b.offset),
-    (b) => String(b.partition),
+    (b) => `${b.partition}/${b.district}`,
   );
   for (const list of byPartition.values()) {
-    const times = [...(known.get(list[0]!.region) ?? [])].sort((a, b) => a - b);
-    if (times.length === 0) continue;
-    const slot = (i: number): number =>
-      times[Math.min(times.length - 1, Math.floor(((i + 0.5) * times.length) / list.length))]!;
-    let i = 0;
-    for (const batch of groupBy(list, (b) => String(b.batch)).values()) {
-      let sum = 0;
-      for (let j = 0; j < batch.length; j++) sum += slot(i + j);
-      for (const b of batch) out.set(b.ballotId, sum / batch.length);
-      i += batch.length;
+    const times = [...(known.get(list[0]!.district) ?? [])].sort((a, b) => a - b);
+    placeByRank(list, times, out);
+  }
+  return out;
+}
+
+/**
+ * The aligned clock: per partition and district, the ballots in log order
+ * are matched to the district's known times in order (each ballot to a later
+ * time than the one before), choosing the matching that keeps each ballot
+ * nearest its Redis time less the delay (dynamic programming, O(n·m) per
+ * district). With one partition per region it is the exact order; with more,
+ * the Redis seconds tell where a partition's ballots fall among the others.
+ */
+export function alignedClock(
+  ballots: readonly Ballot[],
+  anchor: Clock,
+  known: ReadonlyMap<string, readonly number[]>,
+  delayMs: number,
+): Clock {
+  const out: Clock = new Map();
+  const timed = [...ballots]
+    .filter((b) => anchor.has(b.ballotId))
+    .sort((a, b) => a.partition - b.partition || a.offset - b.offset);
+  for (const list of groupBy(timed, (b) => `${b.partition}/${b.district}`).values()) {
+    const times = [...(known.get(list[0]!.district) ?? [])].sort((a, b) => a - b);
+    const n = list.length;
+    const m = times.length;
+    if (m < n) {
+      placeByRank(list, times, out);
+      continue;
+    }
+    // cost[i][j]: best total for ballots 0..i with ballot i on time j; from[i][j]: ballot i−1's time.
+    const cost = new Float64Array(n * m);
+    const from = new Int32Array(n * m);
+    for (let i = 0; i < n; i++) {
+      const a = anchor.get(list[i]!.ballotId)! - delayMs;
+      let bestPrev = Number.POSITIVE_INFINITY;
+      let bestAt = -1;
+      for (let j = i; j < m - (n - 1 - i); j++) {
+        if (i > 0 && cost[(i - 1) * m + j - 1]! < bestPrev) {
+          bestPrev = cost[(i - 1) * m + j - 1]!;
+          bestAt = j - 1;
+        }
+        const here = Math.abs(a - times[j]!);
+        cost[i * m + j] = i === 0 ? here : bestPrev + here;
+        from[i * m + j] = bestAt;
+      }
+    }
+    let j = n - 1;
+    for (let k = n - 1; k < m; k++) if (cost[(n - 1) * m + k]! < cost[(n - 1) * m + j]!) j = k;
+    for (let i = n - 1; i >= 0; i--) {
+      out.set(list[i]!.ballotId, times[j]!);
+      j = from[i * m + j]!;
     }
   }
   return out;
+}
+
+/** Puts `list` (log order) onto the quantiles of `times` (ascending); a batch shares the mean of its slots. */
+function placeByRank(list: readonly Ballot[], times: readonly number[], out: Clock): void {
+  if (times.length === 0) return;
+  const slot = (i: number): number =>
+    times[Math.min(times.length - 1, Math.floor(((i + 0.5) * times.length) / list.length))]!;
+  let i = 0;
+  for (const batch of groupBy(list, (b) => String(b.batch)).values()) {
+    let sum = 0;
+    for (let j = 0; j < batch.length; j++) sum += slot(i + j);
+    for (const b of batch) out.set(b.ballotId, sum / batch.length);
+    i += batch.length;
+  }
 }

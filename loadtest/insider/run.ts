@@ -30,8 +30,17 @@ import { machineInfo } from '../report-json.js';
 import { newRunId, prepareRunElection, type RunElection, type Template } from '../run-election.js';
 import { anonymitySets, type SizeStats, sizeStats } from './anonymity.js';
 import { type Arrival, arrivals, dealArrivals, defaultPhases, type Phase } from './arrivals.js';
-import { type AttackResult, attack, type InsiderKind, marginOf } from './attack.js';
-import { ALL_CLOCKS, ballotsOf, CLOCKS, type Clock, type ClockName, clocks, rankClock } from './clocks.js';
+import { type AttackResult, attack, delayOf, type InsiderKind, marginOf } from './attack.js';
+import {
+  ALL_CLOCKS,
+  alignedClock,
+  ballotsOf,
+  CLOCKS,
+  type Clock,
+  type ClockName,
+  clocks,
+  rankClock,
+} from './clocks.js';
 import { readClickHouse } from './evidence/clickhouse.js';
 import { readKafka } from './evidence/kafka.js';
 import { fileUnits, readRedis } from './evidence/redis.js';
@@ -266,11 +275,19 @@ export class InsiderRun {
       const perTarget = {} as Record<ClockName, Map<string, number>>;
       const known = new Map<string, number[]>();
       for (const t of targets) {
-        const list = known.get(t.region) ?? [];
+        const list = known.get(t.district) ?? [];
         list.push(kind === 'cast' ? t.castMs : t.issuedMs + this.think.medianMs);
-        known.set(t.region, list);
+        known.set(t.district, list);
       }
-      const own: Record<ClockName, Clock> = { ...estimate, rank: rankClock(ballots, known) };
+      // The Redis clock's delay behind the known times, as the insider measures it with its own test ballots.
+      const lag = delayOf(targets, estimate.redis, (t) =>
+        kind === 'cast' ? t.castMs : t.issuedMs + this.think.medianMs,
+      );
+      const own: Record<ClockName, Clock> = {
+        ...estimate,
+        rank: rankClock(ballots, known),
+        aligned: alignedClock(ballots, estimate.redis, known, lag),
+      };
       for (const name of ALL_CLOCKS) {
         const a = attack(kind, targets, ballots, own[name], this.think);
         byClock[name] = a.result;
