@@ -168,14 +168,13 @@ export function alignedClock(
   delayMs: number,
 ): Clock {
   const out: Clock = new Map();
-  const timed = [...ballots]
-    .filter((b) => anchor.has(b.ballotId))
-    .sort((a, b) => a.partition - b.partition || a.offset - b.offset);
-  for (const list of groupBy(timed, (b) => `${b.partition}/${b.district}`).values()) {
+  const ordered = [...ballots].sort((a, b) => a.partition - b.partition || a.offset - b.offset);
+  for (const list of groupBy(ordered, (b) => `${b.partition}/${b.district}`).values()) {
     const times = [...(known.get(list[0]!.district) ?? [])].sort((a, b) => a - b);
     const n = list.length;
     const m = times.length;
-    if (m < n) {
+    // Without a Redis time for every ballot (an LFU policy keeps none) only the order is left: rank.
+    if (m < n || list.some((b) => !anchor.has(b.ballotId))) {
       placeByRank(list, times, out);
       continue;
     }
