@@ -147,12 +147,14 @@ export class ChaosRun {
         memberFirst: m.first,
         memberCount: m.count,
         historyFile: join(run.dir, `history-${w}.jsonl`),
+        arrivalsMs: null,
         behaviour: {
           changeShare: o.changeShare,
           recastShare: o.recastShare,
           secondShare: o.secondShare,
           laterMinMs: o.short ? 3_000 : 5_000,
           laterMaxMs: o.short ? 20_000 : 60_000,
+          think: null,
         },
         client: { timeoutMs: o.timeoutMs, backoffCapMs: o.backoffCapMs },
       });

@@ -30,6 +30,8 @@ export interface SystemOptions {
   readonly snapshotIntervalSec: number;
   /** Where ingest.log and publisher.log go. */
   readonly dir: string;
+  /** More settings for ingest (the insider harness: the mix's k and T, log level). */
+  readonly ingestEnv?: Readonly<Record<string, string>>;
 }
 
 export class SystemUnderTest {
@@ -70,6 +72,7 @@ export class SystemUnderTest {
       extraEnv: {
         INGEST_PRODUCE_TIMEOUT_MS: String(this.options.produceTimeoutMs),
         KAFKAJS_NO_PARTITIONER_WARNING: '1',
+        ...this.options.ingestEnv,
       },
       logFile: join(this.options.dir, 'ingest.log'),
       // A supervisor restarted while Kafka is down waits for it, as a systemd unit would.

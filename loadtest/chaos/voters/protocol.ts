@@ -20,6 +20,19 @@ export interface Behaviour {
   /** Those later attempts come this long after the first ballot or credential. */
   readonly laterMinMs: number;
   readonly laterMaxMs: number;
+  /**
+   * Time between a voter's credential and their cast (reading and marking the ballot), a
+   * log-normal draw per voter, capped; null: they cast at once (the fault harness).
+   */
+  readonly think: ThinkTime | null;
+}
+
+/** Log-normal think time: half of the voters take less than the median. */
+export interface ThinkTime {
+  readonly medianMs: number;
+  /** σ of ln(think): 1 puts the 90th percentile at ≈ 3.6 × the median. */
+  readonly sigma: number;
+  readonly maxMs: number;
 }
 
 export interface ClientSettings {
@@ -44,6 +57,11 @@ export interface VoterWorkerInit {
   readonly memberFirst: number;
   readonly memberCount: number;
   readonly historyFile: string;
+  /**
+   * Arrival time of each of the worker's voters, ms after the start, ascending (the insider
+   * harness's peak and off-peak); null: evenly spaced over the window (open model).
+   */
+  readonly arrivalsMs: readonly number[] | null;
   readonly behaviour: Behaviour;
   readonly client: ClientSettings;
 }

@@ -22,7 +22,7 @@ import type { BallotWhy, HistoryRecord } from '../history.js';
 import { between, type Random } from '../random.js';
 import { type Answer, post } from './api.js';
 import { type BlindKey, blind, finalize } from './blind-client.js';
-import type { Behaviour, ClientSettings, RequestKind } from './protocol.js';
+import type { Behaviour, ClientSettings, RequestKind, ThinkTime } from './protocol.js';
 
 export interface VoterEnv {
   readonly base: string;
@@ -61,6 +61,13 @@ export interface VoterResult {
   anomalies: number;
 }
 
+/** A log-normal draw (Box–Muller on the voter's seeded stream), capped. */
+export function thinkMs(rng: Random, think: ThinkTime): number {
+  const u = Math.max(rng(), Number.EPSILON);
+  const normal = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng());
+  return Math.min(think.maxMs, think.medianMs * Math.exp(think.sigma * normal));
+}
+
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 const b64u = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64url');
 
@@ -96,6 +103,8 @@ export class Voter {
     const credential = await this.issueFlow(member, 1);
     if (credential === null) return;
     const issuedAt = this.t;
+    const think = this.env.behaviour.think;
+    if (think !== null) await sleep(thinkMs(this.rng, think));
     await this.castFlow(credential, recast);
     if (!second) return;
     if (!(await this.later(issuedAt))) return;

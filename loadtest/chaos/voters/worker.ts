@@ -151,10 +151,17 @@ async function run(t0: number, arrivalsMs: number, deadlineMs: number): Promise<
   };
   const ticker = setInterval(sendTick, 1000);
   const rate = slots.length / (arrivalsMs / 1000);
+  const schedule = init.arrivalsMs;
+  const dueBy = (elapsedMs: number): number => {
+    if (schedule === null) return Math.min(slots.length, Math.floor((elapsedMs * rate) / 1000));
+    let due = next;
+    while (due < slots.length && schedule[due]! <= elapsedMs) due++;
+    return due;
+  };
   const running: Promise<void>[] = [];
   let next = 0;
   while (next < slots.length) {
-    const due = Math.min(slots.length, Math.floor(((Date.now() - t0) * rate) / 1000));
+    const due = dueBy(Date.now() - t0);
     for (; next < due; next++) {
       const slot = slots[next]!;
       const voter = new Voter(env, seededFor(init.seed, init.id * 10_000_000 + next));
