@@ -17,7 +17,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../common/config.js';
 import { createLogger, loggableError } from '../common/log.js';
-import { loadElection, readKeys } from '../election/index.js';
+import { loadElection, readPepper } from '../election/index.js';
 import { LedgerHost } from './ledger/ledger-host.js';
 import { RelayHost } from './ledger/relay-host.js';
 
@@ -51,7 +51,8 @@ const election = loadElection(config.election);
 const host = new LedgerHost({
   config,
   election,
-  keys: await readKeys(config.stackDir, election.id),
+  // The supervisor signs nothing: the pepper is all it holds, to restore the roll after Redis lost it.
+  keys: { pepper: await readPepper(config.stackDir, election.id) },
   log,
   onSend: (info) => relay.countSend(info),
 });
