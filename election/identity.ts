@@ -117,7 +117,7 @@ export async function keyId(publicKey: KeyObject): Promise<string> {
   return calculateJwkThumbprint(await exportJWK(publicKey));
 }
 
-/** A JWKS of Ed25519 public keys, each with its thumbprint as `kid` (what the dev login publishes). */
+/** A JWKS of Ed25519 public keys, each with its RFC 7638 thumbprint as `kid` (the dev login's key ids). */
 export async function jwksOf(publicKeys: readonly KeyObject[]): Promise<JSONWebKeySet> {
   const keys = [];
   for (const key of publicKeys) {
