@@ -20,6 +20,7 @@ import { createLogger, loggableError } from '../common/log.js';
 import { loadElection, readPepper } from '../election/index.js';
 import { LedgerHost } from './ledger/ledger-host.js';
 import { RelayHost } from './ledger/relay-host.js';
+import { checkIdentityConfig } from './token-verifier.js';
 
 const config = loadConfig();
 const log = createLogger('ingest-main', config.logLevel);
@@ -47,6 +48,13 @@ const slots: Slot[] = Array.from({ length: config.ingest.processes }, () => ({
 }));
 let stopping = false;
 let exitCode = 0;
+try {
+  // Workers would only fail on it, one restart after another: say so once and stop.
+  checkIdentityConfig(config);
+} catch (err) {
+  log.fatal({ err: loggableError(err), code: 'SAYLAU_ERR_START' }, 'ingest cannot start');
+  process.exit(1);
+}
 const election = loadElection(config.election);
 const host = new LedgerHost({
   config,

@@ -18,8 +18,25 @@ import {
 } from '../election/index.js';
 
 /**
- * @param devKey the dev login's key: required when `config.devLogin`, ignored otherwise
+ * What {@link tokenVerifierFor} would refuse that needs neither keys nor the
+ * network: the supervisor checks it before forking workers that could only fail.
  * @throws ConfigError when no issuer is configured, or the registry claims the dev issuer's name
+ */
+export function checkIdentityConfig(config: Config): void {
+  if (config.identity.jwks !== '' && config.identity.issuer === DEV_ISSUER) {
+    throw new ConfigError('IDENTITY_ISSUER', `"${DEV_ISSUER}" is the dev login's issuer, never a registry's`);
+  }
+  if (config.identity.jwks === '' && !config.devLogin) {
+    throw new ConfigError(
+      'IDENTITY_JWKS',
+      'ingest trusts no identity issuer: set IDENTITY_JWKS and IDENTITY_ISSUER (or DEV_LOGIN=1 for the demo)',
+    );
+  }
+}
+
+/**
+ * @param devKey the dev login's key: required when `config.devLogin`, ignored otherwise
+ * @throws ConfigError as {@link checkIdentityConfig}
  * @throws ElectionError `issuer_keys_invalid` when the JWKS cannot be read or fetched
  */
 export async function tokenVerifierFor(
@@ -27,26 +44,13 @@ export async function tokenVerifierFor(
   electionId: string,
   devKey: SigningKey | null,
 ): Promise<TokenVerifier> {
+  checkIdentityConfig(config);
   const { jwks, issuer, maxTokenAgeSec } = config.identity;
   const issuers: TrustedIssuer[] = [];
-  if (jwks !== '') {
-    if (issuer === DEV_ISSUER) {
-      throw new ConfigError(
-        'IDENTITY_ISSUER',
-        `"${DEV_ISSUER}" is the dev login's issuer, never a registry's`,
-      );
-    }
-    issuers.push(await issuerFromJwks(issuer, jwks));
-  }
+  if (jwks !== '') issuers.push(await issuerFromJwks(issuer, jwks));
   if (config.devLogin) {
     if (devKey === null) throw new TypeError('the dev login is on but its key was not loaded');
     issuers.push(await issuerWithKeys(DEV_ISSUER, [devKey.publicKey]));
-  }
-  if (issuers.length === 0) {
-    throw new ConfigError(
-      'IDENTITY_JWKS',
-      'ingest trusts no identity issuer: set IDENTITY_JWKS and IDENTITY_ISSUER (or DEV_LOGIN=1 for the demo)',
-    );
   }
   return createTokenVerifier({ issuers, audience: electionId, maxAgeSec: maxTokenAgeSec });
 }

@@ -253,10 +253,10 @@ describe('ingest in production config (DEV_LOGIN off, a registry JWKS)', () => {
   it('does not start without an issuer, nor with a registry named like the dev issuer', async () => {
     const env = { STACK_DIR: hosts.at(-1)!, DEV_LOGIN: '0' };
     /** How a start ends: the error, or "started" (then stopped again). */
-    const startWith = async (extra: Record<string, string>): Promise<string> => {
+    const startWith = async (extra: Record<string, string>, entry: 'main.ts' | 'server.ts' = 'server.ts') => {
       try {
         const started = await startIngest({
-          entry: 'server.ts',
+          entry,
           election: electionPath,
           port: testPort(18_533),
           env: { ...env, ...extra },
@@ -268,8 +268,12 @@ describe('ingest in production config (DEV_LOGIN off, a registry JWKS)', () => {
       }
     };
     expect(await startWith({})).toMatch(/IDENTITY_JWKS: ingest trusts no identity issuer/);
+    // The supervisor stops at once rather than restart workers that cannot start.
+    expect(await startWith({}, 'main.ts')).toMatch(
+      /exited during start(.|\n)*IDENTITY_JWKS: ingest trusts no/,
+    );
     expect(await startWith({ IDENTITY_JWKS: jwksPath, IDENTITY_ISSUER: DEV_ISSUER })).toMatch(
       /IDENTITY_ISSUER: .*saylau-dev.* is the dev login's issuer/,
     );
-  }, 60_000);
+  }, 120_000);
 });
