@@ -259,6 +259,8 @@ async function main(): Promise<void> {
       ELECTION: electionPath,
       INGEST_PORT: String(INGEST_PORT),
       INGEST_PROCESSES: String(PROCESSES),
+      // The tokens above are the dev login's: ingest trusts its issuer only with the dev login on.
+      DEV_LOGIN: '1',
       LOG_LEVEL: 'warn',
     },
     stdio: ['ignore', 'inherit', 'inherit'],

@@ -56,6 +56,15 @@ const EnvSchema = T.Object({
    * sends the voter back to the client with `#token=<identity token>`. @default ""
    */
   IDENTITY_PROVIDER_URL: T.String({ pattern: '^(https?://\\S+)?$', default: '' }),
+  /**
+   * The member registry's token-verification public keys: a JWKS file path, or an http(s) URL that
+   * ingest fetches at start (and again on an unknown key id). Set with `IDENTITY_ISSUER`. @default ""
+   */
+  IDENTITY_JWKS: T.String({ default: '' }),
+  /** The `iss` of the member registry's identity tokens; required with `IDENTITY_JWKS`. @default "" */
+  IDENTITY_ISSUER: T.String({ default: '' }),
+  /** Ingest refuses an identity token issued (`iat`) longer ago than this, whatever its `exp`. @default 600 */
+  IDENTITY_TOKEN_MAX_AGE_SEC: T.Integer({ minimum: 30, maximum: 86400, default: 600 }),
 
   /** Number of ingest processes sharing the ingest port (SO_REUSEPORT). @default cores */
   INGEST_PROCESSES: T.Integer({ minimum: 1, maximum: 64, default: availableParallelism() }),
@@ -113,6 +122,12 @@ export interface Config {
   readonly election: string;
   readonly devLogin: boolean;
   readonly identityProviderUrl: string;
+  /** Who issues the identity tokens ingest accepts (besides the dev login when it is on). */
+  readonly identity: {
+    readonly jwks: string;
+    readonly issuer: string;
+    readonly maxTokenAgeSec: number;
+  };
   readonly ingest: {
     readonly processes: number;
     readonly port: number;
@@ -186,6 +201,12 @@ export function loadConfig(
       `must be at most INGEST_PRODUCE_TIMEOUT_MS / ${MIX_TIMEOUT_FACTOR} (${Math.floor(e.INGEST_PRODUCE_TIMEOUT_MS / MIX_TIMEOUT_FACTOR)} ms)`,
     );
   }
+  if ((e.IDENTITY_JWKS === '') !== (e.IDENTITY_ISSUER === '')) {
+    throw new ConfigError(
+      e.IDENTITY_JWKS === '' ? 'IDENTITY_JWKS' : 'IDENTITY_ISSUER',
+      'IDENTITY_JWKS and IDENTITY_ISSUER are set together',
+    );
+  }
   const config: Config = {
     stackDir,
     logLevel: e.LOG_LEVEL,
@@ -208,6 +229,14 @@ export function loadConfig(
     election: e.ELECTION,
     devLogin: e.DEV_LOGIN,
     identityProviderUrl: e.IDENTITY_PROVIDER_URL,
+    identity: {
+      jwks:
+        /^https?:\/\//.test(e.IDENTITY_JWKS) || e.IDENTITY_JWKS === ''
+          ? e.IDENTITY_JWKS
+          : resolve(repoRoot, e.IDENTITY_JWKS),
+      issuer: e.IDENTITY_ISSUER,
+      maxTokenAgeSec: e.IDENTITY_TOKEN_MAX_AGE_SEC,
+    },
     ingest: {
       processes: e.INGEST_PROCESSES,
       port: e.INGEST_PORT,

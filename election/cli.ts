@@ -13,7 +13,7 @@ import { Redis } from 'ioredis';
 import { type Config, ConfigError, loadConfig } from '../common/config.js';
 import { ElectionError } from './errors.js';
 import { ensureRoll, initElection, type RollLoadOptions } from './init.js';
-import { makeKeys, readKeys } from './keys.js';
+import { keysDir, makeKeys, readKeys } from './keys.js';
 import { type ElectionIndex, loadElection } from './load.js';
 import { buildManifest, manifestPath, writeManifest } from './manifest.js';
 import { sampleRollCsv } from './sample-roll.js';
@@ -128,6 +128,10 @@ async function keysCommand(settings: Config, index: ElectionIndex, values: Value
   say(
     `keys: made ${result.created}, kept ${result.kept} in ${((Date.now() - started) / 1000).toFixed(1)} s` +
       (values.force && result.created > 0 ? ' — new pepper: reload the roll (load --force)' : ''),
+  );
+  say(
+    `keys: ${keysDir(settings.stackDir, index.id)}/ — deploy ingest/ + public/ to voting hosts, ` +
+      'publisher/ + public/ to the results host, dev-login/ to demos only (election/README.md#keys)',
   );
 }
 

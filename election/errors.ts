@@ -17,8 +17,18 @@ export const ELECTION_ERROR_CODES = [
   'keys_missing',
   /** A key file exists but is unreadable, the wrong type or too weak. */
   'keys_invalid',
-  /** An identity token is malformed, expired, for another election or from an untrusted key. */
+  /** An identity token is malformed, badly signed or from an unknown key of a trusted issuer. */
   'unauthorized',
+  /** An identity token's `iss` is not an issuer this election trusts (e.g. a dev token in production). */
+  'token_wrong_issuer',
+  /** An identity token's `aud` is not this election. */
+  'token_wrong_audience',
+  /** An identity token was issued (`iat`) longer ago than the maximum age allows. */
+  'token_too_old',
+  /** An identity token's `exp` has passed. */
+  'token_expired',
+  /** The configured identity issuer's keys (a JWKS file or URL) cannot be read or are not a key set. */
+  'issuer_keys_invalid',
   /** A member id is not on the synthetic sample roll. */
   'unknown_member',
   /** The election has no synthetic sample roll (its roll comes from CSV). */

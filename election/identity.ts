@@ -1,18 +1,32 @@
 /**
  * Identity tokens (DESIGN §3): what proves to ingest which voter is asking.
  *
- * Tokens are EdDSA JWTs. The dev login issues them with the election's
- * identity key; a real member registry issues the same claims with its own
- * key, and ingest trusts whichever public keys it is configured with.
+ * Tokens are EdDSA JWTs from an issuer ingest is configured to trust: the
+ * member registry (its public keys from a JWKS file or URL, fetched at start)
+ * and, only in the demo (`DEV_LOGIN`), the dev login, which signs with its
+ * own key. Each issuer is trusted for its own `iss` only, so a dev token is
+ * refused wherever the dev issuer is not configured.
  *
- *   header  {alg: "EdDSA", kid: <RFC 7638 thumbprint of the public key>}
- *   claims  {sub: voterHash, district, election, iss, iat, exp}
+ *   header  {alg: "EdDSA", kid: <key id in the issuer's JWKS>}
+ *   claims  {iss, aud: <election id>, sub: voterHash, district, iat, exp}
+ *
+ * A token must name this election as `aud`, must not have expired, and must
+ * have been issued (`iat`) at most `maxAgeSec` ago, whatever its `exp` says:
+ * a token leaked or hoarded is good for minutes, not for the election.
  */
+
 import type { KeyObject } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import {
   calculateJwkThumbprint,
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  decodeJwt,
   exportJWK,
+  type JSONWebKeySet,
   type JWTPayload,
+  type JWTVerifyGetKey,
+  type JWTVerifyOptions,
   errors as joseErrors,
   jwtVerify,
   SignJWT,
@@ -23,22 +37,45 @@ import type { ElectionIndex } from './load.js';
 import { sampleMemberDistrict, sampleRollPlan } from './sample-roll.js';
 import { voterHash } from './voter-hash.js';
 
-/** Issuer of dev-login tokens. */
+/** Issuer (`iss`) of dev-login tokens; trusted only while the dev login is on. */
 export const DEV_ISSUER = 'saylau-dev';
 /** Dev tokens are short-lived: long enough to get a credential, too short to hoard. */
 export const DEV_TOKEN_TTL_SEC = 600;
 /** Clock skew tolerated between the registry and ingest. */
 const CLOCK_TOLERANCE_SEC = 5;
+/** How long a remote JWKS fetch may take, at start and on a key rotation. */
+const JWKS_TIMEOUT_MS = 5_000;
+const ALGORITHMS = ['EdDSA'];
 const VOTER_HASH = /^[0-9a-f]{64}$/;
 
 export interface IdentityClaims {
   /** HMAC-SHA256(pepper, member id), hex: the `sub` claim. */
   readonly voterHash: string;
   readonly district: string;
+  /** The token's audience, checked to be this election. */
   readonly election: string;
 }
 
 export type TokenVerifier = (token: string) => Promise<IdentityClaims>;
+
+/** What the dev login signs with: its own key, and the pepper to hash member ids. */
+export type DevLoginKeys = Pick<ElectionKeys, 'identity' | 'pepper'>;
+
+/** An issuer whose tokens ingest accepts, with its public keys. */
+export interface TrustedIssuer {
+  /** The `iss` its tokens carry. */
+  readonly issuer: string;
+  /** Its public keys, looked up by the token's header (`kid`, `alg`). */
+  readonly keys: JWTVerifyGetKey;
+}
+
+export interface TokenVerifierOptions {
+  readonly issuers: readonly TrustedIssuer[];
+  /** The election id: a token's `aud` must be (or contain) it. */
+  readonly audience: string;
+  /** The oldest `iat` accepted, in seconds before now. */
+  readonly maxAgeSec: number;
+}
 
 export interface IssueDevTokenOptions {
   /** The member's district, for members not on the synthetic roll. */
@@ -51,11 +88,11 @@ export interface IssueDevTokenOptions {
 
 /**
  * Signs an identity token for a member of the sample roll (or, with
- * `options.district`, any member) with the election's identity key.
+ * `options.district`, any member) with the dev login's key.
  * @throws ElectionError `unknown_member` when the member is not on the roll
  */
 export async function issueDevToken(
-  keys: ElectionKeys,
+  keys: DevLoginKeys,
   index: ElectionIndex,
   memberId: string,
   options: IssueDevTokenOptions = {},
@@ -65,10 +102,11 @@ export async function issueDevToken(
     throw new ElectionError('unknown_member', `member is not on the roll of "${index.id}"`);
   }
   const iat = Math.floor((options.nowMs ?? Date.now()) / 1000);
-  return new SignJWT({ district, election: index.id })
+  return new SignJWT({ district })
     .setProtectedHeader({ alg: 'EdDSA', typ: 'JWT', kid: await keyId(keys.identity.publicKey) })
     .setSubject(voterHash(keys.pepper, memberId))
     .setIssuer(DEV_ISSUER)
+    .setAudience(index.id)
     .setIssuedAt(iat)
     .setExpirationTime(iat + (options.ttlSec ?? DEV_TOKEN_TTL_SEC))
     .sign(keys.identity.privateKey);
@@ -79,95 +117,149 @@ export async function keyId(publicKey: KeyObject): Promise<string> {
   return calculateJwkThumbprint(await exportJWK(publicKey));
 }
 
-/**
- * A verifier that accepts EdDSA tokens signed by any of `trusted` (so the dev
- * provider and a real registry can both be configured) and bound to
- * `electionId`. A token whose `kid` is the thumbprint of a trusted key goes
- * straight to that key; any other token is tried against each trusted key
- * (a handful at most).
- *
- * Every rejection is an {@link ElectionError} with code `unauthorized`; the
- * message says why (for logs), the code is all a client sees.
- */
-export function createTokenVerifier(trusted: readonly KeyObject[], electionId: string): TokenVerifier {
-  for (const key of trusted) {
+/** A JWKS of Ed25519 public keys, each with its RFC 7638 thumbprint as `kid` (the dev login's key ids). */
+export async function jwksOf(publicKeys: readonly KeyObject[]): Promise<JSONWebKeySet> {
+  const keys = [];
+  for (const key of publicKeys) {
     if (key.type !== 'public' || key.asymmetricKeyType !== 'ed25519') {
-      throw new TypeError('trusted identity keys must be Ed25519 public keys');
+      throw new TypeError('identity keys must be Ed25519 public keys');
     }
+    keys.push({ ...(await exportJWK(key)), kid: await keyId(key), alg: 'EdDSA', use: 'sig' });
   }
-  const byKid = Promise.all(trusted.map(async (key) => [await keyId(key), key] as const)).then(
-    (e) => new Map(e),
-  );
+  return { keys };
+}
 
-  const verifyWith = async (token: string, key: KeyObject): Promise<JWTPayload> =>
-    (
-      await jwtVerify(token, key, {
-        algorithms: ['EdDSA'],
-        requiredClaims: ['sub', 'exp'],
-        clockTolerance: CLOCK_TOLERANCE_SEC,
-      })
-    ).payload;
+/** An issuer trusted with fixed public keys (the dev login, tests). */
+export async function issuerWithKeys(
+  issuer: string,
+  publicKeys: readonly KeyObject[],
+): Promise<TrustedIssuer> {
+  return { issuer, keys: createLocalJWKSet(await jwksOf(publicKeys)) };
+}
 
-  return async (token: string): Promise<IdentityClaims> => {
-    let payload: JWTPayload | undefined;
+/**
+ * An issuer trusted with the keys of a JWKS: a file path, or an http(s) URL
+ * fetched now (so a wrong URL stops the start) and again when a token names a
+ * key it has not seen (a key rotation), at most every 30 s.
+ * @throws ElectionError `issuer_keys_invalid`
+ */
+export async function issuerFromJwks(issuer: string, source: string): Promise<TrustedIssuer> {
+  try {
+    if (/^https?:\/\//.test(source)) {
+      const remote = createRemoteJWKSet(new URL(source), { timeoutDuration: JWKS_TIMEOUT_MS });
+      await remote.reload();
+      return { issuer, keys: remote };
+    }
+    return { issuer, keys: createLocalJWKSet(JSON.parse(await readFile(source, 'utf8')) as JSONWebKeySet) };
+  } catch (cause) {
+    throw new ElectionError(
+      'issuer_keys_invalid',
+      `identity issuer keys ${source}: ${(cause as Error).message}`,
+      {
+        cause,
+      },
+    );
+  }
+}
+
+/**
+ * A verifier that accepts EdDSA tokens of the trusted issuers, for the
+ * audience (the election), not expired and not older than `maxAgeSec`.
+ * The issuer is looked up by the token's `iss` first, and the token is then
+ * verified against that issuer's keys only.
+ *
+ * Rejections are {@link ElectionError}s with distinct codes, so a voter can
+ * be told what to do: `token_wrong_issuer`, `token_wrong_audience`,
+ * `token_expired`, `token_too_old`, and `unauthorized` for everything else
+ * (malformed, bad signature, unknown key, missing claims). The message says
+ * why, for logs; the code is all a client sees.
+ */
+export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
+  const byIssuer = new Map(options.issuers.map((i) => [i.issuer, i]));
+  if (byIssuer.size !== options.issuers.length) throw new TypeError('an issuer is configured twice');
+  const verifyOptions: JWTVerifyOptions = {
+    algorithms: ALGORITHMS,
+    audience: options.audience,
+    maxTokenAge: options.maxAgeSec,
+    requiredClaims: ['sub', 'exp', 'iat'],
+    clockTolerance: CLOCK_TOLERANCE_SEC,
+  };
+
+  const verifyWith = async (token: string, trusted: TrustedIssuer): Promise<JWTPayload> => {
+    const opts = { ...verifyOptions, issuer: trusted.issuer };
     try {
-      const kid = headerKid(token);
-      const known = kid === undefined ? undefined : (await byKid).get(kid);
-      // A registry may use its own kid scheme, so an unmatched kid falls back to trying every key.
-      const candidates = known === undefined ? trusted : [known];
-      for (const key of candidates) {
+      return (await jwtVerify(token, trusted.keys, opts)).payload;
+    } catch (err) {
+      // Keys without a kid: jose hands every candidate over, and one of them must verify.
+      if (!(err instanceof joseErrors.JWKSMultipleMatchingKeys)) throw err;
+      for await (const key of err) {
         try {
-          payload = await verifyWith(token, key);
-          break;
-        } catch (err) {
-          // Without a kid, a bad signature only means "not this key": try the next one.
-          if (!(err instanceof joseErrors.JWSSignatureVerificationFailed)) throw err;
+          return (await jwtVerify(token, key, opts)).payload;
+        } catch (inner) {
+          if (!(inner instanceof joseErrors.JWSSignatureVerificationFailed)) throw inner;
         }
       }
-      if (payload === undefined) throw unauthorized('token is signed by an unknown key');
-    } catch (err) {
-      throw toUnauthorized(err);
+      throw unauthorized('token is signed by an unknown key');
     }
-    const { sub, district, election } = payload;
-    if (election !== electionId) throw unauthorized(`token is for election ${JSON.stringify(election)}`);
+  };
+
+  return async (token: string): Promise<IdentityClaims> => {
+    let payload: JWTPayload;
+    try {
+      const iss = decodeJwt(token).iss;
+      if (iss === undefined) throw unauthorized('token has no issuer');
+      const trusted = byIssuer.get(iss);
+      if (trusted === undefined) {
+        throw new ElectionError('token_wrong_issuer', `token issuer ${JSON.stringify(iss)} is not trusted`);
+      }
+      payload = await verifyWith(token, trusted);
+    } catch (err) {
+      throw classify(err);
+    }
+    const { sub, district } = payload;
     if (typeof sub !== 'string' || !VOTER_HASH.test(sub))
       throw unauthorized('token subject is not a voter hash');
     if (typeof district !== 'string' || district === '') throw unauthorized('token has no district');
-    return { voterHash: sub, district, election };
+    return { voterHash: sub, district, election: options.audience };
   };
-}
-
-/** The `kid` of a compact JWS header, without trusting anything else in it. */
-function headerKid(token: string): string | undefined {
-  const dot = token.indexOf('.');
-  if (dot <= 0) throw unauthorized('token is malformed');
-  let header: unknown;
-  try {
-    header = JSON.parse(Buffer.from(token.slice(0, dot), 'base64url').toString('utf8'));
-  } catch (cause) {
-    throw new ElectionError('unauthorized', 'token header is malformed', { cause });
-  }
-  if (header === null || typeof header !== 'object') throw unauthorized('token header is malformed');
-  const kid = (header as { kid?: unknown }).kid;
-  return typeof kid === 'string' ? kid : undefined;
 }
 
 function unauthorized(message: string): ElectionError {
   return new ElectionError('unauthorized', message);
 }
 
-function toUnauthorized(err: unknown): ElectionError {
-  if (err instanceof ElectionError) return err;
-  if (err instanceof joseErrors.JWTExpired)
-    return new ElectionError('unauthorized', 'token has expired', { cause: err });
-  if (err instanceof joseErrors.JOSEAlgNotAllowed) {
-    return new ElectionError('unauthorized', 'token algorithm is not EdDSA', { cause: err });
+/**
+ * jose's errors as the catalogue's codes. A JWKS that cannot be fetched is
+ * not the token's fault: that error passes through (ingest answers 503).
+ */
+function classify(err: unknown): unknown {
+  if (err instanceof ElectionError || err instanceof joseErrors.JWKSTimeout) return err;
+  if (!(err instanceof joseErrors.JOSEError)) return err;
+  const as = (code: ElectionError['code'], message: string): ElectionError =>
+    new ElectionError(code, message, { cause: err });
+  if (err instanceof joseErrors.JWTExpired) {
+    return err.claim === 'iat'
+      ? as('token_too_old', 'token is older than the maximum age')
+      : as('token_expired', 'token has expired');
   }
-  if (err instanceof joseErrors.JWSSignatureVerificationFailed) {
-    return new ElectionError('unauthorized', 'token signature is invalid', { cause: err });
+  if (err instanceof joseErrors.JWTClaimValidationFailed) {
+    if (err.claim === 'aud')
+      return as('token_wrong_audience', `token is not for this election (${err.reason})`);
+    if (err.claim === 'iss') return as('token_wrong_issuer', 'token issuer is not trusted');
+    return as(
+      'unauthorized',
+      `token claim "${err.claim}" is ${err.reason === 'missing' ? 'missing' : 'invalid'}`,
+    );
   }
-  if (err instanceof joseErrors.JOSEError) {
-    return new ElectionError('unauthorized', `token rejected: ${err.message}`, { cause: err });
+  if (err instanceof joseErrors.JOSEAlgNotAllowed || err instanceof joseErrors.JOSENotSupported) {
+    return as('unauthorized', 'token algorithm is not EdDSA');
   }
-  return new ElectionError('unauthorized', 'token rejected', { cause: err });
+  if (err instanceof joseErrors.JWKSNoMatchingKey)
+    return as('unauthorized', 'token is signed by an unknown key');
+  if (err instanceof joseErrors.JWSSignatureVerificationFailed)
+    return as('unauthorized', 'token signature is invalid');
+  if (err instanceof joseErrors.JWTInvalid || err instanceof joseErrors.JWSInvalid) {
+    return as('unauthorized', 'token is malformed');
+  }
+  return as('unauthorized', `token rejected: ${err.message}`);
 }

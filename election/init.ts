@@ -37,6 +37,9 @@ import {
 } from './roll-redis.js';
 import { sampleRollPlan, sampleRollRows } from './sample-roll.js';
 
+/** All a roll load needs of the keys: voterHash = HMAC(pepper, member id). */
+export type RollKeys = Pick<ElectionKeys, 'pepper'>;
+
 export interface RollLoadOptions {
   /** Import this CSV instead of the election's synthetic sample roll. */
   readonly csv?: string;
@@ -65,7 +68,7 @@ export interface RollLoadResult {
 export async function ensureRoll(
   redis: RollStore,
   index: ElectionIndex,
-  keys: ElectionKeys,
+  keys: RollKeys,
   options: RollLoadOptions = {},
 ): Promise<RollLoadResult> {
   return withRollLock(redis, index.id, () => ensureRollLocked(redis, index, keys, options));
@@ -101,7 +104,7 @@ async function withRollLock<T>(redis: RollStore, electionId: string, fn: () => P
 async function ensureRollLocked(
   redis: RollStore,
   index: ElectionIndex,
-  keys: ElectionKeys,
+  keys: RollKeys,
   options: RollLoadOptions,
 ): Promise<RollLoadResult> {
   const current = await readRollMeta(redis, index.id);
@@ -177,7 +180,7 @@ export async function restoreRoll(
   stackDir: string,
   redis: RollStore,
   index: ElectionIndex,
-  keys: ElectionKeys,
+  keys: RollKeys,
 ): Promise<RollLoadResult> {
   const kept = keptRollPaths(stackDir, index.id);
   if (!existsSync(kept.csv)) return ensureRoll(redis, index, keys);

@@ -2,18 +2,29 @@
  * Key material of an election (DESIGN §3): one RSA key per district for
  * RFC 9474 blind signatures (RSABSSA-SHA384-PSS-Randomized uses ordinary RSA
  * keys, e = 65537), an Ed25519 key for signing result snapshots, an Ed25519
- * key for dev identity tokens, and the 32-byte pepper of `voterHash`.
+ * key for the dev login's identity tokens, and the 32-byte pepper of `voterHash`.
  *
- *   <stackDir>/keys/<election>/          0700
- *   ├─ districts/<districtId>.pem        0600  RSA private key, PKCS#8
- *   ├─ snapshot.pem                      0600  Ed25519 private key, PKCS#8
- *   ├─ identity.pem                      0600  Ed25519 private key, PKCS#8
- *   └─ pepper.bin                        0600  32 random bytes
+ * Keys are kept apart by role: each directory holds what one kind of process
+ * needs and is deployed only where that process runs, so the results host
+ * never holds a credential-signing key and the voting hosts never hold the
+ * snapshot key.
  *
- * Only private keys are stored; public keys are derived from them, so the
- * two can never disagree. Files are written to a temporary name and then
- * linked or renamed into place, so a crash mid-write never leaves a truncated
- * key that looks present.
+ *   <stackDir>/keys/<election>/          0700  the election tools' full set (offline)
+ *   ├─ ingest/                           0700  → voting hosts
+ *   │  ├─ districts/<districtId>.pem     0600  RSA private key, PKCS#8
+ *   │  └─ pepper.bin                     0600  32 random bytes
+ *   ├─ publisher/                        0700  → results host
+ *   │  └─ snapshot.pem                   0600  Ed25519 private key, PKCS#8
+ *   ├─ dev-login/                        0700  → voting hosts with DEV_LOGIN=1 only (never production)
+ *   │  └─ identity.pem                   0600  Ed25519 private key, PKCS#8
+ *   └─ public/                           0755  → every host
+ *      ├─ districts/<districtId>.pem     0644  RSA public key, SPKI
+ *      └─ snapshot.pem                   0644  Ed25519 public key, SPKI
+ *
+ * `public/` is exported from the private keys by {@link makeKeys} every time
+ * it runs, so the two never disagree. Files are written to a temporary name
+ * and then linked or renamed into place, so a crash mid-write never leaves a
+ * truncated key that looks present.
  */
 import { createPrivateKey, createPublicKey, generateKeyPair, type KeyObject, randomBytes } from 'node:crypto';
 import { chmod, link, mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
@@ -32,30 +43,68 @@ export const MIN_RSA_BITS = 2048;
 export const RSA_PUBLIC_EXPONENT = 0x10001;
 export const PEPPER_BYTES = 32;
 
-export interface DistrictKey {
-  /** PKCS#8 PEM, as ingest's signing workers import it. */
-  readonly privateKeyPem: string;
-  readonly privateKey: KeyObject;
+/** The key directories, one per role (see the layout above). */
+export const KEY_ROLES = ['ingest', 'publisher', 'dev-login', 'public'] as const;
+export type KeyRole = (typeof KEY_ROLES)[number];
+
+/** A district's blind-signature public key, as every role may hold it. */
+export interface DistrictPublicKey {
   readonly publicKey: KeyObject;
   /** SubjectPublicKeyInfo DER, base64url: what the manifest publishes. */
   readonly spki: string;
   readonly bits: number;
 }
 
-export interface SigningKey {
+export interface DistrictKey extends DistrictPublicKey {
+  /** PKCS#8 PEM, as ingest's signing workers import it. */
+  readonly privateKeyPem: string;
   readonly privateKey: KeyObject;
+}
+
+export interface PublicKey {
   readonly publicKey: KeyObject;
   /** SubjectPublicKeyInfo DER, base64url. */
   readonly spki: string;
 }
 
+export interface SigningKey extends PublicKey {
+  readonly privateKey: KeyObject;
+}
+
+/** Everything: what the election tools (offline) and test drivers hold. */
 export interface ElectionKeys {
   readonly electionId: string;
-  readonly districts: Map<string, DistrictKey>;
+  readonly districts: ReadonlyMap<string, DistrictKey>;
   readonly snapshot: SigningKey;
+  /** The dev login's token-signing key (issuer `saylau-dev`). */
   readonly identity: SigningKey;
   /** Key of HMAC-SHA256(pepper, member id) = voterHash; never leaves the stack. */
   readonly pepper: Buffer;
+}
+
+/** What ingest holds: district signing keys, the pepper, public keys only otherwise. */
+export interface IngestKeys {
+  readonly electionId: string;
+  readonly districts: ReadonlyMap<string, DistrictKey>;
+  /** For the manifest ingest serves; the snapshot's private key stays on the results host. */
+  readonly snapshot: PublicKey;
+  /** The roll (restored by the ledger after Redis loses it) and the dev login hash member ids with it. */
+  readonly pepper: Buffer;
+  /** The dev login's signing key: loaded only when the dev login is on, else null. */
+  readonly identity: SigningKey | null;
+}
+
+/** What the results publisher holds: the snapshot key and public keys only. */
+export interface PublisherKeys {
+  readonly electionId: string;
+  readonly districts: ReadonlyMap<string, DistrictPublicKey>;
+  readonly snapshot: SigningKey;
+}
+
+/** What the manifest publishes; every role's key set has it. */
+export interface ManifestKeys {
+  readonly districts: ReadonlyMap<string, { readonly spki: string }>;
+  readonly snapshot: { readonly spki: string };
 }
 
 export interface MakeKeysOptions {
@@ -78,15 +127,38 @@ export interface MakeKeysResult {
 
 export const keysDir = (stackDir: string, electionId: string): string => join(stackDir, 'keys', electionId);
 
+/** The directory of one role's keys: what to deploy to the hosts that run it. */
+export const roleKeysDir = (stackDir: string, electionId: string, role: KeyRole): string =>
+  join(keysDir(stackDir, electionId), role);
+
+/** Every key file's place, relative to the election's key directory. */
+const FILES = {
+  districts: join('ingest', 'districts'),
+  pepper: join('ingest', 'pepper.bin'),
+  snapshot: join('publisher', 'snapshot.pem'),
+  identity: join('dev-login', 'identity.pem'),
+  publicDistricts: join('public', 'districts'),
+  publicSnapshot: join('public', 'snapshot.pem'),
+} as const;
+
+/** Before keys were kept apart everything sat in the election's directory: `makeKeys` moves it. */
+const LEGACY: readonly (readonly [string, string])[] = [
+  ['districts', FILES.districts],
+  ['pepper.bin', FILES.pepper],
+  ['snapshot.pem', FILES.snapshot],
+  ['identity.pem', FILES.identity],
+];
+
 /** base64url DER SubjectPublicKeyInfo of a public key. */
 export function spkiOf(publicKey: KeyObject): string {
   return publicKey.export({ type: 'spki', format: 'der' }).toString('base64url');
 }
 
 /**
- * Makes whatever keys the election lacks; idempotent. Existing keys are kept
- * unless `force`, because replacing a district key after issuance starts
- * would invalidate every credential already handed out.
+ * Makes whatever keys the election lacks, then exports their public halves to
+ * `public/`; idempotent. Existing keys are kept unless `force`, because
+ * replacing a district key after issuance starts would invalidate every
+ * credential already handed out.
  */
 export async function makeKeys(
   stackDir: string,
@@ -99,7 +171,16 @@ export async function makeKeys(
   }
   const force = options.force ?? false;
   const dir = keysDir(stackDir, index.id);
-  for (const d of [join(stackDir, 'keys'), dir, join(dir, 'districts')]) await mkdirPrivate(d);
+  for (const d of [join(stackDir, 'keys'), dir]) await mkdirPrivate(d);
+  await moveLegacyKeys(dir);
+  for (const d of [
+    join(dir, 'ingest'),
+    join(dir, FILES.districts),
+    join(dir, 'publisher'),
+    join(dir, 'dev-login'),
+  ]) {
+    await mkdirPrivate(d);
+  }
 
   type Job = { path: string; make: () => Promise<Buffer | string> };
   const jobs: Job[] = [];
@@ -108,11 +189,11 @@ export async function makeKeys(
     if (!force && (await exists(path))) kept++;
     else jobs.push({ path, make });
   };
-  await want(join(dir, 'pepper.bin'), async () => randomBytes(PEPPER_BYTES));
-  await want(join(dir, 'snapshot.pem'), makeEd25519);
-  await want(join(dir, 'identity.pem'), makeEd25519);
+  await want(join(dir, FILES.pepper), async () => randomBytes(PEPPER_BYTES));
+  await want(join(dir, FILES.snapshot), makeEd25519);
+  await want(join(dir, FILES.identity), makeEd25519);
   for (const d of index.config.districts) {
-    await want(join(dir, 'districts', `${d.id}.pem`), () => makeRsa(bits));
+    await want(join(dir, FILES.districts, `${d.id}.pem`), () => makeRsa(bits));
   }
 
   // Key generation runs on libuv's thread pool: a small concurrency keeps
@@ -130,8 +211,39 @@ export async function makeKeys(
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, jobs.length) }, worker));
+  await exportPublicKeys(dir, await readKeys(stackDir, index.id));
   return { created, kept };
 }
+
+/** Moves keys of the old single-directory layout into their role directories (never overwriting). */
+async function moveLegacyKeys(dir: string): Promise<void> {
+  for (const [from, to] of LEGACY) {
+    if (!(await exists(join(dir, from))) || (await exists(join(dir, to)))) continue;
+    await mkdirPrivate(join(dir, to, '..'));
+    await rename(join(dir, from), join(dir, to));
+  }
+}
+
+/** Writes `public/` from the private keys: a stale or missing public key is replaced, an orphan removed. */
+async function exportPublicKeys(dir: string, keys: ElectionKeys): Promise<void> {
+  const publicDistricts = join(dir, FILES.publicDistricts);
+  for (const d of [join(dir, 'public'), publicDistricts]) await mkdirPublic(d);
+  const want = new Map<string, string>([[join(dir, FILES.publicSnapshot), pemOf(keys.snapshot.publicKey)]]);
+  for (const [id, key] of keys.districts) want.set(join(publicDistricts, `${id}.pem`), pemOf(key.publicKey));
+  for (const file of await readdir(publicDistricts)) {
+    if (file.endsWith('.pem') && !want.has(join(publicDistricts, file)))
+      await unlink(join(publicDistricts, file));
+  }
+  for (const [path, pem] of want) {
+    if ((await readFile(path, 'utf8').catch(() => null)) === pem) continue;
+    const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    await writeFile(tmp, pem, { mode: 0o644 });
+    await chmod(tmp, 0o644);
+    await rename(tmp, path);
+  }
+}
+
+const pemOf = (publicKey: KeyObject): string => publicKey.export({ type: 'spki', format: 'pem' }) as string;
 
 async function makeRsa(bits: number): Promise<string> {
   const { privateKey } = await generateKeyPairAsync('rsa', {
@@ -147,50 +259,111 @@ async function makeEd25519(): Promise<string> {
 }
 
 /**
- * Reads every key of an election. District keys are all files in
- * `districts/`; callers compare them with the config ({@link missingDistrictKeys}).
+ * Reads every key of an election: for the election tools and test drivers
+ * only, never for a service. District keys are all files in
+ * `ingest/districts/`; callers compare them with the config ({@link missingDistrictKeys}).
  * @throws ElectionError `keys_missing` or `keys_invalid`
  */
 export async function readKeys(stackDir: string, electionId: string): Promise<ElectionKeys> {
   const dir = keysDir(stackDir, electionId);
-  const pepper = await readPrivate(join(dir, 'pepper.bin'), electionId);
-  if (pepper.length !== PEPPER_BYTES) {
+  return Object.freeze({
+    electionId,
+    districts: await readDistrictKeys(dir, electionId),
+    snapshot: await readSigningKey(join(dir, FILES.snapshot), electionId),
+    identity: await readSigningKey(join(dir, FILES.identity), electionId),
+    pepper: await readPepperAt(dir, electionId),
+  });
+}
+
+/**
+ * What an ingest process loads: `ingest/` (district keys, pepper), the
+ * snapshot *public* key from `public/`, and `dev-login/` only when the dev
+ * login is on. Nothing of `publisher/` is read.
+ * @throws ElectionError `keys_missing` or `keys_invalid`
+ */
+export async function readIngestKeys(
+  stackDir: string,
+  electionId: string,
+  options: { readonly devLogin: boolean },
+): Promise<IngestKeys> {
+  const dir = keysDir(stackDir, electionId);
+  return Object.freeze({
+    electionId,
+    districts: await readDistrictKeys(dir, electionId),
+    snapshot: await readPublicKey(join(dir, FILES.publicSnapshot), electionId, 'ed25519'),
+    pepper: await readPepperAt(dir, electionId),
+    identity: options.devLogin ? await readSigningKey(join(dir, FILES.identity), electionId) : null,
+  });
+}
+
+/**
+ * What the results publisher loads: `publisher/snapshot.pem` and the district
+ * *public* keys from `public/`. No signing key of a credential, no pepper.
+ * @throws ElectionError `keys_missing` or `keys_invalid` (also when
+ *   `public/snapshot.pem` is not the public half of the snapshot key: a mixed-up deployment)
+ */
+export async function readPublisherKeys(stackDir: string, electionId: string): Promise<PublisherKeys> {
+  const dir = keysDir(stackDir, electionId);
+  const snapshot = await readSigningKey(join(dir, FILES.snapshot), electionId);
+  const published = join(dir, FILES.publicSnapshot);
+  if (
+    (await exists(published)) &&
+    (await readPublicKey(published, electionId, 'ed25519')).spki !== snapshot.spki
+  ) {
     throw new ElectionError(
       'keys_invalid',
-      `${join(dir, 'pepper.bin')}: expected ${PEPPER_BYTES} bytes, got ${pepper.length}`,
+      `${published} is not the public half of ${join(dir, FILES.snapshot)}`,
     );
   }
-  const snapshot = signingKey(
-    await readPrivate(join(dir, 'snapshot.pem'), electionId),
-    join(dir, 'snapshot.pem'),
-  );
-  const identity = signingKey(
-    await readPrivate(join(dir, 'identity.pem'), electionId),
-    join(dir, 'identity.pem'),
-  );
+  const districts = new Map<string, DistrictPublicKey>();
+  const publicDistricts = join(dir, FILES.publicDistricts);
+  for (const file of await pemFiles(publicDistricts, electionId)) {
+    const path = join(publicDistricts, file);
+    districts.set(file.slice(0, -4), rsaPublic(await readPublicKey(path, electionId, 'rsa'), path));
+  }
+  return Object.freeze({ electionId, districts, snapshot });
+}
+
+/** Just the pepper (`ingest/pepper.bin`): what the ingest supervisor's roll restore needs. */
+export async function readPepper(stackDir: string, electionId: string): Promise<Buffer> {
+  return readPepperAt(keysDir(stackDir, electionId), electionId);
+}
+
+/** District ids of the config that have no key in `keys`. */
+export function missingDistrictKeys(index: ElectionIndex, keys: ManifestKeys): string[] {
+  return index.config.districts.filter((d) => !keys.districts.has(d.id)).map((d) => d.id);
+}
+
+async function readPepperAt(dir: string, electionId: string): Promise<Buffer> {
+  const path = join(dir, FILES.pepper);
+  const pepper = await readKeyFile(path, electionId);
+  if (pepper.length !== PEPPER_BYTES) {
+    throw new ElectionError('keys_invalid', `${path}: expected ${PEPPER_BYTES} bytes, got ${pepper.length}`);
+  }
+  return pepper;
+}
+
+async function readDistrictKeys(dir: string, electionId: string): Promise<Map<string, DistrictKey>> {
   const districts = new Map<string, DistrictKey>();
-  let files: string[];
+  for (const file of await pemFiles(join(dir, FILES.districts), electionId)) {
+    const path = join(dir, FILES.districts, file);
+    districts.set(file.slice(0, -4), districtKey((await readFile(path)).toString('utf8'), path));
+  }
+  return districts;
+}
+
+async function pemFiles(dir: string, electionId: string): Promise<string[]> {
   try {
-    files = (await readdir(join(dir, 'districts'))).filter((f) => f.endsWith('.pem')).sort();
+    return (await readdir(dir)).filter((f) => f.endsWith('.pem')).sort();
   } catch (cause) {
     throw new ElectionError(
       'keys_missing',
-      `no district keys for "${electionId}"; run: npm run election -- keys`,
+      `${dir} is missing; run: npm run election -- keys ${electionId}`,
       {
         cause,
       },
     );
   }
-  for (const file of files) {
-    const path = join(dir, 'districts', file);
-    districts.set(file.slice(0, -4), districtKey((await readFile(path)).toString('utf8'), path));
-  }
-  return Object.freeze({ electionId, districts, snapshot, identity, pepper });
-}
-
-/** District ids of the config that have no key in `keys`. */
-export function missingDistrictKeys(index: ElectionIndex, keys: ElectionKeys): string[] {
-  return index.config.districts.filter((d) => !keys.districts.has(d.id)).map((d) => d.id);
 }
 
 function districtKey(pem: string, path: string): DistrictKey {
@@ -200,20 +373,29 @@ function districtKey(pem: string, path: string): DistrictKey {
   } catch (cause) {
     throw new ElectionError('keys_invalid', `${path}: not a private key`, { cause });
   }
-  const details = privateKey.asymmetricKeyDetails ?? {};
-  const bits = details.modulusLength ?? 0;
-  // RFC 9474 needs plain RSA keys (not RSA-PSS-restricted ones) of adequate size.
-  if (privateKey.asymmetricKeyType !== 'rsa' || bits < MIN_RSA_BITS || details.publicExponent !== 65537n) {
-    throw new ElectionError(
-      'keys_invalid',
-      `${path}: expected an RSA key of at least ${MIN_RSA_BITS} bits with e=65537 (got ${privateKey.asymmetricKeyType} ${bits})`,
-    );
-  }
   const publicKey = createPublicKey(privateKey);
-  return Object.freeze({ privateKeyPem: pem, privateKey, publicKey, spki: spkiOf(publicKey), bits });
+  return Object.freeze({
+    ...rsaPublic({ publicKey, spki: spkiOf(publicKey) }, path),
+    privateKeyPem: pem,
+    privateKey,
+  });
 }
 
-function signingKey(pem: Buffer, path: string): SigningKey {
+/** RFC 9474 needs plain RSA keys (not RSA-PSS-restricted ones) of adequate size. */
+function rsaPublic(key: PublicKey, path: string): DistrictPublicKey {
+  const details = key.publicKey.asymmetricKeyDetails ?? {};
+  const bits = details.modulusLength ?? 0;
+  if (key.publicKey.asymmetricKeyType !== 'rsa' || bits < MIN_RSA_BITS || details.publicExponent !== 65537n) {
+    throw new ElectionError(
+      'keys_invalid',
+      `${path}: expected an RSA key of at least ${MIN_RSA_BITS} bits with e=65537 (got ${key.publicKey.asymmetricKeyType} ${bits})`,
+    );
+  }
+  return Object.freeze({ publicKey: key.publicKey, spki: key.spki, bits });
+}
+
+async function readSigningKey(path: string, electionId: string): Promise<SigningKey> {
+  const pem = await readKeyFile(path, electionId);
   let privateKey: KeyObject;
   try {
     privateKey = createPrivateKey(pem);
@@ -230,7 +412,22 @@ function signingKey(pem: Buffer, path: string): SigningKey {
   return Object.freeze({ privateKey, publicKey, spki: spkiOf(publicKey) });
 }
 
-async function readPrivate(path: string, electionId: string): Promise<Buffer> {
+async function readPublicKey(path: string, electionId: string, type: 'rsa' | 'ed25519'): Promise<PublicKey> {
+  const pem = await readKeyFile(path, electionId);
+  let publicKey: KeyObject;
+  try {
+    publicKey = createPublicKey(pem);
+  } catch (cause) {
+    throw new ElectionError('keys_invalid', `${path}: not a public key`, { cause });
+  }
+  // createPublicKey also accepts a private key (and derives its public half): a public file must not hold one.
+  if (pem.includes('PRIVATE KEY') || publicKey.asymmetricKeyType !== type) {
+    throw new ElectionError('keys_invalid', `${path}: expected an ${type} public key`);
+  }
+  return Object.freeze({ publicKey, spki: spkiOf(publicKey) });
+}
+
+async function readKeyFile(path: string, electionId: string): Promise<Buffer> {
   try {
     return await readFile(path);
   } catch (cause) {
@@ -258,6 +455,11 @@ async function mkdirPrivate(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   // mkdir's mode is masked by umask and ignored for directories that exist: set it explicitly.
   await chmod(dir, 0o700);
+}
+
+async function mkdirPublic(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o755 });
+  await chmod(dir, 0o755);
 }
 
 /**

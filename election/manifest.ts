@@ -6,13 +6,14 @@
  * It carries every district's blind-signature public key and the snapshot
  * verification key, and nothing private: no partitions, no roll, no identity
  * issuer key (clients never verify identity tokens). It is a pure function of
- * config and keys — no timestamps — so rebuilding it gives identical bytes.
+ * config and public keys — no timestamps — so rebuilding it gives identical
+ * bytes, whichever role's key set (tools, ingest, publisher) builds it.
  */
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { CandidateStatus, Names } from './config-schema.js';
 import { ElectionError } from './errors.js';
-import { BLIND_RSA_ALG, type ElectionKeys, missingDistrictKeys } from './keys.js';
+import { BLIND_RSA_ALG, type ManifestKeys, missingDistrictKeys } from './keys.js';
 import type { ElectionIndex } from './load.js';
 
 export const MANIFEST_VERSION = 1;
@@ -63,7 +64,7 @@ export interface Manifest {
  * Builds the manifest.
  * @throws ElectionError `keys_missing` if a district of the config has no key
  */
-export function buildManifest(index: ElectionIndex, keys: ElectionKeys): Manifest {
+export function buildManifest(index: ElectionIndex, keys: ManifestKeys): Manifest {
   const missing = missingDistrictKeys(index, keys);
   if (missing.length > 0) {
     throw new ElectionError(

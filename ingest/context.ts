@@ -4,7 +4,7 @@
  */
 import type { Logger } from 'pino';
 import type { Config } from '../common/config.js';
-import type { ElectionIndex, ElectionKeys, TokenVerifier } from '../election/index.js';
+import type { ElectionIndex, IngestKeys, TokenVerifier } from '../election/index.js';
 import type { Admission } from './admission.js';
 import type { DistrictPlan } from './ballot-rules.js';
 import type { CryptoPool } from './crypto/pool.js';
@@ -24,7 +24,7 @@ export interface IngestContext {
   readonly config: Config;
   readonly log: Logger;
   readonly election: ElectionIndex;
-  readonly keys: ElectionKeys;
+  readonly keys: IngestKeys;
   readonly districts: ReadonlyMap<string, DistrictPlan>;
   /** Each district's RSA modulus, big-endian, for the cheap `blinded < n` check. */
   readonly moduli: ReadonlyMap<string, Buffer>;

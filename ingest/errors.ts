@@ -19,6 +19,10 @@ export const ERROR_CODES = [
   'overloaded',
   'unavailable',
   'rebuilding',
+  'token_wrong_issuer',
+  'token_wrong_audience',
+  'token_too_old',
+  'token_expired',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -74,6 +78,26 @@ export const ERROR_TABLE: { readonly [C in ErrorCode]: ErrorSpec } = {
     status: '503 Service Unavailable',
     retriable: true,
     message: 'Rebuilding the duplicate-vote index from the log; retry shortly.',
+  },
+  token_wrong_issuer: {
+    status: '401 Unauthorized',
+    retriable: false,
+    message: 'The identity token is not from an issuer this election trusts.',
+  },
+  token_wrong_audience: {
+    status: '401 Unauthorized',
+    retriable: false,
+    message: 'The identity token is for another election.',
+  },
+  token_too_old: {
+    status: '401 Unauthorized',
+    retriable: false,
+    message: 'The identity token was issued too long ago; sign in again.',
+  },
+  token_expired: {
+    status: '401 Unauthorized',
+    retriable: false,
+    message: 'The identity token has expired; sign in again.',
   },
 };
 

@@ -17,9 +17,10 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../common/config.js';
 import { createLogger, loggableError } from '../common/log.js';
-import { loadElection, readKeys } from '../election/index.js';
+import { loadElection, readPepper } from '../election/index.js';
 import { LedgerHost } from './ledger/ledger-host.js';
 import { RelayHost } from './ledger/relay-host.js';
+import { checkIdentityConfig } from './token-verifier.js';
 
 const config = loadConfig();
 const log = createLogger('ingest-main', config.logLevel);
@@ -47,11 +48,19 @@ const slots: Slot[] = Array.from({ length: config.ingest.processes }, () => ({
 }));
 let stopping = false;
 let exitCode = 0;
+try {
+  // Workers would only fail on it, one restart after another: say so once and stop.
+  checkIdentityConfig(config);
+} catch (err) {
+  log.fatal({ err: loggableError(err), code: 'SAYLAU_ERR_START' }, 'ingest cannot start');
+  process.exit(1);
+}
 const election = loadElection(config.election);
 const host = new LedgerHost({
   config,
   election,
-  keys: await readKeys(config.stackDir, election.id),
+  // The supervisor signs nothing: the pepper is all it holds, to restore the roll after Redis lost it.
+  keys: { pepper: await readPepper(config.stackDir, election.id) },
   log,
   onSend: (info) => relay.countSend(info),
   onMix: (info) => relay.countMix(info),

@@ -13,13 +13,7 @@ import { Redis } from 'ioredis';
 import { type Config, loadConfig } from '../common/config.js';
 import { createLogger, type Logger, loggableError } from '../common/log.js';
 import { type ListenSocket, loadUws } from '../common/uws.js';
-import {
-  createTokenVerifier,
-  type ElectionIndex,
-  type ElectionKeys,
-  loadElection,
-  readKeys,
-} from '../election/index.js';
+import { type ElectionIndex, type IngestKeys, loadElection, readIngestKeys } from '../election/index.js';
 import { Admission } from './admission.js';
 import { compileDistricts } from './ballot-rules.js';
 import { serveClient } from './client/serve.js';
@@ -43,6 +37,7 @@ import { electionRoutes } from './routes/elections.js';
 import { healthRoutes } from './routes/health.js';
 import { receiptsRoute } from './routes/receipts.js';
 import { SessionChannel } from './routes/session.js';
+import { tokenVerifierFor } from './token-verifier.js';
 
 /** How often the counted-codes file is re-read. */
 const CODES_REFRESH_MS = 10_000;
@@ -55,7 +50,9 @@ export interface RunningServer {
 export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
   const uws = loadUws(); // first: fail before connecting anything if the native binary is missing
   const election = loadElection(config.election);
-  const keys = await readKeys(config.stackDir, election.id);
+  // Ingest's own keys only: never the snapshot signing key (the results host's).
+  const keys = await readIngestKeys(config.stackDir, election.id, { devLogin: config.devLogin });
+  const verifyToken = await tokenVerifierFor(config, election.id, keys.identity);
   const metrics = new IngestMetrics();
   const admission = new Admission(config.ingest.maxInFlight);
   const lifecycle = new Lifecycle();
@@ -92,7 +89,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     keys,
     districts: compileDistricts(election),
     moduli,
-    verifyToken: createTokenVerifier([keys.identity.publicKey], election.id),
+    verifyToken,
     index,
     sink,
     ledger,
@@ -164,7 +161,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
 async function openLedgerSink(
   config: Config,
   election: ElectionIndex,
-  keys: ElectionKeys,
+  keys: IngestKeys,
   metrics: IngestMetrics,
   log: Logger,
 ): Promise<LedgerSink> {

@@ -12,7 +12,13 @@
 import { Redis } from 'ioredis';
 import { loadConfig } from '../common/config.js';
 import { createLogger } from '../common/log.js';
-import { buildManifest, loadElection, manifestPath, readKeys, writeManifest } from '../election/index.js';
+import {
+  buildManifest,
+  loadElection,
+  manifestPath,
+  readPublisherKeys,
+  writeManifest,
+} from '../election/index.js';
 import { ClickHouseSource } from './clickhouse-source.js';
 import { LiveFeed } from './live-feed.js';
 import { PublisherMetrics } from './metrics.js';
@@ -28,7 +34,8 @@ const LIVE_INTERVAL_MS = 5_000;
 const config = loadConfig();
 const logger = createLogger('publisher', config.logLevel);
 const index = loadElection(config.election);
-const keys = await readKeys(config.stackDir, index.id);
+// The snapshot key and public keys only: the results host holds no key that signs a credential.
+const keys = await readPublisherKeys(config.stackDir, index.id);
 const publicDir = config.publisher.publicDir;
 const intervalSec = config.publisher.snapshotIntervalSec || index.config.snapshotIntervalSec;
 

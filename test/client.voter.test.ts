@@ -9,17 +9,19 @@
  * accessibility violation.
  */
 import { execFile, spawn } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { exportJWK, SignJWT } from 'jose';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../common/paths.js';
 import { TOPICS } from '../common/records.js';
-import { type ElectionIndex, issueDevToken, loadElection, readKeys } from '../election/index.js';
+import { type ElectionIndex, loadElection, readKeys, voterHash } from '../election/index.js';
 import {
   buildClient,
   CRITICAL_BUDGET_BYTES,
@@ -531,17 +533,33 @@ describe('voter web client', () => {
   it('without dev login the page redirects to the identity provider and votes with the token it brings back', async () => {
     const member = members[3]!;
     const keys = await readKeys(config.stackDir, ELECTION);
+    // A member registry: its own key, published as a JWKS that ingest fetches at start.
+    const registry = generateKeyPairSync('ed25519');
+    const issuer = `http://127.0.0.1:${IDP_PORT}`;
+    const jwks = JSON.stringify({ keys: [{ ...(await exportJWK(registry.publicKey)), kid: 'registry-1' }] });
     // The provider signs the voter in and sends them back with #token=, as a member registry would.
     const idp = createServer((req, res) => {
       const url = new URL(req.url ?? '/', `http://127.0.0.1:${IDP_PORT}`);
+      if (url.pathname === '/jwks.json') {
+        res.writeHead(200, { 'content-type': 'application/json' }).end(jwks);
+        return;
+      }
       const back = url.searchParams.get('redirect_uri') ?? '';
       if (url.searchParams.get('election') !== ELECTION || !back.startsWith(`http://127.0.0.1:${PORT}/`)) {
         res.writeHead(400).end();
         return;
       }
-      void issueDevToken(keys, index, member.memberId).then((token) => {
-        res.writeHead(302, { location: `${back}#token=${token}` }).end();
-      });
+      void new SignJWT({ district: member.district })
+        .setProtectedHeader({ alg: 'EdDSA', kid: 'registry-1' })
+        .setSubject(voterHash(keys.pepper, member.memberId))
+        .setIssuer(issuer)
+        .setAudience(ELECTION)
+        .setIssuedAt()
+        .setExpirationTime('5m')
+        .sign(registry.privateKey)
+        .then((token) => {
+          res.writeHead(302, { location: `${back}#token=${token}` }).end();
+        });
     });
     await new Promise<void>((resolve) => idp.listen(IDP_PORT, '127.0.0.1', resolve));
     await ingest.stop();
@@ -549,7 +567,13 @@ describe('voter web client', () => {
       election: electionPath,
       port: PORT,
       processes: 1,
-      env: { ...ingestEnv, DEV_LOGIN: '0', IDENTITY_PROVIDER_URL: `http://127.0.0.1:${IDP_PORT}/` },
+      env: {
+        ...ingestEnv,
+        DEV_LOGIN: '0',
+        IDENTITY_PROVIDER_URL: `http://127.0.0.1:${IDP_PORT}/`,
+        IDENTITY_JWKS: `${issuer}/jwks.json`,
+        IDENTITY_ISSUER: issuer,
+      },
     });
     try {
       const w = await openPage('kk-KZ');

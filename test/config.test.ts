@@ -39,6 +39,27 @@ describe('configuration from the environment', () => {
     ).toBe(5000);
   });
 
+  it('takes the identity issuer as JWKS and iss together, a JWKS file relative to the repo', () => {
+    expect(() => loadConfig({ IDENTITY_JWKS: 'https://registry.example/jwks' })).toThrowError(
+      /^IDENTITY_ISSUER: /,
+    );
+    expect(() => loadConfig({ IDENTITY_ISSUER: 'https://registry.example' })).toThrowError(
+      /^IDENTITY_JWKS: /,
+    );
+    const remote = loadConfig({ IDENTITY_JWKS: 'https://registry.example/jwks', IDENTITY_ISSUER: 'r' });
+    expect(remote.identity).toEqual({
+      jwks: 'https://registry.example/jwks',
+      issuer: 'r',
+      maxTokenAgeSec: 600,
+    });
+    expect(loadConfig({ IDENTITY_JWKS: 'keys/jwks.json', IDENTITY_ISSUER: 'r' }).identity.jwks).toMatch(
+      /^\/.*\/keys\/jwks\.json$/,
+    );
+    expect(() => loadConfig({ IDENTITY_TOKEN_MAX_AGE_SEC: '5' })).toThrowError(
+      /^IDENTITY_TOKEN_MAX_AGE_SEC: /,
+    );
+  });
+
   it('documents every variable in .env.example', () => {
     const example = readFileSync(new URL('../.env.example', import.meta.url), 'utf8');
     const documented = new Set([...example.matchAll(/^([A-Z_]+)=/gm)].map((m) => m[1]));

@@ -1,9 +1,11 @@
 /**
  * Election keys and the manifest (DESIGN §3): private material stays private
- * on disk, making keys is idempotent, and a district key really works for
- * RFC 9474 RSABSSA-SHA384-PSS-Randomized with the client library.
+ * on disk, kept apart by role (each service reads only its own directory),
+ * making keys is idempotent, and a district key really works for RFC 9474
+ * RSABSSA-SHA384-PSS-Randomized with the client library.
  */
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { createPublicKey } from 'node:crypto';
+import { cp, mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RSABSSA } from '@cloudflare/blindrsa-ts';
@@ -15,7 +17,10 @@ import {
   keysDir,
   loadElection,
   makeKeys,
+  readIngestKeys,
   readKeys,
+  readPublisherKeys,
+  roleKeysDir,
 } from '../election/index.js';
 
 const index = indexElection({ ...loadElection('tiny').config, id: 'test-election-keys' });
@@ -45,13 +50,23 @@ describe('election keys', () => {
     expect(keys.pepper).toHaveLength(32);
   });
 
-  it('keeps private material in 0700 directories and 0600 files', async () => {
+  it('keeps private material in 0700 role directories and 0600 files, public keys beside them', async () => {
     const dir = keysDir(stackDir, index.id);
-    for (const d of [join(stackDir, 'keys'), dir, join(dir, 'districts')]) {
-      expect((await stat(d)).mode & 0o777).toBe(0o700);
+    for (const d of ['', 'ingest', 'ingest/districts', 'publisher', 'dev-login']) {
+      expect((await stat(join(stackDir, 'keys', index.id, d))).mode & 0o777, d).toBe(0o700);
     }
-    for (const f of ['pepper.bin', 'snapshot.pem', 'identity.pem', 'districts/D-75-1.pem']) {
-      expect((await stat(join(dir, f))).mode & 0o777).toBe(0o600);
+    expect((await stat(join(stackDir, 'keys'))).mode & 0o777).toBe(0o700);
+    for (const f of [
+      'ingest/pepper.bin',
+      'publisher/snapshot.pem',
+      'dev-login/identity.pem',
+      'ingest/districts/D-75-1.pem',
+    ]) {
+      expect((await stat(join(dir, f))).mode & 0o777, f).toBe(0o600);
+    }
+    for (const f of ['public/snapshot.pem', 'public/districts/D-75-1.pem']) {
+      expect((await stat(join(dir, f))).mode & 0o777, f).toBe(0o644);
+      expect(await readFile(join(dir, f), 'utf8')).toMatch(/^-----BEGIN PUBLIC KEY-----/);
     }
   });
 
@@ -84,6 +99,106 @@ describe('election keys', () => {
   });
 });
 
+describe('keys kept apart', () => {
+  /** A stack dir holding only the given role directories of this election: one host's deployment. */
+  async function deployed(roles: readonly string[]): Promise<string> {
+    const host = await mkdtemp(join(tmpdir(), 'saylau-host-'));
+    for (const role of roles) {
+      await cp(join(keysDir(stackDir, index.id), role), join(host, 'keys', index.id, role), {
+        recursive: true,
+      });
+    }
+    return host;
+  }
+
+  it('ingest reads ingest/ and public/ only: district keys and pepper, the snapshot key public', async () => {
+    const host = await deployed(['ingest', 'public']);
+    try {
+      const ingest = await readIngestKeys(host, index.id, { devLogin: false });
+      expect([...ingest.districts.keys()]).toEqual([...keys.districts.keys()]);
+      expect(ingest.pepper.equals(keys.pepper)).toBe(true);
+      expect(ingest.snapshot.spki).toBe(keys.snapshot.spki);
+      expect(ingest.snapshot).not.toHaveProperty('privateKey');
+      expect(ingest.identity).toBeNull();
+      // The dev login's key is read only when the dev login is on, and must then be there.
+      await expect(readIngestKeys(host, index.id, { devLogin: true })).rejects.toMatchObject({
+        code: 'keys_missing',
+      });
+      const full = await readIngestKeys(stackDir, index.id, { devLogin: true });
+      expect(full.identity?.spki).toBe(keys.identity.spki);
+    } finally {
+      await rm(host, { recursive: true, force: true });
+    }
+  });
+
+  it('the publisher reads publisher/ and public/ only: the snapshot key, district keys public', async () => {
+    const host = await deployed(['publisher', 'public']);
+    try {
+      const publisher = await readPublisherKeys(host, index.id);
+      expect(publisher.snapshot.spki).toBe(keys.snapshot.spki);
+      expect(publisher).not.toHaveProperty('pepper');
+      for (const [id, key] of publisher.districts) {
+        expect(key.spki).toBe(keys.districts.get(id)!.spki);
+        expect(key).not.toHaveProperty('privateKey');
+      }
+      // Both roles build the same manifest as the tools.
+      expect(buildManifest(index, publisher)).toEqual(buildManifest(index, keys));
+      await expect(readIngestKeys(host, index.id, { devLogin: false })).rejects.toMatchObject({
+        code: 'keys_missing',
+      });
+    } finally {
+      await rm(host, { recursive: true, force: true });
+    }
+  });
+
+  it('the publisher refuses a public snapshot key that is not its own (a mixed-up deployment)', async () => {
+    const host = await deployed(['publisher', 'public']);
+    try {
+      const other = join(stackDir, 'keys', index.id, 'dev-login', 'identity.pem');
+      const wrong = createPublicKey(await readFile(other));
+      await writeFile(
+        join(host, 'keys', index.id, 'public', 'snapshot.pem'),
+        wrong.export({ type: 'spki', format: 'pem' }),
+      );
+      await expect(readPublisherKeys(host, index.id)).rejects.toMatchObject({ code: 'keys_invalid' });
+    } finally {
+      await rm(host, { recursive: true, force: true });
+    }
+  });
+
+  it('moves keys of the old single-directory layout into their roles, keeping every key', async () => {
+    const old = await mkdtemp(join(tmpdir(), 'saylau-legacy-'));
+    try {
+      const dir = join(old, 'keys', index.id);
+      await mkdir(dir, { recursive: true });
+      const roles = roleKeysDir(stackDir, index.id, 'ingest');
+      await cp(join(roles, 'districts'), join(dir, 'districts'), { recursive: true });
+      await cp(join(roles, 'pepper.bin'), join(dir, 'pepper.bin'));
+      await cp(join(roleKeysDir(stackDir, index.id, 'publisher'), 'snapshot.pem'), join(dir, 'snapshot.pem'));
+      await cp(join(roleKeysDir(stackDir, index.id, 'dev-login'), 'identity.pem'), join(dir, 'identity.pem'));
+      expect(await makeKeys(old, index)).toEqual({ created: 0, kept: 6 });
+      const moved = await readKeys(old, index.id);
+      expect(moved.pepper.equals(keys.pepper)).toBe(true);
+      expect(moved.snapshot.spki).toBe(keys.snapshot.spki);
+      expect(moved.districts.get('D-75-1')!.spki).toBe(keys.districts.get('D-75-1')!.spki);
+      expect((await readPublisherKeys(old, index.id)).districts.size).toBe(3);
+      await expect(stat(join(dir, 'snapshot.pem'))).rejects.toMatchObject({ code: 'ENOENT' });
+    } finally {
+      await rm(old, { recursive: true, force: true });
+    }
+  });
+
+  it('re-exports public keys that went missing or stale', async () => {
+    const pub = roleKeysDir(stackDir, index.id, 'public');
+    await rename(join(pub, 'districts', 'D-71-1.pem'), join(pub, 'stale.tmp'));
+    await writeFile(join(pub, 'snapshot.pem'), 'garbage');
+    await makeKeys(stackDir, index);
+    const publisher = await readPublisherKeys(stackDir, index.id);
+    expect(publisher.districts.get('D-71-1')!.spki).toBe(keys.districts.get('D-71-1')!.spki);
+    await rm(join(pub, 'stale.tmp'));
+  });
+});
+
 describe('the manifest', () => {
   it('publishes every district key and the snapshot key, nothing private', async () => {
     const manifest = buildManifest(index, keys);
@@ -99,7 +214,10 @@ describe('the manifest', () => {
     expect(text).not.toContain(keys.identity.spki);
     expect(text).not.toContain('partitions');
     expect(text).not.toContain('PRIVATE');
-    const pem = await readFile(join(keysDir(stackDir, index.id), 'districts', 'D-75-1.pem'), 'utf8');
+    const pem = await readFile(
+      join(keysDir(stackDir, index.id), 'ingest', 'districts', 'D-75-1.pem'),
+      'utf8',
+    );
     expect(text).not.toContain(pem.split('\n')[1]!);
     // Pure: the same inputs give the same bytes.
     expect(JSON.stringify(buildManifest(index, keys))).toBe(text);

@@ -20,7 +20,7 @@ import { Redis } from 'ioredis';
 import type { Config } from '../../common/config.js';
 import { LogReader } from '../../common/kafka/log-reader.js';
 import { type Logger, loggableError } from '../../common/log.js';
-import { type ElectionIndex, type ElectionKeys, readLogStart, restoreRoll } from '../../election/index.js';
+import { type ElectionIndex, type RollKeys, readLogStart, restoreRoll } from '../../election/index.js';
 import type { LedgerEntry } from './entries.js';
 import { LEDGER_TOPICS, LedgerFollower } from './follower.js';
 import { IndexStore, type RedisTimer } from './index-store.js';
@@ -66,7 +66,8 @@ export interface LedgerSink {
 export interface LedgerHostOptions {
   readonly config: Config;
   readonly election: ElectionIndex;
-  readonly keys: ElectionKeys;
+  /** The pepper, to restore the roll into an emptied Redis. */
+  readonly keys: RollKeys;
   readonly log: Logger;
   /** Every settled Kafka send (metrics). */
   readonly onSend?: (info: SendInfo) => void;

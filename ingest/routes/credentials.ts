@@ -17,13 +17,21 @@ import { type IssuanceRecord, minuteBucket, RECORD_VERSION } from '../../common/
 import { isElectionError, rollKey } from '../../election/index.js';
 import type { IngestContext } from '../context.js';
 import { isBlindedMessageInRange } from '../crypto/blind-rsa.js';
-import { IngestError } from '../errors.js';
+import { type ErrorCode, IngestError } from '../errors.js';
 import { type Exchange, json, type Reply } from '../http/exchange.js';
 import type { RouteSpec } from '../http/router.js';
 import { issuanceEntry } from '../ledger/entries.js';
 import { parseBody, validateCredentialRequest } from '../schemas.js';
 
 const BEARER = /^Bearer ([A-Za-z0-9_.-]{1,4096})$/;
+/** The verifier's refusals, each answered with the same code (401). */
+const TOKEN_CODES: ReadonlySet<string> = new Set<ErrorCode>([
+  'unauthorized',
+  'token_wrong_issuer',
+  'token_wrong_audience',
+  'token_too_old',
+  'token_expired',
+]);
 
 export function credentialsRoute(ctx: IngestContext): RouteSpec {
   const { election, districts, moduli, index, ledger, crypto, verifyToken } = ctx;
@@ -35,7 +43,9 @@ export function credentialsRoute(ctx: IngestContext): RouteSpec {
     try {
       return await verifyToken(token);
     } catch (cause) {
-      if (isElectionError(cause, 'unauthorized')) throw new IngestError('unauthorized', undefined, { cause });
+      if (isElectionError(cause) && TOKEN_CODES.has(cause.code)) {
+        throw new IngestError(cause.code as ErrorCode, undefined, { cause });
+      }
       throw cause;
     }
   }

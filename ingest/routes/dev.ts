@@ -18,6 +18,8 @@ function integer(value: string | null, fallback: number, max: number): number {
 
 export function devRoutes(ctx: IngestContext): RouteSpec[] {
   const { election, keys } = ctx;
+  if (keys.identity === null) throw new TypeError('the dev login needs its key (read with devLogin on)');
+  const signer = { identity: keys.identity, pepper: keys.pepper };
 
   function members(ex: Exchange): Reply {
     const query = new URLSearchParams(ex.query);
@@ -37,7 +39,7 @@ export function devRoutes(ctx: IngestContext): RouteSpec[] {
     const request = parseBody(ex.body, validateDevLoginRequest);
     if (request.election !== election.id) throw new IngestError('not_found', 'Unknown election.');
     try {
-      return json('200 OK', { token: await issueDevToken(keys, election, request.memberId) });
+      return json('200 OK', { token: await issueDevToken(signer, election, request.memberId) });
     } catch (cause) {
       if (isElectionError(cause, 'unknown_member'))
         throw new IngestError('not_eligible', undefined, { cause });

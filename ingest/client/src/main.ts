@@ -192,7 +192,8 @@ async function issue(vote: Extract<VoteState, { phase: 'issuing' }>): Promise<vo
     ));
   } catch (error) {
     const code = error instanceof ApiError ? error.code : 'unknown';
-    if (code === 'unauthorized') {
+    // A token that is no good any more (or never was): sign in again, keeping the blinded request.
+    if (code === 'unauthorized' || code === 'token_expired' || code === 'token_too_old') {
       saveVote(election, { ...vote, token: '' });
       await signIn('signin.expired');
       return;
