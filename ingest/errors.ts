@@ -19,6 +19,7 @@ export const ERROR_CODES = [
   'overloaded',
   'unavailable',
   'rebuilding',
+  'rate_limited',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -75,6 +76,11 @@ export const ERROR_TABLE: { readonly [C in ErrorCode]: ErrorSpec } = {
     retriable: true,
     message: 'Rebuilding the duplicate-vote index from the log; retry shortly.',
   },
+  rate_limited: {
+    status: '429 Too Many Requests',
+    retriable: true,
+    message: 'Too many credential requests from this voter or address; retry after the delay given.',
+  },
 };
 
 /** An expected refusal. Anything else reaching the HTTP layer is logged and answered `unavailable`. */
@@ -82,13 +88,16 @@ export class IngestError extends Error {
   override readonly name = 'IngestError';
   readonly status: string;
   readonly retriable: boolean;
+  /** Seconds until a retry can succeed, when the refusal knows it (`rate_limited`). */
+  readonly retryAfterSec: number | undefined;
 
   constructor(
     readonly code: ErrorCode,
     message: string = ERROR_TABLE[code].message,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; retryAfterSec?: number },
   ) {
     super(message, options);
+    this.retryAfterSec = options?.retryAfterSec;
     this.status = ERROR_TABLE[code].status;
     this.retriable = ERROR_TABLE[code].retriable;
   }

@@ -409,7 +409,7 @@ describe('voter web client', () => {
       await new Promise((r) => setTimeout(r, 300));
       while ((await probe()) !== 503) {
         if (held.length >= MAX_IN_FLIGHT + 6) {
-          const metrics = (await api(ingest.base, 'GET', '/metrics')).body as string;
+          const metrics = (await api(ingest.ops, 'GET', '/metrics')).body as string;
           throw new Error(`never overloaded: ${/saylau_http_in_flight \S+/.exec(metrics)?.[0]}`);
         }
         hold();

@@ -13,6 +13,7 @@ const RETRIABLE: ReadonlySet<ApiCode> = new Set([
   'overloaded',
   'unavailable',
   'rebuilding',
+  'rate_limited',
   'network',
   'timeout',
 ]);

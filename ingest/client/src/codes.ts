@@ -15,6 +15,7 @@ export const API_CODES = [
   'overloaded',
   'unavailable',
   'rebuilding',
+  'rate_limited',
   'network',
   'timeout',
   'unknown',
