@@ -6,22 +6,27 @@
  *   issuance     the same for credentials
  *   overload     3× the measured max for 60 s: no crash, fast 503s, goodput ≥ 90 %, recovery
  *   sessions     ≥ 100,000 WebSocket sessions held 5 min while ≥ 1,000 ballots/s are cast
+ *   abuse        steady casts alone, then with a flood of identical issuance retries and slow bodies:
+ *                cast p99 must not move (≤ 1.2× + 5 ms)
  *
  * Exit code: 0 when every threshold holds, 1 when one fails, 2 on usage errors.
  */
 import { availableParallelism } from 'node:os';
 import { type CommonOptions, RunContext } from './run-context.js';
+import { ABUSE_DEFAULTS, abuseScenario } from './scenarios/abuse.js';
 import { overloadScenario } from './scenarios/overload.js';
 import { sessionsScenario } from './scenarios/sessions.js';
 import { smokeScenario } from './scenarios/smoke.js';
 import { THROUGHPUT_DEFAULTS, throughputScenario } from './scenarios/throughput.js';
 
-const USAGE = `usage: npm run loadtest -- <smoke|throughput|issuance|overload|sessions> [options]
+const USAGE = `usage: npm run loadtest -- <smoke|throughput|issuance|overload|sessions|abuse> [options]
 
 common:   --port N (18700) --ports N --processes N --record (write docs/reports/) --no-baselines --quiet
 throughput/issuance: --start R --factor F --step-sec S --max-steps N --workers N --max-in-flight N --min-rate R
 overload: --max R (default: docs/reports/loadtest-throughput.json) --burst-sec S --factor 3 --max-in-flight N
 sessions: --sessions N (100000) --hold-sec S (300) --cast-rate R (1050) --ramp R (2000/s) --holders N
+abuse:    --cast-rate R (500) --phase-sec S (30) --retry-rate R (1000) --tokens N (200) --slow-sockets N (1000)
+          --max-ratio F (1.2) --slack-ms MS (5)
 `;
 
 function parse(argv: readonly string[]): { scenario: string; flags: Map<string, string> } {
@@ -111,6 +116,16 @@ async function main(): Promise<number> {
           rampPerSec: flags.num('ramp', 2000),
           holders: flags.num('holders', 0),
           minCastRate: flags.num('min-cast-rate', 1000),
+        });
+      case 'abuse':
+        return abuseScenario(ctx, {
+          castRate: flags.num('cast-rate', ABUSE_DEFAULTS.castRate),
+          phaseSec: flags.num('phase-sec', ABUSE_DEFAULTS.phaseSec),
+          retryRate: flags.num('retry-rate', ABUSE_DEFAULTS.retryRate),
+          tokens: flags.num('tokens', ABUSE_DEFAULTS.tokens),
+          slowSockets: flags.num('slow-sockets', ABUSE_DEFAULTS.slowSockets),
+          maxRatio: flags.num('max-ratio', ABUSE_DEFAULTS.maxRatio),
+          slackMs: flags.num('slack-ms', ABUSE_DEFAULTS.slackMs),
         });
       default:
         throw new UsageError(`unknown scenario "${scenario}"`);
