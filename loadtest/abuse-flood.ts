@@ -173,11 +173,17 @@ export class AbuseFlood {
       ),
     );
     s.on('error', () => undefined);
-    s.on('close', () => {
-      this.slow.delete(s);
-      if (this.stopped) return;
+    // Cut off: ingest answered (400 at the body timeout) or closed; counted once, then replaced.
+    let cut = false;
+    const cutOff = (): void => {
+      if (cut || this.stopped) return;
+      cut = true;
       this.slowCutOff++;
+      this.slow.delete(s);
+      s.destroy();
       this.openSlow();
-    });
+    };
+    s.on('data', cutOff);
+    s.on('close', cutOff);
   }
 }

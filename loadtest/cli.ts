@@ -26,7 +26,7 @@ throughput/issuance: --start R --factor F --step-sec S --max-steps N --workers N
 overload: --max R (default: docs/reports/loadtest-throughput.json) --burst-sec S --factor 3 --max-in-flight N
 sessions: --sessions N (100000) --hold-sec S (300) --cast-rate R (1050) --ramp R (2000/s) --holders N
 abuse:    --cast-rate R (500) --phase-sec S (30) --retry-rate R (1000) --tokens N (200) --slow-sockets N (1000)
-          --max-ratio F (1.2) --slack-ms MS (5)
+          --max-ratio F (1.2) --slack-ms MS (5) --shed-slack FRACTION (0.01)
 `;
 
 function parse(argv: readonly string[]): { scenario: string; flags: Map<string, string> } {
@@ -126,6 +126,7 @@ async function main(): Promise<number> {
           slowSockets: flags.num('slow-sockets', ABUSE_DEFAULTS.slowSockets),
           maxRatio: flags.num('max-ratio', ABUSE_DEFAULTS.maxRatio),
           slackMs: flags.num('slack-ms', ABUSE_DEFAULTS.slackMs),
+          shedSlack: flags.num('shed-slack', ABUSE_DEFAULTS.shedSlack),
         });
       default:
         throw new UsageError(`unknown scenario "${scenario}"`);

@@ -7,7 +7,10 @@
  * Ingest runs with the production limits (the per-address limit back on:
  * the flood and the casts share 127.0.0.1, and casts are not limited). The
  * report shows cast p99 in both phases and their ratio; the scenario passes
- * when flood p99 ≤ `maxRatio` × alone p99 + `slackMs`, with no cast failing.
+ * when flood p99 ≤ `maxRatio` × alone p99 + `slackMs`, no cast fails other
+ * than by `503 overloaded`, and the share of casts shed with the flood is at
+ * most `shedSlack` (1 %) above the share shed alone — a slow body holding an
+ * admission slot would show up here first.
  *
  * Why 1.2× + 5 ms: repeated runs of one steady step on a quiet box differ by
  * up to ~10–15 % at p99 (the recorded throughput steps), so a smaller
@@ -15,9 +18,11 @@
  * slow body holding a slot — moves p99 by multiples (requests shed with 503,
  * or queued behind RSA operations). The slack covers low-ms p99s, where one
  * scheduler tick is already 20 %. The smoke variant runs on a busy CI box,
- * seconds long: it checks the path with 2× + 50 ms.
+ * seconds long, with a 16-request in-flight budget: it checks the path with
+ * 2× + 50 ms and 10 % more shed.
  */
 import { AbuseFlood, type FloodResult } from '../abuse-flood.js';
+import type { StepReport } from '../report-json.js';
 import type { RunContext } from '../run-context.js';
 import type { WorkerPool } from '../worker-pool.js';
 import { realVotersAndCorrectness } from './finish.js';
@@ -33,6 +38,8 @@ export interface AbuseOptions {
   readonly slowSockets: number;
   readonly maxRatio: number;
   readonly slackMs: number;
+  /** Casts shed (`503 overloaded`) with the flood may exceed those alone by this share of arrivals. */
+  readonly shedSlack: number;
   readonly realVoters?: number;
   /** A cast pool already running with enough voters (smoke). */
   readonly castPool?: WorkerPool;
@@ -46,6 +53,7 @@ export const ABUSE_DEFAULTS = {
   slowSockets: 1000,
   maxRatio: 1.2,
   slackMs: 5,
+  shedSlack: 0.01,
 } as const;
 
 export async function abuseScenario(ctx: RunContext, o: AbuseOptions, prepared = false): Promise<void> {
@@ -82,7 +90,9 @@ export async function abuseScenario(ctx: RunContext, o: AbuseOptions, prepared =
   ctx.setup.abuse = { ...o, castPool: undefined, realVoters };
 
   const alone = ctx.step(await pool.phase('abuse-alone', o.castRate, o.phaseSec), null);
-  alone.pass = failures(alone) === 0;
+  const hard = (s: StepReport): number => failures(s) - s.counts.overloaded;
+  const shed = (s: StepReport): number => s.counts.overloaded / Math.max(1, s.counts.offered);
+  alone.pass = hard(alone) === 0;
   ctx.log(`flood: ${o.retryRate}/s identical retries over ${o.tokens} voters, ${o.slowSockets} slow bodies`);
   flood.start();
   let result: FloodResult;
@@ -90,7 +100,8 @@ export async function abuseScenario(ctx: RunContext, o: AbuseOptions, prepared =
     const during = ctx.step(await pool.phase('abuse-flood', o.castRate, o.phaseSec), null);
     result = flood.stop();
     const bound = o.maxRatio * alone.latencyMs.p99 + o.slackMs;
-    during.pass = failures(during) === 0 && during.latencyMs.p99 <= bound;
+    const shedOk = shed(during) <= shed(alone) + o.shedSlack;
+    during.pass = hard(during) === 0 && shedOk && during.latencyMs.p99 <= bound;
     const ratio = alone.latencyMs.p99 > 0 ? during.latencyMs.p99 / alone.latencyMs.p99 : null;
     ctx.threshold(
       'cast p99 with the flood vs alone',
@@ -99,10 +110,17 @@ export async function abuseScenario(ctx: RunContext, o: AbuseOptions, prepared =
       during.latencyMs.p99 <= bound,
     );
     ctx.threshold(
-      'casts failed (either phase)',
+      'casts failed other than 503 overloaded (either phase)',
       '= 0',
-      failures(alone) + failures(during),
-      failures(alone) + failures(during) === 0,
+      hard(alone) + hard(during),
+      hard(alone) + hard(during) === 0,
+    );
+    const pct = (x: number): string => `${Math.round(x * 1000) / 10} %`;
+    ctx.threshold(
+      'casts shed (503 overloaded) with the flood vs alone',
+      `≤ ${pct(shed(alone))} + ${pct(o.shedSlack)}`,
+      pct(shed(during)),
+      shedOk,
     );
     ctx.threshold(
       'the flood was sent (retries answered, slow bodies cut off)',

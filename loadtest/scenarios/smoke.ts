@@ -27,12 +27,13 @@ const OVERLOAD = { factor: 3, warmSec: 2, burstSec: 3, recoverySec: 2, max: CAST
 /** Seconds long, on a busy box: checks the path; the bound is loose (the full scenario: 1.2× + 5 ms). */
 const ABUSE = {
   castRate: 50,
-  phaseSec: 4,
+  phaseSec: 3,
   retryRate: 200,
   tokens: 10,
   slowSockets: 50,
   maxRatio: 2,
   slackMs: 50,
+  shedSlack: 0.1,
 };
 /** The smoke's body timeout, so slow bodies are cut off within its short flood. */
 const BODY_TIMEOUT_MS = 2_000;
