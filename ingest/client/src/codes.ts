@@ -21,3 +21,13 @@ export const API_CODES = [
   'unknown',
 ] as const;
 export type ApiCode = (typeof API_CODES)[number];
+
+/** Codes where the very same request may succeed later: retried, with a waiting message. */
+export const RETRIED_CODES: readonly ApiCode[] = [
+  'overloaded',
+  'unavailable',
+  'rebuilding',
+  'rate_limited',
+  'network',
+  'timeout',
+];
