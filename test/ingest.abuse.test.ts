@@ -5,13 +5,15 @@
  * identity token and per source address (429 rate_limited + Retry-After)
  * while the default lets a polling station behind one address through; a
  * slow body holds no admission slot and times out; operations endpoints
- * answer on the operations port only.
+ * answer on the operations port only; Redis losing its data resets limits
+ * and stored signatures and breaks nothing.
  *
  * Two ingests: A with the default limits (and a small in-flight budget for
  * the slow-body test), B with a tight address limit and a one-task crypto
  * queue (its queue test runs before its address test uses up the address).
  */
 import { connect, type Socket } from 'node:net';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ElectionIndex } from '../election/index.js';
 import {
@@ -214,5 +216,31 @@ describe('request bodies', () => {
     expect(Date.now() - started).toBeLessThan(BODY_TIMEOUT_MS + 2_000);
     for (const answer of answers) expect(answer).toMatch(/^HTTP\/1\.1 400 /);
     expect(await counter(a, 'saylau_http_body_timeouts_total')).toBe(timeouts + slow.length);
+  });
+});
+
+describe('Redis losing its data', () => {
+  it('resets the limits and the stored signatures without breaking issuance', async () => {
+    const request = await issuanceRequest(a.base);
+    const first = await issue(a.base, request);
+    expect(first.status).toBe(200);
+    for (let i = 0; i < 5; i++) await issue(a.base, request);
+    expect((await issue(a.base, request)).status).toBe(429);
+    const redis = new Redis({ host: config.redis.host, port: config.redis.port });
+    try {
+      await redis.flushall();
+    } finally {
+      redis.disconnect();
+    }
+    // The ledger notices, rebuilds its index from Kafka and turns ready again; the limiter and the cache need nothing.
+    const ready = async (): Promise<boolean> => (await api(a.ops, 'GET', '/readyz')).status === 200;
+    for (let i = 0; i < 50 && (await ready()); i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 300 && !(await ready()); i++) await new Promise((r) => setTimeout(r, 200));
+    const signs = await counter(a, 'saylau_crypto_blind_signs_total');
+    const again = await issue(a.base, request);
+    expect(again.status, JSON.stringify(again.body)).toBe(200);
+    // Raw RSA is deterministic: recomputed, the very same signature.
+    expect(again.body.blindSignature).toBe(first.body.blindSignature);
+    expect(await counter(a, 'saylau_crypto_blind_signs_total')).toBe(signs + 1);
   });
 });
