@@ -51,8 +51,13 @@ export class CryptoPool {
     return this.pool.queueSize;
   }
 
+  /** The queue is full now: a request that would need a signature is better refused before any other work. */
+  get full(): boolean {
+    return this.outstanding >= this.options.threads + this.options.maxQueue;
+  }
+
   async blindSign(district: string, blinded: Uint8Array): Promise<Buffer> {
-    if (this.outstanding >= this.options.threads + this.options.maxQueue) {
+    if (this.full) {
       this.options.onFull();
       throw new IngestError('overloaded');
     }

@@ -84,6 +84,11 @@ export function credentialsRoute(ctx: IngestContext): RouteSpec {
     // Stored only after the log confirmed this very issuance: answering from it is answering a `same`.
     if (stored !== null) return signed(stored, plan.id);
 
+    // Full now: refuse before the issuance is recorded (it is re-checked when the signature is queued).
+    if (crypto.full) {
+      metrics.cryptoQueueFull.inc();
+      throw new IngestError('overloaded');
+    }
     const onRoll = await index.rollDistrict(rollKeys.get(plan.region)!, claims.voterHash);
     if (onRoll !== plan.id) {
       // An emptied Redis has no roll until it is restored: that is not a "no".
