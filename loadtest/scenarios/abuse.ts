@@ -82,8 +82,8 @@ export async function abuseScenario(ctx: RunContext, o: AbuseOptions, prepared =
     o.castPool ??
     (await startHttpPool(ctx, {
       kind: 'cast',
-      workers: 1,
-      perWorker: Math.ceil(o.castRate * o.phaseSec * 2) + 10,
+      workers: 2,
+      perWorker: Math.ceil(o.castRate * o.phaseSec) + 10,
       maxConnections: 1000,
       timeoutMs: 10_000,
     }));
