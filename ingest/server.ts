@@ -29,6 +29,7 @@ import { type IngestContext, Lifecycle } from './context.js';
 import { modulusOf } from './crypto/blind-rsa.js';
 import { CryptoPool } from './crypto/pool.js';
 import { ERROR_BODIES } from './errors.js';
+import { BodyDeadlines } from './http/body.js';
 import { Router } from './http/router.js';
 import { IndexStore } from './ledger/index-store.js';
 import { Ledger } from './ledger/ledger.js';
@@ -124,7 +125,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     metrics,
     log,
     draining: () => lifecycle.draining,
-    bodyTimeoutMs: config.ingest.bodyTimeoutMs,
+    bodyDeadlines: new BodyDeadlines(config.ingest.bodyTimeoutMs),
   };
   const router = new Router(app, routerDeps);
   for (const spec of electionRoutes(ctx)) router.add(spec);
@@ -174,6 +175,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     sessions.stop();
     counted.stop();
     for (const each of [app, ops]) (each as typeof each & { close(): void }).close(); // closes sessions and keep-alive sockets; missing from the d.ts
+    routerDeps.bodyDeadlines.stop();
     await crypto.destroy();
     await redis.quit().catch(() => redis.disconnect());
     log.info({ inFlight: admission.inFlight }, 'ingest stopped');

@@ -23,7 +23,13 @@ import {
   isIngestError,
 } from '../errors.js';
 import type { IngestMetrics } from '../metrics.js';
-import { BODY_TIMEOUT_MESSAGE, declaredLength, MAX_BODY_BYTES, readBody } from './body.js';
+import {
+  BODY_TIMEOUT_MESSAGE,
+  type BodyDeadlines,
+  declaredLength,
+  MAX_BODY_BYTES,
+  readBody,
+} from './body.js';
 import { Exchange, type Headers, type Reply } from './exchange.js';
 import { padJson } from './fixed-length.js';
 import { respond } from './respond.js';
@@ -55,8 +61,8 @@ interface RouterDeps {
   readonly draining: () => boolean;
   readonly metrics: IngestMetrics;
   readonly log: Logger;
-  /** A body must arrive whole within this long. */
-  readonly bodyTimeoutMs: number;
+  /** A body must arrive whole by its deadline. */
+  readonly bodyDeadlines: BodyDeadlines;
 }
 
 type ErrorBodies = { readonly [C in ErrorCode]: Buffer };
@@ -129,7 +135,7 @@ export class Router {
       this.refuse(ex, errors, error, true);
       return;
     }
-    readBody(res, declared, MAX_BODY_BYTES, this.deps.bodyTimeoutMs).then(
+    readBody(res, declared, MAX_BODY_BYTES, this.deps.bodyDeadlines).then(
       (body) => {
         ex.body = body;
         this.admitAndRun(spec, errors, ex);
