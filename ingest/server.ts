@@ -84,6 +84,10 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const sink = await openLedgerSink(config, election, keys, metrics, log);
   const ledger = new Ledger(index, sink, { timeoutMs: config.ingest.produceTimeoutMs, log, metrics });
 
+  // From the supervisor (one per host: limits and cached signatures are host-wide); read and
+  // removed before the crypto threads start, so their copy of the environment has none.
+  const secret = new HostSecret(process.env[HOST_SECRET_ENV]);
+  delete process.env[HOST_SECRET_ENV];
   const districtKeys = [...keys.districts].map(([id, key]) => [id, key.privateKeyPem] as const);
   const crypto = new CryptoPool({
     threads: config.ingest.cryptoThreads,
@@ -92,9 +96,6 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     onSign: () => metrics.blindSigns.inc(),
     districts: districtKeys,
   });
-  // From the supervisor (one per host, so limits and cached signatures are host-wide); kept out of threads' env.
-  const secret = new HostSecret(process.env[HOST_SECRET_ENV]);
-  delete process.env[HOST_SECRET_ENV];
   const moduli = new Map([...keys.districts].map(([id, key]) => [id, modulusOf(key.publicKey)]));
   const counted = new CountedCodes(config.publisher.publicDir, CODES_REFRESH_MS, log);
   await counted.start();
