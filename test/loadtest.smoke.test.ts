@@ -10,8 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../common/paths.js';
 import { testPort } from './support/ports.js';
 
-/** ~40 s of load plus set-up and the correctness check (the abuse phases added ~10 s). */
-const SMOKE_BUDGET_MS = 75_000;
+const SMOKE_BUDGET_MS = 60_000;
 
 describe('loadtest smoke', () => {
   it(
