@@ -62,6 +62,8 @@ const run = promisify(execFile);
 const ELECTION = 'ingest-bench';
 const HELLO_PORT = 18_590;
 const INGEST_PORT = 18_591;
+/** `/readyz` and `/metrics` live on the operations port. */
+const OPS_PORT = INGEST_PORT + 1000;
 /** `npm run bench -- ingest --connections=N` (default 256: many voters, so batches fill). */
 const CONNECTIONS = Number(process.argv.find((a) => a.startsWith('--connections='))?.slice(14) ?? 256);
 const DURATION_SEC = 10;
@@ -258,19 +260,23 @@ async function main(): Promise<void> {
       ...process.env,
       ELECTION: electionPath,
       INGEST_PORT: String(INGEST_PORT),
+      INGEST_OPS_PORT: String(OPS_PORT),
       INGEST_PROCESSES: String(PROCESSES),
       // The tokens above are the dev login's: ingest trusts its issuer only with the dev login on.
       DEV_LOGIN: '1',
+      // All bench requests come from one address; the address limit is for real voters.
+      INGEST_ISSUE_ADDRESS_PER_MIN: '0',
       LOG_LEVEL: 'warn',
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const base = `http://127.0.0.1:${INGEST_PORT}`;
+  const ops = `http://127.0.0.1:${OPS_PORT}`;
   try {
-    await waitReady(base);
+    await waitReady(ops);
     const issuance = summary('issuance', await cycle(base, issueRequests));
     const casting = summary('ballots', await cycle(base, castRequests));
-    const inside = await scrape(base);
+    const inside = await scrape(ops);
     process.stdout.write(`one process: ${JSON.stringify(inside)}\n`);
     const report = {
       takenAt: new Date().toISOString(),

@@ -72,10 +72,24 @@ const EnvSchema = T.Object({
   INGEST_PORT: T.Intersect([Port], { default: 8080 }),
   /** Extra ingest listen ports (comma-separated), to spread loopback clients. @default "" */
   INGEST_EXTRA_PORTS: T.String({ pattern: '^(\\d+(,\\d+)*)?$', default: '' }),
+  /** Operations port (`/healthz`, `/readyz`, `/metrics`), shared by all ingest processes; 0 means INGEST_PORT + 1000. @default 0 */
+  INGEST_OPS_PORT: T.Integer({ minimum: 0, maximum: 65535, default: 0 }),
   /** In-flight request budget per ingest process before `503 overloaded`. @default 2000 */
   INGEST_MAX_IN_FLIGHT: T.Integer({ minimum: 1, default: 2000 }),
   /** Crypto worker threads per ingest process. @default 1 */
   INGEST_CRYPTO_THREADS: T.Integer({ minimum: 1, maximum: 32, default: 1 }),
+  /** Blind-signing tasks that may wait for a crypto thread per ingest process; beyond it `503 overloaded`. @default 64 */
+  INGEST_CRYPTO_MAX_QUEUE: T.Integer({ minimum: 1, maximum: 100000, default: 64 }),
+  /** A request body must arrive whole within this long, else `400` and the connection closes. @default 10000 */
+  INGEST_BODY_TIMEOUT_MS: T.Integer({ minimum: 100, maximum: 600000, default: 10000 }),
+  /** Issuance requests per identity token (voter) per minute, per host. @default 6 */
+  INGEST_ISSUE_TOKEN_PER_MIN: T.Integer({ minimum: 1, default: 6 }),
+  /** Issuance requests one identity token may send at once before the per-minute rate applies. @default 5 */
+  INGEST_ISSUE_TOKEN_BURST: T.Integer({ minimum: 1, default: 5 }),
+  /** Issuance requests per source address per minute, per host; 0 turns the address limit off. @default 1200 */
+  INGEST_ISSUE_ADDRESS_PER_MIN: T.Integer({ minimum: 0, default: 1200 }),
+  /** Issuance requests one source address may send at once before the per-minute rate applies. @default 600 */
+  INGEST_ISSUE_ADDRESS_BURST: T.Integer({ minimum: 1, default: 600 }),
   /** Kafka producer linger: how long a record that finds the producer idle, or arrives during a send, waits for others. @default 20 */
   INGEST_PRODUCE_LINGER_MS: T.Integer({ minimum: 0, maximum: 1000, default: 20 }),
   /** Kafka producer batch cap (records). @default 500 */
@@ -91,6 +105,8 @@ const EnvSchema = T.Object({
 
   /** Publisher (results site) port; never shared with ingest. @default 8081 */
   PUBLISHER_PORT: T.Intersect([Port], { default: 8081 }),
+  /** Publisher operations port (`/healthz`, `/readyz`, `/metrics`); 0 means PUBLISHER_PORT + 1000. @default 0 */
+  PUBLISHER_OPS_PORT: T.Integer({ minimum: 0, maximum: 65535, default: 0 }),
   /** Seconds between result snapshots; 0 means the election config decides. @default 0 */
   SNAPSHOT_INTERVAL: T.Integer({ minimum: 0, default: 0 }),
   /** Where snapshots and the live feed are written. @default "<STACK_DIR>/public" */
@@ -132,8 +148,16 @@ export interface Config {
     readonly processes: number;
     readonly port: number;
     readonly extraPorts: readonly number[];
+    readonly opsPort: number;
     readonly maxInFlight: number;
     readonly cryptoThreads: number;
+    readonly cryptoMaxQueue: number;
+    readonly bodyTimeoutMs: number;
+    readonly issueLimits: {
+      readonly token: RateLimit;
+      /** `null`: no address limit. */
+      readonly address: RateLimit | null;
+    };
     readonly produceLingerMs: number;
     readonly produceMaxBatch: number;
     readonly produceTimeoutMs: number;
@@ -143,9 +167,16 @@ export interface Config {
   };
   readonly publisher: {
     readonly port: number;
+    readonly opsPort: number;
     readonly snapshotIntervalSec: number;
     readonly publicDir: string;
   };
+}
+
+/** A GCRA limit: `perMinute` sustained, up to `burst` at once. */
+export interface RateLimit {
+  readonly perMinute: number;
+  readonly burst: number;
 }
 
 export class ConfigError extends Error {
@@ -207,6 +238,27 @@ export function loadConfig(
       'IDENTITY_JWKS and IDENTITY_ISSUER are set together',
     );
   }
+  const ingestPorts = [e.INGEST_PORT, ...numbers(e.INGEST_EXTRA_PORTS)];
+  const ingestOpsPort = e.INGEST_OPS_PORT === 0 ? e.INGEST_PORT + 1000 : e.INGEST_OPS_PORT;
+  const publisherOpsPort = e.PUBLISHER_OPS_PORT === 0 ? e.PUBLISHER_PORT + 1000 : e.PUBLISHER_OPS_PORT;
+  // Operations endpoints never share a public port (DESIGN §11).
+  const publicPorts = [...ingestPorts, e.PUBLISHER_PORT];
+  if (ingestOpsPort > 65535 || publicPorts.includes(ingestOpsPort)) {
+    throw new ConfigError(
+      'INGEST_OPS_PORT',
+      `must be a free port apart from the public ones (got ${ingestOpsPort})`,
+    );
+  }
+  if (
+    publisherOpsPort > 65535 ||
+    publicPorts.includes(publisherOpsPort) ||
+    publisherOpsPort === ingestOpsPort
+  ) {
+    throw new ConfigError(
+      'PUBLISHER_OPS_PORT',
+      `must be a free port apart from the public and ingest ops ones (got ${publisherOpsPort})`,
+    );
+  }
   const config: Config = {
     stackDir,
     logLevel: e.LOG_LEVEL,
@@ -241,8 +293,18 @@ export function loadConfig(
       processes: e.INGEST_PROCESSES,
       port: e.INGEST_PORT,
       extraPorts: numbers(e.INGEST_EXTRA_PORTS),
+      opsPort: ingestOpsPort,
       maxInFlight: e.INGEST_MAX_IN_FLIGHT,
       cryptoThreads: e.INGEST_CRYPTO_THREADS,
+      cryptoMaxQueue: e.INGEST_CRYPTO_MAX_QUEUE,
+      bodyTimeoutMs: e.INGEST_BODY_TIMEOUT_MS,
+      issueLimits: {
+        token: { perMinute: e.INGEST_ISSUE_TOKEN_PER_MIN, burst: e.INGEST_ISSUE_TOKEN_BURST },
+        address:
+          e.INGEST_ISSUE_ADDRESS_PER_MIN === 0
+            ? null
+            : { perMinute: e.INGEST_ISSUE_ADDRESS_PER_MIN, burst: e.INGEST_ISSUE_ADDRESS_BURST },
+      },
       produceLingerMs: e.INGEST_PRODUCE_LINGER_MS,
       produceMaxBatch: e.INGEST_PRODUCE_MAX_BATCH,
       produceTimeoutMs: e.INGEST_PRODUCE_TIMEOUT_MS,
@@ -252,6 +314,7 @@ export function loadConfig(
     },
     publisher: {
       port: e.PUBLISHER_PORT,
+      opsPort: publisherOpsPort,
       snapshotIntervalSec: e.SNAPSHOT_INTERVAL,
       publicDir: e.PUBLIC_DIR === '' ? join(stackDir, 'public') : resolve(repoRoot, e.PUBLIC_DIR),
     },

@@ -87,7 +87,8 @@ async function main(): Promise<void> {
   services.push(serve('ingest', 'ingest/main.ts'), serve('publisher', 'publisher/main.ts'));
   process.once('SIGINT', () => void stop(0));
   process.once('SIGTERM', () => void stop(0));
-  for (const port of [config.ingest.port, config.publisher.port]) {
+  // Readiness is on the operations ports; the public ones answer 404 there.
+  for (const port of [config.ingest.opsPort, config.publisher.opsPort]) {
     const ready = await waitFor(
       async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).ok,
       120_000,
@@ -99,6 +100,9 @@ async function main(): Promise<void> {
     `voting:  http://127.0.0.1:${config.ingest.port}/  (dev login on; ${config.ingest.processes} ingest processes)`,
   );
   say(`results: http://127.0.0.1:${config.publisher.port}/  (a snapshot every ${env.SNAPSHOT_INTERVAL} s)`);
+  say(
+    `operations (/healthz /readyz /metrics): ingest :${config.ingest.opsPort}, publisher :${config.publisher.opsPort}`,
+  );
   say('Ctrl-C to stop');
 }
 

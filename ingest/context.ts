@@ -11,6 +11,8 @@ import type { CryptoPool } from './crypto/pool.js';
 import type { IndexStore } from './ledger/index-store.js';
 import type { Ledger } from './ledger/ledger.js';
 import type { LedgerSink } from './ledger/ledger-host.js';
+import type { RateLimiter } from './limits/rate-limiter.js';
+import type { SignatureCache } from './limits/signature-cache.js';
 import type { IngestMetrics } from './metrics.js';
 import type { CountedCodes } from './receipts/counted-codes.js';
 
@@ -36,6 +38,10 @@ export interface IngestContext {
   /** Records issuance and ballots exactly once. */
   readonly ledger: Ledger;
   readonly crypto: CryptoPool;
+  /** Issuance limits per token and per address, host-wide. */
+  readonly limiter: RateLimiter;
+  /** Signatures kept for identical issuance retries. */
+  readonly signatures: SignatureCache;
   readonly admission: Admission;
   readonly metrics: IngestMetrics;
   readonly counted: CountedCodes;

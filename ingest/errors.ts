@@ -23,6 +23,7 @@ export const ERROR_CODES = [
   'token_wrong_audience',
   'token_too_old',
   'token_expired',
+  'rate_limited',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -99,6 +100,11 @@ export const ERROR_TABLE: { readonly [C in ErrorCode]: ErrorSpec } = {
     retriable: false,
     message: 'The identity token has expired; sign in again.',
   },
+  rate_limited: {
+    status: '429 Too Many Requests',
+    retriable: true,
+    message: 'Too many credential requests from this voter or address; retry after the delay given.',
+  },
 };
 
 /** An expected refusal. Anything else reaching the HTTP layer is logged and answered `unavailable`. */
@@ -106,13 +112,16 @@ export class IngestError extends Error {
   override readonly name = 'IngestError';
   readonly status: string;
   readonly retriable: boolean;
+  /** Seconds until a retry can succeed, when the refusal knows it (`rate_limited`). */
+  readonly retryAfterSec: number | undefined;
 
   constructor(
     readonly code: ErrorCode,
     message: string = ERROR_TABLE[code].message,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; retryAfterSec?: number },
   ) {
     super(message, options);
+    this.retryAfterSec = options?.retryAfterSec;
     this.status = ERROR_TABLE[code].status;
     this.retriable = ERROR_TABLE[code].retriable;
   }

@@ -10,7 +10,7 @@
  *
  *   main ──fork──► server #0 ─┐
  *    │   ──fork──► server #1 ─┼─► :8080 (SO_REUSEPORT) [+ INGEST_EXTRA_PORTS]
- *    │   ──fork──► server #N ─┘
+ *    │   ──fork──► server #N ─┘   and each on INGEST_OPS_PORT (SO_REUSEPORT): /healthz /readyz /metrics
  *    └── LedgerHost ◄── writes / verdicts over IPC (ledger/relay-*.ts) ──► Kafka ⇄ Redis
  */
 import { type ChildProcess, fork } from 'node:child_process';
@@ -21,6 +21,7 @@ import { loadElection, readPepper } from '../election/index.js';
 import { LedgerHost } from './ledger/ledger-host.js';
 import { RelayHost } from './ledger/relay-host.js';
 import { checkIdentityConfig } from './token-verifier.js';
+import { HOST_SECRET_ENV, newHostSecret } from './limits/host-secret.js';
 
 const config = loadConfig();
 const log = createLogger('ingest-main', config.logLevel);
@@ -66,12 +67,14 @@ const host = new LedgerHost({
   onMix: (info) => relay.countMix(info),
 });
 const relay = new RelayHost(host, log);
+/** One per host and run: the workers' issuance limits and signature cache are host-wide (limits/host-secret.ts). */
+const hostSecret = newHostSecret();
 
 function start(index: number): void {
   const slot = slots[index]!;
   // Children inherit this process's execArgv (`--import tsx` when run from source).
   const child = fork(serverFile, [], {
-    env: { ...process.env, INGEST_WORKER: String(index) },
+    env: { ...process.env, INGEST_WORKER: String(index), [HOST_SECRET_ENV]: hostSecret },
     serialization: 'advanced',
   });
   relay.attach(child);
@@ -158,7 +161,12 @@ setInterval(() => {
   if (process.ppid !== parentPid) stop('SIGTERM');
 }, 1000).unref();
 log.info(
-  { processes: slots.length, port: config.ingest.port, extraPorts: config.ingest.extraPorts },
+  {
+    processes: slots.length,
+    port: config.ingest.port,
+    extraPorts: config.ingest.extraPorts,
+    opsPort: config.ingest.opsPort,
+  },
   'starting ingest',
 );
 if (await startLedger()) {

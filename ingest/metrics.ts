@@ -1,10 +1,14 @@
 /**
- * Prometheus metrics for one ingest process (`GET /metrics`).
+ * Prometheus metrics for one ingest process (`GET /metrics` on the
+ * operations port, INGEST_OPS_PORT).
  *
  * Labels are route names, status codes, topics and command names only: never
- * anything about a voter or a ballot (DESIGN §1.3). With several processes on
- * one port each scrape sees one process; the series carry no process identity
- * label, so an aggregator sums them.
+ * anything about a voter or a ballot (DESIGN §1.3). The host's processes
+ * share the operations port as they share the voting port (SO_REUSEPORT), so
+ * each scrape is answered by one process, the one the kernel picked for the
+ * connection: its own counters, with no process label. A scrape is a sample
+ * of one process, not the host's total; whole-host figures come from the
+ * voting side (load-test reports) or from scraping each process in turn.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { MixInfo } from './ledger/mix.js';
@@ -101,6 +105,33 @@ export class IngestMetrics {
   readonly poolQueue = new Gauge({
     name: 'saylau_crypto_pool_queue_depth',
     help: 'Tasks waiting for a crypto worker thread',
+    registers: [this.registry],
+  });
+  readonly blindSigns = new Counter({
+    name: 'saylau_crypto_blind_signs_total',
+    help: 'RSA blind-signing operations started (private-key operations)',
+    registers: [this.registry],
+  });
+  readonly cryptoQueueFull = new Counter({
+    name: 'saylau_crypto_queue_full_total',
+    help: 'Blind-signing tasks refused with 503 overloaded because the crypto queue was full',
+    registers: [this.registry],
+  });
+  readonly signatureReuse = new Counter({
+    name: 'saylau_credentials_signature_cache_total',
+    help: 'Issuance requests by what the signature cache had: hit (an identical retry answered without signing), miss; put_failed (not stored)',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  readonly rateLimited = new Counter({
+    name: 'saylau_rate_limited_total',
+    help: 'Issuance requests refused with 429 rate_limited, by limit: token (one voter) or address (one source address)',
+    labelNames: ['limit'] as const,
+    registers: [this.registry],
+  });
+  readonly bodyTimeouts = new Counter({
+    name: 'saylau_http_body_timeouts_total',
+    help: 'Requests whose body did not arrive within INGEST_BODY_TIMEOUT_MS (answered 400, connection closed)',
     registers: [this.registry],
   });
   readonly sessions = new Gauge({

@@ -1,7 +1,9 @@
 /**
  * One ingest process: loads the election and its keys, connects Redis and
  * Kafka, starts the crypto pool, mounts the routes on one uWS app and
- * listens (SO_REUSEPORT: sibling processes share the port). `main.ts` runs
+ * listens (SO_REUSEPORT: sibling processes share the port); `/healthz`,
+ * `/readyz` and `/metrics` on a second app on the operations port
+ * (INGEST_OPS_PORT, shared the same way), never on the voting port. `main.ts` runs
  * several of these; this file also runs alone (`node --import tsx ingest/server.ts`).
  *
  * SIGTERM: not ready → listeners closed → in-flight requests finish → the
@@ -21,6 +23,7 @@ import { type IngestContext, Lifecycle } from './context.js';
 import { modulusOf } from './crypto/blind-rsa.js';
 import { CryptoPool } from './crypto/pool.js';
 import { ERROR_BODIES } from './errors.js';
+import { BodyDeadlines } from './http/body.js';
 import { Router } from './http/router.js';
 import { IndexStore } from './ledger/index-store.js';
 import { Ledger } from './ledger/ledger.js';
@@ -28,6 +31,9 @@ import { LedgerHost, type LedgerSink } from './ledger/ledger-host.js';
 import type { MixInfo } from './ledger/mix.js';
 import type { SendInfo } from './ledger/record-log.js';
 import { RelayClient } from './ledger/relay-client.js';
+import { HOST_SECRET_ENV, HostSecret } from './limits/host-secret.js';
+import { RateLimiter } from './limits/rate-limiter.js';
+import { SignatureCache } from './limits/signature-cache.js';
 import { IngestMetrics } from './metrics.js';
 import { CountedCodes } from './receipts/counted-codes.js';
 import { ballotsRoute } from './routes/ballots.js';
@@ -76,8 +82,18 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const sink = await openLedgerSink(config, election, keys, metrics, log);
   const ledger = new Ledger(index, sink, { timeoutMs: config.ingest.produceTimeoutMs, log, metrics });
 
+  // From the supervisor (one per host: limits and cached signatures are host-wide); read and
+  // removed before the crypto threads start, so their copy of the environment has none.
+  const secret = new HostSecret(process.env[HOST_SECRET_ENV]);
+  delete process.env[HOST_SECRET_ENV];
   const districtKeys = [...keys.districts].map(([id, key]) => [id, key.privateKeyPem] as const);
-  const crypto = new CryptoPool({ threads: config.ingest.cryptoThreads, districts: districtKeys });
+  const crypto = new CryptoPool({
+    threads: config.ingest.cryptoThreads,
+    maxQueue: config.ingest.cryptoMaxQueue,
+    onFull: () => metrics.cryptoQueueFull.inc(),
+    onSign: () => metrics.blindSigns.inc(),
+    districts: districtKeys,
+  });
   const moduli = new Map([...keys.districts].map(([id, key]) => [id, modulusOf(key.publicKey)]));
   const counted = new CountedCodes(config.publisher.publicDir, CODES_REFRESH_MS, log);
   await counted.start();
@@ -94,6 +110,8 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     sink,
     ledger,
     crypto,
+    limiter: new RateLimiter(redis, secret, election.id),
+    signatures: new SignatureCache(redis, secret, election.id),
     admission,
     metrics,
     counted,
@@ -101,31 +119,48 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   };
 
   const app = uws.App();
-  const router = new Router(app, { admission, metrics, log, draining: () => lifecycle.draining });
-  for (const spec of healthRoutes(ctx)) router.add(spec);
+  const routerDeps = {
+    admission,
+    metrics,
+    log,
+    draining: () => lifecycle.draining,
+    bodyDeadlines: new BodyDeadlines(config.ingest.bodyTimeoutMs),
+  };
+  const router = new Router(app, routerDeps);
   for (const spec of electionRoutes(ctx)) router.add(spec);
   router.add(credentialsRoute(ctx)).add(ballotsRoute(ctx)).add(receiptsRoute(ctx));
   if (config.devLogin) for (const spec of devRoutes(ctx)) router.add(spec);
   const sessions = new SessionChannel(app, uws, ctx);
   sessions.mount();
   await serveClient(app, config, log);
-  app.any('/*', (res) => {
-    res
-      .writeStatus('404 Not Found')
-      .writeHeader('content-type', 'application/json')
-      .end(ERROR_BODIES.not_found);
-  });
+  const ops = uws.App();
+  const opsRouter = new Router(ops, routerDeps);
+  for (const spec of healthRoutes(ctx)) opsRouter.add(spec);
+  for (const each of [app, ops]) {
+    each.any('/*', (res) => {
+      res
+        .writeStatus('404 Not Found')
+        .writeHeader('content-type', 'application/json')
+        .end(ERROR_BODIES.not_found);
+    });
+  }
 
   const ports = [config.ingest.port, ...config.ingest.extraPorts];
   const listening: ListenSocket[] = [];
-  for (const port of ports) {
-    const socket = await new Promise<ListenSocket | false>((resolve) => app.listen(port, resolve));
+  for (const [server, port] of [
+    ...ports.map((p) => [app, p] as const),
+    [ops, config.ingest.opsPort] as const,
+  ]) {
+    const socket = await new Promise<ListenSocket | false>((resolve) => server.listen(port, resolve));
     if (socket === false) throw new Error(`ingest cannot listen on port ${port}`);
     listening.push(socket);
   }
   sessions.start();
   lifecycle.keysLoaded = true;
-  log.info({ ports, election: election.id, districts: keys.districts.size }, 'ingest ready');
+  log.info(
+    { ports, opsPort: config.ingest.opsPort, election: election.id, districts: keys.districts.size },
+    'ingest ready',
+  );
 
   let stopping: Promise<void> | null = null;
   async function shutdown(reason: string): Promise<void> {
@@ -139,7 +174,8 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     await sink.close();
     sessions.stop();
     counted.stop();
-    (app as typeof app & { close(): void }).close(); // closes sessions and keep-alive sockets; missing from the d.ts
+    for (const each of [app, ops]) (each as typeof each & { close(): void }).close(); // closes sessions and keep-alive sockets; missing from the d.ts
+    routerDeps.bodyDeadlines.stop();
     await crypto.destroy();
     await redis.quit().catch(() => redis.disconnect());
     log.info({ inFlight: admission.inFlight }, 'ingest stopped');

@@ -6,24 +6,29 @@
  *   issuance     the same for credentials
  *   overload     3× the measured max for 60 s: no crash, fast 503s, goodput ≥ 90 %, recovery
  *   sessions     ≥ 100,000 WebSocket sessions held 5 min while ≥ 1,000 ballots/s are cast
+ *   abuse        steady casts alone, then with a flood of identical issuance retries and slow bodies:
+ *                cast p99 must not move (≤ 1.2× + 5 ms)
  *
  * Exit code: 0 when every threshold holds, 1 when one fails, 2 on usage errors.
  */
 import { availableParallelism } from 'node:os';
 import { type CommonOptions, RunContext } from './run-context.js';
 import { MIXING_DEFAULTS, mixingScenario } from './scenarios/mixing.js';
+import { ABUSE_DEFAULTS, abuseScenario } from './scenarios/abuse.js';
 import { overloadScenario } from './scenarios/overload.js';
 import { sessionsScenario } from './scenarios/sessions.js';
 import { smokeScenario } from './scenarios/smoke.js';
 import { THROUGHPUT_DEFAULTS, throughputScenario } from './scenarios/throughput.js';
 
-const USAGE = `usage: npm run loadtest -- <smoke|throughput|issuance|overload|sessions|mixing> [options]
+const USAGE = `usage: npm run loadtest -- <smoke|throughput|issuance|overload|sessions|mixing|abuse> [options]
 
 common:   --port N (18700) --ports N --processes N --record (write docs/reports/) --no-baselines --quiet
 throughput/issuance: --start R --factor F --step-sec S --max-steps N --workers N --max-in-flight N --min-rate R
 overload: --max R (default: docs/reports/loadtest-throughput.json) --burst-sec S --factor 3 --max-in-flight N
 sessions: --sessions N (100000) --hold-sec S (300) --cast-rate R (1050) --ramp R (2000/s) --holders N
 mixing:   --pairs k:T,… (1:0,4:500,8:1000,8:2500,16:2500) --rates R,… (3,9,300) --phase-sec S (30)
+abuse:    --cast-rate R (500) --phase-sec S (30) --retry-rate R (1000) --tokens N (200) --slow-sockets N (1000)
+          --max-ratio F (1.2) --slack-ms MS (5) --shed-slack FRACTION (0.01)
 `;
 
 function parse(argv: readonly string[]): { scenario: string; flags: Map<string, string> } {
@@ -135,6 +140,17 @@ async function main(): Promise<number> {
           phaseSec: flags.num('phase-sec', d.phaseSec),
         });
       }
+      case 'abuse':
+        return abuseScenario(ctx, {
+          castRate: flags.num('cast-rate', ABUSE_DEFAULTS.castRate),
+          phaseSec: flags.num('phase-sec', ABUSE_DEFAULTS.phaseSec),
+          retryRate: flags.num('retry-rate', ABUSE_DEFAULTS.retryRate),
+          tokens: flags.num('tokens', ABUSE_DEFAULTS.tokens),
+          slowSockets: flags.num('slow-sockets', ABUSE_DEFAULTS.slowSockets),
+          maxRatio: flags.num('max-ratio', ABUSE_DEFAULTS.maxRatio),
+          slackMs: flags.num('slack-ms', ABUSE_DEFAULTS.slackMs),
+          shedSlack: flags.num('shed-slack', ABUSE_DEFAULTS.shedSlack),
+        });
       default:
         throw new UsageError(`unknown scenario "${scenario}"`);
     }

@@ -22,8 +22,13 @@ export interface IngestOptions {
   readonly extraEnv?: Readonly<Record<string, string>>;
   /** Also append everything ingest prints to this file (the fault harness keeps whole logs). */
   readonly logFile?: string;
-  /** How long to wait for `/readyz` before giving up and killing it. @default 90000 */
+  /** How long to wait for `/readyz` (operations port) before giving up and killing it. @default 90000 */
   readonly readyTimeoutMs?: number;
+}
+
+/** INGEST_OPS_PORT for a run on `ports`: above the run's voting ports (INGEST_OPS_PORT's default for one port). */
+export function opsPortOf(ports: readonly number[]): number {
+  return ports[0]! + 1000;
 }
 
 export class IngestUnderTest {
@@ -63,11 +68,15 @@ export class IngestUnderTest {
         PUBLIC_DIR: run.publicDir,
         ELECTION: run.path,
         INGEST_PORT: String(port),
+        INGEST_OPS_PORT: String(opsPortOf(options.ports)),
         INGEST_EXTRA_PORTS: extra.join(','),
         INGEST_PROCESSES: String(options.processes),
         INGEST_MAX_IN_FLIGHT: String(options.maxInFlight),
         DEV_LOGIN: options.devLogin ? '1' : '0',
         LOG_LEVEL: 'warn',
+        // Every load-test request comes from one address (127.0.0.1): the
+        // per-address issuance limit is for real voters; the abuse scenario turns it back on.
+        INGEST_ISSUE_ADDRESS_PER_MIN: '0',
         ...options.extraEnv,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -85,10 +94,18 @@ export class IngestUnderTest {
     return this.output;
   }
 
-  /** Every port answers `/readyz` 200 (all processes share every port, so this is a sample). */
+  /** The operations port's base URL (`/healthz`, `/readyz`, `/metrics`). */
+  get ops(): string {
+    return `http://127.0.0.1:${opsPortOf(this.options.ports)}`;
+  }
+
+  /**
+   * `/readyz` 200 on the operations port, and every voting port answers (all
+   * processes share every port, so both are a sample).
+   */
   private async waitReady(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    const pending = new Set(this.options.ports);
+    const pending = new Set([-1, ...this.options.ports]);
     while (pending.size > 0) {
       if (this.exitedEarly !== null) throw new Error(`${this.exitedEarly}:\n${this.output}`);
       if (Date.now() > deadline) {
@@ -97,7 +114,10 @@ export class IngestUnderTest {
       }
       for (const port of [...pending]) {
         try {
-          if ((await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200) pending.delete(port);
+          // Any answer on a voting port means it listens; readiness is the operations port's to say.
+          const url = port === -1 ? `${this.ops}/readyz` : `http://127.0.0.1:${port}/v1/none`;
+          const res = await fetch(url);
+          if (port !== -1 || res.status === 200) pending.delete(port);
         } catch {
           // not listening yet
         }

@@ -99,6 +99,7 @@ async function serve(kind: string, root: string): Promise<void> {
     const server = new StaticServer({
       root,
       port: 0,
+      opsPort: 0,
       host: '127.0.0.1',
       metrics: new PublisherMetrics(),
       logger: createLogger('bench', 'warn'),

@@ -4,7 +4,7 @@
  *   config ─► election + snapshot key ─► public dir (site assets, manifest)
  *     ├─ SnapshotScheduler  every SNAPSHOT_INTERVAL: settle → reconcile → sign → store
  *     ├─ LiveFeed           every few seconds: live.json (turnout, no choices)
- *     └─ StaticServer       PUBLISHER_PORT: the public dir + /healthz /readyz /metrics
+ *     └─ StaticServer       PUBLISHER_PORT: the public dir; PUBLISHER_OPS_PORT: /healthz /readyz /metrics
  *
  * SIGTERM/SIGINT: stop accepting connections, let a snapshot being written
  * finish, stop the feed, close ClickHouse and Redis, exit 0.
@@ -68,6 +68,7 @@ let stopping = false;
 const server = new StaticServer({
   root: publicDir,
   port: config.publisher.port,
+  opsPort: config.publisher.opsPort,
   metrics,
   logger,
   ready: () => true,
@@ -75,7 +76,10 @@ const server = new StaticServer({
 const port = await server.listen();
 live.start();
 scheduler.start();
-logger.info({ port, publicDir, election: index.id, intervalSec, head: head.seq }, 'publisher listening');
+logger.info(
+  { port, opsPort: server.opsPort, publicDir, election: index.id, intervalSec, head: head.seq },
+  'publisher listening',
+);
 
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return;

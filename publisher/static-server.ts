@@ -1,8 +1,10 @@
 /**
  * The results site's own HTTP server (DESIGN §6, promise 5): serves the
  * public directory — site assets, snapshots, live feed — from memory
- * (file-cache.ts), plus `/healthz`, `/readyz` and `/metrics`. Its own
- * process and port; it never shares either with ingest.
+ * (file-cache.ts); `/healthz`, `/readyz` and `/metrics` on a second,
+ * operations port (PUBLISHER_OPS_PORT), never on the public one (DESIGN §11:
+ * operations endpoints never share a public port). Its own process and
+ * ports; it never shares either with ingest.
  *
  * uWebSockets.js (native binary, common/uws.ts) rather than node:http: the
  * same server library the project already ships, and 1.3–3.1× node:http's
@@ -15,13 +17,15 @@
  * bodies sent with `tryEnd` + `onWritable` (back-pressure).
  */
 import type { Logger } from '../common/log.js';
-import { type HttpResponse, type ListenSocket, loadUws } from '../common/uws.js';
+import { type HttpResponse, type ListenSocket, loadUws, type TemplatedApp } from '../common/uws.js';
 import { type Entry, FileCache } from './file-cache.js';
 import type { PublisherMetrics } from './metrics.js';
 
 export interface StaticServerOptions {
   readonly root: string;
   readonly port: number;
+  /** `/healthz`, `/readyz`, `/metrics` (0: any free port). */
+  readonly opsPort: number;
   readonly host?: string;
   readonly metrics: PublisherMetrics;
   readonly logger: Logger;
@@ -32,8 +36,9 @@ export interface StaticServerOptions {
 export class StaticServer {
   readonly cache: FileCache;
   readonly #options: StaticServerOptions;
-  #listen: ListenSocket | null = null;
+  #listen: ListenSocket[] = [];
   #port = 0;
+  #opsPort = 0;
 
   constructor(options: StaticServerOptions) {
     this.#options = options;
@@ -44,33 +49,14 @@ export class StaticServer {
     return this.#port;
   }
 
-  /** Starts listening; resolves with the bound port (pass 0 for any free one). */
-  listen(): Promise<number> {
+  get opsPort(): number {
+    return this.#opsPort;
+  }
+
+  /** Starts listening on both ports; resolves with the bound public port (pass 0 for any free one). */
+  async listen(): Promise<number> {
     const uws = loadUws();
-    const { metrics, ready } = this.#options;
     const app = uws.App();
-    app.get('/healthz', (res) => {
-      res.writeHeader('Cache-Control', 'no-store').end('ok\n');
-    });
-    app.get('/readyz', (res) => {
-      const ok = ready();
-      res
-        .writeStatus(ok ? '200 OK' : '503 Service Unavailable')
-        .writeHeader('Cache-Control', 'no-store')
-        .end(ok ? 'ready\n' : 'not ready\n');
-    });
-    app.get('/metrics', (res) => {
-      let aborted = false;
-      res.onAborted(() => {
-        aborted = true;
-      });
-      void metrics.registry.metrics().then((text) => {
-        if (aborted) return;
-        res.cork(() => {
-          res.writeHeader('Content-Type', metrics.registry.contentType).end(text);
-        });
-      });
-    });
     app.get('/*', (res, req) => {
       const url = req.getUrl();
       const ifNoneMatch = req.getHeader('if-none-match');
@@ -99,23 +85,60 @@ export class StaticServer {
     app.any('/*', (res) => {
       res.writeStatus('405 Method Not Allowed').writeHeader('Allow', 'GET').end();
     });
+    this.#port = await this.#bind(app, this.#options.port);
+    this.#opsPort = await this.#bind(this.#opsApp(), this.#options.opsPort);
+    return this.#port;
+  }
+
+  /** `/healthz`, `/readyz`, `/metrics`; anything else 404. */
+  #opsApp(): TemplatedApp {
+    const { metrics, ready } = this.#options;
+    const ops = loadUws().App();
+    ops.get('/healthz', (res) => {
+      res.writeHeader('Cache-Control', 'no-store').end('ok\n');
+    });
+    ops.get('/readyz', (res) => {
+      const ok = ready();
+      res
+        .writeStatus(ok ? '200 OK' : '503 Service Unavailable')
+        .writeHeader('Cache-Control', 'no-store')
+        .end(ok ? 'ready\n' : 'not ready\n');
+    });
+    ops.get('/metrics', (res) => {
+      let aborted = false;
+      res.onAborted(() => {
+        aborted = true;
+      });
+      void metrics.registry.metrics().then((text) => {
+        if (aborted) return;
+        res.cork(() => {
+          res.writeHeader('Content-Type', metrics.registry.contentType).end(text);
+        });
+      });
+    });
+    ops.any('/*', (res) => {
+      res.writeStatus('404 Not Found').end('not found\n');
+    });
+    return ops;
+  }
+
+  #bind(app: TemplatedApp, port: number): Promise<number> {
     return new Promise((resolve, reject) => {
-      app.listen(this.#options.host ?? '0.0.0.0', this.#options.port, (token) => {
+      app.listen(this.#options.host ?? '0.0.0.0', port, (token) => {
         if (!token) {
-          reject(new Error(`cannot listen on port ${this.#options.port}`));
+          reject(new Error(`cannot listen on port ${port}`));
           return;
         }
-        this.#listen = token;
-        this.#port = uws.us_socket_local_port(token as never);
-        resolve(this.#port);
+        this.#listen.push(token);
+        resolve(loadUws().us_socket_local_port(token as never));
       });
     });
   }
 
   /** Stops accepting connections; responses already being written finish. */
   close(): void {
-    if (this.#listen !== null) loadUws().us_listen_socket_close(this.#listen);
-    this.#listen = null;
+    for (const token of this.#listen) loadUws().us_listen_socket_close(token);
+    this.#listen = [];
   }
 
   #notFound(res: HttpResponse): void {

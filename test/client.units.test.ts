@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../common/paths.js';
 import { buildManifest, type ElectionKeys, loadElection } from '../election/index.js';
-import { API_CODES } from '../ingest/client/src/codes.js';
+import { API_CODES, RETRIED_CODES } from '../ingest/client/src/codes.js';
 import { ballotBody, type Manifest, paddedLength, racesOf } from '../ingest/client/src/manifest.js';
 import { ERROR_CODES } from '../ingest/errors.js';
 
@@ -46,6 +46,14 @@ describe('message catalogues', () => {
         expect(catalogues[lang][`error.${code}.title`], `${lang} ${code}`).toBeTypeOf('string');
         expect(catalogues[lang][`error.${code}.text`], `${lang} ${code}`).toBeTypeOf('string');
       }
+    }
+  });
+
+  it('say what is happening while a retriable code is retried (the waiting panel)', () => {
+    expect(RETRIED_CODES).toContain('rate_limited');
+    for (const code of RETRIED_CODES) {
+      for (const lang of LANGS)
+        expect(catalogues[lang][`wait.${code}`], `${lang} ${code}`).toBeTypeOf('string');
     }
   });
 

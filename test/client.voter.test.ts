@@ -9,11 +9,10 @@
  * accessibility violation.
  */
 import { execFile, spawn } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
-import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { exportJWK, SignJWT } from 'jose';
@@ -29,6 +28,7 @@ import {
   totals,
   writeBuild,
 } from '../ingest/client/build.js';
+import { modulusOf } from '../ingest/crypto/blind-rsa.js';
 import { api, forgetElection, type Ingest, offsetsOf, readRecords, startIngest } from './ingest.harness.js';
 import { launchChromium } from './support/chromium.js';
 import { testPort } from './support/ports.js';
@@ -43,6 +43,10 @@ const IDP_PORT = testPort(18_683);
 const ELECTION = `client-${Date.now().toString(36)}`;
 /** Small, so a few held requests are enough to overload the process. */
 const MAX_IN_FLIGHT = 2;
+/** Kafka linger, so a write holds its admission slot this long at least (the overload step). */
+const LINGER_MS = 500;
+/** Roll members the page's voters use; the overload step's storm takes members after them. */
+const PAGE_VOTERS = 10;
 const shots = join(repoRoot, 'test-output', 'client');
 const run = promisify(execFile);
 const kafka = kafkaClient('client-voter-test');
@@ -73,6 +77,8 @@ let members: { memberId: string; district: string }[] = [];
 const publicDir = join(shots, 'public');
 const ingestEnv = {
   INGEST_MAX_IN_FLIGHT: String(MAX_IN_FLIGHT),
+  // Every write waits this long for others before it is sent: the overload step's writes hold their slots.
+  INGEST_PRODUCE_LINGER_MS: String(LINGER_MS),
   PUBLIC_DIR: publicDir,
   PUBLISHER_PORT: String(PUBLISHER_PORT),
 };
@@ -114,7 +120,7 @@ beforeAll(async () => {
   mkdirSync(shots, { recursive: true });
   ({ path: electionPath, index } = await prepareTinyElection());
   ingest = await startIngest({ election: electionPath, port: PORT, processes: 1, env: ingestEnv });
-  members = (await api(ingest.base, 'GET', `/v1/dev/members?election=${ELECTION}&limit=50`)).body.members;
+  members = (await api(ingest.base, 'GET', `/v1/dev/members?election=${ELECTION}&limit=200`)).body.members;
   browser = await launchChromium();
 }, 300_000);
 
@@ -389,35 +395,38 @@ describe('voter web client', () => {
     await fillBallot(page, member.district);
     await review(page);
 
-    // Fill the in-flight budget with requests whose bodies trickle in and never finish. One more
-    // socket is added while a probe still gets through, so the test does not depend on how many
-    // slots the earlier steps left taken (the in-flight gauge is reported if it never fills).
-    const held: Socket[] = [];
-    const hold = () => {
-      const socket = connect(PORT, '127.0.0.1');
-      socket.on('error', () => undefined);
-      socket.write(
-        'POST /v1/ballots HTTP/1.1\r\nHost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: 8000\r\n\r\n ',
-      );
-      held.push(socket);
-    };
-    for (let i = 0; i < MAX_IN_FLIGHT; i++) hold();
-    const trickle = setInterval(() => {
-      for (const socket of held) socket.write(' ');
-    }, 1_000);
-    try {
-      const probe = async () =>
-        (await api(ingest.base, 'GET', '/v1/receipts/AAAAAAAAAAAAAAAAAAAAAAAAAA')).status;
-      await new Promise((r) => setTimeout(r, 300));
-      while ((await probe()) !== 503) {
-        if (held.length >= MAX_IN_FLIGHT + 6) {
-          const metrics = (await api(ingest.base, 'GET', '/metrics')).body as string;
-          throw new Error(`never overloaded: ${/saylau_http_in_flight \S+/.exec(metrics)?.[0]}`);
-        }
-        hold();
-        await new Promise((r) => setTimeout(r, 300));
+    // Keep the in-flight budget spent with a storm of admitted credential requests, each holding
+    // its slot for the Kafka linger (slow bodies cannot do it: bodies are read before a slot is
+    // taken). Until the page shows its place in line, its requests are shed.
+    const keys = await readKeys(config.stackDir, ELECTION);
+    let storming = true;
+    let shed = 0;
+    let nextMember = PAGE_VOTERS;
+    const storm = Array.from({ length: 2 * MAX_IN_FLIGHT }, async () => {
+      let member = members[nextMember++];
+      while (storming && member !== undefined) {
+        const modulus = modulusOf(keys.districts.get(member.district)!.publicKey);
+        const blinded = randomBytes(modulus.length);
+        blinded[0] = Math.max(0, modulus[0]! - 1); // below n
+        const res = await api(
+          ingest.base,
+          'POST',
+          '/v1/credentials',
+          { election: ELECTION, blindedMessage: blinded.toString('base64url') },
+          { authorization: `Bearer ${await issueDevToken(keys, index, member.memberId)}` },
+        ).catch(() => ({ status: 0 }));
+        if (res.status === 503) {
+          shed++; // refused before any work: the same member again, a moment later
+          await new Promise((r) => setTimeout(r, 20));
+        } else member = members[nextMember++];
       }
-      if (held.length > MAX_IN_FLIGHT) process.stderr.write(`overload needed ${held.length} held requests\n`);
+    });
+    try {
+      for (let i = 0; i < 100 && shed === 0; i++) await new Promise((r) => setTimeout(r, 100));
+      if (shed === 0) {
+        const metrics = (await api(ingest.ops, 'GET', '/metrics')).body as string;
+        throw new Error(`never overloaded: ${/saylau_http_in_flight \S+/.exec(metrics)?.[0]}`);
+      }
       await page.locator('.actions button.primary').click();
       const position = page.locator('.waiting .position');
       await position.waitFor({ timeout: 30_000 });
@@ -425,8 +434,8 @@ describe('voter web client', () => {
       await page.screenshot({ path: join(shots, 'waiting-queue-en.png'), fullPage: true });
       expect(await axe(page)).toEqual([]);
     } finally {
-      clearInterval(trickle);
-      for (const socket of held) socket.destroy();
+      storming = false;
+      await Promise.all(storm);
     }
     await page.locator('#receipt-code').waitFor({ timeout: 60_000 });
     const ballotId = await page.evaluate(

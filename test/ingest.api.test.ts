@@ -202,7 +202,7 @@ describe('one credential, one ballot', () => {
     );
     const responses = await Promise.all(ballots.map((b) => api(ingest.base, 'POST', '/v1/ballots', b)));
     for (const r of responses) expect(r.status).toBe(201);
-    const metrics = (await api(ingest.base, 'GET', '/metrics')).body as string;
+    const metrics = (await api(ingest.ops, 'GET', '/metrics')).body as string;
     const sum = Number(/saylau_kafka_produce_batch_size_sum\{topic="ballots"\} (\d+)/.exec(metrics)?.[1]);
     const count = Number(/saylau_kafka_produce_batch_size_count\{topic="ballots"\} (\d+)/.exec(metrics)?.[1]);
     expect(sum / count).toBeGreaterThan(1);
@@ -390,10 +390,10 @@ describe('the session channel', () => {
 
 describe('health and shutdown', () => {
   it('reports health, readiness and metrics', async () => {
-    expect((await api(ingest.base, 'GET', '/healthz')).status).toBe(200);
-    const ready = await api(ingest.base, 'GET', '/readyz');
+    expect((await api(ingest.ops, 'GET', '/healthz')).status).toBe(200);
+    const ready = await api(ingest.ops, 'GET', '/readyz');
     expect(ready.body.checks).toMatchObject({ redis: true, kafka: true, keys: true, draining: false });
-    const metrics = (await api(ingest.base, 'GET', '/metrics')).body as string;
+    const metrics = (await api(ingest.ops, 'GET', '/metrics')).body as string;
     for (const name of [
       'saylau_http_requests_total',
       'saylau_http_request_duration_seconds',

@@ -90,13 +90,18 @@ export async function initElection(path: string): Promise<void> {
 
 export interface Ingest {
   readonly base: string;
+  /** The operations port's base URL (`/healthz`, `/readyz`, `/metrics`). */
+  readonly ops: string;
   readonly child: ChildProcess;
   readonly output: () => string;
   /** SIGTERM, then the exit code. */
   stop(): Promise<number | null>;
 }
 
-/** Spawns `node --import tsx ingest/<entry>` and waits for `/readyz`. */
+/** The operations port a test ingest on `port` gets (INGEST_OPS_PORT's default too). */
+export const opsPortOf = (port: number): number => port + 1000;
+
+/** Spawns `node --import tsx ingest/<entry>` and waits for `/readyz` on its operations port. */
 export async function startIngest(options: {
   entry?: 'main.ts' | 'server.ts';
   election: string;
@@ -110,6 +115,7 @@ export async function startIngest(options: {
       ...process.env,
       ELECTION: options.election,
       INGEST_PORT: String(options.port),
+      INGEST_OPS_PORT: String(opsPortOf(options.port)),
       INGEST_PROCESSES: String(options.processes ?? 1),
       DEV_LOGIN: '1',
       LOG_LEVEL: 'warn',
@@ -127,11 +133,12 @@ export async function startIngest(options: {
   });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const base = `http://127.0.0.1:${options.port}`;
+  const ops = `http://127.0.0.1:${opsPortOf(options.port)}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`ingest exited during start:\n${output}`);
     try {
-      const res = await fetch(`${base}/readyz`);
+      const res = await fetch(`${ops}/readyz`);
       if (res.status === 200) break;
     } catch {
       // not listening yet
@@ -144,6 +151,7 @@ export async function startIngest(options: {
   }
   return {
     base,
+    ops,
     child,
     output: () => output,
     stop: async () => {

@@ -98,10 +98,10 @@ describe('Kafka unavailable', () => {
       const pepper = (await readKeys(config.stackDir, index.id)).pepper;
       expect(await redis.get(voterKey(lateRegion, index.id, voterHash(pepper, late.memberId)))).toBeNull();
 
-      let ready = await api(ingest.base, 'GET', '/readyz');
+      let ready = await api(ingest.ops, 'GET', '/readyz');
       for (let i = 0; i < 30 && ready.status === 200; i++) {
         await new Promise((r) => setTimeout(r, 500));
-        ready = await api(ingest.base, 'GET', '/readyz');
+        ready = await api(ingest.ops, 'GET', '/readyz');
       }
       expect(ready.status).toBe(503);
     } finally {

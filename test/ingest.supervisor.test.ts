@@ -1,18 +1,19 @@
 /**
  * The process model: `main.ts` runs several ingest processes sharing one port
- * (SO_REUSEPORT) plus an extra port, each using the native uWS binary and
+ * (SO_REUSEPORT) plus an extra port, and the operations port the same way, each using the native uWS binary and
  * capped at 20,000 open files; a crashed worker is restarted; SIGTERM drains
  * every worker and exits 0.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, childPids, type Ingest, prepareElection, startIngest } from './ingest.harness.js';
+import { api, childPids, type Ingest, opsPortOf, prepareElection, startIngest } from './ingest.harness.js';
 import { testPort } from './support/ports.js';
 
 const PORT = testPort(18_483);
 const EXTRA_PORT = testPort(18_484);
 let ingest: Ingest;
+let electionId: string;
 
 /** Listening sockets on a port (SO_REUSEPORT: one per worker). */
 function listeners(port: number): number {
@@ -29,7 +30,8 @@ async function awaitListeners(count: number): Promise<void> {
 }
 
 beforeAll(async () => {
-  const { path } = await prepareElection('ingest-supervisor-test', 500);
+  const { path, index } = await prepareElection('ingest-supervisor-test', 500);
+  electionId = index.id;
   ingest = await startIngest({
     election: path,
     port: PORT,
@@ -54,8 +56,12 @@ describe('the ingest supervisor', () => {
       const limit = /Max open files\s+(\d+)/.exec(readFileSync(`/proc/${pid}/limits`, 'utf8'))?.[1];
       expect(Number(limit)).toBeLessThanOrEqual(20_000);
     }
-    expect((await api(`http://127.0.0.1:${PORT}`, 'GET', '/healthz')).status).toBe(200);
-    expect((await api(`http://127.0.0.1:${EXTRA_PORT}`, 'GET', '/healthz')).status).toBe(200);
+    for (const port of [PORT, EXTRA_PORT]) {
+      expect((await api(`http://127.0.0.1:${port}`, 'GET', `/v1/elections/${electionId}`)).status).toBe(200);
+    }
+    // Both workers share the operations port too.
+    expect(listeners(opsPortOf(PORT))).toBe(2);
+    expect((await api(ingest.ops, 'GET', '/healthz')).status).toBe(200);
   });
 
   it('restarts a worker that crashes', async () => {
@@ -74,7 +80,11 @@ describe('the ingest supervisor', () => {
     // Connections the kernel had already queued on the killed socket are reset; new ones are served.
     let status = 0;
     for (let i = 0; i < 20 && status !== 200; i++) {
-      status = (await api(`http://127.0.0.1:${PORT}`, 'GET', '/healthz').catch(() => ({ status: 0 }))).status;
+      status = (
+        await api(`http://127.0.0.1:${PORT}`, 'GET', `/v1/elections/${electionId}`).catch(() => ({
+          status: 0,
+        }))
+      ).status;
       if (status !== 200) await new Promise((r) => setTimeout(r, 100));
     }
     expect(status).toBe(200);

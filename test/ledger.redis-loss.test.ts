@@ -142,10 +142,10 @@ describe('Redis FLUSHALL while voting', () => {
     const statuses = await Promise.all(castsInFlight);
     expect(statuses.every((s) => s === 201 || s === 200)).toBe(true);
 
-    let ready = await api(ingest.base, 'GET', '/readyz');
+    let ready = await api(ingest.ops, 'GET', '/readyz');
     for (let i = 0; i < 120 && ready.status !== 200; i++) {
       await new Promise((r) => setTimeout(r, 500));
-      ready = await api(ingest.base, 'GET', '/readyz');
+      ready = await api(ingest.ops, 'GET', '/readyz');
     }
     expect(ready.status).toBe(200);
 
@@ -203,7 +203,7 @@ describe('Redis FLUSHALL while voting', () => {
     expect(blinded.size).toBe(voters.length);
     expect([...blinded.values()].filter((b) => b.size > 1)).toEqual([]);
     // It was a rebuild, not luck: ingest says so.
-    expect((await api(ingest.base, 'GET', '/readyz')).body.ledger.alarms.rebuilds).toBeGreaterThan(0);
+    expect((await api(ingest.ops, 'GET', '/readyz')).body.ledger.alarms.rebuilds).toBeGreaterThan(0);
   }, 300_000);
 
   it('a restart that loads the roll again (npm start runs election init) hands out no second credential', async () => {

@@ -1,7 +1,7 @@
 /**
  * `npm run loadtest -- smoke` passes: a small version of every load
  * scenario (cast and issuance steps, sessions with casting, an overload
- * burst, real-path voters) ends with every threshold met and the
+ * burst, an abuse flood, real-path voters) ends with every threshold met and the
  * correctness check (receipts = Kafka = ClickHouse = tally) passing.
  */
 import { spawn } from 'node:child_process';

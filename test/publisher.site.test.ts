@@ -37,6 +37,7 @@ async function serve(root: string): Promise<string> {
   const s = new StaticServer({
     root,
     port: 0,
+    opsPort: 0,
     host: '127.0.0.1',
     metrics: new PublisherMetrics(),
     logger: createLogger('site', 'warn'),
@@ -147,8 +148,14 @@ describe('results site', () => {
     expect(again.status).toBe(304);
     expect((await fetch(`${base}../etc/passwd`)).status).toBe(404);
     expect((await fetch(`${base}.latest.json.1.tmp`)).status).toBe(404);
-    expect(await (await fetch(`${base}healthz`)).text()).toBe('ok\n');
-    expect(await (await fetch(`${base}metrics`)).text()).toContain('saylau_site_requests_total');
+    // Operations endpoints answer on the operations port only.
+    for (const path of ['healthz', 'readyz', 'metrics'])
+      expect((await fetch(`${base}${path}`)).status).toBe(404);
+    const ops = `http://127.0.0.1:${servers[0]!.opsPort}/`;
+    expect(await (await fetch(`${ops}healthz`)).text()).toBe('ok\n');
+    expect(await (await fetch(`${ops}readyz`)).text()).toBe('ready\n');
+    expect(await (await fetch(`${ops}metrics`)).text()).toContain('saylau_site_requests_total');
+    expect((await fetch(`${ops}latest.json`)).status).toBe(404);
   });
 
   it('serves a live feed with turnout and no choices', async () => {

@@ -14,6 +14,9 @@ import { IngestError } from '../errors.js';
 /** The API's hard body limit (DESIGN §7). */
 export const MAX_BODY_BYTES = 8 * 1024;
 
+/** The refusal's message when a body does not arrive in time (counted by the router). */
+export const BODY_TIMEOUT_MESSAGE = 'The request body did not arrive in time.';
+
 /**
  * Parses a `content-length` header value: the length, -1 when absent, or
  * throws `payload_too_large` / `bad_request`. Call synchronously in the handler.
@@ -26,26 +29,82 @@ export function declaredLength(header: string, limit: number): number {
   return length;
 }
 
+interface PendingBody {
+  readonly deadline: number;
+  readonly expire: () => void;
+}
+
+/**
+ * Body-read deadlines with one timer for the process (no per-request timers):
+ * every read has the same timeout, so the set's insertion order is deadline
+ * order and a sweep stops at the first read still in time. A read expires
+ * within `timeoutMs` + a quarter of it.
+ */
+export class BodyDeadlines {
+  private readonly pending = new Set<PendingBody>();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(readonly timeoutMs: number) {
+    this.timer = setInterval(() => this.sweep(performance.now()), Math.max(25, timeoutMs / 4));
+    this.timer.unref();
+  }
+
+  /** Calls `expire` once the deadline passes, unless the returned function is called first. */
+  track(expire: () => void): () => void {
+    const entry: PendingBody = { deadline: performance.now() + this.timeoutMs, expire };
+    this.pending.add(entry);
+    return () => this.pending.delete(entry);
+  }
+
+  private sweep(now: number): void {
+    for (const entry of this.pending) {
+      if (entry.deadline > now) return;
+      this.pending.delete(entry);
+      entry.expire();
+    }
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
+
 /**
  * Reads the body of `res`. Must be called synchronously inside the route
- * handler (before any await) so no chunk is missed.
+ * handler (before any await) so no chunk is missed. A body not whole by its
+ * deadline is refused (`bad_request`, the router closes the connection): a
+ * slow sender holds its buffer at most that long.
  */
-export function readBody(res: HttpResponse, declared: number, limit: number): Promise<Buffer> {
+export function readBody(
+  res: HttpResponse,
+  declared: number,
+  limit: number,
+  deadlines: BodyDeadlines,
+): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const buffer = Buffer.allocUnsafe(declared >= 0 ? declared : limit);
     let received = 0;
-    let failed = false;
+    let settled = false;
+    const untrack = deadlines.track(() => {
+      settled = true;
+      reject(new IngestError('bad_request', BODY_TIMEOUT_MESSAGE));
+    });
     res.onData((chunk, isLast) => {
-      if (failed) return;
+      if (settled) return;
       const size = chunk.byteLength;
       if (received + size > buffer.length) {
-        failed = true;
+        settled = true;
+        untrack();
         reject(new IngestError(declared >= 0 ? 'bad_request' : 'payload_too_large'));
         return;
       }
       buffer.set(new Uint8Array(chunk), received);
       received += size;
-      if (isLast) resolve(received === buffer.length ? buffer : buffer.subarray(0, received));
+      if (isLast) {
+        settled = true;
+        untrack();
+        resolve(received === buffer.length ? buffer : buffer.subarray(0, received));
+      }
     });
   });
 }

@@ -44,6 +44,8 @@ export class Exchange {
   authorization = '';
   /** `if-none-match` header, copied when the route reads it. */
   ifNoneMatch = '';
+  /** The TCP peer's address as text, copied when the route reads it (issuance limits). */
+  address = '';
   /** The request body (≤ 8 KiB), once read; `null` for routes without one. */
   body: Buffer | null = null;
   /** Admission slot held, to be released exactly once. */

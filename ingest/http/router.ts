@@ -3,8 +3,12 @@
  * to every route, so route modules are plain async functions from an
  * {@link Exchange} to a {@link Reply}.
  *
- *   request ─► copy params/headers ─► onAborted ─► admission ─► body (≤ 8 KiB)
- *           ─► handle() ─► respond (corked, back-pressured) ─► metrics
+ *   request ─► copy params/headers ─► onAborted ─► body (≤ 8 KiB, within the body
+ *           timeout) ─► admission ─► handle() ─► respond (corked, back-pressured) ─► metrics
+ *
+ * The body is read before an admission slot is taken: a client that sends its
+ * body slowly (slowloris) holds a connection and at most 8 KiB until the body
+ * timeout, never a slot, so it cannot shed other voters' requests.
  */
 import type { Logger } from 'pino';
 import { loggableError } from '../../common/log.js';
@@ -19,7 +23,13 @@ import {
   isIngestError,
 } from '../errors.js';
 import type { IngestMetrics } from '../metrics.js';
-import { declaredLength, MAX_BODY_BYTES, readBody } from './body.js';
+import {
+  BODY_TIMEOUT_MESSAGE,
+  type BodyDeadlines,
+  declaredLength,
+  MAX_BODY_BYTES,
+  readBody,
+} from './body.js';
 import { Exchange, type Headers, type Reply } from './exchange.js';
 import { padJson } from './fixed-length.js';
 import { respond } from './respond.js';
@@ -34,6 +44,8 @@ export interface RouteSpec {
   readonly body: boolean;
   /** Reads the `authorization` header. */
   readonly auth: boolean;
+  /** Reads the TCP peer's address (issuance limits). */
+  readonly address?: boolean;
   /** Reads the `if-none-match` header. */
   readonly conditional: boolean;
   /** Counts against the in-flight budget (and is shed when it is spent). */
@@ -49,6 +61,8 @@ interface RouterDeps {
   readonly draining: () => boolean;
   readonly metrics: IngestMetrics;
   readonly log: Logger;
+  /** A body must arrive whole by its deadline. */
+  readonly bodyDeadlines: BodyDeadlines;
 }
 
 type ErrorBodies = { readonly [C in ErrorCode]: Buffer };
@@ -60,7 +74,11 @@ function paddedErrorBodies(size: number): ErrorBodies {
 }
 
 /** `Retry-After` for the retriable codes; jittered so shed clients spread out. */
-function retryHeaders(code: ErrorCode): Headers {
+function retryHeaders(code: ErrorCode, retryAfterSec?: number): Headers {
+  if (code === 'rate_limited') {
+    const wait = Math.max(1, retryAfterSec ?? 1);
+    return [['retry-after', jitteredRetryAfter(wait, wait + 1)]];
+  }
   if (code === 'overloaded') return [['retry-after', jitteredRetryAfter(1, 5)]];
   if (code === 'unavailable') return [['retry-after', jitteredRetryAfter(1, 3)]];
   return null;
@@ -98,6 +116,7 @@ export class Router {
     ex.query = req.getQuery() ?? '';
     if (spec.auth) ex.authorization = req.getHeader('authorization');
     if (spec.conditional) ex.ifNoneMatch = req.getHeader('if-none-match');
+    if (spec.address === true) ex.address = Buffer.from(res.getRemoteAddressAsText()).toString();
     const contentLength = spec.body ? req.getHeader('content-length') : '';
     res.onAborted(() => {
       ex.aborted = true;
@@ -105,6 +124,36 @@ export class Router {
       if (!ex.handling) this.finish(ex);
     });
 
+    if (!spec.body) {
+      this.admitAndRun(spec, errors, ex);
+      return;
+    }
+    let declared: number;
+    try {
+      declared = declaredLength(contentLength, MAX_BODY_BYTES);
+    } catch (error) {
+      this.refuse(ex, errors, error, true);
+      return;
+    }
+    readBody(res, declared, MAX_BODY_BYTES, this.deps.bodyDeadlines).then(
+      (body) => {
+        ex.body = body;
+        this.admitAndRun(spec, errors, ex);
+      },
+      (error: unknown) => {
+        if (isIngestError(error) && error.message === BODY_TIMEOUT_MESSAGE)
+          this.deps.metrics.bodyTimeouts.inc();
+        this.refuse(ex, errors, error, true);
+      },
+    );
+  }
+
+  /** Takes an admission slot (when the route counts against the budget), then runs the handler. */
+  private admitAndRun(spec: RouteSpec, errors: ErrorBodies, ex: Exchange): void {
+    if (ex.aborted) {
+      this.finish(ex);
+      return;
+    }
     if (spec.admission) {
       if (this.deps.draining()) {
         this.fail(ex, errors, 'unavailable', true);
@@ -118,25 +167,7 @@ export class Router {
       ex.admitted = true;
       this.deps.metrics.inFlight.inc();
     }
-
-    if (!spec.body) {
-      this.run(spec, errors, ex);
-      return;
-    }
-    let declared: number;
-    try {
-      declared = declaredLength(contentLength, MAX_BODY_BYTES);
-    } catch (error) {
-      this.refuse(ex, errors, error, true);
-      return;
-    }
-    readBody(res, declared, MAX_BODY_BYTES).then(
-      (body) => {
-        ex.body = body;
-        this.run(spec, errors, ex);
-      },
-      (error: unknown) => this.refuse(ex, errors, error, true),
-    );
+    this.run(spec, errors, ex);
   }
 
   private run(spec: RouteSpec, errors: ErrorBodies, ex: Exchange): void {
@@ -171,7 +202,7 @@ export class Router {
     if (isIngestError(error)) {
       const code = error.code;
       if (error.message === ERROR_TABLE[code].message) {
-        this.fail(ex, errors, code, midBody);
+        this.fail(ex, errors, code, midBody, error.retryAfterSec);
         return;
       }
       // A specific message (which field, which race): serialised for this answer, still fixed-length.
@@ -179,7 +210,7 @@ export class Router {
         ex,
         ERROR_TABLE[code].status,
         this.bodyWithMessage(ex, errors, code, error.message),
-        retryHeaders(code),
+        retryHeaders(code, error.retryAfterSec),
         midBody,
       );
       this.finish(ex);
@@ -203,8 +234,14 @@ export class Router {
     }
   }
 
-  private fail(ex: Exchange, errors: ErrorBodies, code: ErrorCode, closeConnection: boolean): void {
-    respond(ex, ERROR_TABLE[code].status, errors[code], retryHeaders(code), closeConnection);
+  private fail(
+    ex: Exchange,
+    errors: ErrorBodies,
+    code: ErrorCode,
+    closeConnection: boolean,
+    retryAfterSec?: number,
+  ): void {
+    respond(ex, ERROR_TABLE[code].status, errors[code], retryHeaders(code, retryAfterSec), closeConnection);
     this.finish(ex);
   }
 

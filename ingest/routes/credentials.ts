@@ -1,7 +1,8 @@
 /**
  * `POST /v1/credentials`: blind issuance (DESIGN §3).
  *
- *   Bearer identity token ─► claims {voterHash, district, election}
+ *   source address limit ─► Bearer identity token ─► claims {voterHash, district, election}
+ *   ─► token limit ─► an identical request answered before? ─► its stored signature, 200
  *   ─► roll: HGET roll:{region}:election voterHash == district
  *   ─► ledger.record(issuance {voterHash, blindedHash})
  *        created / repeated ─► blind-sign (pool) ─► 200 (raw RSA is deterministic: a retry
@@ -10,9 +11,15 @@
  *
  * The issuance is in the log, read back and first for this voter before the
  * signature is computed, so no signature leaves for a voter the log does not
- * hold, and a refused request costs no private-key operation.
+ * hold, and a refused request costs no private-key operation. The signature
+ * is then kept (limits/signature-cache.ts) so an identical retry costs a
+ * Redis GET, not a private-key operation. Limits (limits/rate-limiter.ts):
+ * the address one before the token is verified (an unauthenticated flood
+ * costs no verification beyond it), the token one right after; both answer
+ * `429 rate_limited` with the wait in `Retry-After`.
  */
 import { createHash } from 'node:crypto';
+import type { RateLimit } from '../../common/config.js';
 import { type IssuanceRecord, minuteBucket, RECORD_VERSION } from '../../common/records.js';
 import { isElectionError, rollKey } from '../../election/index.js';
 import type { IngestContext } from '../context.js';
@@ -34,7 +41,16 @@ const TOKEN_CODES: ReadonlySet<string> = new Set<ErrorCode>([
 ]);
 
 export function credentialsRoute(ctx: IngestContext): RouteSpec {
-  const { election, districts, moduli, index, ledger, crypto, verifyToken } = ctx;
+  const { election, districts, moduli, index, ledger, crypto, verifyToken, limiter, signatures, metrics } =
+    ctx;
+  const limits = ctx.config.ingest.issueLimits;
+
+  async function limit(kind: 'token' | 'address', id: string, rate: RateLimit): Promise<void> {
+    const waitMs = await limiter.take(kind, id, rate);
+    if (waitMs <= 0) return;
+    metrics.rateLimited.inc({ limit: kind });
+    throw new IngestError('rate_limited', undefined, { retryAfterSec: Math.ceil(waitMs / 1000) });
+  }
   const rollKeys = new Map(election.config.regions.map((r) => [r.code, rollKey(election.id, r.code)]));
 
   async function claimsOf(authorization: string) {
@@ -54,6 +70,7 @@ export function credentialsRoute(ctx: IngestContext): RouteSpec {
     const authorization = ex.authorization;
     const request = parseBody(ex.body, validateCredentialRequest);
     if (request.election !== election.id) throw new IngestError('not_found', 'Unknown election.');
+    if (limits.address !== null) await limit('address', ex.address, limits.address);
     const claims = await claimsOf(authorization);
     if (claims.election !== election.id) throw new IngestError('unauthorized');
     const now = Date.now();
@@ -68,6 +85,20 @@ export function credentialsRoute(ctx: IngestContext): RouteSpec {
         `blindedMessage must be ${modulus.length} bytes, below the modulus.`,
       );
     }
+    const blindedHash = createHash('sha256').update(blinded).digest('hex');
+    const [, stored] = await Promise.all([
+      limit('token', claims.voterHash, limits.token),
+      signatures.get(claims.voterHash, blindedHash),
+    ]);
+    metrics.signatureReuse.inc({ result: stored === null ? 'miss' : 'hit' });
+    // Stored only after the log confirmed this very issuance: answering from it is answering a `same`.
+    if (stored !== null) return signed(stored, plan.id);
+
+    // Full now: refuse before the issuance is recorded (it is re-checked when the signature is queued).
+    if (crypto.full) {
+      metrics.cryptoQueueFull.inc();
+      throw new IngestError('overloaded');
+    }
     const onRoll = await index.rollDistrict(rollKeys.get(plan.region)!, claims.voterHash);
     if (onRoll !== plan.id) {
       // An emptied Redis has no roll until it is restored: that is not a "no".
@@ -81,13 +112,21 @@ export function credentialsRoute(ctx: IngestContext): RouteSpec {
       region: plan.region,
       district: plan.id,
       voterHash: claims.voterHash,
-      blindedHash: createHash('sha256').update(blinded).digest('hex'),
+      blindedHash,
       channel: 'online',
       bucket: minuteBucket(now),
     };
     await ledger.record(issuanceEntry(record, plan.partitions));
     const signature = await crypto.blindSign(plan.id, blinded);
-    return json('200 OK', { blindSignature: signature.toString('base64url'), district: plan.id });
+    // Not awaited: the voter's answer does not wait for the cache; a failed put costs a later recomputation.
+    signatures
+      .put(claims.voterHash, blindedHash, signature)
+      .catch(() => metrics.signatureReuse.inc({ result: 'put_failed' }));
+    return signed(signature, plan.id);
+  }
+
+  function signed(signature: Buffer, district: string): Reply {
+    return json('200 OK', { blindSignature: signature.toString('base64url'), district });
   }
 
   return {
@@ -97,6 +136,7 @@ export function credentialsRoute(ctx: IngestContext): RouteSpec {
     params: 0,
     body: true,
     auth: true,
+    address: true,
     conditional: false,
     admission: true,
     padTo: null,

@@ -270,7 +270,7 @@ export class Nemesis {
     for (;;) {
       const workers = this.sut.ingestWorkers();
       if (workers.length >= this.sut.options.processes && !workers.includes(victim)) {
-        const up = await fetch(`${this.sut.ingestBase}/healthz`).then(
+        const up = await fetch(`${this.sut.ingestOps}/healthz`).then(
           (r) => r.ok,
           () => false,
         );

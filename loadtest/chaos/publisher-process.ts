@@ -38,6 +38,7 @@ export class PublisherProcess {
         PUBLIC_DIR: run.publicDir,
         ELECTION: run.path,
         PUBLISHER_PORT: String(options.port),
+        PUBLISHER_OPS_PORT: String(options.port + 1000),
         SNAPSHOT_INTERVAL: String(options.intervalSec),
         LOG_LEVEL: 'info',
       },
@@ -61,7 +62,7 @@ export class PublisherProcess {
     for (;;) {
       if (!this.alive) throw new Error(`publisher exited during start-up; see ${this.options.logFile}`);
       try {
-        const res = await fetch(`http://127.0.0.1:${this.options.port}/readyz`);
+        const res = await fetch(`http://127.0.0.1:${this.options.port + 1000}/readyz`);
         if (res.ok) return;
       } catch {
         // not listening yet

@@ -63,6 +63,11 @@ export class SystemUnderTest {
     return `http://127.0.0.1:${this.options.port}`;
   }
 
+  /** The operations port (`/healthz`, `/readyz`, `/metrics`): INGEST_OPS_PORT's default, port + 1000. */
+  get ingestOps(): string {
+    return `http://127.0.0.1:${this.options.port + 1000}`;
+  }
+
   async startIngest(): Promise<void> {
     this.ingest = await IngestUnderTest.start(this.run, {
       processes: this.options.processes,

@@ -3,12 +3,13 @@
  * processes) and the tiny election, about 30 seconds of load, for CI:
  *
  *   baselines (short) ─► cast steps ─► issuance steps ─► sessions + casts
- *   ─► overload burst + recovery ─► real-path voters ─► correctness
+ *   ─► overload burst + recovery ─► abuse flood ─► real-path voters ─► correctness
  *
  * Same code paths and thresholds as the full scenarios; only the sizes differ.
  */
 import { measureBaselines } from '../baselines.js';
 import type { RunContext } from '../run-context.js';
+import { abuseScenario } from './abuse.js';
 import { realVotersAndCorrectness } from './finish.js';
 import { searchArrivals, searchMax, startHttpPool } from './http-steps.js';
 import { overloadScenario } from './overload.js';
@@ -23,6 +24,19 @@ const SESSIONS = { sessions: 1000, holdSec: 3, castRate: 50 };
  * not how much. A 503 may take up to 250 ms here (the full scenario: 100 ms).
  */
 const OVERLOAD = { factor: 3, warmSec: 2, burstSec: 3, recoverySec: 2, max: CAST.start, fast503Ms: 250 };
+/** Seconds long, on a busy box: checks the path; the bound is loose (the full scenario: 1.2× + 5 ms). */
+const ABUSE = {
+  castRate: 50,
+  phaseSec: 3,
+  retryRate: 200,
+  tokens: 10,
+  slowSockets: 50,
+  maxRatio: 2,
+  slackMs: 50,
+  shedSlack: 0.1,
+};
+/** The smoke's body timeout, so slow bodies are cut off within its short flood. */
+const BODY_TIMEOUT_MS = 2_000;
 const REAL_VOTERS = 5;
 
 /** Casts the smoke can send: the search, the sessions hold and the overload phases. */
@@ -30,12 +44,13 @@ function castArrivals(): number {
   const top = CAST.start * CAST.factor ** (CAST.maxSteps - 1);
   const overload =
     top * (0.5 * OVERLOAD.warmSec + OVERLOAD.factor * OVERLOAD.burstSec + 0.5 * OVERLOAD.recoverySec);
-  return searchArrivals(CAST, 0) + SESSIONS.castRate * SESSIONS.holdSec + Math.ceil(overload) + 50;
+  const abuse = ABUSE.castRate * ABUSE.phaseSec * 2;
+  return searchArrivals(CAST, 0) + SESSIONS.castRate * SESSIONS.holdSec + Math.ceil(overload) + abuse + 50;
 }
 
 export async function smokeScenario(ctx: RunContext): Promise<void> {
   const issueArrivals = searchArrivals(ISSUE, 0);
-  await ctx.prepare('tiny', issueArrivals + REAL_VOTERS + 50);
+  await ctx.prepare('tiny', issueArrivals + ABUSE.tokens + REAL_VOTERS + 50);
   // One cast pool for every phase; workers load their voters and the
   // baselines run while ingest starts (workers connect lazily).
   const [baselines, , cast, issue] = await Promise.all([
@@ -47,7 +62,12 @@ export async function smokeScenario(ctx: RunContext): Promise<void> {
           (l) => ctx.log(l),
         )
       : Promise.resolve(null),
-    ctx.startIngest({ processes: 2, maxInFlight: 16, devLogin: true }),
+    ctx.startIngest({
+      processes: 2,
+      maxInFlight: 16,
+      devLogin: true,
+      extraEnv: { INGEST_BODY_TIMEOUT_MS: String(BODY_TIMEOUT_MS) },
+    }),
     startHttpPool(ctx, {
       kind: 'cast',
       workers: 1,
@@ -100,6 +120,7 @@ export async function smokeScenario(ctx: RunContext): Promise<void> {
     settleMs: 0,
   });
   await overloadScenario(ctx, { ...OVERLOAD, maxInFlight: 16, workers: 1, castPool: cast }, true);
+  await abuseScenario(ctx, { ...ABUSE, realVoters: REAL_VOTERS, castPool: cast }, true);
 
   let accepted = 0;
   let unknown = 0;

@@ -5,17 +5,11 @@
  * where the very same request may succeed later.
  */
 
-import { API_CODES, type ApiCode } from './codes.js';
+import { API_CODES, type ApiCode, RETRIED_CODES } from './codes.js';
 
 export { API_CODES, type ApiCode };
 
-const RETRIABLE: ReadonlySet<ApiCode> = new Set([
-  'overloaded',
-  'unavailable',
-  'rebuilding',
-  'network',
-  'timeout',
-]);
+const RETRIABLE: ReadonlySet<ApiCode> = new Set(RETRIED_CODES);
 
 /** A slow mobile link gets this long per request before it counts as a network failure. */
 const REQUEST_TIMEOUT_MS = 30_000;

@@ -19,8 +19,19 @@ export const API_CODES = [
   'token_wrong_audience',
   'token_too_old',
   'token_expired',
+  'rate_limited',
   'network',
   'timeout',
   'unknown',
 ] as const;
 export type ApiCode = (typeof API_CODES)[number];
+
+/** Codes where the very same request may succeed later: retried, with a waiting message. */
+export const RETRIED_CODES: readonly ApiCode[] = [
+  'overloaded',
+  'unavailable',
+  'rebuilding',
+  'rate_limited',
+  'network',
+  'timeout',
+];

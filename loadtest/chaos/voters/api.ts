@@ -2,14 +2,15 @@
  * One request to ingest and what its answer means, Jepsen style:
  *
  *   ok       2xx                                             the operation happened
- *   refused  4xx; 503 `overloaded` (admission, before any     it did not happen
+ *   refused  4xx (429 `rate_limited`: retried); 503 `overloaded` (admission, before any     it did not happen
  *            work); 503 `rebuilding`; connection refused
  *            (nothing was sent)
  *   unknown  503 `unavailable` and other 5xx, timeouts,        it may or may not have happened
  *            resets, a body cut off
  *
  * `retriable` follows the web client (`ingest/client/src/api.ts`): every 5xx,
- * timeout and network failure is retried with the same request; a 4xx is final.
+ * timeout and network failure is retried with the same request, and `429
+ * rate_limited` after its Retry-After; any other 4xx is final.
  */
 
 export type Outcome = 'ok' | 'refused' | 'unknown';
@@ -106,7 +107,7 @@ export async function post(
     status: res.status,
     code,
     outcome: 'refused',
-    retriable: false,
+    retriable: res.status === 429,
     ms,
     retryAfterMs: wait,
     body: parsed,
