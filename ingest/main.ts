@@ -20,8 +20,8 @@ import { createLogger, loggableError } from '../common/log.js';
 import { loadElection, readPepper } from '../election/index.js';
 import { LedgerHost } from './ledger/ledger-host.js';
 import { RelayHost } from './ledger/relay-host.js';
-import { checkIdentityConfig } from './token-verifier.js';
 import { HOST_SECRET_ENV, newHostSecret } from './limits/host-secret.js';
+import { checkIdentityConfig } from './token-verifier.js';
 
 const config = loadConfig();
 const log = createLogger('ingest-main', config.logLevel);

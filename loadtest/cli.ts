@@ -13,8 +13,8 @@
  */
 import { availableParallelism } from 'node:os';
 import { type CommonOptions, RunContext } from './run-context.js';
-import { MIXING_DEFAULTS, mixingScenario } from './scenarios/mixing.js';
 import { ABUSE_DEFAULTS, abuseScenario } from './scenarios/abuse.js';
+import { MIXING_DEFAULTS, mixingScenario } from './scenarios/mixing.js';
 import { overloadScenario } from './scenarios/overload.js';
 import { sessionsScenario } from './scenarios/sessions.js';
 import { smokeScenario } from './scenarios/smoke.js';

@@ -20,7 +20,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../common/paths.js';
 import { TOPICS } from '../common/records.js';
-import { type ElectionIndex, loadElection, readKeys, voterHash } from '../election/index.js';
+import { type ElectionIndex, issueDevToken, loadElection, readKeys, voterHash } from '../election/index.js';
 import {
   buildClient,
   CRITICAL_BUDGET_BYTES,

@@ -200,8 +200,9 @@ export class InsiderRun {
         .catch((err: unknown) => `(unreachable: ${(err as Error).message})`);
       await writeFile(join(this.dir, `metrics-${name}.txt`), text);
     };
-    await scrape('ingest', this.sut!.ingestBase);
-    await scrape('publisher', `http://127.0.0.1:${o.publisherPort}`);
+    // Operations endpoints live on their own ports (INGEST_OPS_PORT, PUBLISHER_OPS_PORT: public + 1000).
+    await scrape('ingest', this.sut!.ingestOps);
+    await scrape('publisher', `http://127.0.0.1:${o.publisherPort + 1000}`);
   }
 
   async settle(): Promise<void> {

@@ -19,6 +19,7 @@
  * Ends like every scenario: real-path voters and the receipt-by-receipt
  * correctness check (the mix must not lose or double a ballot).
  */
+import { opsPortOf } from '../ingest-process.js';
 import type { RunContext } from '../run-context.js';
 import type { WorkerPool } from '../worker-pool.js';
 import { realVotersAndCorrectness } from './finish.js';
@@ -129,7 +130,7 @@ export async function mixingScenario(ctx: RunContext, o: MixingOptions): Promise
   const rows: MixingRow[] = [];
   let accepted = 0;
   let unknown = 0;
-  const port = ctx.ports[0]!;
+  const opsPort = opsPortOf(ctx.ports); // /metrics lives on the operations port
   for (const [k, tMs] of o.pairs) {
     if (ctx.ingest !== null) {
       ctx.stopSampling();
@@ -150,10 +151,10 @@ export async function mixingScenario(ctx: RunContext, o: MixingOptions): Promise
     });
     try {
       for (const rate of o.rates) {
-        const before = await scrapeMix(port);
+        const before = await scrapeMix(opsPort);
         const step = ctx.step(await pool.phase(`k${k}-T${tMs}-${rate}/s`, rate, o.phaseSec), null);
         // Every ballot of the phase has left the mix: its request was answered.
-        const after = await scrapeMix(port);
+        const after = await scrapeMix(opsPort);
         accepted += step.counts.created;
         unknown += step.counts.timeouts + step.counts.errors;
         rows.push({
