@@ -86,3 +86,15 @@ export function constructedResults(index: ElectionIndex, ballots: number, salt =
     events: [],
   };
 }
+
+/**
+ * Stand-in district key fingerprints for an election whose RSA keys a test
+ * does not make (one per district, config order): what the publisher would
+ * take from the manifest.
+ */
+export function fakeDistrictKeys(index: ElectionIndex): { id: string; sha256: string }[] {
+  return index.config.districts.map((d) => ({
+    id: d.id,
+    sha256: createHash('sha256').update(`key:${index.id}:${d.id}`).digest('hex'),
+  }));
+}
