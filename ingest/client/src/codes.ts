@@ -17,6 +17,7 @@ export const API_CODES = [
   'rebuilding',
   'network',
   'timeout',
+  'district_key_mismatch',
   'unknown',
 ] as const;
 export type ApiCode = (typeof API_CODES)[number];
