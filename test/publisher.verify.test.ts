@@ -16,7 +16,6 @@ import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadElection } from '../election/index.js';
 import { canonicalJson } from '../publisher/canonical.js';
-import type { DistrictKeyFingerprint } from '../publisher/district-keys.js';
 import { isPublisherError, type PublisherErrorCode } from '../publisher/errors.js';
 import { signKeyStatement } from '../publisher/key-statement.js';
 import { codesFileText, merkleRoot } from '../publisher/merkle.js';
@@ -25,7 +24,12 @@ import type { Snapshot } from '../publisher/snapshot.js';
 import { buildSnapshot } from '../publisher/snapshot-builder.js';
 import { SnapshotStore } from '../publisher/snapshot-store.js';
 import { publishedFiles, type SeenHead, verifyPublished } from '../publisher/verify.js';
-import { constructedResults, fakeCode, fakeDistrictKeys } from './publisher.fixtures.js';
+import {
+  constructedResults,
+  fakeCode,
+  fakeDistrictKeys,
+  publishConstructedChain,
+} from './publisher.fixtures.js';
 
 const index = loadElection('sample');
 let dir: string;
@@ -34,29 +38,11 @@ let spki: string;
 /** The CLI's state file (pinned key, head seen), outside the published directory. */
 let stateFile: string;
 
-/**
- * Publishes snapshots up to `count` (continuing the chain in `into`); `vary`
- * changes one snapshot's input or district keys to break a rule on purpose.
- */
-async function publishChain(
+const publishChain = (
   count: number,
   into = dir,
-  vary: (seq: number) => { salt?: string; keys?: DistrictKeyFingerprint[] } = () => ({}),
-): Promise<void> {
-  const store = new SnapshotStore(into);
-  await store.open();
-  for (let seq = store.head.seq + 1; seq <= count; seq++) {
-    const { salt, keys } = vary(seq);
-    const input = constructedResults(index, 40 * seq, salt);
-    const unsigned = buildSnapshot(
-      index,
-      input,
-      { seq, prevHash: store.head.hash, takenAtMs: Date.UTC(2020, 4, 17, 8) + seq * 1_800_000 },
-      keys ?? fakeDistrictKeys(index),
-    );
-    await store.publish(signSnapshot(unsigned, privateKey), input.codes);
-  }
-}
+  vary?: Parameters<typeof publishConstructedChain>[4],
+): Promise<void> => publishConstructedChain(into, index, privateKey, count, vary);
 
 async function expectCaught(code: PublisherErrorCode, message: RegExp, seen?: SeenHead): Promise<void> {
   const error = await verifyPublished(publishedFiles(dir), { spki, seen }).then(
