@@ -45,7 +45,7 @@ export const STRINGS = {
     receiptBad: 'Код 26 таңбадан тұрады (A–Z, 2–7).',
     verifyTitle: 'Нәтижелерді өзіңіз тексеріңіз',
     verifyHelp:
-      'Браузеріңіз әр нұсқаның Ed25519 қолтаңбасын, хэш-тізбектің үзілмегенін, сандардың қосындысын және кодтардың Меркл түбірін тексереді.',
+      'Браузеріңіз әр нұсқаның Ed25519 қолтаңбасын, хэш-тізбектің үзілмегенін, сандардың қосындысын және кодтардың Меркл түбірін тексереді, кілт пен соңғы тексерілген нұсқаны осы құрылғыда есте сақтайды: кейін тізбек тек өсуі керек.',
     verifyRun: 'Тексеру',
     verifyOk: (n) => `Барлығы дұрыс: ${n} нұсқа қол қойылған, тізбек үзілмеген, сандар сәйкес келеді.`,
     verifyFail: (msg) => `Қате табылды: ${msg}`,
@@ -115,7 +115,7 @@ export const STRINGS = {
     receiptBad: 'Код состоит из 26 символов (A–Z, 2–7).',
     verifyTitle: 'Проверьте результаты сами',
     verifyHelp:
-      'Ваш браузер проверит подпись Ed25519 каждого среза, непрерывность цепочки хешей, суммы и корень Меркла списка кодов.',
+      'Ваш браузер проверит подпись Ed25519 каждого среза, непрерывность цепочки хешей, суммы и корень Меркла списка кодов и запомнит на этом устройстве ключ и последний проверенный срез: дальше цепочка может только расти.',
     verifyRun: 'Проверить',
     verifyOk: (n) => `Всё верно: ${n} срез(ов) подписаны, цепочка непрерывна, суммы сходятся.`,
     verifyFail: (msg) => `Найдена ошибка: ${msg}`,
@@ -184,7 +184,7 @@ export const STRINGS = {
     receiptBad: 'A receipt code has 26 characters (A–Z, 2–7).',
     verifyTitle: 'Check the results yourself',
     verifyHelp:
-      "Your browser checks every snapshot's Ed25519 signature, the unbroken hash chain, that the counts add up, and the Merkle root of the counted codes.",
+      "Your browser checks every snapshot's Ed25519 signature, the unbroken hash chain, that the counts add up, and the Merkle root of the counted codes, and remembers the key and the last snapshot it checked on this device: from then on the chain may only grow.",
     verifyRun: 'Verify',
     verifyOk: (n) => `All good: ${n} snapshot(s) signed, chained and adding up.`,
     verifyFail: (msg) => `Problem found: ${msg}`,
