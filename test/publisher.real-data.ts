@@ -253,7 +253,7 @@ export async function realPublisher(prefix: string, options: { retryMs?: number 
     settleTimeoutMs: 90_000,
     ...options,
   });
-  return { index, dir, spki, privateKey, store, metrics, scheduler, source, roll, logger };
+  return { index, dir, spki, store, metrics, scheduler, source, roll, logger };
 }
 
 export async function closeRealPublishers(): Promise<void> {
