@@ -12,7 +12,7 @@
  * sample-election snapshot, gzip) — what a results-night refresh fetches.
  */
 import { type ChildProcess, fork } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
@@ -188,7 +188,12 @@ async function publishSample(root: string): Promise<number> {
     roll: new Map(),
     events: [],
   };
-  const unsigned = buildSnapshot(index, empty, { seq: 1, prevHash: null, takenAtMs: Date.now() });
+  // The size of a real key list: one 64-hex fingerprint per district.
+  const keys = index.config.districts.map((d) => ({
+    id: d.id,
+    sha256: createHash('sha256').update(d.id).digest('hex'),
+  }));
+  const unsigned = buildSnapshot(index, empty, { seq: 1, prevHash: null, takenAtMs: Date.now() }, keys);
   const snapshot = signSnapshot(unsigned, generateKeyPairSync('ed25519').privateKey);
   await store.publish(snapshot, []);
   return Buffer.byteLength(JSON.stringify(snapshot));

@@ -35,6 +35,20 @@ export const PUBLISHER_ERROR_CODES = [
   'csv_mismatch',
   /** Verification: no key to verify with, or the key is not Ed25519. */
   'key_invalid',
+  /** Verification: the key given or published differs from the key pinned in the state file. */
+  'key_mismatch',
+  /** The served chain's head is older than the head seen before, which the chain still holds. */
+  'rolled_back_head',
+  /** The served chain ends before the head seen before: that snapshot is gone. */
+  'truncated_chain',
+  /** The snapshot at the seq of the head seen before is a different one. */
+  'forked_chain',
+  /** A code counted in one snapshot is not counted in a later one. */
+  'code_disappeared',
+  /** District key fingerprints differ between snapshots, `keys.json` or the manifest (keys never change mid-election). */
+  'district_keys_changed',
+  /** The verifier's state file cannot be read or written. */
+  'state_invalid',
 ] as const;
 
 export type PublisherErrorCode = (typeof PUBLISHER_ERROR_CODES)[number];

@@ -1,7 +1,7 @@
 /**
  * `npm run publisher`: the results publisher and site, one process.
  *
- *   config ─► election + snapshot key ─► public dir (site assets, manifest)
+ *   config ─► election + snapshot key ─► public dir (site assets, manifest, keys.json)
  *     ├─ SnapshotScheduler  every SNAPSHOT_INTERVAL: settle → reconcile → sign → store
  *     ├─ LiveFeed           every few seconds: live.json (turnout, no choices)
  *     └─ StaticServer       PUBLISHER_PORT: the public dir; PUBLISHER_OPS_PORT: /healthz /readyz /metrics
@@ -20,6 +20,8 @@ import {
   writeManifest,
 } from '../election/index.js';
 import { ClickHouseSource } from './clickhouse-source.js';
+import { districtKeyFingerprints } from './district-keys.js';
+import { signKeyStatement } from './key-statement.js';
 import { LiveFeed } from './live-feed.js';
 import { PublisherMetrics } from './metrics.js';
 import { rollSourceFor } from './roll-source.js';
@@ -40,9 +42,13 @@ const publicDir = config.publisher.publicDir;
 const intervalSec = config.publisher.snapshotIntervalSec || index.config.snapshotIntervalSec;
 
 await installSite(publicDir);
-await writeManifest(manifestPath(publicDir, index.id), buildManifest(index, keys));
+const manifest = buildManifest(index, keys);
+await writeManifest(manifestPath(publicDir, index.id), manifest);
+// District keys come from the public manifest, never from private key files (DESIGN §3).
+const districtKeys = districtKeyFingerprints(manifest);
 const store = new SnapshotStore(publicDir);
 const head = await store.open();
+await store.publishKeyStatement(signKeyStatement(index.id, districtKeys, keys.snapshot.privateKey));
 
 let redis: Redis | null = null;
 const roll = rollSourceFor(index, () => {
@@ -59,6 +65,7 @@ const scheduler = new SnapshotScheduler({
   roll,
   store,
   privateKey: keys.snapshot.privateKey,
+  districtKeys,
   metrics,
   logger,
   intervalMs: intervalSec * 1000,

@@ -14,6 +14,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { Logger } from '../common/log.js';
 import type { ElectionIndex } from '../election/index.js';
+import type { DistrictKeyFingerprint } from './district-keys.js';
 import { isPublisherError, PublisherError } from './errors.js';
 import type { PublisherMetrics } from './metrics.js';
 import { Repeater } from './repeater.js';
@@ -32,6 +33,8 @@ export interface SchedulerOptions {
   readonly roll: RollSource;
   readonly store: SnapshotStore;
   readonly privateKey: KeyObject;
+  /** The districts' key fingerprints (from the manifest), carried by every snapshot. */
+  readonly districtKeys: readonly DistrictKeyFingerprint[];
   readonly metrics: PublisherMetrics;
   readonly logger: Logger;
   /** Between successful snapshots. */
@@ -105,11 +108,16 @@ export class SnapshotScheduler {
       const head = store.head;
       let unsigned: UnsignedSnapshot;
       try {
-        unsigned = buildSnapshot(index, input, {
-          seq: head.seq + 1,
-          prevHash: head.hash,
-          takenAtMs: (this.#o.now ?? Date.now)(),
-        });
+        unsigned = buildSnapshot(
+          index,
+          input,
+          {
+            seq: head.seq + 1,
+            prevHash: head.hash,
+            takenAtMs: (this.#o.now ?? Date.now)(),
+          },
+          this.#o.districtKeys,
+        );
       } catch (error) {
         if (isPublisherError(error, 'results_inconsistent') && attempt < READ_ATTEMPTS) continue;
         throw error;

@@ -11,6 +11,7 @@
  * auditor would reject.
  */
 import type { CandidateStatus, ElectionIndex, Names } from '../election/index.js';
+import type { DistrictKeyFingerprint } from './district-keys.js';
 import { PublisherError } from './errors.js';
 import { merkleRoot } from './merkle.js';
 import type { ResultsInput } from './results-source.js';
@@ -42,6 +43,7 @@ export function buildSnapshot(
   index: ElectionIndex,
   input: ResultsInput,
   at: ChainPosition,
+  districtKeys: readonly DistrictKeyFingerprint[],
 ): UnsignedSnapshot {
   const votes = collectVotes(index, input);
   const statuses = candidateStatuses(index, input.events);
@@ -57,6 +59,7 @@ export function buildSnapshot(
     turnout: counted,
     reporting: { precincts: counted.total.precincts, reported: counted.total.precinctsReported },
     codes: { count: codes.length, merkleRoot: merkleRoot(codes), file: snapshotPaths(at.seq).codes },
+    districtKeys: checkedDistrictKeys(index, districtKeys),
   };
   const problem = checkTotals(snapshot);
   if (problem !== null) throw new PublisherError('results_inconsistent', problem);
@@ -298,4 +301,16 @@ function checkedCodes(codes: readonly string[]): readonly string[] {
     }
   }
   return codes;
+}
+
+/** One fingerprint per district of the config, in its order: a key list for another election is a bug. */
+function checkedDistrictKeys(
+  index: ElectionIndex,
+  keys: readonly DistrictKeyFingerprint[],
+): readonly DistrictKeyFingerprint[] {
+  const ids = index.config.districts.map((d) => d.id);
+  if (keys.length !== ids.length || keys.some((k, i) => k.id !== ids[i])) {
+    throw new PublisherError('results_inconsistent', 'district keys do not list the districts of the config');
+  }
+  return keys;
 }

@@ -62,6 +62,7 @@ export const SnapshotSchema = Strict({
   }),
   reporting: Strict({ precincts: Count, reported: Count }),
   codes: Strict({ count: Count, merkleRoot: Hex256, file: T.String({ pattern: '^codes/\\d+\\.txt$' }) }),
+  districtKeys: T.Array(Strict({ id: Id, sha256: Hex256 })),
   signature: T.String({ pattern: '^[A-Za-z0-9_-]{86}$' }),
 });
 

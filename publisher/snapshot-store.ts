@@ -6,6 +6,7 @@
  *   ├─ snapshots/{seq}.csv     2. CSV download           } then hard-linked into place: link(2)
  *   ├─ snapshots/{seq}.json    3. the commit point       } fails if the name exists, so a
  *   ├─ latest.json             4. copy of the newest     } published file is never rewritten
+ *   ├─ keys.json               district key fingerprints, signed; written once at start (key-statement.ts)
  *   └─ live.json               live turnout feed          (4 and live: temp + rename, replaced)
  *
  * `snapshots/{seq}.json` is the commit point: a crash before it leaves only
@@ -17,6 +18,7 @@ import { link, mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/pr
 import { dirname, join } from 'node:path';
 import { snapshotCsv } from './csv.js';
 import { PublisherError } from './errors.js';
+import { KEYS_PATH, type KeyStatement, keyStatementText } from './key-statement.js';
 import { codesFileText } from './merkle.js';
 import { snapshotHash } from './signer.js';
 import { LATEST_PATH, type Snapshot, snapshotPaths } from './snapshot.js';
@@ -78,6 +80,27 @@ export class SnapshotStore {
     this.#head = { seq: snapshot.seq, hash: snapshotHash(snapshot) };
     await this.#replace(LATEST_PATH, json);
     return this.#head;
+  }
+
+  /**
+   * Publishes `keys.json` once; later calls check it is the same statement.
+   * @throws PublisherError `district_keys_changed` if a different one is published
+   */
+  async publishKeyStatement(statement: KeyStatement): Promise<void> {
+    const body = keyStatementText(statement);
+    const old = await readFile(join(this.publicDir, KEYS_PATH), 'utf8').catch(
+      (cause: NodeJS.ErrnoException) => {
+        if (cause.code === 'ENOENT') return null;
+        throw new PublisherError('store_failed', `cannot read ${KEYS_PATH}`, { cause });
+      },
+    );
+    if (old === null) return this.#create(KEYS_PATH, body);
+    if (old !== body) {
+      throw new PublisherError(
+        'district_keys_changed',
+        `${KEYS_PATH} in ${this.publicDir} lists other district keys (or another snapshot key) than this election's manifest; keys never change mid-election`,
+      );
+    }
   }
 
   /** Replaces a mutable file (the live feed) atomically. */

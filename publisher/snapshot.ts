@@ -13,6 +13,7 @@
  *   ├─ turnout {total, regions[]}       total = Σ regions (no choices in it)
  *   ├─ reporting {precincts, reported}  paper precincts that have sent a protocol
  *   ├─ codes {count, merkleRoot, file}  the counted ballot codes (merkle.ts)
+ *   ├─ districtKeys[] {id, sha256}      SHA-256 of each district key's SPKI DER (district-keys.ts)
  *   └─ signature                        Ed25519 over the canonical form, base64url
  *
  *   Counts = {candidates[] {id, online, paper, total}, valid, excluded}
@@ -20,8 +21,10 @@
  *     excluded = Σ total of `removed` candidates (shown, not valid).
  */
 import type { CandidateStatus, Names } from '../election/index.js';
+import type { DistrictKeyFingerprint } from './district-keys.js';
 
-export const SNAPSHOT_VERSION = 1;
+/** 2: `districtKeys` added (issue 14). */
+export const SNAPSHOT_VERSION = 2;
 
 export interface CandidateCount {
   readonly id: string;
@@ -87,6 +90,8 @@ export interface Snapshot {
   readonly turnout: { readonly total: TurnoutCounts; readonly regions: readonly TurnoutRegion[] };
   readonly reporting: { readonly precincts: number; readonly reported: number };
   readonly codes: { readonly count: number; readonly merkleRoot: string; readonly file: string };
+  /** The districts' blind-signature keys, config order; the same in every snapshot of an election. */
+  readonly districtKeys: readonly DistrictKeyFingerprint[];
   /** Ed25519 signature of the canonical form, base64url (no padding). */
   readonly signature: string;
 }

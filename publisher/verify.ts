@@ -3,18 +3,29 @@
  * every snapshot from 1 to `latest.json`'s seq is present, well-formed,
  * signed by the election's snapshot key, linked to the one before by
  * `prevHash`, adds up (totals.ts), and its codes file has the stated count
- * and Merkle root; its CSV is the one the JSON implies. Stops at the first
- * problem with a PublisherError naming it.
+ * and Merkle root; its CSV is the one the JSON implies; every code it
+ * counts is still counted in the next; its district key fingerprints are
+ * those of the snapshot before, of `keys.json` and of the published
+ * manifest. Given the head seen on an earlier run, the chain must still
+ * hold it (no rolled-back head, truncated or forked chain). Stops at the
+ * first problem with a PublisherError naming it.
  *
- * The key comes from the caller (`--key`, best: obtained independently) or,
- * failing that, from the election manifest published next to the snapshots,
- * which only proves the snapshots are consistent with that manifest.
+ * The key always comes from the caller, pinned (verify-trust.ts): a key
+ * read from the target itself would only prove the target agrees with
+ * itself. A published manifest whose key differs from the pinned one fails.
  */
 import type { KeyObject } from 'node:crypto';
 import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { snapshotCsv } from './csv.js';
+import {
+  type DistrictKeyFingerprint,
+  districtKeyFingerprints,
+  districtKeysDiffer,
+  spkiSha256,
+} from './district-keys.js';
 import { PublisherError } from './errors.js';
+import { KEYS_PATH, readKeyStatement } from './key-statement.js';
 import { merkleRoot, parseCodesFile } from './merkle.js';
 import { publicKeyFromSpki, snapshotHash, verifySnapshotSignature } from './signer.js';
 import { LATEST_PATH, type Snapshot, snapshotPaths } from './snapshot.js';
@@ -55,10 +66,18 @@ export function publishedFiles(target: string): PublishedFiles {
 }
 
 export interface VerifyOptions {
-  /** Ed25519 public key, SPKI DER base64url; default: the published election manifest's. */
-  readonly spki?: string;
+  /** Ed25519 public key, SPKI DER base64url: pinned by the caller (verify-trust.ts), never read from the target. */
+  readonly spki: string;
+  /** The head this verifier saw before: the chain must still hold it, and only have grown from it. */
+  readonly seen?: SeenHead | null;
   /** Called after each snapshot passes. */
   readonly onSnapshot?: (seq: number) => void;
+}
+
+export interface SeenHead {
+  readonly seq: number;
+  /** Hex SHA-256 of that snapshot's canonical bytes. */
+  readonly hash: string;
 }
 
 export interface VerifyReport {
@@ -66,18 +85,30 @@ export interface VerifyReport {
   readonly snapshots: number;
   /** SHA-256 of the newest snapshot's canonical bytes: quote it to pin the chain. */
   readonly head: string;
+  readonly takenAt: string;
 }
 
-export async function verifyPublished(
-  files: PublishedFiles,
-  options: VerifyOptions = {},
-): Promise<VerifyReport> {
-  const latestText = await files.read(LATEST_PATH);
-  if (latestText === null) throw new PublisherError('snapshot_missing', `${LATEST_PATH} is missing`);
-  const latest = parse(latestText, LATEST_PATH);
-  const key = await snapshotKey(files, latest.election.id, options.spki);
+/** The published `latest.json`, parsed and shape-checked. */
+export async function readLatest(files: PublishedFiles): Promise<Snapshot> {
+  const text = await files.read(LATEST_PATH);
+  if (text === null) throw new PublisherError('snapshot_missing', `${LATEST_PATH} is missing`);
+  return parse(text, LATEST_PATH);
+}
+
+export async function verifyPublished(files: PublishedFiles, options: VerifyOptions): Promise<VerifyReport> {
+  const latest = await readLatest(files);
+  const key = publicKeyFromSpki(options.spki);
+  const manifest = await readManifest(files, latest.election.id);
+  if (manifest?.snapshotKey !== undefined && manifest.snapshotKey !== options.spki) {
+    throw new PublisherError(
+      'key_mismatch',
+      `elections/${latest.election.id}.json publishes snapshot key ${fingerprint(manifest.snapshotKey)}, not the pinned ${fingerprint(options.spki)}`,
+    );
+  }
   let prev: Snapshot | null = null;
-  let prevHash: string | null = null;
+  let prevCodes: readonly string[] = [];
+  /** hashes[seq - 1]: to compare with the head seen before. */
+  const hashes: string[] = [];
   for (let seq = 1; seq <= latest.seq; seq++) {
     const paths = snapshotPaths(seq);
     const text = await files.read(paths.json);
@@ -92,6 +123,7 @@ export async function verifyPublished(
     if (s.election.id !== latest.election.id) {
       throw new PublisherError('broken_chain', `snapshot ${seq} is of election ${s.election.id}`);
     }
+    const prevHash = hashes[seq - 2] ?? null;
     if (s.prevHash !== prevHash) {
       throw new PublisherError(
         'broken_chain',
@@ -101,30 +133,171 @@ export async function verifyPublished(
     if (prev !== null && s.takenAt < prev.takenAt) {
       throw new PublisherError('broken_chain', `snapshot ${seq} was taken before snapshot ${seq - 1}`);
     }
+    const keysChanged = prev === null ? null : districtKeysDiffer(prev.districtKeys, s.districtKeys);
+    if (keysChanged !== null) {
+      throw new PublisherError(
+        'district_keys_changed',
+        `snapshot ${seq}: ${keysChanged} since snapshot ${seq - 1}`,
+      );
+    }
     const problem = checkTotals(s);
     if (problem !== null) throw new PublisherError('totals_mismatch', `snapshot ${seq}: ${problem}`);
-    await checkCodes(files, s);
+    const codes = await checkCodes(files, s);
+    const gone = firstMissing(prevCodes, codes);
+    if (gone !== null) {
+      throw new PublisherError(
+        'code_disappeared',
+        `code ${gone} is counted in snapshot ${seq - 1} but not in snapshot ${seq}`,
+      );
+    }
     const csv = await files.read(paths.csv);
     if (csv === null)
       throw new PublisherError('snapshot_missing', `snapshot ${seq}: ${paths.csv} is missing`);
     if (csv !== snapshotCsv(s))
       throw new PublisherError('csv_mismatch', `snapshot ${seq}: ${paths.csv} differs from the JSON`);
     prev = s;
-    prevHash = snapshotHash(s);
+    prevCodes = codes;
+    hashes.push(snapshotHash(s));
     options.onSnapshot?.(seq);
   }
-  if (prev === null || prevHash === null)
+  const head = hashes[latest.seq - 1];
+  if (prev === null || head === undefined)
     throw new PublisherError('snapshot_missing', 'no snapshots published');
-  if (snapshotHash(latest) !== prevHash || latest.signature !== prev.signature) {
+  if (snapshotHash(latest) !== head || latest.signature !== prev.signature) {
     throw new PublisherError('broken_chain', `${LATEST_PATH} is not snapshot ${latest.seq}`);
   }
+  await checkKeyStatement(files, key, prev, manifest);
+  if (options.seen) await checkGrowsFrom(files, key, options.seen, latest.seq, hashes);
   if ((await files.read(snapshotPaths(latest.seq + 1).json)) !== null) {
     throw new PublisherError(
       'broken_chain',
       `${LATEST_PATH} says ${latest.seq}, but snapshot ${latest.seq + 1} exists`,
     );
   }
-  return { election: latest.election.id, snapshots: latest.seq, head: prevHash };
+  return { election: latest.election.id, snapshots: latest.seq, head, takenAt: latest.takenAt };
+}
+
+/**
+ * The chain only grows from the head seen before: it still holds that
+ * snapshot, unchanged, at its seq. Each way it can fail has its own code.
+ */
+async function checkGrowsFrom(
+  files: PublishedFiles,
+  key: KeyObject,
+  seen: SeenHead,
+  servedSeq: number,
+  hashes: readonly string[],
+): Promise<void> {
+  const was = `snapshot ${seen.seq} (${seen.hash.slice(0, 16)}…), seen before`;
+  if (servedSeq >= seen.seq) {
+    if (hashes[seen.seq - 1] !== seen.hash) {
+      throw new PublisherError('forked_chain', `snapshot ${seen.seq} served now is not ${was}`);
+    }
+    return;
+  }
+  const text = await files.read(snapshotPaths(seen.seq).json);
+  if (text === null) {
+    throw new PublisherError('truncated_chain', `the chain ends at snapshot ${servedSeq}, without ${was}`);
+  }
+  const s = parse(text, snapshotPaths(seen.seq).json);
+  if (!verifySnapshotSignature(s, key)) {
+    throw new PublisherError('bad_signature', `snapshot ${seen.seq}: the signature does not verify`);
+  }
+  if (snapshotHash(s) !== seen.hash) {
+    throw new PublisherError('forked_chain', `snapshot ${seen.seq} served now is not ${was}`);
+  }
+  throw new PublisherError(
+    'rolled_back_head',
+    `${LATEST_PATH} says ${servedSeq}, older than ${was}, which is still published`,
+  );
+}
+
+/**
+ * The first code of sorted `before` that is not in sorted `after`, or `null`.
+ * One merge pass over two files the walk has already read and checked
+ * against their Merkle roots; comparing each snapshot with the one before
+ * covers every later snapshot by transitivity.
+ */
+export function firstMissing(before: readonly string[], after: readonly string[]): string | null {
+  let j = 0;
+  for (const code of before) {
+    while (j < after.length && after[j]! < code) j++;
+    if (after[j] !== code) return code;
+    j++;
+  }
+  return null;
+}
+
+/** `keys.json`, when published: signed with the same key, this election, the chain's district keys. */
+async function checkKeyStatement(
+  files: PublishedFiles,
+  key: KeyObject,
+  last: Snapshot,
+  manifest: PublishedManifest | null,
+): Promise<void> {
+  if (manifest?.districtKeys != null) {
+    const differ = districtKeysDiffer(manifest.districtKeys, last.districtKeys);
+    if (differ !== null) {
+      throw new PublisherError(
+        'district_keys_changed',
+        `elections/${last.election.id}.json and the snapshots differ: ${differ}`,
+      );
+    }
+  }
+  const text = await files.read(KEYS_PATH);
+  if (text === null) return;
+  const statement = readKeyStatement(text, key);
+  const differ =
+    statement.election === last.election.id
+      ? districtKeysDiffer(statement.districtKeys, last.districtKeys)
+      : `it is of election ${statement.election}`;
+  if (differ !== null) {
+    throw new PublisherError('district_keys_changed', `${KEYS_PATH} and the snapshots differ: ${differ}`);
+  }
+}
+
+const fingerprint = (spki: string): string => `SHA-256 ${spkiSha256(spki)}`;
+
+interface PublishedManifest {
+  readonly snapshotKey: string | undefined;
+  /** `null` when the manifest lists no districts (a stripped-down copy). */
+  readonly districtKeys: readonly DistrictKeyFingerprint[] | null;
+}
+
+/** The parts of the published manifest verify compares, or `null` if none is published. */
+async function readManifest(files: PublishedFiles, election: string): Promise<PublishedManifest | null> {
+  const path = `elections/${election}.json`;
+  const text = await files.read(path);
+  if (text === null) return null;
+  try {
+    const manifest = JSON.parse(text) as {
+      snapshotKey?: { alg?: string; spki?: string };
+      districts?: { id: string; key: { spki: string } }[];
+    };
+    return {
+      snapshotKey: manifest.snapshotKey?.alg === 'Ed25519' ? manifest.snapshotKey.spki : undefined,
+      districtKeys: Array.isArray(manifest.districts)
+        ? districtKeyFingerprints({ districts: manifest.districts })
+        : null,
+    };
+  } catch (cause) {
+    throw new PublisherError('snapshot_malformed', `${path} is not a manifest`, { cause });
+  }
+}
+
+/**
+ * The snapshot key the target publishes in its election manifest: what
+ * `verify` pins on first use when no `--key` is given (verify-cli.ts).
+ */
+export async function publishedSnapshotKey(files: PublishedFiles, election: string): Promise<string> {
+  const manifest = await readManifest(files, election);
+  if (manifest?.snapshotKey === undefined) {
+    throw new PublisherError(
+      'key_invalid',
+      `no key pinned or given with --key, and elections/${election}.json publishes no Ed25519 snapshot key`,
+    );
+  }
+  return manifest.snapshotKey;
 }
 
 function parse(text: string, where: string): Snapshot {
@@ -139,27 +312,7 @@ function parse(text: string, where: string): Snapshot {
   return value as Snapshot;
 }
 
-async function snapshotKey(
-  files: PublishedFiles,
-  election: string,
-  spki: string | undefined,
-): Promise<KeyObject> {
-  if (spki !== undefined) return publicKeyFromSpki(spki);
-  const path = `elections/${election}.json`;
-  const text = await files.read(path);
-  if (text === null) throw new PublisherError('key_invalid', `no --key given and ${path} is not published`);
-  try {
-    const manifest = JSON.parse(text) as { snapshotKey?: { alg?: string; spki?: string } };
-    if (manifest.snapshotKey?.alg === 'Ed25519' && typeof manifest.snapshotKey.spki === 'string') {
-      return publicKeyFromSpki(manifest.snapshotKey.spki);
-    }
-  } catch (cause) {
-    throw new PublisherError('key_invalid', `${path} is not a manifest`, { cause });
-  }
-  throw new PublisherError('key_invalid', `${path} has no Ed25519 snapshotKey`);
-}
-
-async function checkCodes(files: PublishedFiles, s: Snapshot): Promise<void> {
+async function checkCodes(files: PublishedFiles, s: Snapshot): Promise<string[]> {
   const expected = snapshotPaths(s.seq).codes;
   if (s.codes.file !== expected) {
     throw new PublisherError(
@@ -188,6 +341,7 @@ async function checkCodes(files: PublishedFiles, s: Snapshot): Promise<void> {
       `snapshot ${s.seq}: the Merkle root of ${expected} is not ${s.codes.merkleRoot}`,
     );
   }
+  return codes;
 }
 
 /** For the CLI: whether a path exists, to tell a typo from a missing `latest.json`. */

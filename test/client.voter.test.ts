@@ -153,7 +153,13 @@ async function openPage(locale: string): Promise<Watched> {
   const foreign: string[] = [];
   page.on('request', (req) => {
     const url = req.url();
-    if (!url.startsWith(`http://127.0.0.1:${PORT}/`) && !url.startsWith(`ws://127.0.0.1:${PORT}/`))
+    // The one request to another origin: the results site's signed district keys (key-check.ts).
+    const keyCheck = url === `http://127.0.0.1:${PUBLISHER_PORT}/keys.json`;
+    if (
+      !url.startsWith(`http://127.0.0.1:${PORT}/`) &&
+      !url.startsWith(`ws://127.0.0.1:${PORT}/`) &&
+      !keyCheck
+    )
       foreign.push(url);
     if (req.method() === 'POST' && url.endsWith('/v1/ballots'))
       castSizes.add(Buffer.byteLength(req.postData() ?? ''));

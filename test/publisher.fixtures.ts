@@ -4,10 +4,14 @@
  * tally, turnout and codes, and one paper precinct's protocol — consistent
  * the way reconciled ClickHouse results are.
  */
-import { createHash } from 'node:crypto';
+import { createHash, type KeyObject } from 'node:crypto';
 import type { ElectionIndex } from '../election/index.js';
 import { sampleRollCounts } from '../election/index.js';
+import type { DistrictKeyFingerprint } from '../publisher/district-keys.js';
 import type { ResultsInput, TallyRow, TurnoutRow } from '../publisher/results-source.js';
+import { signSnapshot } from '../publisher/signer.js';
+import { buildSnapshot } from '../publisher/snapshot-builder.js';
+import { SnapshotStore } from '../publisher/snapshot-store.js';
 
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 
@@ -85,4 +89,43 @@ export function constructedResults(index: ElectionIndex, ballots: number, salt =
     roll: rollByRegion(index),
     events: [],
   };
+}
+
+/**
+ * Stand-in district key fingerprints for an election whose RSA keys a test
+ * does not make (one per district, config order): what the publisher would
+ * take from the manifest.
+ */
+export function fakeDistrictKeys(index: ElectionIndex): { id: string; sha256: string }[] {
+  return index.config.districts.map((d) => ({
+    id: d.id,
+    sha256: createHash('sha256').update(`key:${index.id}:${d.id}`).digest('hex'),
+  }));
+}
+
+/**
+ * Publishes constructed snapshots into `dir` up to `count`, continuing its
+ * chain; deterministic (same arguments, same bytes). `vary` changes one
+ * snapshot's input or district keys to break a rule on purpose.
+ */
+export async function publishConstructedChain(
+  dir: string,
+  index: ElectionIndex,
+  privateKey: KeyObject,
+  count: number,
+  vary: (seq: number) => { salt?: string; keys?: DistrictKeyFingerprint[] } = () => ({}),
+): Promise<void> {
+  const store = new SnapshotStore(dir);
+  await store.open();
+  for (let seq = store.head.seq + 1; seq <= count; seq++) {
+    const { salt, keys } = vary(seq);
+    const input = constructedResults(index, 40 * seq, salt);
+    const unsigned = buildSnapshot(
+      index,
+      input,
+      { seq, prevHash: store.head.hash, takenAtMs: Date.UTC(2020, 4, 17, 8) + seq * 1_800_000 },
+      keys ?? fakeDistrictKeys(index),
+    );
+    await store.publish(signSnapshot(unsigned, privateKey), input.codes);
+  }
 }

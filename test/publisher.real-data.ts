@@ -30,6 +30,7 @@ import { PublisherMetrics } from '../publisher/metrics.js';
 import { rollSourceFor } from '../publisher/roll-source.js';
 import { SnapshotScheduler } from '../publisher/scheduler.js';
 import { SnapshotStore } from '../publisher/snapshot-store.js';
+import { fakeDistrictKeys } from './publisher.fixtures.js';
 import { config, kafkaClient } from './support/stack.js';
 
 /** A copy of the sample election under a fresh id, so runs never see each other's ballots. */
@@ -247,6 +248,7 @@ export async function realPublisher(prefix: string, options: { retryMs?: number 
     roll,
     store,
     privateKey,
+    districtKeys: fakeDistrictKeys(index),
     metrics,
     logger,
     intervalMs: 60_000,

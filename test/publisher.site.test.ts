@@ -3,20 +3,27 @@
  * snapshot (ballots through Kafka and ClickHouse): it shows the snapshot's
  * numbers, switches between Kazakh, Russian and English, finds a counted
  * receipt and not an uncounted one, and verifies the chain with WebCrypto.
+ * Against what the browser saw before (localStorage, issue 14): it pins the
+ * key, accepts a chain that grew, and names a rolled-back head, a truncated
+ * or forked chain, a code gone from a later snapshot and a changed key.
  * Leaves a screenshot in test-output/ for a person to look at.
  */
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createHash, generateKeyPairSync } from 'node:crypto';
+import { cp, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
+import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../common/log.js';
 import { repoRoot } from '../common/paths.js';
+import { loadElection } from '../election/index.js';
+import { signKeyStatement } from '../publisher/key-statement.js';
 import { LiveFeed } from '../publisher/live-feed.js';
 import { PublisherMetrics } from '../publisher/metrics.js';
 import { installSite } from '../publisher/site-assets.js';
 import type { Snapshot } from '../publisher/snapshot.js';
 import { StaticServer } from '../publisher/static-server.js';
+import { fakeDistrictKeys, publishConstructedChain } from './publisher.fixtures.js';
 import {
   awaitInClickHouse,
   closeRealPublishers,
@@ -24,6 +31,7 @@ import {
   realPublisher,
 } from './publisher.real-data.js';
 import { launchChromium } from './support/chromium.js';
+import { testPort } from './support/ports.js';
 
 const OUT = join(repoRoot, 'test-output');
 let browser: Browser;
@@ -192,5 +200,127 @@ describe('results site', () => {
     } finally {
       await rm(tampered, { recursive: true, force: true });
     }
+  });
+});
+
+describe('site verify against what this browser saw before', () => {
+  /** One origin throughout (localStorage is per origin); the server restarts to drop its file cache. */
+  const PORT = testPort(18_688);
+  const index = loadElection('sample');
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const spki = publicKey.export({ type: 'spki', format: 'der' }).toString('base64url');
+  const dirs: string[] = [];
+  let server: StaticServer | null = null;
+  let storage: Awaited<ReturnType<BrowserContext['storageState']>> | undefined;
+
+  /** A results directory: site, manifest (with `key`), keys.json, snapshots 1..count. */
+  async function site(count: number, vary?: Parameters<typeof publishConstructedChain>[4], key = spki) {
+    const dir = await mkdtemp(join(tmpdir(), 'saylau-site-trust-'));
+    dirs.push(dir);
+    await installSite(dir);
+    await mkdir(join(dir, 'elections'));
+    await writeFile(
+      join(dir, 'elections', `${index.id}.json`),
+      JSON.stringify({ id: index.id, snapshotKey: { alg: 'Ed25519', spki: key } }),
+    );
+    await writeFile(
+      join(dir, 'keys.json'),
+      JSON.stringify(signKeyStatement(index.id, fakeDistrictKeys(index), privateKey)),
+    );
+    await publishConstructedChain(dir, index, privateKey, count, vary);
+    return dir;
+  }
+
+  /** Serves `root` on PORT, verifies in a fresh context carrying the earlier localStorage; result and log. */
+  async function verifyAt(root: string, locale = 'en-GB') {
+    server?.close();
+    server = new StaticServer({
+      root,
+      port: PORT,
+      opsPort: 0,
+      host: '127.0.0.1',
+      metrics: new PublisherMetrics(),
+      logger: createLogger('site', 'warn'),
+      ready: () => true,
+    });
+    await server.listen();
+    const context = await browser.newContext({ locale, ...(storage ? { storageState: storage } : {}) });
+    const page = await context.newPage();
+    await page.goto(`http://127.0.0.1:${PORT}/`);
+    await expect.poll(() => page.locator('#status').textContent()).toMatch(/[#№]\d/);
+    await page.click('#verify-button');
+    const result = page.locator('#verify-result');
+    await expect.poll(() => result.getAttribute('class'), { timeout: 20_000 }).toMatch(/good|bad/);
+    const out = {
+      result: (await result.textContent()) ?? '',
+      log: (await page.locator('#verify-log').textContent()) ?? '',
+    };
+    storage = await context.storageState();
+    await context.close();
+    return out;
+  }
+
+  afterAll(async () => {
+    server?.close();
+    await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+  });
+
+  it('pins the key, accepts growth, names each rollback in kk/ru/en, a vanished code and a changed key', async () => {
+    const dir = await site(2);
+    const first = await verifyAt(dir);
+    expect(first.result).toContain('All good: 2 snapshot(s)');
+    const fingerprint = createHash('sha256').update(Buffer.from(spki, 'base64url')).digest('hex');
+    expect(first.log).toContain(`Results key pinned on this device (SHA-256 ${fingerprint})`);
+
+    await publishConstructedChain(dir, index, privateKey, 3);
+    const grown = await verifyAt(dir);
+    expect(grown.result).toContain('All good: 3 snapshot(s)');
+    expect(grown.log).toContain('The chain only grew, from snapshot #2 (last seen on this device) to #3');
+
+    // latest.json points back to 2 while 3 is still published.
+    await cp(join(dir, 'snapshots', '2.json'), join(dir, 'latest.json'));
+    expect((await verifyAt(dir)).result).toContain(
+      'Problem found: rolled-back head: the site now shows snapshot #2, but this device already saw snapshot #3',
+    );
+    expect((await verifyAt(dir, 'ru-RU')).result).toContain(
+      'последний срез откачен назад: сайт показывает срез №2',
+    );
+    expect((await verifyAt(dir, 'kk-KZ')).result).toContain(
+      'соңғы нұсқа артқа шегерілді: сайт енді №2 нұсқаны',
+    );
+
+    // A mirror that stops at 2.
+    await rename(join(dir, 'snapshots', '3.json'), join(dir, 'three.json'));
+    expect((await verifyAt(dir)).result).toContain(
+      'truncated chain: it ends at snapshot #2, without snapshot #3',
+    );
+    await rename(join(dir, 'three.json'), join(dir, 'snapshots', '3.json'));
+    await cp(join(dir, 'snapshots', '3.json'), join(dir, 'latest.json'));
+
+    // Another chain under the same key.
+    const fork = await site(3, () => ({ salt: 'fork' }));
+    expect((await verifyAt(fork)).result).toContain(
+      'forked chain: snapshot #3 is not the one this device saw',
+    );
+
+    // The same chain (deterministic) and a snapshot 4 that counts other codes.
+    const vanished = await site(4, (seq) => (seq === 4 ? { salt: 'other' } : {}));
+    expect((await verifyAt(vanished)).result).toMatch(
+      /Problem found: code [A-Z2-7]{26} is counted in snapshot #3 but not in snapshot #4/,
+    );
+
+    // The site now names another snapshot key.
+    const other = generateKeyPairSync('ed25519')
+      .publicKey.export({ type: 'spki', format: 'der' })
+      .toString('base64url');
+    const rekeyed = await site(3, undefined, other);
+    expect((await verifyAt(rekeyed)).result).toContain(
+      `the results key changed: this device pinned ${fingerprint.slice(0, 16)}`,
+    );
+
+    // Nothing of the failures was saved: the good chain still verifies and has not moved.
+    const again = await verifyAt(dir);
+    expect(again.result).toContain('All good: 3 snapshot(s)');
+    expect(again.log).toContain('Results key is the one pinned on this device');
   });
 });

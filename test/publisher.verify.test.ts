@@ -2,47 +2,50 @@
  * Promise 4 (verifiability), on constructed results: what the publisher
  * writes verifies, and each way of breaking it — a tampered, removed or
  * reordered snapshot, a wrong Merkle root, totals that do not add up — is
- * caught by `verify` and named.
+ * caught by `verify` and named. Against the head seen on an earlier run
+ * (issue 14): a rolled-back head, a truncated or forked chain, a counted
+ * code that disappears, district keys that change, and a key other than the
+ * pinned one each fail with their own code; a chain that grows passes.
  */
 import { execFile } from 'node:child_process';
 import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadElection } from '../election/index.js';
 import { canonicalJson } from '../publisher/canonical.js';
 import { isPublisherError, type PublisherErrorCode } from '../publisher/errors.js';
+import { signKeyStatement } from '../publisher/key-statement.js';
 import { codesFileText, merkleRoot } from '../publisher/merkle.js';
-import { signSnapshot } from '../publisher/signer.js';
+import { signSnapshot, snapshotHash } from '../publisher/signer.js';
 import type { Snapshot } from '../publisher/snapshot.js';
 import { buildSnapshot } from '../publisher/snapshot-builder.js';
 import { SnapshotStore } from '../publisher/snapshot-store.js';
-import { publishedFiles, verifyPublished } from '../publisher/verify.js';
-import { constructedResults, fakeCode } from './publisher.fixtures.js';
+import { publishedFiles, type SeenHead, verifyPublished } from '../publisher/verify.js';
+import {
+  constructedResults,
+  fakeCode,
+  fakeDistrictKeys,
+  publishConstructedChain,
+} from './publisher.fixtures.js';
 
 const index = loadElection('sample');
 let dir: string;
 let privateKey: KeyObject;
 let spki: string;
+/** The CLI's state file (pinned key, head seen), outside the published directory. */
+let stateFile: string;
 
-async function publishChain(count: number): Promise<void> {
-  const store = new SnapshotStore(dir);
-  await store.open();
-  for (let seq = 1; seq <= count; seq++) {
-    const input = constructedResults(index, 40 * seq);
-    const unsigned = buildSnapshot(index, input, {
-      seq,
-      prevHash: store.head.hash,
-      takenAtMs: Date.UTC(2020, 4, 17, 8) + seq * 1_800_000,
-    });
-    await store.publish(signSnapshot(unsigned, privateKey), input.codes);
-  }
-}
+const publishChain = (
+  count: number,
+  into = dir,
+  vary?: Parameters<typeof publishConstructedChain>[4],
+): Promise<void> => publishConstructedChain(into, index, privateKey, count, vary);
 
-async function expectCaught(code: PublisherErrorCode, message: RegExp): Promise<void> {
-  const error = await verifyPublished(publishedFiles(dir), { spki }).then(
+async function expectCaught(code: PublisherErrorCode, message: RegExp, seen?: SeenHead): Promise<void> {
+  const error = await verifyPublished(publishedFiles(dir), { spki, seen }).then(
     () => null,
     (e: unknown) => e,
   );
@@ -57,6 +60,7 @@ const writeSnapshot = (s: Snapshot) => writeFile(join(dir, 'snapshots', `${s.seq
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'saylau-publisher-'));
+  stateFile = join(await mkdtemp(join(tmpdir(), 'saylau-verify-state-')), 'verify.json');
   const pair = generateKeyPairSync('ed25519');
   privateKey = pair.privateKey;
   spki = pair.publicKey.export({ type: 'spki', format: 'der' }).toString('base64url');
@@ -65,6 +69,7 @@ beforeEach(async () => {
 
 afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
+  await rm(dirname(stateFile), { recursive: true, force: true });
 });
 
 describe('verify', () => {
@@ -135,7 +140,15 @@ describe('verify', () => {
   it('exits non-zero from the CLI, naming the problem', async () => {
     await rm(join(dir, 'codes', '3.txt'));
     const run = promisify(execFile);
-    const ok = await run('npx', ['tsx', 'publisher/verify-cli.ts', dir, '--key', spki]).then(
+    const ok = await run('npx', [
+      'tsx',
+      'publisher/verify-cli.ts',
+      dir,
+      '--key',
+      spki,
+      '--state',
+      stateFile,
+    ]).then(
       () => 0,
       (e: { code: number; stderr: string }) => e,
     );
@@ -143,6 +156,166 @@ describe('verify', () => {
       code: 1,
       stderr: expect.stringMatching(/verify: snapshot_missing: snapshot 3: codes\/3\.txt/),
     });
+  });
+});
+
+/** `npm run verify` as an auditor runs it: exit code and output. */
+async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return promisify(execFile)('npx', [
+    'tsx',
+    'publisher/verify-cli.ts',
+    dir,
+    '--state',
+    stateFile,
+    ...args,
+  ]).then(
+    (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
+    (e: { code: number; stdout: string; stderr: string }) => ({
+      code: e.code,
+      stdout: e.stdout,
+      stderr: e.stderr,
+    }),
+  );
+}
+
+const headOf = async (seq: number): Promise<SeenHead> => ({
+  seq,
+  hash: snapshotHash(await readSnapshot(seq)),
+});
+
+describe('verify against the head seen before', () => {
+  it('passes a chain that grows from the head seen before', async () => {
+    const seen = await headOf(3);
+    await publishChain(5);
+    const report = await verifyPublished(publishedFiles(dir), { spki, seen });
+    expect(report).toMatchObject({ snapshots: 5, head: snapshotHash(await readSnapshot(5)) });
+    // The same head again (nothing new published) passes too.
+    await expect(
+      verifyPublished(publishedFiles(dir), { spki, seen: await headOf(5) }),
+    ).resolves.toMatchObject({
+      snapshots: 5,
+    });
+  });
+
+  it('names a rolled-back head: latest.json points back while the newer snapshot is still published', async () => {
+    const seen = await headOf(3);
+    await writeFile(join(dir, 'latest.json'), await readFile(join(dir, 'snapshots', '2.json')));
+    await expectCaught(
+      'rolled_back_head',
+      /latest\.json says 2, older than snapshot 3 .* still published/,
+      seen,
+    );
+  });
+
+  it('names a truncated chain: a mirror serves the chain only up to an older snapshot', async () => {
+    const seen = await headOf(3);
+    for (const f of ['snapshots/3.json', 'snapshots/3.csv', 'codes/3.txt']) await rm(join(dir, f));
+    await writeFile(join(dir, 'latest.json'), await readFile(join(dir, 'snapshots', '2.json')));
+    await expectCaught('truncated_chain', /the chain ends at snapshot 2, without snapshot 3/, seen);
+  });
+
+  it('names a forked chain: another chain, validly signed, under the same key', async () => {
+    const seen = await headOf(3);
+    await rm(dir, { recursive: true, force: true });
+    await publishChain(4, dir, () => ({ salt: 'fork' }));
+    await expectCaught('forked_chain', /snapshot 3 served now is not snapshot 3/, seen);
+  });
+
+  it('names a code that is counted in one snapshot and gone from the next', async () => {
+    await rm(dir, { recursive: true, force: true });
+    // Snapshot 3 counts more ballots than 2, but not the same ones.
+    await publishChain(3, dir, (seq) => (seq === 3 ? { salt: 'other' } : {}));
+    const two = (await readFile(join(dir, 'codes', '2.txt'), 'utf8')).split('\n').filter(Boolean);
+    const three = new Set((await readFile(join(dir, 'codes', '3.txt'), 'utf8')).split('\n'));
+    const gone = two.find((c) => !three.has(c))!;
+    await expectCaught(
+      'code_disappeared',
+      new RegExp(`^code ${gone} is counted in snapshot 2 but not in snapshot 3$`),
+    );
+  });
+
+  it('names district keys that change mid-election', async () => {
+    await rm(dir, { recursive: true, force: true });
+    const keys = fakeDistrictKeys(index);
+    const swapped = keys.map((k, i) => (i === 1 ? { ...k, sha256: 'f'.repeat(64) } : k));
+    await publishChain(3, dir, (seq) => (seq === 3 ? { keys: swapped } : {}));
+    await expectCaught(
+      'district_keys_changed',
+      new RegExp(`snapshot 3: district ${keys[1]!.id}'s key changed .* since snapshot 2`),
+    );
+  });
+
+  it('checks keys.json against the snapshots', async () => {
+    const store = new SnapshotStore(dir);
+    await store.open();
+    const keys = fakeDistrictKeys(index);
+    await store.publishKeyStatement(signKeyStatement(index.id, keys, privateKey));
+    await expect(verifyPublished(publishedFiles(dir), { spki })).resolves.toMatchObject({ snapshots: 3 });
+    // A second start with other keys is refused, and a replaced file is caught by verify.
+    const other = keys.map((k, i) => (i === 0 ? { ...k, sha256: '0'.repeat(64) } : k));
+    const changed = signKeyStatement(index.id, other, privateKey);
+    await expect(store.publishKeyStatement(changed)).rejects.toMatchObject({ code: 'district_keys_changed' });
+    await writeFile(join(dir, 'keys.json'), JSON.stringify(changed));
+    await expectCaught('district_keys_changed', /keys\.json and the snapshots differ/);
+  });
+});
+
+describe('verify CLI: pinned key and state file', () => {
+  const manifest = (key: string) =>
+    writeFile(
+      join(dir, 'elections', `${index.id}.json`),
+      JSON.stringify({ id: index.id, snapshotKey: { alg: 'Ed25519', spki: key } }),
+    );
+
+  it('pins on first use (loudly, with the fingerprint), then refuses another key and a rolled-back head', async () => {
+    await mkdir(join(dir, 'elections'));
+    await manifest(spki);
+    const first = await cli();
+    expect(first.code, first.stderr).toBe(0);
+    const fingerprint = createHash('sha256').update(Buffer.from(spki, 'base64url')).digest('hex');
+    expect(first.stderr).toContain('WARNING: no key was pinned');
+    expect(first.stderr).toContain(`pinned key fingerprint (SHA-256 of its SPKI DER): ${fingerprint}`);
+    expect(first.stdout).toMatch(/^ok: 3 snapshot\(s\) .* first check of this chain/);
+    const state = JSON.parse(await readFile(stateFile, 'utf8'));
+    expect(state.elections[index.id]).toMatchObject({ keyFingerprint: fingerprint, head: { seq: 3 } });
+
+    await publishChain(4);
+    const grown = await cli();
+    expect(grown).toMatchObject({ code: 0, stderr: '' });
+    expect(grown.stdout).toContain('grew from snapshot 3 to 4');
+
+    // The site now publishes another key: refused, whether it is served or given.
+    const other = generateKeyPairSync('ed25519')
+      .publicKey.export({ type: 'spki', format: 'der' })
+      .toString('base64url');
+    await manifest(other);
+    expect(await cli()).toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/^verify: key_mismatch: elections\/.* publishes snapshot key/),
+    });
+    await manifest(spki);
+    expect(await cli('--key', other)).toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/^verify: key_mismatch: --key has fingerprint/),
+    });
+
+    await writeFile(join(dir, 'latest.json'), await readFile(join(dir, 'snapshots', '2.json')));
+    expect(await cli()).toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/^verify: rolled_back_head: latest\.json says 2, older than snapshot 4/),
+    });
+  });
+
+  it('pins a --key given on first use, and refuses a target without a key when none is pinned', async () => {
+    expect(await cli()).toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/^verify: key_invalid: no key pinned/),
+    });
+    const given = await cli('--key', spki);
+    expect(given.code, given.stderr).toBe(0);
+    expect(given.stderr).toContain('pinned the --key given');
+    // Later runs need no --key: the pinned one is used.
+    expect(await cli()).toMatchObject({ code: 0, stderr: '' });
   });
 });
 
@@ -169,7 +342,7 @@ describe('snapshots', () => {
     expect(head.seq).toBe(3);
     const input = constructedResults(index, 10);
     const again = signSnapshot(
-      buildSnapshot(index, input, { seq: 3, prevHash: null, takenAtMs: 0 }),
+      buildSnapshot(index, input, { seq: 3, prevHash: null, takenAtMs: 0 }, fakeDistrictKeys(index)),
       privateKey,
     );
     await expect(store.publish(again, input.codes)).rejects.toMatchObject({ code: 'store_failed' });

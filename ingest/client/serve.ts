@@ -24,24 +24,29 @@ import type { HttpRequest, HttpResponse, TemplatedApp } from '../../common/uws.j
 import { buildClient, type ClientFile, DIST_DIR, sizeReport } from './build.js';
 
 /**
- * No inline script or style, nothing from another origin. `connect-src 'self'`
- * covers the same-origin session WebSocket in current browsers.
+ * No inline script or style, nothing from another origin but the results
+ * site. `connect-src 'self'` covers the same-origin session WebSocket in
+ * current browsers; `*:<resultsPort>` lets the page fetch the signed
+ * `keys.json` it checks district keys against (src/key-check.ts) — any host,
+ * since ingest does not know which host name voters use, on that port only.
  */
-export const CLIENT_CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "connect-src 'self'",
-  "font-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-].join('; ');
+export function clientCsp(resultsPort: number): string {
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    `connect-src 'self' *:${resultsPort}`,
+    "font-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
 
-const SECURITY_HEADERS: readonly (readonly [string, string])[] = [
-  ['content-security-policy', CLIENT_CSP],
+const securityHeaders = (resultsPort: number): readonly (readonly [string, string])[] => [
+  ['content-security-policy', clientCsp(resultsPort)],
   ['x-content-type-options', 'nosniff'],
   ['referrer-policy', 'no-referrer'],
   ['cross-origin-opener-policy', 'same-origin'],
@@ -75,7 +80,7 @@ export interface ClientConfig {
   readonly resultsPort: number;
 }
 
-function prepare(file: ClientFile): PreparedFile {
+function prepare(file: ClientFile, security: readonly (readonly [string, string])[]): PreparedFile {
   const etag = `"${createHash('sha256').update(file.body).digest('base64url').slice(0, 22)}"`;
   const cache = file.immutable ? 'public, max-age=31536000, immutable' : 'no-cache';
   const headers: (readonly [string, string])[] = [
@@ -84,8 +89,8 @@ function prepare(file: ClientFile): PreparedFile {
     ['etag', etag],
     ['vary', 'accept-encoding'],
   ];
-  if (file.type.startsWith('text/html')) headers.push(...SECURITY_HEADERS);
-  else headers.push(SECURITY_HEADERS[1]!, SECURITY_HEADERS[4]!);
+  if (file.type.startsWith('text/html')) headers.push(...security);
+  else headers.push(security[1]!, security[4]!);
   let gzip: Variant | null = null;
   let brotli: Variant | null = null;
   if (file.body.length >= MIN_COMPRESS_BYTES) {
@@ -173,7 +178,8 @@ export async function serveClient(app: TemplatedApp, config: Config, log: Logger
     type: 'application/json; charset=utf-8',
     immutable: false,
   });
-  const byPath = new Map(files.map((f) => [f.path, prepare(f)]));
+  const security = securityHeaders(config.publisher.port);
+  const byPath = new Map(files.map((f) => [f.path, prepare(f, security)]));
   const index = byPath.get('/');
   if (index === undefined) throw new Error('voter client: no index.html');
 

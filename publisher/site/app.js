@@ -262,16 +262,42 @@ async function runVerify() {
   out.textContent = t().verifying;
   const latest = await getJson('latest.json', true);
   const manifest = await getJson(`elections/${latest.election.id}.json`);
+  // What this browser saw on its last good run: the pinned key and the head (verify.js).
+  const stored = `saylau:verify:${latest.election.id}`;
+  const trust = readTrust(stored);
   const result = await verifyChain({
     latest,
     spki: manifest?.snapshotKey?.spki ?? '',
+    trust,
     fetchJson: (p) => getJson(p),
     fetchText: getText,
     onStep: (seq) => log.append(el('li', {}, t().verifyStep(seq))),
     onMerkle: () => log.append(el('li', {}, t().verifyMerkle)),
   }).catch((e) => ({ ok: false, problem: e.message }));
   out.className = result.ok ? 'good' : 'bad';
-  out.textContent = result.ok ? t().verifyOk(result.count) : t().verifyFail(result.problem);
+  if (!result.ok) {
+    out.textContent = t().verifyFail(result.code ? t().problems[result.code](result) : result.problem);
+    return;
+  }
+  localStorage.setItem(stored, JSON.stringify({ keyFingerprint: result.keyFingerprint, head: result.head }));
+  log.append(
+    el(
+      'li',
+      {},
+      trust === null ? t().verifyPinned(result.keyFingerprint) : t().verifyKeyKept(result.keyFingerprint),
+    ),
+  );
+  if (trust?.head && trust.head.seq < result.head.seq)
+    log.append(el('li', {}, t().verifyGrew(trust.head.seq, result.head.seq)));
+  out.textContent = t().verifyOk(result.count);
+}
+
+function readTrust(key) {
+  try {
+    return JSON.parse(localStorage.getItem(key) ?? 'null');
+  } catch {
+    return null;
+  }
 }
 
 async function refresh() {

@@ -45,12 +45,29 @@ export const STRINGS = {
     receiptBad: 'Код 26 таңбадан тұрады (A–Z, 2–7).',
     verifyTitle: 'Нәтижелерді өзіңіз тексеріңіз',
     verifyHelp:
-      'Браузеріңіз әр нұсқаның Ed25519 қолтаңбасын, хэш-тізбектің үзілмегенін, сандардың қосындысын және кодтардың Меркл түбірін тексереді.',
+      'Браузеріңіз әр нұсқаның Ed25519 қолтаңбасын, хэш-тізбектің үзілмегенін, сандардың қосындысын және кодтардың Меркл түбірін тексереді, кілт пен соңғы тексерілген нұсқаны осы құрылғыда есте сақтайды: кейін тізбек тек өсуі керек.',
     verifyRun: 'Тексеру',
     verifyOk: (n) => `Барлығы дұрыс: ${n} нұсқа қол қойылған, тізбек үзілмеген, сандар сәйкес келеді.`,
     verifyFail: (msg) => `Қате табылды: ${msg}`,
     verifyStep: (seq) => `№${seq} нұсқа: қолтаңба мен тізбек дұрыс`,
     verifyMerkle: 'Кодтардың Меркл түбірі сәйкес келеді',
+    verifyPinned: (fp) =>
+      `Нәтижелер кілті осы құрылғыда бекітілді (SHA-256 ${fp}). Оны комиссия жариялаған саусақ ізімен салыстырыңыз; келесі тексерулер тек осы кілтті қабылдайды.`,
+    verifyKeyKept: (fp) =>
+      `Нәтижелер кілті осы құрылғыда бұрын бекітілген кілтпен бірдей (SHA-256 ${fp.slice(0, 16)}…)`,
+    verifyGrew: (from, to) =>
+      `Тізбек осы құрылғы соңғы көрген №${from} нұсқадан №${to} нұсқаға дейін тек өсті`,
+    problems: {
+      key_changed: (p) =>
+        `нәтижелер кілті өзгерді: осы құрылғыда ${p.pinned.slice(0, 16)}… бекітілген, енді ${p.now.slice(0, 16)}… ұсынылып отыр`,
+      rolled_back_head: (p) =>
+        `соңғы нұсқа артқа шегерілді: сайт енді №${p.served} нұсқаны көрсетеді, ал осы құрылғы бұрын №${p.seen} нұсқаны көрген және ол әлі жарияланып тұр`,
+      truncated_chain: (p) =>
+        `тізбек қысқартылды: ол №${p.served} нұсқамен аяқталады, ал осы құрылғы бұрын көрген №${p.seen} нұсқа жоқ`,
+      forked_chain: (p) => `тізбек тарамдалды: №${p.seq} нұсқа осы құрылғы бұрын көргеннен өзгеше`,
+      code_disappeared: (p) => `${p.gone} коды №${p.from} нұсқада есептелген, бірақ №${p.to} нұсқада жоқ`,
+      district_keys_changed: (p) => `округ кілттері сайлау барысында өзгерді (${p.where})`,
+    },
     verifying: 'Тексерілуде…',
     downloads: 'Жүктеп алу',
     codesFile: 'Есептелген кодтар',
@@ -98,12 +115,29 @@ export const STRINGS = {
     receiptBad: 'Код состоит из 26 символов (A–Z, 2–7).',
     verifyTitle: 'Проверьте результаты сами',
     verifyHelp:
-      'Ваш браузер проверит подпись Ed25519 каждого среза, непрерывность цепочки хешей, суммы и корень Меркла списка кодов.',
+      'Ваш браузер проверит подпись Ed25519 каждого среза, непрерывность цепочки хешей, суммы и корень Меркла списка кодов и запомнит на этом устройстве ключ и последний проверенный срез: дальше цепочка может только расти.',
     verifyRun: 'Проверить',
     verifyOk: (n) => `Всё верно: ${n} срез(ов) подписаны, цепочка непрерывна, суммы сходятся.`,
     verifyFail: (msg) => `Найдена ошибка: ${msg}`,
     verifyStep: (seq) => `Срез №${seq}: подпись и цепочка верны`,
     verifyMerkle: 'Корень Меркла кодов совпадает',
+    verifyPinned: (fp) =>
+      `Ключ результатов закреплён на этом устройстве (SHA-256 ${fp}). Сверьте его с отпечатком, объявленным комиссией; следующие проверки примут только этот ключ.`,
+    verifyKeyKept: (fp) =>
+      `Ключ результатов совпадает с закреплённым на этом устройстве (SHA-256 ${fp.slice(0, 16)}…)`,
+    verifyGrew: (from, to) =>
+      `Цепочка только выросла: от среза №${from}, который это устройство видело последним, до №${to}`,
+    problems: {
+      key_changed: (p) =>
+        `ключ результатов сменился: на этом устройстве закреплён ${p.pinned.slice(0, 16)}…, теперь предъявлен ${p.now.slice(0, 16)}…`,
+      rolled_back_head: (p) =>
+        `последний срез откачен назад: сайт показывает срез №${p.served}, а это устройство уже видело срез №${p.seen}, который всё ещё опубликован`,
+      truncated_chain: (p) =>
+        `цепочка укорочена: она заканчивается срезом №${p.served}, а среза №${p.seen}, который это устройство уже видело, нет`,
+      forked_chain: (p) => `цепочка разветвилась: срез №${p.seq} не тот, что это устройство видело раньше`,
+      code_disappeared: (p) => `код ${p.gone} учтён в срезе №${p.from}, но отсутствует в срезе №${p.to}`,
+      district_keys_changed: (p) => `ключи округов изменились во время выборов (${p.where})`,
+    },
     verifying: 'Проверка…',
     downloads: 'Скачать',
     codesFile: 'Учтённые коды',
@@ -150,12 +184,29 @@ export const STRINGS = {
     receiptBad: 'A receipt code has 26 characters (A–Z, 2–7).',
     verifyTitle: 'Check the results yourself',
     verifyHelp:
-      "Your browser checks every snapshot's Ed25519 signature, the unbroken hash chain, that the counts add up, and the Merkle root of the counted codes.",
+      "Your browser checks every snapshot's Ed25519 signature, the unbroken hash chain, that the counts add up, and the Merkle root of the counted codes, and remembers the key and the last snapshot it checked on this device: from then on the chain may only grow.",
     verifyRun: 'Verify',
     verifyOk: (n) => `All good: ${n} snapshot(s) signed, chained and adding up.`,
     verifyFail: (msg) => `Problem found: ${msg}`,
     verifyStep: (seq) => `Snapshot #${seq}: signature and chain OK`,
     verifyMerkle: 'Merkle root of the codes matches',
+    verifyPinned: (fp) =>
+      `Results key pinned on this device (SHA-256 ${fp}). Compare it with the fingerprint the commission announced; later checks accept only this key.`,
+    verifyKeyKept: (fp) => `Results key is the one pinned on this device (SHA-256 ${fp.slice(0, 16)}…)`,
+    verifyGrew: (from, to) =>
+      `The chain only grew, from snapshot #${from} (last seen on this device) to #${to}`,
+    problems: {
+      key_changed: (p) =>
+        `the results key changed: this device pinned ${p.pinned.slice(0, 16)}…, the site now presents ${p.now.slice(0, 16)}…`,
+      rolled_back_head: (p) =>
+        `rolled-back head: the site now shows snapshot #${p.served}, but this device already saw snapshot #${p.seen}, which is still published`,
+      truncated_chain: (p) =>
+        `truncated chain: it ends at snapshot #${p.served}, without snapshot #${p.seen} that this device already saw`,
+      forked_chain: (p) => `forked chain: snapshot #${p.seq} is not the one this device saw before`,
+      code_disappeared: (p) =>
+        `code ${p.gone} is counted in snapshot #${p.from} but not in snapshot #${p.to}`,
+      district_keys_changed: (p) => `district keys changed during the election (${p.where})`,
+    },
     verifying: 'Verifying…',
     downloads: 'Downloads',
     codesFile: 'Counted codes',

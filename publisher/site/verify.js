@@ -104,50 +104,119 @@ function sumsProblem(s) {
   return null;
 }
 
+/** First code of sorted `before` missing from sorted `after`, or null (publisher/verify.ts `firstMissing`). */
+export function firstMissing(before, after) {
+  let j = 0;
+  for (const code of before) {
+    while (j < after.length && after[j] < code) j++;
+    if (after[j] !== code) return code;
+    j++;
+  }
+  return null;
+}
+
+const parseCodes = (text) => (text === '' ? [] : text.slice(0, -1).split('\n'));
+
+/** The codes of snapshot `s`, checked against its count and Merkle root; a problem string if not. */
+async function codesOf(s, fetchText) {
+  const text = await fetchText(s.codes.file);
+  if (text === null) return `${s.codes.file} is missing`;
+  const codes = parseCodes(text);
+  if (codes.length !== s.codes.count) return `${s.codes.file}: wrong number of codes`;
+  if ((await merkleRoot(codes)) !== s.codes.merkleRoot)
+    return `${s.codes.file}: the Merkle root does not match`;
+  return codes;
+}
+
+function keysDiffer(a, b) {
+  const was = new Map(a.map((k) => [k.id, k.sha256]));
+  if (a.length !== b.length) return true;
+  return b.some((k) => was.get(k.id) !== k.sha256);
+}
+
+async function verifies(key, doc) {
+  return crypto.subtle.verify({ name: 'Ed25519' }, key, base64url(doc.signature), canonicalBytes(doc));
+}
+
 /**
  * Verifies snapshots 1..latest.seq; `fetchJson(path)` returns parsed JSON or
  * null, `fetchText(path)` text or null; `onStep(seq)` reports progress.
- * Resolves `{ok: true, count}` or `{ok: false, problem}`.
+ * `trust` is what this browser kept from its last good run (app.js, in
+ * localStorage): `{keyFingerprint, head: {seq, hash}}` or null. The key
+ * must be the pinned one; the chain must still hold the head seen before
+ * and have only grown from it; every code counted in that head is counted
+ * in the latest snapshot (the codes of the two snapshots this browser
+ * checks; `npm run verify` checks every pair).
+ * Resolves `{ok: true, count, keyFingerprint, head}`, or `{ok: false, code, …}`
+ * with a named problem (i18n.js `problems`), or `{ok: false, problem}`.
  */
-export async function verifyChain({ latest, spki, fetchJson, fetchText, onStep, onMerkle }) {
+export async function verifyChain({ latest, spki, trust, fetchJson, fetchText, onStep, onMerkle }) {
   let key;
   try {
     key = await importSnapshotKey(spki);
   } catch (e) {
     return { ok: false, problem: `the snapshot key cannot be imported (${e.message})` };
   }
-  let prevHash = null;
+  const keyFingerprint = hex(await sha256(base64url(spki)));
+  if (trust?.keyFingerprint && trust.keyFingerprint !== keyFingerprint) {
+    return { ok: false, code: 'key_changed', pinned: trust.keyFingerprint, now: keyFingerprint };
+  }
+  const seen = trust?.head ?? null;
+  const hashes = [];
   let prev = null;
+  let atSeen = null;
   for (let seq = 1; seq <= latest.seq; seq++) {
     const s = await fetchJson(`snapshots/${seq}.json`);
     if (s === null) return { ok: false, problem: `snapshot ${seq} is missing` };
     if (s.seq !== seq) return { ok: false, problem: `snapshots/${seq}.json holds snapshot ${s.seq}` };
-    const good = await crypto.subtle.verify(
-      { name: 'Ed25519' },
-      key,
-      base64url(s.signature),
-      canonicalBytes(s),
-    );
-    if (!good) return { ok: false, problem: `snapshot ${seq}: the signature does not verify` };
-    if (s.prevHash !== prevHash) return { ok: false, problem: `snapshot ${seq}: prevHash breaks the chain` };
+    if (!(await verifies(key, s)))
+      return { ok: false, problem: `snapshot ${seq}: the signature does not verify` };
+    if (s.prevHash !== (hashes[seq - 2] ?? null))
+      return { ok: false, problem: `snapshot ${seq}: prevHash breaks the chain` };
     if (prev !== null && s.takenAt < prev.takenAt)
       return { ok: false, problem: `snapshot ${seq} is older than ${seq - 1}` };
+    if (prev !== null && keysDiffer(prev.districtKeys, s.districtKeys))
+      return { ok: false, code: 'district_keys_changed', where: `snapshot ${seq}` };
     const p = sumsProblem(s);
     if (p) return { ok: false, problem: `snapshot ${seq}: ${p}` };
-    prevHash = await snapshotHash(s);
+    hashes.push(await snapshotHash(s));
+    if (seen !== null && seq === seen.seq) atSeen = s;
     prev = s;
     onStep(seq);
   }
-  if ((await snapshotHash(latest)) !== prevHash)
+  const head = hashes[latest.seq - 1];
+  if ((await snapshotHash(latest)) !== head)
     return { ok: false, problem: 'latest.json is not the newest snapshot' };
-  const text = await fetchText(latest.codes.file);
-  if (text === null) return { ok: false, problem: `${latest.codes.file} is missing` };
-  const codes = text === '' ? [] : text.slice(0, -1).split('\n');
-  if (codes.length !== latest.codes.count)
-    return { ok: false, problem: `${latest.codes.file}: wrong number of codes` };
-  if ((await merkleRoot(codes)) !== latest.codes.merkleRoot) {
-    return { ok: false, problem: `${latest.codes.file}: the Merkle root does not match` };
+  const grown = await growsFrom(seen, latest, hashes, key, fetchJson);
+  if (grown !== null) return grown;
+  const statement = await fetchJson('keys.json');
+  if (statement !== null) {
+    if (!(await verifies(key, statement)))
+      return { ok: false, problem: 'keys.json: the signature does not verify' };
+    if (statement.election !== latest.election.id || keysDiffer(statement.districtKeys, latest.districtKeys))
+      return { ok: false, code: 'district_keys_changed', where: 'keys.json' };
+  }
+  const codes = await codesOf(latest, fetchText);
+  if (typeof codes === 'string') return { ok: false, problem: codes };
+  if (atSeen !== null && seen.seq < latest.seq) {
+    const before = await codesOf(atSeen, fetchText);
+    if (typeof before === 'string') return { ok: false, problem: before };
+    const gone = firstMissing(before, codes);
+    if (gone !== null) return { ok: false, code: 'code_disappeared', gone, from: seen.seq, to: latest.seq };
   }
   onMerkle();
-  return { ok: true, count: latest.seq };
+  return { ok: true, count: latest.seq, keyFingerprint, head: { seq: latest.seq, hash: head } };
+}
+
+/** The chain still holds the head seen before, unchanged; null if so, else the named problem. */
+async function growsFrom(seen, latest, hashes, key, fetchJson) {
+  if (seen === null) return null;
+  if (latest.seq >= seen.seq)
+    return hashes[seen.seq - 1] === seen.hash ? null : { ok: false, code: 'forked_chain', seq: seen.seq };
+  const s = await fetchJson(`snapshots/${seen.seq}.json`);
+  if (s === null) return { ok: false, code: 'truncated_chain', served: latest.seq, seen: seen.seq };
+  if (!(await verifies(key, s)))
+    return { ok: false, problem: `snapshot ${seen.seq}: the signature does not verify` };
+  if ((await snapshotHash(s)) !== seen.hash) return { ok: false, code: 'forked_chain', seq: seen.seq };
+  return { ok: false, code: 'rolled_back_head', served: latest.seq, seen: seen.seq };
 }

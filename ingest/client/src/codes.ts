@@ -22,6 +22,7 @@ export const API_CODES = [
   'rate_limited',
   'network',
   'timeout',
+  'district_key_mismatch',
   'unknown',
 ] as const;
 export type ApiCode = (typeof API_CODES)[number];

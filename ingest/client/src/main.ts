@@ -6,7 +6,8 @@
  *                             ─► ballot:  show the ballot again
  *                             ─► casting: resend the same padded body
  *        ─► sign in (dev list, or redirect to the identity provider and back with #token=)
- *   sign in ─► blind (lazy RFC 9474 chunk) ─► POST /v1/credentials ─► finalize
+ *   sign in ─► district key = the results site's keys.json? (key-check.ts; refuse if not)
+ *           ─► blind (lazy RFC 9474 chunk) ─► POST /v1/credentials ─► finalize
  *           ─► ballot ─► review ─► POST /v1/ballots (until answered) ─► receipt
  *
  * Every request that can be refused for load or lost in transit is resent
@@ -161,7 +162,15 @@ async function signedIn(token: string): Promise<void> {
     vote = { ...held, token };
   } else {
     paint(() => paintWorking('preparing', null));
-    const { blind } = await credentialModule();
+    const [{ blind }, { checkDistrictKey }] = await Promise.all([
+      credentialModule(),
+      import('./key-check.js'),
+    ]);
+    // Before anything is blinded or sent: a key other than the published one could mark this voter.
+    if ((await checkDistrictKey(resultsUrl(), manifest!, district)) === 'mismatch') {
+      problem('district_key_mismatch');
+      return;
+    }
     vote = { phase: 'issuing', district: district.id, token, ...(await blind(district.key.spki)) };
   }
   saveVote(election, vote);

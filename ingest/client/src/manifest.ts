@@ -45,6 +45,8 @@ export interface Manifest {
   readonly districts: readonly District[];
   readonly partyBranches: readonly { readonly id: string; readonly names: Names }[];
   readonly races: readonly Race[];
+  /** Verifies the results site's signed files (key-check.ts). */
+  readonly snapshotKey: { readonly alg: string; readonly spki: string };
 }
 
 export function racesOf(manifest: Manifest, district: District): Race[] {
