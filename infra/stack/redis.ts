@@ -32,6 +32,12 @@ export function redisService(config: Config, layout: StackLayout): StackService 
           `dir ${layout.redisDir}`,
           'appendonly no',
           'save ""',
+          // No per-key access clock: under an LRU policy (the default) OBJECT IDLETIME
+          // gives each key's last access to the second, so a cred:<ballotId> key would
+          // time its ballot. LFU keeps a use counter instead, and with no decay period
+          // not even the minute of the last access shows (nothing is evicted: no maxmemory).
+          'maxmemory-policy volatile-lfu',
+          'lfu-decay-time 0',
           // 20k sockets per process is the machine's hard limit; leave room for files.
           'maxclients 18000',
           'tcp-backlog 4096',
