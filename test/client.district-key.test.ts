@@ -17,7 +17,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../common/log.js';
 import { repoRoot } from '../common/paths.js';
-import { buildManifest, keysDir, loadElection, readKeys } from '../election/index.js';
+import { buildManifest, loadElection, readKeys, roleKeysDir } from '../election/index.js';
 import { districtKeyFingerprints } from '../publisher/district-keys.js';
 import { signKeyStatement } from '../publisher/key-statement.js';
 import { PublisherMetrics } from '../publisher/metrics.js';
@@ -140,7 +140,7 @@ describe('voter client: district key against the published one', () => {
       publicExponent: 0x10001,
     });
     writeFileSync(
-      join(keysDir(config.stackDir, ELECTION), 'districts', `${district}.pem`),
+      join(roleKeysDir(config.stackDir, ELECTION, 'ingest'), 'districts', `${district}.pem`),
       privateKey.export({ type: 'pkcs8', format: 'pem' }),
     );
     ingest = await startVoting();
