@@ -20,7 +20,7 @@ import { createLogger, loggableError } from '../common/log.js';
 import { loadElection, readPepper } from '../election/index.js';
 import { LedgerHost } from './ledger/ledger-host.js';
 import { RelayHost } from './ledger/relay-host.js';
-import { HOST_SECRET_ENV, newHostSecret } from './limits/host-secret.js';
+import { HOST_SECRET_ANSWER, HOST_SECRET_REQUEST, newHostSecret } from './limits/host-secret.js';
 import { checkIdentityConfig } from './token-verifier.js';
 
 const config = loadConfig();
@@ -74,7 +74,7 @@ function start(index: number): void {
   const slot = slots[index]!;
   // Children inherit this process's execArgv (`--import tsx` when run from source).
   const child = fork(serverFile, [], {
-    env: { ...process.env, INGEST_WORKER: String(index), [HOST_SECRET_ENV]: hostSecret },
+    env: { ...process.env, INGEST_WORKER: String(index) },
     serialization: 'advanced',
   });
   relay.attach(child);
@@ -83,6 +83,8 @@ function start(index: number): void {
   slot.startedAt = Date.now();
   child.on('message', (message: { type?: string }) => {
     if (message.type === 'ready') slot.ready = true;
+    // Over IPC, never in the worker's environment (limits/host-secret.ts says why).
+    if (message.type === HOST_SECRET_REQUEST) child.send({ type: HOST_SECRET_ANSWER, secret: hostSecret });
   });
   child.on('exit', (code, signal) => {
     slot.child = null;

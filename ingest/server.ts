@@ -31,7 +31,7 @@ import { LedgerHost, type LedgerSink } from './ledger/ledger-host.js';
 import type { MixInfo } from './ledger/mix.js';
 import type { SendInfo } from './ledger/record-log.js';
 import { RelayClient } from './ledger/relay-client.js';
-import { HOST_SECRET_ENV, HostSecret } from './limits/host-secret.js';
+import { HostSecret, requestHostSecret } from './limits/host-secret.js';
 import { RateLimiter } from './limits/rate-limiter.js';
 import { SignatureCache } from './limits/signature-cache.js';
 import { IngestMetrics } from './metrics.js';
@@ -82,10 +82,8 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const sink = await openLedgerSink(config, election, keys, metrics, log);
   const ledger = new Ledger(index, sink, { timeoutMs: config.ingest.produceTimeoutMs, log, metrics });
 
-  // From the supervisor (one per host: limits and cached signatures are host-wide); read and
-  // removed before the crypto threads start, so their copy of the environment has none.
-  const secret = new HostSecret(process.env[HOST_SECRET_ENV]);
-  delete process.env[HOST_SECRET_ENV];
+  // From the supervisor (one per host: limits and cached signatures are host-wide); alone, our own.
+  const secret = new HostSecret(forkedWorker() ? await requestHostSecret(process) : undefined);
   const districtKeys = [...keys.districts].map(([id, key]) => [id, key.privateKeyPem] as const);
   const crypto = new CryptoPool({
     threads: config.ingest.cryptoThreads,
@@ -194,6 +192,9 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
  * Forked by the supervisor (`main.ts`): relay writes to its ledger host (one
  * producer and one follower per host). Run alone: host the ledger here.
  */
+/** Forked by the supervisor (`main.ts`), which hosts the ledger and the host secret. */
+const forkedWorker = (): boolean => process.env.INGEST_WORKER !== undefined && process.send !== undefined;
+
 async function openLedgerSink(
   config: Config,
   election: ElectionIndex,
@@ -203,7 +204,7 @@ async function openLedgerSink(
 ): Promise<LedgerSink> {
   const onSend = (info: SendInfo): void => metrics.observeSend(info);
   const onMix = (info: MixInfo): void => metrics.observeMix(info);
-  if (process.env.INGEST_WORKER !== undefined && process.send !== undefined) {
+  if (forkedWorker()) {
     return new RelayClient(process, { log, onSend, onMix });
   }
   const host = new LedgerHost({ config, election, keys, log, onSend, onMix });

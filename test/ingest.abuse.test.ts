@@ -12,12 +12,14 @@
  * the slow-body test), B with a tight address limit and a one-task crypto
  * queue (its queue test runs before its address test uses up the address).
  */
+import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ElectionIndex } from '../election/index.js';
 import {
   api,
+  childPids,
   forgetElection,
   type Ingest,
   prepareElection,
@@ -124,6 +126,15 @@ describe('identical issuance retries', () => {
     }
     expect(await counter(a, 'saylau_crypto_blind_signs_total')).toBe(signs);
     expect(await counter(a, 'saylau_credentials_signature_cache_total{result="hit"}')).toBe(hits + 3);
+  });
+
+  it('are keyed by a host secret that no process environment holds (/proc/<pid>/environ outlives a delete)', () => {
+    const supervisor = a.child.pid!;
+    const workers = childPids(supervisor);
+    expect(workers.length).toBeGreaterThan(0);
+    for (const pid of [supervisor, ...workers]) {
+      expect(readFileSync(`/proc/${pid}/environ`, 'latin1'), `pid ${pid}`).not.toMatch(/HOST_SECRET/);
+    }
   });
 });
 

@@ -130,7 +130,11 @@ export class LedgerHost implements LedgerSink {
       maxWaitMs: config.ingest.mixMaxWaitMs,
       // In the shuffled order, in one turn: the record log takes them into one batch.
       release: (batch) => {
-        for (const held of batch) this.#append(held.entry, held.deadline).then(held.resolve);
+        // A write that threw may still have reached the log: unknown, never unsent (and never unsettled).
+        for (const held of batch)
+          this.#append(held.entry, held.deadline).then(held.resolve, () =>
+            held.resolve({ kind: 'unknown', offset: -1 }),
+          );
       },
       onBatch: (info) => options.onMix?.(info),
     });

@@ -8,8 +8,42 @@
  */
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 
-/** How the supervisor passes the secret to the workers it forks (with INGEST_WORKER). */
-export const HOST_SECRET_ENV = 'INGEST_HOST_SECRET';
+/** A worker's request for the secret, and the supervisor's answer, on the fork's IPC channel. */
+export const HOST_SECRET_REQUEST = 'host-secret?';
+export const HOST_SECRET_ANSWER = 'host-secret';
+
+/** The supervisor's answer to a {@link HOST_SECRET_REQUEST}. */
+export interface HostSecretAnswer {
+  readonly type: typeof HOST_SECRET_ANSWER;
+  readonly secret: string;
+}
+
+const isAnswer = (message: unknown): message is HostSecretAnswer =>
+  typeof message === 'object' &&
+  message !== null &&
+  (message as { type?: unknown }).type === HOST_SECRET_ANSWER &&
+  typeof (message as { secret?: unknown }).secret === 'string';
+
+/**
+ * Asks the supervisor for the host secret over the IPC channel. Never through
+ * the environment: Linux keeps a process's start-up environment readable in
+ * /proc/<pid>/environ (`ps eww`) for its whole life, whatever it deletes.
+ */
+export function requestHostSecret(channel: NodeJS.Process): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (message: unknown): void => {
+      if (!isAnswer(message)) return;
+      channel.off('message', onMessage);
+      resolve(message.secret);
+    };
+    channel.on('message', onMessage);
+    channel.send?.({ type: HOST_SECRET_REQUEST }, (err: Error | null) => {
+      if (err === null) return;
+      channel.off('message', onMessage);
+      reject(err);
+    });
+  });
+}
 
 export function newHostSecret(): string {
   return randomBytes(32).toString('base64url');
@@ -25,7 +59,7 @@ export class HostSecret {
   /** `encoded` from the supervisor; absent when this process runs alone (it makes its own). */
   constructor(encoded: string | undefined) {
     const secret = encoded === undefined ? randomBytes(32) : Buffer.from(encoded, 'base64url');
-    if (secret.length !== 32) throw new RangeError(`${HOST_SECRET_ENV} must be 32 bytes`);
+    if (secret.length !== 32) throw new RangeError('the host secret must be 32 bytes');
     // Separate keys for naming and sealing, so neither use can help attack the other.
     this.#mac = Buffer.from(hkdfSync('sha256', secret, '', 'saylau ingest key names', 32));
     this.#seal = Buffer.from(hkdfSync('sha256', secret, '', 'saylau ingest sealed values', 32));

@@ -16,8 +16,9 @@
  *   mismatch   it does not verify, or lists another key     → refuse
  *   unchecked  no statement could be fetched (site down, 404, timeout, not JSON)
  *              → go on: voting must not depend on the results site (DESIGN
- *              promise 5); a server that can only change what ingest serves
- *              cannot make the voter's browser miss the other origin.
+ *              promise 5); a server that changes only the keys it serves cannot
+ *              make the browser miss the other origin, but whoever also sets
+ *              ingest's PUBLISHER_PORT, or blocks the results site, can.
  *
  * A browser without WebCrypto Ed25519 still compares the fingerprints: the
  * cross-origin comparison is what catches ingest; the signature adds
@@ -55,11 +56,18 @@ async function signatureOk(manifest: Manifest, statement: Statement): Promise<bo
     key = await crypto.subtle.importKey('spki', fromB64u(manifest.snapshotKey.spki), 'Ed25519', false, [
       'verify',
     ]);
+  } catch (err) {
+    // No Ed25519 in this browser: compare fingerprints only. A key that is not one (DataError) fails.
+    return (err as DOMException).name === 'NotSupportedError';
+  }
+  let bytes: Uint8Array<ArrayBuffer>;
+  try {
+    bytes = fromB64u(String(signature));
   } catch {
-    return true; // no Ed25519 in this browser: compare fingerprints only
+    return false; // not base64url: no signature at all
   }
   return crypto.subtle
-    .verify('Ed25519', key, fromB64u(String(signature)), new TextEncoder().encode(canonical(signed)))
+    .verify('Ed25519', key, bytes, new TextEncoder().encode(canonical(signed)))
     .catch(() => false);
 }
 
