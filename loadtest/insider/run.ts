@@ -222,12 +222,13 @@ export class InsiderRun {
     const clickhouse = await readClickHouse(config, run.index.id);
     const files: Unit[] = [];
     for (const f of ['ingest.log', 'publisher.log']) {
-      files.push(...(await fileUnits('logs', join(run.dir, f)).catch(() => [])));
+      for (const u of await fileUnits('logs', join(run.dir, f)).catch(() => [])) files.push(u);
     }
     for (const f of ['metrics-ingest.txt', 'metrics-publisher.txt'])
-      files.push(...(await fileUnits('metrics', join(run.dir, f))));
-    files.push(...(await fileUnits('public', run.publicDir)));
-    files.push(...(await fileUnits('logs', new Stack(config).layout.logDir)));
+      for (const u of await fileUnits('metrics', join(run.dir, f))) files.push(u);
+    // One push per unit: a spread passes every unit as an argument, and service logs hold millions of lines.
+    for (const u of await fileUnits('public', run.publicDir)) files.push(u);
+    for (const u of await fileUnits('logs', new Stack(config).layout.logDir)) files.push(u);
 
     // The roll the harness made: member id → voterHash → district (the insider holds the pepper too).
     const districtOf = new Map<string, { district: string; region: string }>();

@@ -70,7 +70,7 @@ export async function readRedis(config: Config, redisDir: string): Promise<Redis
   } finally {
     redis.disconnect();
   }
-  units.push(...(await fileUnits('redis-files', redisDir)));
+  for (const u of await fileUnits('redis-files', redisDir)) units.push(u);
   return { units, lastAccess, keys: keys.length, idleClock };
 }
 
