@@ -6,6 +6,7 @@
  * so the receipts counted include credentials the real issuance path made.
  */
 import { webcrypto } from 'node:crypto';
+import { setTimeout } from 'node:timers/promises';
 import { RSABSSA } from '@cloudflare/blindrsa-ts';
 import { listSampleMembers } from '../election/index.js';
 import type { RunElection } from './run-election.js';
@@ -20,13 +21,23 @@ export interface RealVoterResult {
   readonly failures: readonly string[];
 }
 
+/** Waits a refusal out at most this many times, as the web client does (`Retry-After`, capped). */
+const MAX_WAITS = 5;
+const MAX_WAIT_MS = 5_000;
+
+/** POST; a `429 rate_limited` is waited out like the web client does, not counted as a failure. */
 async function post(base: string, path: string, body: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(`${base}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify(body),
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  for (let waits = 0; ; waits++) {
+    const res = await fetch(`${base}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    });
+    const parsed = { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    if (res.status !== 429 || waits === MAX_WAITS) return parsed;
+    const afterSec = Number(res.headers.get('retry-after') ?? 1);
+    await setTimeout(Math.min(MAX_WAIT_MS, Math.max(0, afterSec) * 1000));
+  }
 }
 
 /** Runs `count` real voters, members taken from the end of the run's roll. */
