@@ -65,6 +65,11 @@ const EnvSchema = T.Object({
   IDENTITY_ISSUER: T.String({ default: '' }),
   /** Ingest refuses an identity token issued (`iat`) longer ago than this, whatever its `exp`. @default 600 */
   IDENTITY_TOKEN_MAX_AGE_SEC: T.Integer({ minimum: 30, maximum: 86400, default: 600 }),
+  /**
+   * The same for staff tokens (officials, observers): one sign-in lasts a polling station's shift.
+   * @default 50400 (14 h)
+   */
+  IDENTITY_STAFF_TOKEN_MAX_AGE_SEC: T.Integer({ minimum: 30, maximum: 86400, default: 50_400 }),
 
   /** Number of ingest processes sharing the ingest port (SO_REUSEPORT). @default cores */
   INGEST_PROCESSES: T.Integer({ minimum: 1, maximum: 64, default: availableParallelism() }),
@@ -143,6 +148,7 @@ export interface Config {
     readonly jwks: string;
     readonly issuer: string;
     readonly maxTokenAgeSec: number;
+    readonly maxStaffTokenAgeSec: number;
   };
   readonly ingest: {
     readonly processes: number;
@@ -288,6 +294,7 @@ export function loadConfig(
           : resolve(repoRoot, e.IDENTITY_JWKS),
       issuer: e.IDENTITY_ISSUER,
       maxTokenAgeSec: e.IDENTITY_TOKEN_MAX_AGE_SEC,
+      maxStaffTokenAgeSec: e.IDENTITY_STAFF_TOKEN_MAX_AGE_SEC,
     },
     ingest: {
       processes: e.INGEST_PROCESSES,

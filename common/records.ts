@@ -8,7 +8,9 @@
  *   ballots   {v, election, region, district, ballotId, ballotHash, rev, bucket, selections}
  *             selections = [[race, candidate, candidate…], …]  (race first, then the choices;
  *             positional so ClickHouse reads it as Array(Array(String)))
- *   issuance  {v, election, region, district, voterHash, blindedHash, channel, bucket}
+ *   issuance  {v, election, region, district, voterHash, blindedHash, channel, bucket, precinct?}
+ *             channel online: a credential was issued; channel paper: an official checked
+ *             the member in at `precinct` (a special polling station) and handed a paper ballot
  *
  * `bucket` is the arrival time truncated, in Unix seconds: to the minute for
  * issuance (the live turnout feed), to the election's coarse cast bucket for
@@ -62,15 +64,24 @@ export interface IssuanceRecord {
   /** HMAC-SHA256(election pepper, member id), hex. Never appears in `ballots`. */
   readonly voterHash: string;
   /**
-   * SHA-256 (hex) of the blinded message the credential was signed over: tells
-   * an identical retry (same credential) from a second credential when the
-   * ledger's index is rebuilt. Unlinkable to the ballot: the blinding factor
-   * never leaves the voter's device (RFC 9474 §5).
+   * Online: SHA-256 (hex) of the blinded message the credential was signed
+   * over: tells an identical retry (same credential) from a second credential
+   * when the ledger's index is rebuilt. Unlinkable to the ballot: the blinding
+   * factor never leaves the voter's device (RFC 9474 §5). Paper: `paper:<precinct>`
+   * ({@link paperCheckInHash}), so a repeated check-in at the same station is a
+   * retry and any other is a second issuance.
    */
   readonly blindedHash: string;
   readonly channel: IssuanceChannel;
   /** Arrival minute, Unix seconds. */
   readonly bucket: number;
+  /** Paper only: the polling station (`paperPrecincts[].id`) that checked the member in. */
+  readonly precinct?: string;
+}
+
+/** The dedup hash of a paper check-in at `precinct`: never a hex digest, so never an online one. */
+export function paperCheckInHash(precinct: string): string {
+  return `paper:${precinct}`;
 }
 
 /** Truncates a time to its minute bucket (Unix seconds). */

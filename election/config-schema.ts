@@ -11,7 +11,8 @@
  *   ├─ partyBranches[]  id, names
  *   ├─ races[]          id, names, seats, maxChoices,
  *   │                   candidates[] (id, names, partyBranch → partyBranches[].id, status)
- *   ├─ paperPrecincts[] id, district → districts[].id, address
+ *   ├─ paperPrecincts[] id, district → districts[].id, address, opens, closes,
+ *   │                   officials[] (id, name): special polling stations of the paper day
  *   └─ sampleRoll?      seed, size: a synthetic roll instead of an imported CSV
  */
 import { type Static, Type as T, type TSchema } from '@sinclair/typebox';
@@ -101,10 +102,27 @@ export const DistrictSchema = Strict({
   races: T.Array(Id, { minItems: 1, uniqueItems: true }),
 });
 
+/** A polling-station official: signs in with an identity token whose `sub` is this id (role `official`). */
+export const OfficialSchema = Strict({
+  /** Unique across the election: an official is bound to one precinct. */
+  id: Id,
+  /** As printed on the protocol; not published. */
+  name: Text,
+});
+
+/**
+ * A special polling station of the paper channel. Its window may differ from
+ * the online one (in 2020 the paper day was the day after the online vote).
+ */
 export const PaperPrecinctSchema = Strict({
   id: Id,
   district: Id,
   address: Text,
+  /** First instant the station checks members in (UTC). */
+  opens: T.String({ pattern: UTC_PATTERN }),
+  /** First instant check-ins are refused; protocols are accepted from then on (UTC). */
+  closes: T.String({ pattern: UTC_PATTERN }),
+  officials: T.Array(OfficialSchema, { minItems: 1, maxItems: 100 }),
 });
 
 export const SampleRollSchema = Strict({
@@ -156,4 +174,5 @@ export type Candidate = Race['candidates'][number];
 export type CandidateStatus = Candidate['status'];
 export type PartyBranch = ElectionConfig['partyBranches'][number];
 export type PaperPrecinct = ElectionConfig['paperPrecincts'][number];
+export type Official = PaperPrecinct['officials'][number];
 export type SampleRoll = NonNullable<ElectionConfig['sampleRoll']>;

@@ -27,6 +27,8 @@ export const ELECTION_ERROR_CODES = [
   'token_too_old',
   /** An identity token's `exp` has passed. */
   'token_expired',
+  /** A voter token where a staff one is needed, or the reverse, or an official's token for another precinct. */
+  'token_wrong_role',
   /** The configured identity issuer's keys (a JWKS file or URL) cannot be read or are not a key set. */
   'issuer_keys_invalid',
   /** A member id is not on the synthetic sample roll. */

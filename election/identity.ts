@@ -8,7 +8,14 @@
  * refused wherever the dev issuer is not configured.
  *
  *   header  {alg: "EdDSA", kid: <key id in the issuer's JWKS>}
- *   claims  {iss, aud: <election id>, sub: voterHash, district, iat, exp}
+ *   claims  {iss, aud: <election id>, sub: voterHash, district, iat, exp}            a voter
+ *           {iss, aud, sub: <staff id>, role: official, precinct, iat, exp}        a polling-station official
+ *           {iss, aud, sub: <staff id>, role: observer, iat, exp}                  a candidate's proxy, press
+ *
+ * Voter and staff tokens never stand in for each other: a voter token has no
+ * `role` and its `sub` is a voter hash; a staff token must carry a known role
+ * (and an official's, a precinct of the election naming that official).
+ * Staff tokens live for a shift (`staffMaxAgeSec`), not minutes.
  *
  * A token must name this election as `aud`, must not have expired, and must
  * have been issued (`iat`) at most `maxAgeSec` ago, whatever its `exp` says:
@@ -41,6 +48,8 @@ import { voterHash } from './voter-hash.js';
 export const DEV_ISSUER = 'saylau-dev';
 /** Dev tokens are short-lived: long enough to get a credential, too short to hoard. */
 export const DEV_TOKEN_TTL_SEC = 600;
+/** A polling station's day: staff sign in once per shift. */
+export const DEV_STAFF_TOKEN_TTL_SEC = 14 * 3600;
 /** Clock skew tolerated between the registry and ingest. */
 const CLOCK_TOLERANCE_SEC = 5;
 /** How long a remote JWKS fetch may take, at start and on a key rotation. */
@@ -57,6 +66,20 @@ export interface IdentityClaims {
 }
 
 export type TokenVerifier = (token: string) => Promise<IdentityClaims>;
+
+export const STAFF_ROLES = ['official', 'observer'] as const;
+export type StaffRole = (typeof STAFF_ROLES)[number];
+
+/** Who a staff token says is asking. */
+export interface StaffClaims {
+  readonly role: StaffRole;
+  /** The `sub` claim: an official's id (`paperPrecincts[].officials[].id`) or an observer's. */
+  readonly id: string;
+  /** An official's precinct (`paperPrecincts[].id`); null for an observer. */
+  readonly precinct: string | null;
+}
+
+export type StaffTokenVerifier = (token: string) => Promise<StaffClaims>;
 
 /** What the dev login signs with: its own key, and the pepper to hash member ids. */
 export type DevLoginKeys = Pick<ElectionKeys, 'identity' | 'pepper'>;
@@ -75,6 +98,11 @@ export interface TokenVerifierOptions {
   readonly audience: string;
   /** The oldest `iat` accepted, in seconds before now. */
   readonly maxAgeSec: number;
+}
+
+export interface StaffTokenVerifierOptions extends TokenVerifierOptions {
+  /** Officials by id, with their precinct: an official's token must name the precinct listing it. */
+  readonly officials: ReadonlyMap<string, string>;
 }
 
 export interface IssueDevTokenOptions {
@@ -109,6 +137,30 @@ export async function issueDevToken(
     .setAudience(index.id)
     .setIssuedAt(iat)
     .setExpirationTime(iat + (options.ttlSec ?? DEV_TOKEN_TTL_SEC))
+    .sign(keys.identity.privateKey);
+}
+
+/**
+ * Signs a staff token with the dev login's key (demo and tests only; a real
+ * election's staff sign in with the member registry like voters). Not reachable
+ * from the voters' dev login: only the CLI and tests call it.
+ */
+export async function issueDevStaffToken(
+  keys: Pick<ElectionKeys, 'identity'>,
+  index: ElectionIndex,
+  staff: { readonly role: StaffRole; readonly id: string; readonly precinct?: string },
+  options: Pick<IssueDevTokenOptions, 'ttlSec' | 'nowMs'> = {},
+): Promise<string> {
+  const iat = Math.floor((options.nowMs ?? Date.now()) / 1000);
+  const claims =
+    staff.precinct === undefined ? { role: staff.role } : { role: staff.role, precinct: staff.precinct };
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: 'EdDSA', typ: 'JWT', kid: await keyId(keys.identity.publicKey) })
+    .setSubject(staff.id)
+    .setIssuer(DEV_ISSUER)
+    .setAudience(index.id)
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + (options.ttlSec ?? DEV_STAFF_TOKEN_TTL_SEC))
     .sign(keys.identity.privateKey);
 }
 
@@ -175,6 +227,42 @@ export async function issuerFromJwks(issuer: string, source: string): Promise<Tr
  * why, for logs; the code is all a client sees.
  */
 export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
+  const verifyPayload = payloadVerifier(options);
+  return async (token: string): Promise<IdentityClaims> => {
+    const { sub, district, role } = await verifyPayload(token);
+    if (role !== undefined) throw new ElectionError('token_wrong_role', 'a staff token is not a voter token');
+    if (typeof sub !== 'string' || !VOTER_HASH.test(sub))
+      throw unauthorized('token subject is not a voter hash');
+    if (typeof district !== 'string' || district === '') throw unauthorized('token has no district');
+    return { voterHash: sub, district, election: options.audience };
+  };
+}
+
+/**
+ * A verifier of staff tokens: as {@link createTokenVerifier} (same issuers,
+ * same codes), plus the role. A token without a known role, or an official's
+ * token whose precinct does not list the official, is `token_wrong_role`.
+ */
+export function createStaffTokenVerifier(options: StaffTokenVerifierOptions): StaffTokenVerifier {
+  const verifyPayload = payloadVerifier(options);
+  const roles: ReadonlySet<unknown> = new Set(STAFF_ROLES);
+  return async (token: string): Promise<StaffClaims> => {
+    const { sub, role, precinct } = await verifyPayload(token);
+    if (!roles.has(role)) throw new ElectionError('token_wrong_role', 'token carries no staff role');
+    if (typeof sub !== 'string' || sub === '') throw unauthorized('token has no subject');
+    if (role === 'observer') return { role, id: sub, precinct: null };
+    if (typeof precinct !== 'string' || options.officials.get(sub) !== precinct) {
+      throw new ElectionError(
+        'token_wrong_role',
+        `"${sub}" is not an official of precinct ${JSON.stringify(precinct)}`,
+      );
+    }
+    return { role: 'official', id: sub, precinct };
+  };
+}
+
+/** Verifies signature, issuer, audience and age; the callers check the claims they need. */
+function payloadVerifier(options: TokenVerifierOptions): (token: string) => Promise<JWTPayload> {
   const byIssuer = new Map(options.issuers.map((i) => [i.issuer, i]));
   if (byIssuer.size !== options.issuers.length) throw new TypeError('an issuer is configured twice');
   const verifyOptions: JWTVerifyOptions = {
@@ -203,8 +291,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     }
   };
 
-  return async (token: string): Promise<IdentityClaims> => {
-    let payload: JWTPayload;
+  return async (token: string): Promise<JWTPayload> => {
     try {
       const iss = decodeJwt(token).iss;
       if (iss === undefined) throw unauthorized('token has no issuer');
@@ -212,15 +299,10 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       if (trusted === undefined) {
         throw new ElectionError('token_wrong_issuer', `token issuer ${JSON.stringify(iss)} is not trusted`);
       }
-      payload = await verifyWith(token, trusted);
+      return await verifyWith(token, trusted);
     } catch (err) {
       throw classify(err);
     }
-    const { sub, district } = payload;
-    if (typeof sub !== 'string' || !VOTER_HASH.test(sub))
-      throw unauthorized('token subject is not a voter hash');
-    if (typeof district !== 'string' || district === '') throw unauthorized('token has no district');
-    return { voterHash: sub, district, election: options.audience };
   };
 }
 

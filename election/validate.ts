@@ -120,12 +120,21 @@ function utcMs(issues: ElectionIssue[], path: string, value: string): number {
   return ms;
 }
 
+/** `opens` < `closes`, both real instants (the election's window or a precinct's). */
+function checkWindow(
+  issues: ElectionIssue[],
+  prefix: string,
+  w: { readonly opens: string; readonly closes: string },
+): void {
+  const opens = utcMs(issues, `${prefix}opens`, w.opens);
+  const closes = utcMs(issues, `${prefix}closes`, w.closes);
+  if (opens >= closes) issues.push({ path: `${prefix}closes`, message: `must be after opens (${w.opens})` });
+}
+
 function checkReferences(c: ElectionConfig): ElectionIssue[] {
   const issues: ElectionIssue[] = [];
 
-  const opens = utcMs(issues, 'opens', c.opens);
-  const closes = utcMs(issues, 'closes', c.closes);
-  if (opens >= closes) issues.push({ path: 'closes', message: `must be after opens (${c.opens})` });
+  checkWindow(issues, '', c);
 
   const regionCodes = c.regions.map((r) => r.code);
   const regions = uniqueIds(issues, 'region', regionCodes, (i) => `regions[${i}]`, 'code');
@@ -180,7 +189,13 @@ function checkReferences(c: ElectionConfig): ElectionIssue[] {
     if (!districts.has(p.district)) {
       issues.push({ path: `paperPrecincts[${i}].district`, message: `unknown district "${p.district}"` });
     }
+    checkWindow(issues, `paperPrecincts[${i}].`, p);
   });
+  // Unique across the election, not per precinct: an official's token names one precinct.
+  const officials = c.paperPrecincts.flatMap((p, i) =>
+    p.officials.map((o, j) => ({ id: o.id, at: `paperPrecincts[${i}].officials[${j}]` })),
+  );
+  uniqueIds(issues, 'official', ids(officials), (i) => officials[i]!.at);
   return issues;
 }
 

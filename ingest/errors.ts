@@ -24,6 +24,11 @@ export const ERROR_CODES = [
   'token_too_old',
   'token_expired',
   'rate_limited',
+  'token_wrong_role',
+  'already_issued_online',
+  'checked_in_on_paper',
+  'already_checked_in',
+  'precinct_closed',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -105,6 +110,29 @@ export const ERROR_TABLE: { readonly [C in ErrorCode]: ErrorSpec } = {
     retriable: true,
     message: 'Too many credential requests from this voter or address; retry after the delay given.',
   },
+  token_wrong_role: {
+    status: '403 Forbidden',
+    retriable: false,
+    message: 'This sign-in may not do this (a voter, official or observer token in the wrong place).',
+  },
+  // The paper channel's one-member-one-ballot rule (ingest/routes/paper-check-ins.ts): each says
+  // which channel holds the member, and nothing more.
+  already_issued_online: {
+    status: '409 Conflict',
+    retriable: false,
+    message: 'This member already received an online credential and votes online only.',
+  },
+  checked_in_on_paper: {
+    status: '409 Conflict',
+    retriable: false,
+    message: 'This member was checked in at a paper polling station and votes on paper only.',
+  },
+  already_checked_in: {
+    status: '409 Conflict',
+    retriable: false,
+    message: 'This member was already checked in at another polling station.',
+  },
+  precinct_closed: { status: '403 Forbidden', retriable: false, message: 'The polling station is not open.' },
 };
 
 /** An expected refusal. Anything else reaching the HTTP layer is logged and answered `unavailable`. */

@@ -8,11 +8,14 @@
  */
 import { type Config, ConfigError } from '../common/config.js';
 import {
+  createStaffTokenVerifier,
   createTokenVerifier,
   DEV_ISSUER,
+  type ElectionIndex,
   issuerFromJwks,
   issuerWithKeys,
   type SigningKey,
+  type StaffTokenVerifier,
   type TokenVerifier,
   type TrustedIssuer,
 } from '../election/index.js';
@@ -44,13 +47,41 @@ export async function tokenVerifierFor(
   electionId: string,
   devKey: SigningKey | null,
 ): Promise<TokenVerifier> {
+  const issuers = await trustedIssuers(config, devKey);
+  return createTokenVerifier({ issuers, audience: electionId, maxAgeSec: config.identity.maxTokenAgeSec });
+}
+
+/**
+ * The staff tokens (officials, observers) this ingest accepts: the same
+ * issuers as voters' tokens, a shift-long maximum age, officials bound to the
+ * precincts of `election`'s config.
+ * @throws as {@link tokenVerifierFor}
+ */
+export async function staffTokenVerifierFor(
+  config: Config,
+  election: ElectionIndex,
+  devKey: SigningKey | null,
+): Promise<StaffTokenVerifier> {
+  const issuers = await trustedIssuers(config, devKey);
+  const officials = new Map(
+    election.config.paperPrecincts.flatMap((p) => p.officials.map((o) => [o.id, p.id] as const)),
+  );
+  return createStaffTokenVerifier({
+    issuers,
+    audience: election.id,
+    maxAgeSec: config.identity.maxStaffTokenAgeSec,
+    officials,
+  });
+}
+
+async function trustedIssuers(config: Config, devKey: SigningKey | null): Promise<TrustedIssuer[]> {
   checkIdentityConfig(config);
-  const { jwks, issuer, maxTokenAgeSec } = config.identity;
+  const { jwks, issuer } = config.identity;
   const issuers: TrustedIssuer[] = [];
   if (jwks !== '') issuers.push(await issuerFromJwks(issuer, jwks));
   if (config.devLogin) {
     if (devKey === null) throw new TypeError('the dev login is on but its key was not loaded');
     issuers.push(await issuerWithKeys(DEV_ISSUER, [devKey.publicKey]));
   }
-  return createTokenVerifier({ issuers, audience: electionId, maxAgeSec: maxTokenAgeSec });
+  return issuers;
 }
