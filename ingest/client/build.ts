@@ -1,7 +1,9 @@
 /**
- * Builds the voter web client: esbuild bundles `src/main.ts` (ES modules,
- * code splitting) and `style.css`, content-hashes the message catalogues,
- * and fills `index.html` with the hashed names. Returns the files in memory;
+ * Builds the web client's two pages: the voter's (`src/main.ts`, `style.css`,
+ * `i18n/`, `index.html`, at `/`) and the polling-station official's
+ * (`official/`, at `/official/`). For each, esbuild bundles the entry (ES
+ * modules, code splitting) and the stylesheet, the message catalogues are
+ * content-hashed, and `index.html` is filled with the hashed names. Returns the files in memory;
  * run as a script (`npm run client:build`) it also writes `dist/` and prints
  * the size of the critical path (what a first visit must download before the
  * voter can sign in) and of the lazily loaded chunks.
@@ -10,6 +12,8 @@
  *              └► assets/main-HASH.css
  *   later:        assets/credential-HASH.js (RFC 9474 + sjcl, after sign-in)
  *                 assets/qr-HASH.js (on the receipt)
+ *   official/ ─► assets/official-HASH.js ─► assets/i18n/official-<lang>-HASH.json
+ *             └► assets/official-HASH.css
  */
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -41,9 +45,12 @@ export interface SizeLine {
 
 export interface ClientBuild {
   readonly files: readonly ClientFile[];
-  /** index.html, the entry script and its static imports, the stylesheet, the largest catalogue. */
+  /** The voter page's index.html, entry script and its static imports, stylesheet, largest catalogue. */
   readonly critical: readonly SizeLine[];
+  /** The voter page's lazily loaded chunks. */
   readonly lazy: readonly SizeLine[];
+  /** The official's page (`/official/`): all of it is loaded at once. */
+  readonly officialCritical: readonly SizeLine[];
 }
 
 const TYPES: Record<string, string> = {
@@ -68,9 +75,41 @@ export function sizeOf(path: string, body: Buffer): SizeLine {
   };
 }
 
-/** Bundles the client in memory. */
-export async function buildClient(): Promise<ClientBuild> {
-  const esbuild = await import('esbuild');
+/** One page of the client: its own entry, stylesheet, catalogues and address. */
+interface PageSpec {
+  /** Where its `index.html` is served: `/` or `/official/`. */
+  readonly route: string;
+  /** Its folder under the client folder ('' for the voter page). */
+  readonly dir: string;
+  /** The entry's output name: `main-HASH.js`, `official-HASH.js`. */
+  readonly name: string;
+  /** Catalogue file prefix: `/assets/i18n/<prefix><lang>-HASH.json`. */
+  readonly cataloguePrefix: string;
+}
+
+const VOTER: PageSpec = { route: '/', dir: '', name: 'main', cataloguePrefix: '' };
+const OFFICIAL: PageSpec = {
+  route: '/official/',
+  dir: 'official',
+  name: 'official',
+  cataloguePrefix: 'official-',
+};
+
+interface PageBuild {
+  readonly files: readonly ClientFile[];
+  readonly critical: readonly SizeLine[];
+  readonly lazy: readonly SizeLine[];
+}
+
+type Esbuild = typeof import('esbuild');
+
+/**
+ * Bundles one page. Each page is its own esbuild run, so each gets its own
+ * `__CATALOGUES__`; the modules both pages use (src/i18n, api, retry, dom,
+ * persist, token, waiting) are bundled into each.
+ */
+async function buildPage(esbuild: Esbuild, page: PageSpec): Promise<PageBuild> {
+  const dir = join(CLIENT_DIR, page.dir);
   const files: ClientFile[] = [];
 
   const catalogues: Record<string, string> = {};
@@ -78,16 +117,20 @@ export async function buildClient(): Promise<ClientBuild> {
   for (const lang of LANGS) {
     // Re-serialised compactly: the source files are formatted for people.
     const body = Buffer.from(
-      JSON.stringify(JSON.parse(await readFile(join(CLIENT_DIR, 'i18n', `${lang}.json`), 'utf8'))),
+      JSON.stringify(JSON.parse(await readFile(join(dir, 'i18n', `${lang}.json`), 'utf8'))),
     );
-    const path = `/assets/i18n/${lang}-${hash8(body)}.json`;
+    const path = `/assets/i18n/${page.cataloguePrefix}${lang}-${hash8(body)}.json`;
     catalogues[lang] = path;
     catalogueBodies.set(lang, body);
     files.push({ path, body, type: typeOf(path), immutable: true });
   }
 
+  const outDir = join(CLIENT_DIR, 'out');
   const result = await esbuild.build({
-    entryPoints: [join(CLIENT_DIR, 'src', 'main.ts'), join(CLIENT_DIR, 'style.css')],
+    entryPoints: [
+      { in: join(dir, 'src', 'main.ts'), out: page.name },
+      { in: join(dir, 'style.css'), out: page.name },
+    ],
     bundle: true,
     splitting: true,
     format: 'esm',
@@ -96,17 +139,14 @@ export async function buildClient(): Promise<ClientBuild> {
     minify: true,
     write: false,
     metafile: true,
-    outdir: join(CLIENT_DIR, 'out'),
+    outdir: outDir,
     entryNames: '[name]-[hash]',
     chunkNames: '[name]-[hash]',
     legalComments: 'none',
     define: { __CATALOGUES__: JSON.stringify(catalogues) },
     logLevel: 'silent',
   });
-  // esbuild keeps a helper process for further builds; an ingest process builds once.
-  await esbuild.stop();
 
-  const outDir = join(CLIENT_DIR, 'out');
   let script = '';
   let style = '';
   const entryImports = new Set<string>();
@@ -119,7 +159,7 @@ export async function buildClient(): Promise<ClientBuild> {
     }
     if (meta.entryPoint?.endsWith('style.css')) style = name;
   }
-  if (script === '' || style === '') throw new Error('client build: entry outputs missing');
+  if (script === '' || style === '') throw new Error(`client build ${page.route}: entry outputs missing`);
 
   const lazy: SizeLine[] = [];
   const critical: SizeLine[] = [];
@@ -134,15 +174,33 @@ export async function buildClient(): Promise<ClientBuild> {
     else lazy.push(line);
   }
 
-  const template = await readFile(join(CLIENT_DIR, 'index.html'), 'utf8');
+  const template = await readFile(join(dir, 'index.html'), 'utf8');
   const html = Buffer.from(
     template.replace('{{script}}', `/assets/${script}`).replace('{{style}}', `/assets/${style}`),
   );
-  files.push({ path: '/', body: html, type: typeOf('.html'), immutable: false });
-  critical.unshift(sizeOf('/', html));
+  files.push({ path: page.route, body: html, type: typeOf('.html'), immutable: false });
+  critical.unshift(sizeOf(page.route, html));
   const largest = [...catalogueBodies.entries()].sort((a, b) => b[1].length - a[1].length)[0]!;
   critical.push(sizeOf(catalogues[largest[0]]!, largest[1]));
   return { files, critical, lazy };
+}
+
+/** Bundles both pages in memory: the voter's at `/`, the polling-station official's at `/official/`. */
+export async function buildClient(): Promise<ClientBuild> {
+  const esbuild = await import('esbuild');
+  try {
+    const voter = await buildPage(esbuild, VOTER);
+    const official = await buildPage(esbuild, OFFICIAL);
+    return {
+      files: [...voter.files, ...official.files],
+      critical: voter.critical,
+      lazy: voter.lazy,
+      officialCritical: official.critical,
+    };
+  } finally {
+    // esbuild keeps a helper process for further builds; an ingest process builds once.
+    await esbuild.stop();
+  }
 }
 
 export function totals(lines: readonly SizeLine[]): SizeLine {
@@ -163,22 +221,31 @@ export function sizeReport(build: ClientBuild): string {
     `${l.path.padEnd(44)} ${String(l.raw).padStart(8)} ${String(l.gzip).padStart(8)} ${String(l.brotli).padStart(8)}`;
   const head = `${'file'.padEnd(44)} ${'raw'.padStart(8)} ${'gzip'.padStart(8)} ${'brotli'.padStart(8)}`;
   const total = totals(build.critical);
+  const official = totals(build.officialCritical);
+  const verdict = (t: SizeLine) => (t.gzip <= CRITICAL_BUDGET_BYTES ? 'ok' : 'OVER');
   return [
     'critical path (first visit, before sign-in):',
     head,
     ...build.critical.map(row),
     row(total),
-    `budget ${CRITICAL_BUDGET_BYTES} bytes gzip: ${total.gzip <= CRITICAL_BUDGET_BYTES ? 'ok' : 'OVER'}`,
+    `budget ${CRITICAL_BUDGET_BYTES} bytes gzip: ${verdict(total)}`,
     'lazy chunks:',
     ...build.lazy.map(row),
+    "official's page (/official/):",
+    ...build.officialCritical.map(row),
+    row(official),
+    `budget ${CRITICAL_BUDGET_BYTES} bytes gzip: ${verdict(official)}`,
   ].join('\n');
 }
 
-/** Writes a build to `dir` (URL paths become file paths; `/` is `index.html`). */
+/** A URL path's file under `dist/`: a path ending in `/` is that folder's `index.html`. */
+export const distPath = (path: string): string => `${path.slice(1)}${path.endsWith('/') ? 'index.html' : ''}`;
+
+/** Writes a build to `dir` (URL paths become file paths; `/` is `index.html`, `/official/` `official/index.html`). */
 export async function writeBuild(build: ClientBuild, dir = DIST_DIR): Promise<void> {
   await rm(dir, { recursive: true, force: true });
   for (const file of build.files) {
-    const target = join(dir, file.path === '/' ? 'index.html' : file.path.slice(1));
+    const target = join(dir, distPath(file.path));
     await mkdir(dirname(target), { recursive: true });
     await writeFile(target, file.body);
   }
@@ -190,7 +257,8 @@ async function main(): Promise<void> {
   const build = await buildClient();
   await writeBuild(build);
   process.stdout.write(`${sizeReport(build)}\nwritten to ${relative(process.cwd(), DIST_DIR)}/\n`);
-  if (totals(build.critical).gzip > CRITICAL_BUDGET_BYTES) process.exitCode = 1;
+  if (Math.max(totals(build.critical).gzip, totals(build.officialCritical).gzip) > CRITICAL_BUDGET_BYTES)
+    process.exitCode = 1;
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) void main();

@@ -1,12 +1,13 @@
 /**
- * Serves the voter web client from ingest: `GET /` and `GET /assets/*`.
+ * Serves the web client from ingest: the voter's page `GET /`, the
+ * polling-station official's page `GET /official/`, and `GET /assets/*`.
  *
  * Everything is prepared once at start-up (STYLE 6, 7): the client is built
  * in memory (or read from `dist/` when esbuild is not installed), each file is
  * compressed with brotli and gzip, and its headers (ETag, Cache-Control, CSP)
  * are fixed. A request only picks the variant its `accept-encoding` allows.
  *
- *   /                      no-cache, revalidated with the ETag (names the hashed assets)
+ *   /, /official/          no-cache, revalidated with the ETag (names the hashed assets)
  *   /assets/config.json    no-cache: dev login on/off, identity provider, results port
  *   /assets/<name>-HASH.*  public, max-age=1y, immutable
  *
@@ -21,7 +22,7 @@ import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import type { Logger } from 'pino';
 import type { Config } from '../../common/config.js';
 import type { HttpRequest, HttpResponse, TemplatedApp } from '../../common/uws.js';
-import { buildClient, type ClientFile, DIST_DIR, sizeReport } from './build.js';
+import { buildClient, type ClientFile, DIST_DIR, distPath, sizeReport } from './build.js';
 
 /**
  * No inline script or style, nothing from another origin but the results
@@ -156,14 +157,14 @@ async function loadFiles(log: Logger): Promise<ClientFile[]> {
     return Promise.all(
       index.map(async (f) => ({
         ...f,
-        body: await readFile(join(DIST_DIR, f.path === '/' ? 'index.html' : f.path.slice(1))),
+        body: await readFile(join(DIST_DIR, distPath(f.path))),
       })),
     );
   }
 }
 
 /**
- * Registers `GET /` and `GET /assets/*` on `app`. Call before listening.
+ * Registers `GET /`, `GET /official/` and `GET /assets/*` on `app`. Call before listening.
  */
 export async function serveClient(app: TemplatedApp, config: Config, log: Logger): Promise<void> {
   const files = await loadFiles(log);
@@ -194,4 +195,9 @@ export async function serveClient(app: TemplatedApp, config: Config, log: Logger
   app.get('/', handler);
   app.get('/index.html', (res, req) => send(res, index, req.getHeader('accept-encoding'), ''));
   app.get('/assets/*', handler);
+  app.get('/official/', handler);
+  // The address as people type it, without the slash.
+  app.get('/official', (res) => {
+    res.writeStatus('308 Permanent Redirect').writeHeader('location', '/official/').endWithoutBody();
+  });
 }

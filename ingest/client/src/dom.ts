@@ -40,3 +40,13 @@ export function show(root: HTMLElement, ...children: Child[]): void {
     heading.focus();
   }
 }
+
+/** Speaks `text` through the page's `#live` region (both pages have one). */
+export function announce(text: string): void {
+  const live = byId('live');
+  // Re-setting identical text is not announced again; clear first.
+  live.textContent = '';
+  window.setTimeout(() => {
+    live.textContent = text;
+  }, 50);
+}

@@ -15,6 +15,7 @@
  */
 import { type ApiCode, ApiError, getJson, request } from './api.js';
 import { ballotIdOf, fromB64u, groupReceipt } from './bytes.js';
+import { announce } from './dom.js';
 import { LANGS, type Lang, nameOf, preferredLang, t, useLang } from './i18n.js';
 import { ballotBody, type District, type Manifest, paddedLength, racesOf } from './manifest.js';
 import {
@@ -28,8 +29,8 @@ import {
   type VoteState,
 } from './persist.js';
 import { untilAnswered } from './retry.js';
+import { claimsOf, tokenFromFragment } from './token.js';
 import {
-  announce,
   paintBallot,
   paintChrome,
   paintProblem,
@@ -130,25 +131,9 @@ async function devLogin(memberId: string): Promise<void> {
   }
 }
 
-/** The identity provider sends the voter back with `#token=…`; take it and clean the address bar. */
-function tokenFromFragment(): string | null {
-  const match = /[#&]token=([A-Za-z0-9_.-]+)/.exec(location.hash);
-  if (match === null) return null;
-  history.replaceState(null, '', `${location.pathname}${location.search}`);
-  return match[1]!;
-}
-
-function districtClaim(token: string): string | null {
-  try {
-    const payload = JSON.parse(new TextDecoder().decode(fromB64u(token.split('.')[1] ?? '')));
-    return typeof payload.district === 'string' ? payload.district : null;
-  } catch {
-    return null;
-  }
-}
-
 async function signedIn(token: string): Promise<void> {
-  const districtId = districtClaim(token);
+  const claim = claimsOf(token)?.district;
+  const districtId = typeof claim === 'string' ? claim : null;
   const district = districtId === null ? undefined : districtOf(districtId);
   if (district === undefined) {
     problem('not_eligible');

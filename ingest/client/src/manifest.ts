@@ -45,6 +45,12 @@ export interface Manifest {
   readonly districts: readonly District[];
   readonly partyBranches: readonly { readonly id: string; readonly names: Names }[];
   readonly races: readonly Race[];
+  /** Special polling stations of the paper channel (the official's page shows its own). */
+  readonly paperPrecincts: readonly {
+    readonly id: string;
+    readonly district: string;
+    readonly address: string;
+  }[];
   /** Verifies the results site's signed files (key-check.ts). */
   readonly snapshotKey: { readonly alg: string; readonly spki: string };
 }

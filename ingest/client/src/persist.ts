@@ -7,6 +7,9 @@
  * Each phase keeps only what the next request needs: the identity token and
  * the blinding secret are dropped as soon as the credential is finalised,
  * and the whole vote state is dropped when the receipt arrives.
+ *
+ * `readJson`/`writeJson` are the one way both pages store state (the
+ * official's page keeps its check-in queue with them, official/src/queue.ts).
  */
 
 export type VoteState =
@@ -44,22 +47,27 @@ export interface Receipt {
 const voteKey = (election: string) => `saylau:vote:${election}`;
 const receiptKey = (election: string) => `saylau:receipt:${election}`;
 
-function read<T>(key: string): T | null {
+/** A stored JSON value; an unreadable one is dropped (that step starts again rather than fail). */
+export function readJson<T>(key: string, storage: Storage = localStorage): T | null {
   try {
-    const text = localStorage.getItem(key);
+    const text = storage.getItem(key);
     return text === null ? null : (JSON.parse(text) as T);
   } catch {
-    localStorage.removeItem(key); // unreadable: start that step again rather than fail
+    storage.removeItem(key);
     return null;
   }
 }
 
-export const loadVote = (election: string): VoteState | null => read<VoteState>(voteKey(election));
-export const saveVote = (election: string, state: VoteState): void =>
-  localStorage.setItem(voteKey(election), JSON.stringify(state));
+/** Stores `value` synchronously: when this returns, a crash or reload keeps it. */
+export function writeJson(key: string, value: unknown, storage: Storage = localStorage): void {
+  storage.setItem(key, JSON.stringify(value));
+}
+
+export const loadVote = (election: string): VoteState | null => readJson<VoteState>(voteKey(election));
+export const saveVote = (election: string, state: VoteState): void => writeJson(voteKey(election), state);
 export const clearVote = (election: string): void => localStorage.removeItem(voteKey(election));
 
-export const loadReceipt = (election: string): Receipt | null => read<Receipt>(receiptKey(election));
+export const loadReceipt = (election: string): Receipt | null => readJson<Receipt>(receiptKey(election));
 
 /** Keeps the receipt and forgets everything else about this vote. */
 export function keepOnlyReceipt(election: string, receipt: Receipt): void {

@@ -4,23 +4,15 @@
  * without touching the request in flight. Each view has an `h2` that takes
  * the focus; changes of state are also spoken through the `#live` region.
  */
-import { API_CODES, type ApiCode } from './api.js';
-import { byId, h, show } from './dom.js';
+import type { ApiCode } from './api.js';
+import { announce, byId, h, show } from './dom.js';
 import { lang, nameOf, t } from './i18n.js';
 import type { Manifest, Race } from './manifest.js';
 import type { Receipt } from './persist.js';
 import type { Waiting } from './retry.js';
+import { waitingPanel } from './waiting.js';
 
 const main = () => byId('main');
-
-export function announce(text: string): void {
-  const live = byId('live');
-  // Re-setting identical text is not announced again; clear first.
-  live.textContent = '';
-  window.setTimeout(() => {
-    live.textContent = text;
-  }, 50);
-}
 
 export function paintChrome(manifest: Manifest | null): void {
   document.title = manifest === null ? t('app.title') : `${nameOf(manifest.names)} — ${t('app.title')}`;
@@ -30,45 +22,6 @@ export function paintChrome(manifest: Manifest | null): void {
   for (const button of document.querySelectorAll<HTMLButtonElement>('#langs button')) {
     button.setAttribute('aria-pressed', String(button.dataset.lang === lang()));
   }
-}
-
-let countdown: number | null = null;
-
-/** Counts down to the next attempt; outside the live region, so it is not read out every second. */
-function tickRetry(nextAt: number): void {
-  if (countdown !== null) window.clearInterval(countdown);
-  const update = () => {
-    const el = document.getElementById('retry-in');
-    if (el === null) {
-      if (countdown !== null) window.clearInterval(countdown);
-      countdown = null;
-      return;
-    }
-    el.textContent = t('wait.retry', { n: Math.max(0, Math.ceil((nextAt - Date.now()) / 1000)) });
-  };
-  countdown = window.setInterval(update, 1000);
-  update();
-}
-
-function waitingPanel(w: Waiting | null): HTMLElement | null {
-  if (w === null) return null;
-  const code = (API_CODES as readonly string[]).includes(w.code) ? w.code : 'unavailable';
-  const panel = h(
-    'div',
-    { class: 'waiting' },
-    h(
-      'div',
-      { role: 'status' },
-      h('p', {}, t(`wait.${code}`)),
-      w.position !== null && w.position > 0
-        ? h('p', { class: 'position' }, t('wait.position', { n: w.position }))
-        : null,
-    ),
-    h('p', { id: 'retry-in' }),
-    h('p', { class: 'hint' }, t('wait.safe')),
-  );
-  window.setTimeout(() => tickRetry(w.nextAt), 0);
-  return panel;
 }
 
 /** A step that is waiting on the server (connecting, issuing, casting). */

@@ -1,0 +1,185 @@
+/**
+ * The polling-station official's page (`GET /official/`):
+ *
+ *   boot ─► catalogue, GET /v1/elections/{id} (the precinct's address and district)
+ *        ─► token: #token=… (identity provider redirect, or the demo's `election staff-token` link),
+ *                  else the one kept for this tab's shift (sessionStorage), else paste it
+ *        ─► station: type or scan a member id, Enter ─► queue.ts (saved, then sent in order)
+ *                    ─► "Issue a ballot" / the refusal, spoken; focus back in the field
+ *
+ * The token stays in sessionStorage (this tab, until sign-out or the tab is
+ * closed); the queue and this shift's log in localStorage (queue.ts). The
+ * token's claims are only read here to show and to route: ingest verifies it.
+ */
+import { ApiError, getJson } from '../../src/api.js';
+import { LANGS, type Lang, nameOf, preferredLang, useLang } from '../../src/i18n.js';
+import type { Manifest } from '../../src/manifest.js';
+import { untilAnswered, type Waiting } from '../../src/retry.js';
+import { claimsOf, tokenFromFragment } from '../../src/token.js';
+import { CheckInQueue, memberIdOf, waitingOnDevice } from './queue.js';
+import {
+  announceAnswer,
+  paintAnswer,
+  paintChrome,
+  paintLoading,
+  paintLog,
+  paintProblem,
+  paintQueue,
+  paintSignIn,
+  paintStation,
+  type Station,
+  typedMemberId,
+} from './views.js';
+
+const TOKEN_KEY = 'saylau:official:token';
+
+interface Official {
+  readonly token: string;
+  readonly election: string;
+  readonly station: Station;
+}
+
+let official: Official | null = null;
+let queue: CheckInQueue | null = null;
+let waiting: Waiting | null = null;
+/** Repaints the current view in the current language. */
+let repaint: () => void = () => undefined;
+
+/** An official's token names its election (`aud`), itself (`sub`) and its precinct; null otherwise. */
+function officialClaims(token: string): { election: string; id: string; precinct: string } | null {
+  const c = claimsOf(token);
+  if (c === null || c.role !== 'official') return null;
+  const { aud, sub, precinct, exp } = c;
+  const election = Array.isArray(aud) ? aud[0] : aud;
+  if (typeof election !== 'string' || typeof sub !== 'string' || typeof precinct !== 'string') return null;
+  if (typeof exp === 'number' && exp * 1000 < Date.now()) return null;
+  return { election, id: sub, precinct };
+}
+
+async function stationOf(election: string, precinct: string, id: string): Promise<Station> {
+  const manifest = await untilAnswered(
+    () => getJson<Manifest>(`/v1/elections/${encodeURIComponent(election)}`),
+    (w) => paintLoading(w),
+  );
+  const place = manifest.paperPrecincts?.find((p) => p.id === precinct);
+  const district = manifest.districts.find((d) => d.id === place?.district);
+  return {
+    precinct,
+    address: place?.address ?? null,
+    district:
+      district === undefined ? (place?.district ?? null) : `${nameOf(district.names)} (${district.id})`,
+    official: id,
+  };
+}
+
+function signIn(notice: string | null): void {
+  repaint = () =>
+    paintSignIn({
+      notice,
+      waiting: waitingOnDevice(),
+      onToken: (token) => void signedIn(token),
+    });
+  repaint();
+}
+
+async function signedIn(token: string): Promise<void> {
+  const claims = officialClaims(token);
+  if (claims === null) {
+    sessionStorage.removeItem(TOKEN_KEY);
+    signIn('signin.notOfficial');
+    return;
+  }
+  sessionStorage.setItem(TOKEN_KEY, token);
+  paintLoading(null);
+  let station: Station;
+  try {
+    station = await stationOf(claims.election, claims.precinct, claims.id);
+  } catch (error) {
+    // The election is not served here (or gone): the token cannot be used on this server.
+    if (error instanceof ApiError && error.code === 'not_found') {
+      sessionStorage.removeItem(TOKEN_KEY);
+      signIn('signin.notOfficial');
+      return;
+    }
+    throw error;
+  }
+  official = { token, election: claims.election, station };
+  queue = new CheckInQueue(claims.election, claims.precinct, {
+    token: () => official?.token ?? null,
+    changed: () => refresh(),
+    answered: (entry) => {
+      paintAnswer(entry);
+      announceAnswer(entry);
+    },
+    waiting: (w) => {
+      waiting = w;
+      paintQueue(queue?.waitingCount() ?? 0, w);
+    },
+    signInAgain: () => {
+      sessionStorage.removeItem(TOKEN_KEY);
+      official = official === null ? null : { ...official, token: '' };
+      signIn('signin.again');
+    },
+  });
+  const q = queue;
+  const options = {
+    station,
+    onCheckIn: (typed: string) => {
+      const memberId = memberIdOf(typed);
+      if (memberId === null) return 'invalid' as const;
+      const entry = q.add(memberId);
+      if (entry === null) return 'already_waiting' as const;
+      // Shown as queued until its answer arrives (at once when online).
+      paintAnswer(entry);
+      return 'queued' as const;
+    },
+    onSignOut: () => {
+      q.forgetAnswered();
+      sessionStorage.removeItem(TOKEN_KEY);
+      official = official === null ? null : { ...official, token: '' };
+      queue = null;
+      signIn(null);
+    },
+  };
+  repaint = () => {
+    paintStation(options, typedMemberId());
+    refresh();
+  };
+  repaint();
+  q.drain(); // what an earlier page load left unsent
+}
+
+function refresh(): void {
+  if (queue === null) return;
+  const entries = queue.entries();
+  paintLog(entries);
+  paintQueue(queue.waitingCount(), waiting);
+}
+
+async function switchLang(next: Lang): Promise<void> {
+  await useLang(next, (url) => getJson(url));
+  paintChrome();
+  repaint();
+}
+
+async function boot(): Promise<void> {
+  await untilAnswered(
+    () => useLang(preferredLang(), (url) => getJson(url)),
+    () => undefined, // the page's trilingual "Loading…" stays up
+  );
+  for (const button of document.querySelectorAll<HTMLButtonElement>('#langs button')) {
+    button.addEventListener('click', () => {
+      const next = button.dataset.lang as Lang;
+      if ((LANGS as readonly string[]).includes(next)) void switchLang(next);
+    });
+  }
+  paintChrome();
+  const token = tokenFromFragment() ?? sessionStorage.getItem(TOKEN_KEY);
+  if (token === null) return signIn(null);
+  return signedIn(token);
+}
+
+void boot().catch((error: unknown) => {
+  console.error(error);
+  paintProblem();
+});
