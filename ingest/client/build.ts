@@ -14,6 +14,7 @@
  *                 assets/qr-HASH.js (on the receipt)
  *   official/ ─► assets/official-HASH.js ─► assets/i18n/official-<lang>-HASH.json
  *             └► assets/official-HASH.css
+ *             └► official/sw.js (service worker: the files above, for offline reloads)
  */
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -185,14 +186,41 @@ async function buildPage(esbuild: Esbuild, page: PageSpec): Promise<PageBuild> {
   return { files, critical, lazy };
 }
 
+/**
+ * The official's service worker (`official/src/sw.ts`) at `/official/sw.js`,
+ * with the page's files to keep for offline reloads. Not hashed: the browser
+ * looks for a new worker at that address.
+ */
+async function buildServiceWorker(esbuild: Esbuild, page: PageBuild): Promise<ClientFile> {
+  const shell = page.files.map((f) => f.path);
+  const result = await esbuild.build({
+    entryPoints: [join(CLIENT_DIR, OFFICIAL.dir, 'src', 'sw.ts')],
+    bundle: true,
+    format: 'iife',
+    platform: 'browser',
+    target: ['es2020'],
+    minify: true,
+    write: false,
+    legalComments: 'none',
+    define: {
+      __SHELL__: JSON.stringify(shell),
+      __CACHE__: JSON.stringify(`saylau-official-${hash8(Buffer.from(shell.join('\n')))}`),
+    },
+    logLevel: 'silent',
+  });
+  const body = Buffer.from(result.outputFiles[0]!.contents);
+  return { path: `${OFFICIAL.route}sw.js`, body, type: typeOf('.js'), immutable: false };
+}
+
 /** Bundles both pages in memory: the voter's at `/`, the polling-station official's at `/official/`. */
 export async function buildClient(): Promise<ClientBuild> {
   const esbuild = await import('esbuild');
   try {
     const voter = await buildPage(esbuild, VOTER);
     const official = await buildPage(esbuild, OFFICIAL);
+    const worker = await buildServiceWorker(esbuild, official);
     return {
-      files: [...voter.files, ...official.files],
+      files: [...voter.files, ...official.files, worker],
       critical: voter.critical,
       lazy: voter.lazy,
       officialCritical: official.critical,

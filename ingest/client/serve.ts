@@ -9,6 +9,7 @@
  *
  *   /, /official/          no-cache, revalidated with the ETag (names the hashed assets)
  *   /assets/config.json    no-cache: dev login on/off, identity provider, results port
+ *   /official/sw.js        no-cache: the official page's service worker (offline reloads)
  *   /assets/<name>-HASH.*  public, max-age=1y, immutable
  *
  * These routes bypass admission control: they are static, answered from
@@ -196,6 +197,7 @@ export async function serveClient(app: TemplatedApp, config: Config, log: Logger
   app.get('/index.html', (res, req) => send(res, index, req.getHeader('accept-encoding'), ''));
   app.get('/assets/*', handler);
   app.get('/official/', handler);
+  app.get('/official/sw.js', handler);
   // The address as people type it, without the slash.
   app.get('/official', (res) => {
     res.writeStatus('308 Permanent Redirect').writeHeader('location', '/official/').endWithoutBody();

@@ -7,13 +7,16 @@
  *        ─► station: type or scan a member id, Enter ─► queue.ts (saved, then sent in order)
  *                    ─► "Issue a ballot" / the refusal, spoken; focus back in the field
  *
- * The token stays in sessionStorage (this tab, until sign-out or the tab is
- * closed); the queue and this shift's log in localStorage (queue.ts). The
+ * The token and the station's details stay in sessionStorage (this tab,
+ * until sign-out or the tab is closed), so a reload, even offline (sw.ts
+ * keeps the page's files), goes straight back to the station; the queue and
+ * this shift's log are in localStorage (queue.ts). The
  * token's claims are only read here to show and to route: ingest verifies it.
  */
 import { ApiError, getJson } from '../../src/api.js';
 import { LANGS, type Lang, nameOf, preferredLang, useLang } from '../../src/i18n.js';
 import type { Manifest } from '../../src/manifest.js';
+import { readJson, writeJson } from '../../src/persist.js';
 import { untilAnswered, type Waiting } from '../../src/retry.js';
 import { claimsOf, tokenFromFragment } from '../../src/token.js';
 import { CheckInQueue, memberIdOf, waitingOnDevice } from './queue.js';
@@ -31,13 +34,16 @@ import {
   typedMemberId,
 } from './views.js';
 
-const TOKEN_KEY = 'saylau:official:token';
+/** This tab's sign-in, with what the page shows of the station (so an offline reload needs no request). */
+const SESSION_KEY = 'saylau:official:session';
 
 interface Official {
   readonly token: string;
   readonly election: string;
   readonly station: Station;
 }
+
+const forgetSession = () => sessionStorage.removeItem(SESSION_KEY);
 
 let official: Official | null = null;
 let queue: CheckInQueue | null = null;
@@ -85,11 +91,10 @@ function signIn(notice: string | null): void {
 async function signedIn(token: string): Promise<void> {
   const claims = officialClaims(token);
   if (claims === null) {
-    sessionStorage.removeItem(TOKEN_KEY);
+    forgetSession();
     signIn('signin.notOfficial');
     return;
   }
-  sessionStorage.setItem(TOKEN_KEY, token);
   paintLoading(null);
   let station: Station;
   try {
@@ -97,14 +102,21 @@ async function signedIn(token: string): Promise<void> {
   } catch (error) {
     // The election is not served here (or gone): the token cannot be used on this server.
     if (error instanceof ApiError && error.code === 'not_found') {
-      sessionStorage.removeItem(TOKEN_KEY);
+      forgetSession();
       signIn('signin.notOfficial');
       return;
     }
     throw error;
   }
-  official = { token, election: claims.election, station };
-  queue = new CheckInQueue(claims.election, claims.precinct, {
+  const session: Official = { token, election: claims.election, station };
+  writeJson(SESSION_KEY, session, sessionStorage);
+  openStation(session);
+}
+
+function openStation(session: Official): void {
+  official = session;
+  const { election, station } = session;
+  queue = new CheckInQueue(election, station.precinct, {
     token: () => official?.token ?? null,
     changed: () => refresh(),
     answered: (entry) => {
@@ -116,7 +128,7 @@ async function signedIn(token: string): Promise<void> {
       paintQueue(queue?.waitingCount() ?? 0, w);
     },
     signInAgain: () => {
-      sessionStorage.removeItem(TOKEN_KEY);
+      forgetSession();
       official = official === null ? null : { ...official, token: '' };
       signIn('signin.again');
     },
@@ -135,7 +147,7 @@ async function signedIn(token: string): Promise<void> {
     },
     onSignOut: () => {
       q.forgetAnswered();
-      sessionStorage.removeItem(TOKEN_KEY);
+      forgetSession();
       official = official === null ? null : { ...official, token: '' };
       queue = null;
       signIn(null);
@@ -174,9 +186,14 @@ async function boot(): Promise<void> {
     });
   }
   paintChrome();
-  const token = tokenFromFragment() ?? sessionStorage.getItem(TOKEN_KEY);
-  if (token === null) return signIn(null);
-  return signedIn(token);
+  // Keeps the page's files for a reload while offline (sw.ts); the page works without it.
+  void navigator.serviceWorker?.register('/official/sw.js', { scope: '/official/' }).catch(() => undefined);
+  const token = tokenFromFragment();
+  if (token !== null) return signedIn(token);
+  const session = readJson<Official>(SESSION_KEY, sessionStorage);
+  if (session !== null && officialClaims(session.token) !== null) return openStation(session);
+  forgetSession();
+  return signIn(session === null ? null : 'signin.again');
 }
 
 void boot().catch((error: unknown) => {
