@@ -260,6 +260,9 @@ describe("official's page", () => {
     for (const [i, lang] of LANGS.entries()) {
       if (lang !== 'kk') await setLang(page, lang);
       expect(await activeId(page)).toBe('member-id');
+      // The district's name in the page's language.
+      const district = index.config.districts.find((d) => d.id === DISTRICT)!;
+      expect(await page.locator('dl.station').textContent()).toContain(district.names[lang]);
       await scan(page, local[i]!);
       expect(await answerFor(page, local[i]!)).toBe(text(lang, 'answer.checked_in.title'));
       expect(await page.locator('#answer').getAttribute('class')).toBe('answer ok');
@@ -402,7 +405,9 @@ describe("official's page", () => {
       .waitFor({ timeout: 90_000 });
 
     // In the order typed, one at a time, each answered `checked_in` once.
-    expect(answered).toEqual(members.map((memberId) => ({ memberId, status: 200, outcome: 'checked_in' })));
+    await expect
+      .poll(() => answered)
+      .toEqual(members.map((memberId) => ({ memberId, status: 200, outcome: 'checked_in' })));
     expect(sent.filter((m, i) => m !== sent[i - 1])).toEqual(members);
     expect(maxInFlight).toBe(1);
     expect(await logOutcomes(page)).toEqual([...members].reverse().map((m) => [m, 'checked_in']));

@@ -14,7 +14,7 @@
  * token's claims are only read here to show and to route: ingest verifies it.
  */
 import { ApiError, getJson } from '../../src/api.js';
-import { LANGS, type Lang, nameOf, preferredLang, useLang } from '../../src/i18n.js';
+import { LANGS, type Lang, preferredLang, useLang } from '../../src/i18n.js';
 import type { Manifest } from '../../src/manifest.js';
 import { readJson, writeJson } from '../../src/persist.js';
 import { untilAnswered, type Waiting } from '../../src/retry.js';
@@ -72,8 +72,7 @@ async function stationOf(election: string, precinct: string, id: string): Promis
   return {
     precinct,
     address: place?.address ?? null,
-    district:
-      district === undefined ? (place?.district ?? null) : `${nameOf(district.names)} (${district.id})`,
+    district: place === undefined ? null : { id: place.district, names: district?.names ?? null },
     official: id,
   };
 }

@@ -6,7 +6,8 @@
  * in the member-id field. Answers are also spoken through `#live`.
  */
 import { announce, byId, h, show } from '../../src/dom.js';
-import { lang, t } from '../../src/i18n.js';
+import { lang, nameOf, t } from '../../src/i18n.js';
+import type { Names } from '../../src/manifest.js';
 import type { Waiting } from '../../src/retry.js';
 import { waitingPanel } from '../../src/waiting.js';
 import type { Entry } from './queue.js';
@@ -83,9 +84,13 @@ export function paintSignIn(o: SignInOptions): void {
 export interface Station {
   readonly precinct: string;
   readonly address: string | null;
-  readonly district: string | null;
+  /** The district's id, and its names when the manifest has it. */
+  readonly district: { readonly id: string; readonly names: Names | null } | null;
   readonly official: string;
 }
+
+const districtText = (d: Station['district']) =>
+  d === null ? '—' : d.names === null ? d.id : `${nameOf(d.names)} (${d.id})`;
 
 export interface StationOptions {
   readonly station: Station;
@@ -140,7 +145,7 @@ export function paintStation(o: StationOptions, typed = ''): void {
       h('dt', {}, t('station.address')),
       h('dd', {}, s.address ?? '—'),
       h('dt', {}, t('station.district')),
-      h('dd', {}, s.district ?? '—'),
+      h('dd', {}, districtText(s.district)),
       h('dt', {}, t('station.official')),
       h('dd', { id: 'official-id' }, s.official),
     ),
