@@ -6,6 +6,9 @@
  *   language with the focus back in the member-id field; the refusals
  *   (already voted online with the rule, already checked in here, not on the
  *   roll, a malformed id); sign-out;
+ * - an answer lost on the way (the request recorded, the page told nothing):
+ *   the resend is answered `repeated` and the page says "recorded: check the
+ *   list" rather than "issue a ballot" or "issued earlier";
  * - offline for 30 s while 10 members are checked in, the page reloaded in
  *   the middle (served by its service worker): nothing lost; back online the
  *   page sends them one at a time in the order typed, and Kafka's `issuance`
@@ -323,6 +326,38 @@ describe("official's page", () => {
     expect(left).toEqual([null, null]);
     await context.close();
   }, 180_000);
+
+  it('an answer lost on the way: the resend is answered repeated, recorded once, and the page says to check the list', async () => {
+    const member = local[4]!;
+    const since = await offsetsOf(kafka, TOPICS.issuance);
+    const { context, page } = await open('en-GB', `/official/#token=${token}`);
+    await page.locator('#checkin').waitFor();
+    // The first request reaches ingest (and is recorded); its answer never reaches the page.
+    let lost = 0;
+    await page.route('**/v1/paper/check-ins', async (route) => {
+      if (lost++ === 0) {
+        await route.fetch();
+        await route.abort('connectionreset');
+      } else await route.continue();
+    });
+    await scan(page, member);
+    expect(await answerFor(page, member)).toBe(text('en', 'answer.recorded_unsure.title'));
+    expect(lost).toBe(2);
+    expect(await logOutcomes(page)).toEqual([[member, 'recorded_unsure']]);
+    expect(await axe(page)).toEqual([]);
+    const records = await readRecords(
+      kafka,
+      TOPICS.issuance,
+      since,
+      (v) => v.election === ELECTION && v.channel === 'paper' && v.precinct === PRECINCT,
+    );
+    expect(new Set(records.map((r) => r.value.voterHash))).toEqual(new Set([voterHash(keys.pepper, member)]));
+    // Signed out, so the next test starts with an empty log.
+    await tabTo(page, '#sign-out');
+    await page.keyboard.press('Enter');
+    await page.locator('#signin').waitFor();
+    await context.close();
+  }, 120_000);
 
   it('offline for 30 s while 10 members check in, reloaded in the middle: back online, all 10 recorded once, in order', async () => {
     const members = local.slice(6, 16);
