@@ -6,6 +6,8 @@
  *   language with the focus back in the member-id field; the refusals
  *   (already voted online with the rule, already checked in here, not on the
  *   roll, a malformed id); sign-out;
+ * - a token ingest refuses (expired): sign in again, the queued check-in is
+ *   kept and sent once signed in;
  * - an answer lost on the way (the request recorded, the page told nothing):
  *   the resend is answered `repeated` and the page says "recorded: check the
  *   list" rather than "issue a ballot" or "issued earlier";
@@ -326,6 +328,38 @@ describe("official's page", () => {
     expect(left).toEqual([null, null]);
     await context.close();
   }, 180_000);
+
+  it('a token ingest refuses: sign in again, the queued check-in is kept and sent after', async () => {
+    const member = local[5]!;
+    // Expired a minute ago (past ingest's clock tolerance); the page leaves expiry to ingest.
+    const expired = await issueDevStaffToken(
+      keys,
+      index,
+      { role: 'official', id: OFFICIAL, precinct: PRECINCT },
+      { nowMs: Date.now() - 120_000, ttlSec: 60 },
+    );
+    const { context, page } = await open('ru-RU', `/official/#token=${expired}`);
+    await page.locator('#checkin').waitFor();
+    await scan(page, member);
+    await page.locator('#signin').waitFor();
+    expect(await page.locator('#main .notice').allTextContents()).toEqual([
+      text('ru', 'signin.again'),
+      (catalogues.ru['signin.waiting'] as Record<string, string>)
+        .one!.replace('{n}', '1')
+        .replace('{precinct}', PRECINCT),
+    ]);
+    expect(await axe(page)).toEqual([]);
+    await fitsPhone(page, 'signin-again-ru');
+    await tabTo(page, '#token');
+    await page.keyboard.insertText(token);
+    await page.keyboard.press('Enter');
+    await page.locator(`#log li.entry[data-member="${member}"][data-outcome="checked_in"]`).waitFor();
+    expect(await activeId(page)).toBe('member-id');
+    await tabTo(page, '#sign-out');
+    await page.keyboard.press('Enter');
+    await page.locator('#signin').waitFor();
+    await context.close();
+  }, 120_000);
 
   it('an answer lost on the way: the resend is answered repeated, recorded once, and the page says to check the list', async () => {
     const member = local[4]!;
