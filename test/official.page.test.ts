@@ -473,13 +473,18 @@ describe("official's page", () => {
       .filter({ hasText: text('en', 'queue.empty') })
       .waitFor({ timeout: 90_000 });
 
-    // In the order typed, one at a time, each answered `checked_in` once.
-    await expect
-      .poll(() => answered)
-      .toEqual(members.map((memberId) => ({ memberId, status: 200, outcome: 'checked_in' })));
+    // In the order typed, one at a time, each answered once: `checked_in`, or `repeated` when an
+    // attempt the page saw fail had reached ingest after all (then the page says to check the list).
+    await expect.poll(() => answered.every((a) => a.outcome !== '')).toBe(true);
+    expect(answered.map((a) => [a.memberId, a.status])).toEqual(members.map((m) => [m, 200]));
+    const repeated = answered.filter((a) => a.outcome === 'repeated').map((a) => a.memberId);
+    expect(answered.filter((a) => a.outcome !== 'checked_in' && a.outcome !== 'repeated')).toEqual([]);
+    if (repeated.length > 0) process.stderr.write(`answered repeated after the offline spell: ${repeated}\n`);
     expect(sent.filter((m, i) => m !== sent[i - 1])).toEqual(members);
     expect(maxInFlight).toBe(1);
-    expect(await logOutcomes(page)).toEqual([...members].reverse().map((m) => [m, 'checked_in']));
+    expect(await logOutcomes(page)).toEqual(
+      [...members].reverse().map((m) => [m, repeated.includes(m) ? 'recorded_unsure' : 'checked_in']),
+    );
 
     // Kafka: the paper check-ins of this precinct since the offline spell are exactly these members.
     const records = await readRecords(

@@ -16,9 +16,12 @@
  *   from draining together.
  * - Leaves the queue only with a definitive answer. A resend after a lost
  *   answer is answered `repeated` (the API is idempotent per member and
- *   precinct), which is recorded; the page then cannot know whether the
- *   ballot was handed over, so it says `recorded_unsure` (check the
- *   station's list) unless this device saw the member checked in before.
+ *   precinct), which is recorded. `repeated` cannot tell "your own request,
+ *   whose answer was lost" from "checked in earlier here, ballot handed
+ *   over", so the page says "issued earlier" only when this device has an
+ *   earlier answer for the member, and otherwise `recorded_unsure`: check
+ *   the station's signature list (never a silent second ballot, never a
+ *   member turned away on a guess).
  */
 import { ApiError, request } from '../../src/api.js';
 import { readJson, writeJson } from '../../src/persist.js';
@@ -35,9 +38,9 @@ export const REFUSALS = [
 export type Outcome =
   /** Recorded now: issue a ballot. */
   | 'checked_in'
-  /** Recorded before, and known to this device or not resent: a ballot was issued earlier. */
+  /** Recorded before, and this device has the member answered before: a ballot was issued earlier. */
   | 'repeated'
-  /** Recorded, but an earlier answer was lost: whether a ballot was handed over is on the station's list. */
+  /** Recorded before, not by an answer this device saw: whether a ballot was handed over is on the station's list. */
   | 'recorded_unsure'
   | (typeof REFUSALS)[number]
   /** Refused for another reason (`code` says which): not recorded. */
@@ -49,8 +52,6 @@ export interface Entry {
   readonly memberId: string;
   /** When it was typed (ms since epoch). */
   readonly at: number;
-  /** A request for it left while the browser was online: it may have been recorded unanswered. */
-  readonly maybeSent: boolean;
   /** null while queued. */
   readonly outcome: Outcome | null;
   /** The API's code for `error`. */
@@ -154,7 +155,6 @@ export class CheckInQueue {
       id: `${Date.now().toString(36)}-${(this.seq++).toString(36)}-${Math.random().toString(36).slice(2, 6)}`,
       memberId,
       at: Date.now(),
-      maybeSent: false,
       outcome: null,
     };
     this.save([...entries, entry]); // before sending: a crash from here on still sends it
@@ -189,11 +189,11 @@ export class CheckInQueue {
       let outcome: Outcome;
       let code: string | undefined;
       try {
-        const { status, lostBefore } = await untilAnswered(
-          () => this.send(entry.id, token),
+        const { status } = await untilAnswered(
+          () => this.send(entry.memberId, token),
           (w) => this.hooks.waiting(w),
         );
-        outcome = status === 'checked_in' ? 'checked_in' : this.repeatedOutcome(entry, lostBefore);
+        outcome = status === 'checked_in' ? 'checked_in' : this.repeatedOutcome(entry);
       } catch (error) {
         this.hooks.waiting(null);
         const apiError = error instanceof ApiError ? error : null;
@@ -215,30 +215,29 @@ export class CheckInQueue {
     }
   }
 
-  /** `repeated` after an answer may have been lost is our own earlier request, unless this device saw the member in. */
-  private repeatedOutcome(entry: Entry, lostBefore: boolean): Outcome {
-    if (!lostBefore) return 'repeated';
+  /**
+   * `repeated` is "this precinct recorded the member before": a resend of this
+   * very check-in whose answer was lost (retry.ts, or the browser's own
+   * resend, which the page never sees) or a check-in made earlier. Only
+   * when this device has the member answered before is it known that a
+   * ballot was handed over; otherwise the station's list decides.
+   */
+  private repeatedOutcome(entry: Entry): Outcome {
     const seenBefore = this.entries().some(
       (e) =>
         e.memberId === entry.memberId &&
         e.id !== entry.id &&
-        (e.outcome === 'checked_in' || e.outcome === 'recorded_unsure'),
+        (e.outcome === 'checked_in' || e.outcome === 'recorded_unsure' || e.outcome === 'repeated'),
     );
     return seenBefore ? 'repeated' : 'recorded_unsure';
   }
 
-  /** One attempt; notes first (synchronously, in storage) that a request is about to leave. */
-  private async send(id: string, token: string): Promise<{ status: string; lostBefore: boolean }> {
-    const entry = this.entries().find((e) => e.id === id);
-    if (entry === undefined) throw new ApiError('unknown', 0, null);
-    const lostBefore = entry.maybeSent;
-    if (!lostBefore && navigator.onLine) this.update(id, { maybeSent: true });
-    const answer = await request<{ status: string }>(
+  private send(memberId: string, token: string): Promise<{ status: string }> {
+    return request<{ status: string }>(
       'POST',
       '/v1/paper/check-ins',
-      JSON.stringify({ election: this.election, memberId: entry.memberId }),
+      JSON.stringify({ election: this.election, memberId }),
       { authorization: `Bearer ${token}` },
     );
-    return { status: answer.status, lostBefore };
   }
 }
