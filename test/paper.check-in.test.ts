@@ -5,7 +5,12 @@
  * precinct's window, tokens in the wrong place, and the `issuance` topic
  * holding exactly one paper record per checked-in member.
  */
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { repoRoot } from '../common/paths.js';
 import { TOPICS } from '../common/records.js';
 import {
   type ElectionIndex,
@@ -20,6 +25,7 @@ import {
   forgetElection,
   type Ingest,
   offsetsOf,
+  outputDir,
   prepareElection,
   readRecords,
   startIngest,
@@ -38,7 +44,10 @@ const CLOSED = 'P-75-1';
 const TWIN_DISTRICT = 'D-23-1';
 const kafka = kafkaClient('paper-check-in-test');
 
+const run = promisify(execFile);
+
 let ingest: Ingest;
+let electionPath: string;
 let index: ElectionIndex;
 let keys: ElectionKeys;
 let officials: Official[];
@@ -65,9 +74,28 @@ async function checkInOk(official: Official, memberId: string): Promise<Wire> {
   return res;
 }
 
+/** Runs a CLI from source; resolves with its exit code and output whatever the code. */
+async function tsx(
+  file: string,
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', file, ...args], {
+      cwd: repoRoot,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const failed = err as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+/** A refused line's detail is the service's message: not compared. */
+const withoutMessage = (line: string): string =>
+  line.includes('\tnot_eligible\t') ? line.split('\t').slice(0, 3).join('\t') : line;
+
 beforeAll(async () => {
-  let path: string;
-  ({ index, path } = await prepareElection(ELECTION, 20_000, (c) => ({
+  ({ index, path: electionPath } = await prepareElection(ELECTION, 20_000, (c) => ({
     ...c,
     paperPrecincts: c.paperPrecincts.map((p: Wire) =>
       p.id === CLOSED ? { ...p, opens: '2020-01-01T00:00:00Z', closes: '2020-01-02T00:00:00Z' } : p,
@@ -77,7 +105,13 @@ beforeAll(async () => {
   officials = await officialsOf(index, keys);
   members = membersByDistrict(index, 20_000);
   since = await offsetsOf(kafka, TOPICS.issuance);
-  ingest = await startIngest({ election: path, port: PORT, processes: 2 });
+  ingest = await startIngest({
+    election: electionPath,
+    port: PORT,
+    processes: 2,
+    // Low enough that the CLI's import meets 429 and must wait it out.
+    env: { INGEST_PAPER_OFFICIAL_BURST: '10', INGEST_PAPER_OFFICIAL_PER_MIN: '600' },
+  });
   client = new VoterClient(ingest.base, index.id);
 }, 300_000);
 
@@ -173,6 +207,41 @@ describe('paper check-ins', () => {
     expect([asForged.status, asForged.body.error.code]).toEqual([403, 'token_wrong_role']);
     const none = await checkIn(ingest.base, index.id, 'not-a-token', member);
     expect([none.status, none.body.error.code]).toEqual([401, 'unauthorized']);
+  });
+
+  it('imports a station’s list with the CLI, line by line in order, again as repeated', async () => {
+    const token = await tsx(
+      'election/cli.ts',
+      'staff-token',
+      electionPath,
+      '--role',
+      'official',
+      '--official',
+      'O-10-1-b',
+    );
+    const tokenFile = join(outputDir, `${ELECTION}.token`);
+    writeFileSync(tokenFile, token.stdout);
+    const list = Array.from({ length: 20 }, () => fresh('D-10-1'));
+    const stranger = fresh('D-10-2');
+    const listFile = join(outputDir, `${ELECTION}.csv`);
+    writeFileSync(
+      listFile,
+      ['member_id,name', ...list.slice(0, 10), '', stranger, ...list.slice(10)].join('\n'),
+    );
+    const args = ['check-in', '--election', electionPath, '--token-file', tokenFile, '--file', listFile];
+    const expected = (outcome: string) => [
+      ...list.slice(0, 10).map((m, i) => `${i + 2}\t${m}\t${outcome}\tD-10-1`),
+      `13\t${stranger}\tnot_eligible`,
+      ...list.slice(10).map((m, i) => `${i + 14}\t${m}\t${outcome}\tD-10-1`),
+    ];
+    const first = await tsx('ingest/paper/cli.ts', ...args, '--url', ingest.base);
+    expect(first.code).toBe(1); // a line was refused
+    expect(first.stdout.trim().split('\n').map(withoutMessage)).toEqual(expected('checked_in'));
+    expect(first.stderr).toContain('checked_in 20, not_eligible 1');
+    for (const m of list) checkedIn.set(voterHash(keys.pepper, m), 'P-10-1');
+    const again = await tsx('ingest/paper/cli.ts', ...args, '--url', ingest.base, '--concurrency', '3');
+    expect(again.stdout.trim().split('\n').map(withoutMessage)).toEqual(expected('repeated'));
+    expect(again.stderr).toContain('repeated 20, not_eligible 1');
   });
 
   it('counts check-ins by outcome', async () => {
