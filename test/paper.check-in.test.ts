@@ -2,13 +2,15 @@
  * Paper check-ins through real ingest processes on the real stack: officials
  * of several precincts checking members in at once, the channel rule against
  * online issuance both ways, another precinct, a resend, the roll and the
- * precinct's window, tokens in the wrong place, and the `issuance` topic
- * holding exactly one paper record per checked-in member.
+ * precinct's window, tokens in the wrong place, the bulk import CLI, the
+ * `issuance` topic holding exactly one paper record per checked-in member,
+ * and the rule kept after Redis lost everything.
  */
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../common/paths.js';
 import { TOPICS } from '../common/records.js';
@@ -32,7 +34,14 @@ import {
   VoterClient,
   type Wire,
 } from './ingest.harness.js';
-import { checkIn, membersByDistrict, type Official, officialsOf, outcomeOf } from './paper.harness.js';
+import {
+  checkIn,
+  membersByDistrict,
+  type Official,
+  officialsOf,
+  outcomeOf,
+  untilFinal,
+} from './paper.harness.js';
 import { testPort } from './support/ports.js';
 import { config, kafkaClient } from './support/stack.js';
 
@@ -56,6 +65,8 @@ let client: VoterClient;
 let since: Map<number, string>;
 /** voterHash → precinct of every member this file checked in successfully. */
 const checkedIn = new Map<string, string>();
+/** Members whose channel a Redis loss must not make the ledger forget. */
+const held = { twin: '', online: '', paper: '' };
 
 /** A member of `district` nobody in this run has used yet. */
 function fresh(district: string): string {
@@ -147,6 +158,7 @@ describe('paper check-ins', () => {
   it('refuses a member checked in at another precinct: already_checked_in', async () => {
     const [first, second] = index.config.paperPrecincts.filter((p) => p.district === TWIN_DISTRICT);
     const member = fresh(TWIN_DISTRICT);
+    held.twin = member;
     expect(outcomeOf(await checkInOk(officialsAt(first!.id)[0]!, member))).toBe('checked_in');
     const other = await checkInOk(officialsAt(second!.id)[0]!, member);
     expect(other.status).toBe(409);
@@ -155,6 +167,7 @@ describe('paper check-ins', () => {
 
   it('refuses a member who has an online credential: already_issued_online', async () => {
     const member = fresh('D-10-1');
+    held.online = member;
     await client.credential(member, 'D-10-1');
     const res = await checkInOk(officialsAt('P-10-1')[0]!, member);
     expect(res.status).toBe(409);
@@ -163,6 +176,7 @@ describe('paper check-ins', () => {
 
   it('refuses an online credential to a member checked in on paper: checked_in_on_paper', async () => {
     const member = fresh('D-10-1');
+    held.paper = member;
     expect(outcomeOf(await checkInOk(officialsAt('P-10-1')[0]!, member))).toBe('checked_in');
     await expect(client.credential(member, 'D-10-1')).rejects.toThrow(/409 .*checked_in_on_paper/);
   });
@@ -266,5 +280,25 @@ describe('paper check-ins', () => {
         district: precinct.district,
       });
     }
+  });
+
+  it('tells the channels apart after Redis lost everything (the index rebuilt from Kafka)', async () => {
+    const redis = new Redis({ host: config.redis.host, port: config.redis.port });
+    try {
+      await redis.flushall();
+    } finally {
+      redis.disconnect();
+    }
+    const [first, second] = index.config.paperPrecincts.filter((p) => p.district === TWIN_DISTRICT);
+    const [chair] = officialsAt('P-10-1');
+    // 503 rebuilding until the follower has replayed the log, then the log's answer.
+    const send = (official: Official, member: string) => () =>
+      checkIn(ingest.base, index.id, official.token, member);
+    expect(outcomeOf(await untilFinal(send(officialsAt(second!.id)[0]!, held.twin)))).toBe(
+      'already_checked_in',
+    );
+    expect(outcomeOf(await untilFinal(send(officialsAt(first!.id)[1]!, held.twin)))).toBe('repeated');
+    expect(outcomeOf(await untilFinal(send(chair!, held.online)))).toBe('already_issued_online');
+    await expect(client.credential(held.paper, 'D-10-1')).rejects.toThrow(/409 .*checked_in_on_paper/);
   });
 });
