@@ -117,6 +117,7 @@ async function signedIn(token: string): Promise<void> {
 }
 
 function openStation(session: Official): void {
+  queue?.close();
   official = session;
   const { election, station } = session;
   queue = new CheckInQueue(election, station.precinct, {
@@ -146,10 +147,12 @@ function openStation(session: Official): void {
       if (entry === null) return 'already_waiting' as const;
       // Shown as queued until its answer arrives (at once when online).
       paintAnswer(entry);
+      announceAnswer(entry);
       return 'queued' as const;
     },
     onSignOut: () => {
       q.forgetAnswered();
+      q.close();
       forgetSession();
       official = null;
       queue = null;

@@ -117,10 +117,17 @@ export class CheckInQueue {
     private readonly hooks: QueueHooks,
   ) {
     this.key = shiftKey(election, precinct);
-    // Another tab of this station answered or added an entry.
-    window.addEventListener('storage', (event) => {
-      if (event.key === this.key) hooks.changed();
-    });
+    window.addEventListener('storage', this.onStorage);
+  }
+
+  /** Another tab of this station answered or added an entry. */
+  private readonly onStorage = (event: StorageEvent): void => {
+    if (event.key === this.key) this.hooks.changed();
+  };
+
+  /** Stops listening (sign-out, or another sign-in replaces this queue); what is stored stays. */
+  close(): void {
+    window.removeEventListener('storage', this.onStorage);
   }
 
   entries(): readonly Entry[] {
