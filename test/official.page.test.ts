@@ -479,7 +479,12 @@ describe("official's page", () => {
     expect(answered.map((a) => [a.memberId, a.status])).toEqual(members.map((m) => [m, 200]));
     const repeated = answered.filter((a) => a.outcome === 'repeated').map((a) => a.memberId);
     expect(answered.filter((a) => a.outcome !== 'checked_in' && a.outcome !== 'repeated')).toEqual([]);
-    if (repeated.length > 0) process.stderr.write(`answered repeated after the offline spell: ${repeated}\n`);
+    // Seen in 2 of 11 runs on a busy box (every attempt before had failed in the browser): shown
+    // with ingest's log, which says whether the ledger saw its own record twice.
+    if (repeated.length > 0)
+      process.stderr.write(
+        `repeated after the offline spell: ${repeated}\n${ingest.output().slice(-5000)}\n`,
+      );
     expect(sent.filter((m, i) => m !== sent[i - 1])).toEqual(members);
     expect(maxInFlight).toBe(1);
     expect(await logOutcomes(page)).toEqual(
