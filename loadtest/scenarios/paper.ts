@@ -20,13 +20,13 @@ import {
   sampleRollCounts,
   sampleRollPlan,
 } from '../../election/index.js';
-import { readElectionLog } from '../chaos/observe/kafka-log.js';
+import type { ElectionLog } from '../chaos/observe/kafka-log.js';
 import type { StepReport } from '../report-json.js';
 import type { RunContext } from '../run-context.js';
 import { WorkerPool } from '../worker-pool.js';
 import type { CheckInStation } from '../workers/protocol.js';
 import { realVotersAndCorrectness } from './finish.js';
-import { holds, startHttpPool } from './http-steps.js';
+import { failures, P99_LIMIT_MS, startHttpPool } from './http-steps.js';
 
 export interface PaperOptions {
   readonly stations: number;
@@ -35,6 +35,8 @@ export interface PaperOptions {
   /** Online casts per second during the check-ins. */
   readonly castRate: number;
   readonly realVoters?: number;
+  /** The step rule's p99 bound. @default 250 ms (the smoke, seconds long on a busy CI box, checks the path with 1 s) */
+  readonly p99LimitMs?: number;
   /**
    * Ingest already started on a prepared run (smoke): a cast pool with enough voters, the roll's
    * members other pools take (from its start: `taken`; at its end: `reserved`).
@@ -100,13 +102,15 @@ export async function paperScenario(ctx: RunContext, o: PaperOptions): Promise<W
     cast.phase('paper-cast', o.castRate, o.durationSec).then((r) => ctx.step(r, null)),
     checkIns.phase('paper-check-in', total / o.durationSec, o.durationSec).then((r) => ctx.step(r, null)),
   ]);
+  const limit = o.p99LimitMs ?? P99_LIMIT_MS;
   for (const [what, step] of [
     ['casts', castStep],
     ['check-ins', checkInStep],
   ] as const) {
-    step.pass = holds(step);
+    step.pass =
+      step.latencyMs.p99 < limit && failures(step) === 0 && step.counts.ok >= 0.99 * step.counts.offered;
     ctx.threshold(
-      `${what} during the paper day hold (p99 < 250 ms, 0 failed, ≥ 99 % 2xx)`,
+      `${what} during the paper day hold (p99 < ${limit} ms, 0 failed, ≥ 99 % 2xx)`,
       'holds',
       describe(step),
       step.pass,
@@ -126,13 +130,17 @@ export async function paperScenario(ctx: RunContext, o: PaperOptions): Promise<W
     accepted += s.counts.created;
     unknown += s.counts.timeouts + s.counts.errors;
   }
-  await realVotersAndCorrectness(ctx, { acceptedBallots: accepted, unknownBallots: unknown }, realVoters);
-  await checkInsRecorded(ctx, checkIns);
+  const log = await realVotersAndCorrectness(
+    ctx,
+    { acceptedBallots: accepted, unknownBallots: unknown },
+    realVoters,
+  );
+  checkInsRecorded(ctx, checkIns, log);
   return checkIns;
 }
 
 function describe(s: StepReport): string {
-  return `p99 ${s.latencyMs.p99} ms, ${s.counts.ok}/${s.counts.offered} 2xx, ${s.counts.otherStatus + s.counts.errors + s.counts.timeouts + s.counts.overloaded} failed`;
+  return `p99 ${s.latencyMs.p99} ms, ${s.counts.ok}/${s.counts.offered} 2xx, ${failures(s)} failed`;
 }
 
 /**
@@ -185,12 +193,12 @@ async function startCheckInPool(ctx: RunContext, stations: readonly CheckInStati
 }
 
 /**
- * Check-ins by set: every member whose check-in was answered 2xx has a paper
- * issuance record in Kafka; every paper record is of a member the run
- * checked in (answered or not); no member has two channels.
+ * Check-ins by set, against the log the ballots' check read: every member
+ * whose check-in was answered 2xx has a paper issuance record in Kafka; every
+ * paper record is of a member the run checked in (answered or not); no member
+ * has two channels.
  */
-export async function checkInsRecorded(ctx: RunContext, pool: WorkerPool): Promise<void> {
-  const log = await readElectionLog(ctx.config, ctx.run!.runId);
+export function checkInsRecorded(ctx: RunContext, pool: WorkerPool, log: ElectionLog): void {
   const paper = new Set<string>();
   let twoChannels = 0;
   for (const [voter, records] of log.issuance) {
