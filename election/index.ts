@@ -97,6 +97,7 @@ export {
   rollMetaKey,
 } from './roll-redis.js';
 export {
+  forEachSampleMember,
   listSampleMembers,
   MAX_SAMPLE_PAGE,
   ROLL_CSV_HEADER,

@@ -19,7 +19,7 @@ import { codes } from '../aggregator/queries.js';
 import { reconcile } from '../aggregator/reconcile.js';
 import type { Config } from '../common/config.js';
 import { createLogger } from '../common/log.js';
-import { readElectionLog } from './chaos/observe/kafka-log.js';
+import { type ElectionLog, readElectionLog } from './chaos/observe/kafka-log.js';
 import type { RunElection } from './run-election.js';
 
 /** How many ids of each difference the report lists. */
@@ -65,7 +65,7 @@ export async function checkCorrectness(
   receipts: ReadonlySet<string>,
   unknownIds: ReadonlySet<string>,
   settleTimeoutMs = 180_000,
-): Promise<Correctness> {
+): Promise<Correctness & { readonly log: ElectionLog }> {
   const started = Date.now();
   const log = createLogger('loadtest-reconcile', 'warn');
   const knownRegions = new Map([[run.index.id, run.index.config.regions.map((r) => r.code)]]);
@@ -73,7 +73,9 @@ export async function checkCorrectness(
   const report = await reconcile(config, log, { election: run.index.id, knownRegions, settleTimeoutMs });
   let tallyBallots = 0;
   for (const r of report.regions) tallyBallots += Math.max(0, ...r.races.map((x) => x.tallyBallots));
-  const kafka = new Set((await readElectionLog(config, run.index.id)).ballots.keys());
+  // Read once: the caller checks other records of the run against the same read (paper check-ins).
+  const electionLog = await readElectionLog(config, run.index.id);
+  const kafka = new Set(electionLog.ballots.keys());
   const ch = new ClickHouse(config);
   const stored = new Set(await codes(ch, run.index.id).finally(() => ch.close()));
   const lost = minus(receipts, kafka);
@@ -81,6 +83,7 @@ export async function checkCorrectness(
   const clickhouseMissing = minus(kafka, stored);
   const clickhouseExtra = minus(stored, kafka);
   return {
+    log: electionLog,
     ok:
       report.ok &&
       lost.length === 0 &&

@@ -1,14 +1,15 @@
 /**
  * `npm run loadtest -- smoke` passes: a small version of every load
  * scenario (cast and issuance steps, sessions with casting, an overload
- * burst, an abuse flood, real-path voters) ends with every threshold met and the
+ * burst, an abuse flood, a paper day's check-ins, real-path voters) ends with every threshold met and the
  * correctness check (receipts = Kafka = ClickHouse = tally) passing.
  */
 import { describe, expect, it } from 'vitest';
 import { testPort } from './support/ports.js';
 import { runReportCli } from './support/report-cli.js';
 
-const SMOKE_BUDGET_MS = 60_000;
+/** About 45 s on a quiet box (the paper phase included); a loaded CI box gets some slack. */
+const SMOKE_BUDGET_MS = 90_000;
 
 interface SmokeReport {
   readonly thresholds: readonly { readonly pass: boolean }[];

@@ -3,6 +3,7 @@
  * then the correctness check over everything the run acknowledged, receipt
  * by receipt (the cast pools collect the receipts and unknown outcomes).
  */
+import type { ElectionLog } from '../chaos/observe/kafka-log.js';
 import { checkCorrectness } from '../correctness.js';
 import { runRealVoters } from '../real-voters.js';
 import type { RunContext } from '../run-context.js';
@@ -14,11 +15,12 @@ export interface LoadOutcome {
   readonly unknownBallots: number;
 }
 
+/** Returns the election's log as the check read it, for checks of other records (paper check-ins). */
 export async function realVotersAndCorrectness(
   ctx: RunContext,
   load: LoadOutcome,
   realVoters: number,
-): Promise<void> {
+): Promise<ElectionLog> {
   const run = ctx.run!;
   const base = `http://127.0.0.1:${ctx.ports[0]}`;
   ctx.log(`${realVoters} voters through the real path (login → blind → credential → finalize → cast)`);
@@ -47,8 +49,8 @@ export async function realVotersAndCorrectness(
     );
   }
   ctx.log(`correctness check: ${receipts.size} receipts (${unknown.size} unknown outcomes); reconciling…`);
-  const c = await checkCorrectness(ctx.config, run, receipts, unknown);
-  ctx.correctness = { ...c };
+  const { log, ...c } = await checkCorrectness(ctx.config, run, receipts, unknown);
+  ctx.correctness = c;
   ctx.threshold(
     'receipts = Kafka distinct = ClickHouse = tally',
     c.unknown === 0 ? 'all equal' : 'Kafka within [receipts, receipts + unknown]; the rest equal',
@@ -64,4 +66,5 @@ export async function realVotersAndCorrectness(
     c.clickhouseMissing === 0 && c.clickhouseExtra === 0,
   );
   if (!c.reconcileOk) ctx.notes.push(`reconcile problems: ${c.reconcileProblems.join('; ')}`);
+  return log;
 }

@@ -37,13 +37,11 @@ export type RequestSource =
     }
   | { readonly type: 'get'; readonly path: string };
 
-/** One polling station of a check-in source: an official of it, and the sample roll members it checks in. */
+/** One polling station of a check-in source: an official of it, and the members (of its district) it checks in. */
 export interface CheckInStation {
   readonly precinct: string;
   readonly official: string;
-  /** Members `[first, first + count)` of the sample roll, all of the precinct's district. */
-  readonly first: number;
-  readonly count: number;
+  readonly memberIds: readonly string[];
 }
 
 export interface HttpWorkerInit {

@@ -148,26 +148,20 @@ async function checkInSource(source: Extract<RequestSource, { type: 'check-in' }
       precinct: station.precinct,
     });
     const auth = `Authorization: Bearer ${token}\r\n`;
-    const queue: { request: string; id: string }[] = [];
-    for (let from = station.first; from < station.first + station.count; from += MAX_SAMPLE_PAGE) {
-      const page = listSampleMembers(
-        index,
-        from,
-        Math.min(MAX_SAMPLE_PAGE, station.first + station.count - from),
-      );
-      for (const member of page) {
-        const body = JSON.stringify({ election: index.id, memberId: member.memberId });
-        queue.push({
+    queues.push(
+      station.memberIds.map((memberId) => {
+        const body = JSON.stringify({ election: index.id, memberId });
+        return {
           request: head('POST', '/v1/paper/check-ins', auth, body.length) + body,
-          id: voterHash(keys.pepper, member.memberId),
-        });
-      }
-    }
-    queues.push(queue);
+          id: voterHash(keys.pepper, memberId),
+        };
+      }),
+    );
   }
-  // Round robin over the stations: each station's members in roll order.
+  // Round robin over the stations: each station's members in the order given.
   const interleaved: { request: string; id: string }[] = [];
-  for (let k = 0; interleaved.length < queues.reduce((n, q) => n + q.length, 0); k++) {
+  const total = queues.reduce((n, q) => n + q.length, 0);
+  for (let k = 0; interleaved.length < total; k++) {
     for (const queue of queues) if (k < queue.length) interleaved.push(queue[k]!);
   }
   let i = 0;
