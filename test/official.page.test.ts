@@ -4,8 +4,8 @@
  * - sign-in by pasting the token, check-ins typed by keyboard only in kk, ru
  *   and en (Tab, typing, Enter; no clicks), each answer on screen in that
  *   language with the focus back in the member-id field; the refusals
- *   (already voted online with the rule, already checked in here, not on the
- *   roll, a malformed id); sign-out;
+ *   (already voted online with the rule, already checked in here, checked in
+ *   at another station, not on the roll, a malformed id); sign-out;
  * - a token ingest refuses (expired): sign in again, the queued check-in is
  *   kept and sent once signed in;
  * - an answer lost on the way (the request recorded, the page told nothing):
@@ -38,6 +38,7 @@ import {
   voterHash,
 } from '../election/index.js';
 import {
+  api,
   forgetElection,
   type Ingest,
   offsetsOf,
@@ -55,6 +56,13 @@ const ELECTION = `official-${Date.now().toString(36)}`;
 const PRECINCT = 'P-71-1';
 const DISTRICT = 'D-71-1';
 const OFFICIAL = 'O-71-1-a';
+/** A second station of the same district, where one member is checked in first. */
+const OTHER_STATION = {
+  id: 'P-71-2',
+  district: DISTRICT,
+  address: 'Астана, ул. Кенесары, 40',
+  officials: [{ id: 'O-71-2-a', name: 'Chair 71-2' }],
+};
 const OFFLINE_MS = 30_000;
 const PHONE = { width: 390, height: 844 };
 const LANGS = ['kk', 'ru', 'en'] as const;
@@ -97,14 +105,14 @@ let token: string;
 let local: string[] = [];
 let elsewhere: string;
 
-/** `election/configs/tiny.json` under this run's id; its precinct P-71-1 (district D-71-1) is open. */
+/** `election/configs/tiny.json` under this run's id, with a second station in D-71-1; all open now. */
 async function prepareTinyElection(): Promise<string> {
   const tiny = JSON.parse(readFileSync(join(repoRoot, 'election', 'configs', 'tiny.json'), 'utf8'));
   const path = join(shots, `${ELECTION}.json`);
   const open = { opens: '2020-01-01T00:00:00Z', closes: '2099-12-31T23:59:59Z' };
   writeFileSync(
     path,
-    `${JSON.stringify({ ...tiny, id: ELECTION, ...open, sampleRoll: { seed: ELECTION, size: 500 }, paperPrecincts: tiny.paperPrecincts.map((p: object) => ({ ...p, ...open })) }, null, 2)}\n`,
+    `${JSON.stringify({ ...tiny, id: ELECTION, ...open, sampleRoll: { seed: ELECTION, size: 500 }, paperPrecincts: [...tiny.paperPrecincts, OTHER_STATION].map((p: object) => ({ ...p, ...open })) }, null, 2)}\n`,
   );
   await run(process.execPath, ['--import', 'tsx', 'election/cli.ts', 'init', path], {
     cwd: repoRoot,
@@ -121,7 +129,7 @@ beforeAll(async () => {
   const roll = listSampleMembers(index, 0, 500);
   local = roll.filter((m) => m.district === DISTRICT).map((m) => m.memberId);
   elsewhere = roll.find((m) => m.district !== DISTRICT)!.memberId;
-  expect(local.length).toBeGreaterThanOrEqual(16);
+  expect(local.length).toBeGreaterThanOrEqual(17);
   token = await issueDevStaffToken(keys, index, { role: 'official', id: OFFICIAL, precinct: PRECINCT });
   ingest = await startIngest({ election: path, port: PORT, processes: 1 });
   browser = await launchChromium();
@@ -295,6 +303,22 @@ describe("official's page", () => {
     await fitsPhone(page, 'already-online-en');
     await scan(page, elsewhere);
     expect(await answerFor(page, elsewhere)).toBe(text('en', 'answer.not_eligible.title'));
+    const other = local[16]!;
+    const otherToken = await issueDevStaffToken(keys, index, {
+      role: 'official',
+      id: OTHER_STATION.officials[0]!.id,
+      precinct: OTHER_STATION.id,
+    });
+    const first = await api(
+      ingest.base,
+      'POST',
+      '/v1/paper/check-ins',
+      { election: ELECTION, memberId: other },
+      { authorization: `Bearer ${otherToken}` },
+    );
+    expect(first.body.status).toBe('checked_in');
+    await scan(page, other);
+    expect(await answerFor(page, other)).toBe(text('en', 'answer.already_checked_in.title'));
     await scan(page, '12345');
     expect(await page.locator('#member-error').textContent()).toBe(text('en', 'checkin.invalid'));
     expect(await activeId(page)).toBe('member-id');
@@ -302,6 +326,7 @@ describe("official's page", () => {
     await page.keyboard.press('Backspace');
 
     expect(await logOutcomes(page)).toEqual([
+      [other, 'already_checked_in'],
       [elsewhere, 'not_eligible'],
       [online, 'already_issued_online'],
       [local[0], 'repeated'],
@@ -312,7 +337,7 @@ describe("official's page", () => {
     // The log survives a reload; so does the sign-in (this tab's session).
     await page.reload();
     await page.locator('#log li.entry').first().waitFor();
-    expect(await logOutcomes(page)).toHaveLength(6);
+    expect(await logOutcomes(page)).toHaveLength(7);
 
     // Sign out: the token and the shift's answered check-ins leave the device.
     await tabTo(page, '#sign-out');
