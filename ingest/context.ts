@@ -4,7 +4,7 @@
  */
 import type { Logger } from 'pino';
 import type { Config } from '../common/config.js';
-import type { ElectionIndex, IngestKeys, TokenVerifier } from '../election/index.js';
+import type { ElectionIndex, IngestKeys, StaffTokenVerifier, TokenVerifier } from '../election/index.js';
 import type { Admission } from './admission.js';
 import type { DistrictPlan } from './ballot-rules.js';
 import type { CryptoPool } from './crypto/pool.js';
@@ -31,6 +31,8 @@ export interface IngestContext {
   /** Each district's RSA modulus, big-endian, for the cheap `blinded < n` check. */
   readonly moduli: ReadonlyMap<string, Buffer>;
   readonly verifyToken: TokenVerifier;
+  /** Officials' and observers' tokens (paper channel). */
+  readonly verifyStaffToken: StaffTokenVerifier;
   /** The ledger's Redis index (roll lookups, receipts, readiness). */
   readonly index: IndexStore;
   /** Where ledger writes go: the supervisor's host (relayed) or this process's own. */

@@ -41,9 +41,10 @@ import { credentialsRoute } from './routes/credentials.js';
 import { devRoutes } from './routes/dev.js';
 import { electionRoutes } from './routes/elections.js';
 import { healthRoutes } from './routes/health.js';
+import { paperProtocolRoutes } from './routes/paper-protocols.js';
 import { receiptsRoute } from './routes/receipts.js';
 import { SessionChannel } from './routes/session.js';
-import { tokenVerifierFor } from './token-verifier.js';
+import { staffTokenVerifierFor, tokenVerifierFor } from './token-verifier.js';
 
 /** How often the counted-codes file is re-read. */
 const CODES_REFRESH_MS = 10_000;
@@ -59,6 +60,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   // Ingest's own keys only: never the snapshot signing key (the results host's).
   const keys = await readIngestKeys(config.stackDir, election.id, { devLogin: config.devLogin });
   const verifyToken = await tokenVerifierFor(config, election.id, keys.identity);
+  const verifyStaffToken = await staffTokenVerifierFor(config, election, keys.identity);
   const metrics = new IngestMetrics();
   const admission = new Admission(config.ingest.maxInFlight);
   const lifecycle = new Lifecycle();
@@ -104,6 +106,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     districts: compileDistricts(election),
     moduli,
     verifyToken,
+    verifyStaffToken,
     index,
     sink,
     ledger,
@@ -127,6 +130,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const router = new Router(app, routerDeps);
   for (const spec of electionRoutes(ctx)) router.add(spec);
   router.add(credentialsRoute(ctx)).add(ballotsRoute(ctx)).add(receiptsRoute(ctx));
+  for (const spec of paperProtocolRoutes(ctx)) router.add(spec);
   if (config.devLogin) for (const spec of devRoutes(ctx)) router.add(spec);
   const sessions = new SessionChannel(app, uws, ctx);
   sessions.mount();

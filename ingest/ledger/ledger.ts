@@ -40,6 +40,9 @@ export type Recorded = 'created' | 'repeated';
 const CONFLICT: { readonly [D in DoneMark]: ErrorCode } = {
   cast: 'credential_already_used',
   issued: 'credential_already_issued',
+  reported: 'protocol_version_taken',
+  // A dissent's key is its id and its hash the same id: two different notes never share a key.
+  noted: 'bad_request',
 };
 
 export interface LedgerOptions {
