@@ -137,6 +137,8 @@ export const snapshotPaths = (seq: number) =>
   ({
     json: `snapshots/${seq}.json`,
     csv: `snapshots/${seq}.csv`,
+    /** v3 on: the paper precincts table (csv.ts). */
+    precincts: `snapshots/${seq}.precincts.csv`,
     codes: `codes/${seq}.txt`,
   }) as const;
 

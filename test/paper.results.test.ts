@@ -11,7 +11,7 @@
  * left out of the counts, the snapshot still published) and the dissent.
  */
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Producer } from 'kafkajs';
@@ -199,6 +199,14 @@ describe('a paper day in the published snapshot', () => {
     await expect(verifyPublished(publishedFiles(dir), { spki })).resolves.toMatchObject({
       election: index.id,
     });
+    const table = await readFile(join(dir, `snapshots/${snapshot.seq}.precincts.csv`), 'utf8');
+    expect(table.split('\n')[0]).toBe(
+      'precinct,region,district,status,rejection,version,reason,issued,spoiled,unused,check_ins,key_id,signature,dissents',
+    );
+    expect(table).toContain(
+      `${REJECTED},KZ-10,D-10-2,rejected,issued: 12 ballot papers issued but 10 members checked in at P-10-2,1,,12,`,
+    );
+    expect(table).toContain('v1 obs-3: Count started before the observers arrived.');
   });
 
   it('shows each precinct: the corrected version, the rejected one with its reason, the dissent', () => {
