@@ -37,10 +37,6 @@ export const RETRIED_CODES: readonly ApiCode[] = [
   'unavailable',
   'rebuilding',
   'rate_limited',
-  'protocol_invalid',
-  'protocol_signature_invalid',
-  'protocol_version_taken',
-  'precinct_open',
   'network',
   'timeout',
 ];
