@@ -6,11 +6,20 @@
  * correction needs a higher version and a reason; an observer's dissent is
  * stored in `paper` beside the protocol it is about.
  */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOPICS } from '../common/records.js';
-import { type ElectionIndex, issueDevToken, listSampleMembers, readKeys } from '../election/index.js';
-import { signProtocol } from '../ingest/paper/protocol.js';
+import {
+  type ElectionIndex,
+  issueDevToken,
+  listSampleMembers,
+  readKeys,
+  stationKeyPath,
+} from '../election/index.js';
+import { protocolCommand, signProtocol } from '../ingest/paper/protocol.js';
 import { api, forgetElection, type Ingest, offsetsOf, readRecords, startIngest } from './ingest.harness.js';
 import {
   preparePaperElection,
@@ -151,6 +160,25 @@ describe('POST /v1/paper/protocols', () => {
   });
 });
 
+describe('npm run paper -- protocol', () => {
+  it('signs a protocol file with the station key file and submits it with the token file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'saylau-protocol-cli-'));
+    try {
+      const token = await staffToken(index, { role: 'official', id: 'O-10-3-a', precinct: 'P-10-3' });
+      await writeFile(join(dir, 'token'), `${token}\n`);
+      await writeFile(join(dir, 'protocol.json'), JSON.stringify(protocolOf(index, 'P-10-3', { issued: 3 })));
+      const key = stationKeyPath(config.stackDir, index.id, 'P-10-3');
+      const args = ['--key', key, '--token-file', join(dir, 'token'), join(dir, 'protocol.json')];
+      expect(await protocolCommand(args, ingest.base)).toBe(0);
+      expect(await protocolCommand(args, ingest.base)).toBe(0); // repeated
+      const otherKey = stationKeyPath(config.stackDir, index.id, 'P-11-1');
+      expect(await protocolCommand(['--key', otherKey, ...args.slice(2)], ingest.base)).toBe(1);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('POST /v1/paper/protocols/{precinct}/dissents', () => {
   it('stores an observer’s note on a version in the log (a resend once), and refuses notes on versions that are not', async () => {
     const observer = await staffToken(index, { role: 'observer', id: 'obs-7' });
@@ -167,7 +195,12 @@ describe('POST /v1/paper/protocols/{precinct}/dissents', () => {
     const byOfficial = await api(ingest.base, 'POST', path, note, { authorization: `Bearer ${official}` });
     expect(byOfficial.body.error.code).toBe('token_wrong_role');
 
-    const records = await readRecords(kafka, TOPICS.paper, since, (v) => v?.election === index.id);
+    const records = await readRecords(
+      kafka,
+      TOPICS.paper,
+      since,
+      (v) => v?.election === index.id && v?.precinct === P,
+    );
     const kinds = records.map((r) => [r.value.kind, r.value.version]);
     expect(kinds).toEqual([
       ['protocol', 1],
