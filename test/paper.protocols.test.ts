@@ -9,6 +9,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOPICS } from '../common/records.js';
@@ -158,6 +159,32 @@ describe('POST /v1/paper/protocols', () => {
     expect(voter.body.error.code).toBe('token_wrong_role');
     expect((await submit(protocol, 'x')).body.error.code).toBe('unauthorized');
   });
+});
+
+describe('after Redis lost the election’s keys', () => {
+  it('rebuilds the taken versions from the paper topic: a different version 1 is still 409', async () => {
+    const redis = new Redis({ host: config.redis.host, port: config.redis.port });
+    try {
+      const keys = await redis.keys(`*${index.id}*`);
+      expect(keys.some((k) => k.startsWith('protocol:'))).toBe(true);
+      await redis.del(...keys);
+    } finally {
+      redis.disconnect();
+    }
+    const different = await signedProtocolOf(index, P, { issued: 42 });
+    const deadline = Date.now() + 90_000;
+    let res = await submit(different);
+    while (res.status === 503 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 500));
+      res = await submit(different);
+    }
+    expect(res.status, JSON.stringify(res.body)).toBe(409);
+    expect(res.body.error.code).toBe('protocol_version_taken');
+    const same = await submit(
+      await signedProtocolOf(index, P, { version: 2, reason: 'recount', issued: 41 }),
+    );
+    expect(same.body.status).toBe('repeated');
+  }, 120_000);
 });
 
 describe('npm run paper -- protocol', () => {
