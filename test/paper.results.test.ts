@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ClickHouse } from '../aggregator/client.js';
 import { createLogger } from '../common/log.js';
 import { type IssuanceRecord, minuteBucket, paperCheckInHash, RECORD_VERSION } from '../common/records.js';
 import { type ElectionIndex, listSampleMembers, readPublisherKeys } from '../election/index.js';
@@ -259,5 +260,25 @@ describe('a paper day in the published snapshot', () => {
       const d = r.regions.flatMap((g) => g.districts).find((x) => x.id === 'D-10-2')!;
       expect(d.total.candidates.reduce((n, c) => n + c.paper, 0)).toBe(0);
     }
+  });
+
+  it('reconcile names a protocol ClickHouse lost, and nothing is published on it', async () => {
+    const ch = new ClickHouse(config);
+    try {
+      await ch.command(
+        `ALTER TABLE paper_protocol_versions DELETE WHERE election = '${index.id}' AND precinct = '${DISSENTED}'`,
+      );
+    } finally {
+      await ch.close();
+    }
+    // The mutation runs in the background.
+    await expect
+      .poll(async () => (await source.reconcile(index.id)).problems, { timeout: 60_000, interval: 1_000 })
+      .toEqual([
+        expect.stringMatching(
+          new RegExp(`^${index.id} paper: protocol ${DISSENTED} v1 .* acknowledged, not stored$`),
+        ),
+      ]);
+    await expect(scheduler.runOnce()).rejects.toMatchObject({ code: 'reconcile_failed' });
   });
 });
