@@ -95,6 +95,10 @@ const EnvSchema = T.Object({
   INGEST_ISSUE_ADDRESS_PER_MIN: T.Integer({ minimum: 0, default: 1200 }),
   /** Issuance requests one source address may send at once before the per-minute rate applies. @default 600 */
   INGEST_ISSUE_ADDRESS_BURST: T.Integer({ minimum: 1, default: 600 }),
+  /** Paper check-ins per official per minute, per host (a station is one address: no address limit). @default 120 */
+  INGEST_PAPER_OFFICIAL_PER_MIN: T.Integer({ minimum: 1, default: 120 }),
+  /** Paper check-ins one official may send at once (a bulk import, an offline queue flushed) before the rate applies. @default 60 */
+  INGEST_PAPER_OFFICIAL_BURST: T.Integer({ minimum: 1, default: 60 }),
   /** Kafka producer linger: how long a record that finds the producer idle, or arrives during a send, waits for others. @default 20 */
   INGEST_PRODUCE_LINGER_MS: T.Integer({ minimum: 0, maximum: 1000, default: 20 }),
   /** Kafka producer batch cap (records). @default 500 */
@@ -164,6 +168,8 @@ export interface Config {
       /** `null`: no address limit. */
       readonly address: RateLimit | null;
     };
+    /** Paper check-ins per official (staff token `sub`). */
+    readonly paperOfficialLimit: RateLimit;
     readonly produceLingerMs: number;
     readonly produceMaxBatch: number;
     readonly produceTimeoutMs: number;
@@ -311,6 +317,10 @@ export function loadConfig(
           e.INGEST_ISSUE_ADDRESS_PER_MIN === 0
             ? null
             : { perMinute: e.INGEST_ISSUE_ADDRESS_PER_MIN, burst: e.INGEST_ISSUE_ADDRESS_BURST },
+      },
+      paperOfficialLimit: {
+        perMinute: e.INGEST_PAPER_OFFICIAL_PER_MIN,
+        burst: e.INGEST_PAPER_OFFICIAL_BURST,
       },
       produceLingerMs: e.INGEST_PRODUCE_LINGER_MS,
       produceMaxBatch: e.INGEST_PRODUCE_MAX_BATCH,

@@ -88,6 +88,11 @@ export function paperCheckInHash(precinct: string): string {
   return `paper:${precinct}`;
 }
 
+/** Whether an issuance's dedup hash is a paper check-in's (the channel of the member's first issuance). */
+export function isPaperCheckInHash(hash: string): boolean {
+  return hash.startsWith('paper:');
+}
+
 /** Truncates a time to its minute bucket (Unix seconds). */
 export function minuteBucket(nowMs: number): number {
   return Math.floor(nowMs / 60_000) * 60;

@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { type Config, ConfigError, loadConfig } from '../common/config.js';
 import { ElectionError } from './errors.js';
+import { issueDevStaffToken, type StaffRole } from './identity.js';
 import { ensureRoll, initElection, type RollLoadOptions } from './init.js';
 import { keysDir, makeKeys, readKeys } from './keys.js';
 import { type ElectionIndex, loadElection } from './load.js';
@@ -30,6 +31,10 @@ commands
                                             load the roll into Redis (synthetic sample or CSV)
   roll     [election] [--out file]          write the synthetic roll as CSV (member_id,district)
   manifest [election] [--out file|-]        write the public manifest (default <publicDir>/elections/<id>.json)
+  staff-token [election] --role official --official <id> [--precinct <id>]
+  staff-token [election] --role observer --id <id>
+                                            print a staff token signed by the dev login key (demo, tests;
+                                            ingest accepts it only with DEV_LOGIN=1)
 
 election: a name in election/configs/ or a path; default $ELECTION (sample)`;
 
@@ -39,6 +44,10 @@ const OPTIONS = {
   csv: { type: 'string' },
   'skip-bad-rows': { type: 'boolean', default: false },
   out: { type: 'string' },
+  role: { type: 'string' },
+  official: { type: 'string' },
+  precinct: { type: 'string' },
+  id: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -111,6 +120,8 @@ async function main(argv: readonly string[]): Promise<void> {
       say(`manifest: ${path}`);
       return;
     }
+    case 'staff-token':
+      return staffTokenCommand(settings, election(), values);
     default:
       throw new UsageError(`unknown command "${command}"`);
   }
@@ -133,6 +144,28 @@ async function keysCommand(settings: Config, index: ElectionIndex, values: Value
     `keys: ${keysDir(settings.stackDir, index.id)}/ — deploy ingest/ + public/ to voting hosts, ` +
       'publisher/ + public/ to the results host, dev-login/ to demos only (election/README.md#keys)',
   );
+}
+
+/** An official's token names the precinct listing them (taken from the config when not given). */
+async function staffTokenCommand(settings: Config, index: ElectionIndex, values: Values): Promise<void> {
+  let staff: { role: StaffRole; id: string; precinct?: string };
+  if (values.role === 'observer') {
+    if (values.id === undefined) throw new UsageError('--role observer needs --id');
+    staff = { role: 'observer', id: values.id };
+  } else if (values.role === 'official') {
+    const id = values.official;
+    if (id === undefined) throw new UsageError('--role official needs --official');
+    const precinct = index.config.paperPrecincts.find((p) => p.officials.some((o) => o.id === id));
+    if (precinct === undefined) throw new UsageError(`"${id}" is no official of any precinct of ${index.id}`);
+    if (values.precinct !== undefined && values.precinct !== precinct.id) {
+      throw new UsageError(`"${id}" is an official of ${precinct.id}, not of ${values.precinct}`);
+    }
+    staff = { role: 'official', id, precinct: precinct.id };
+  } else {
+    throw new UsageError('--role must be official or observer');
+  }
+  const keys = await readKeys(settings.stackDir, index.id);
+  process.stdout.write(`${await issueDevStaffToken(keys, index, staff)}\n`);
 }
 
 function rollOptions(values: Values): RollLoadOptions {

@@ -102,6 +102,7 @@ export {
   rollMetaKey,
 } from './roll-redis.js';
 export {
+  forEachSampleMember,
   listSampleMembers,
   MAX_SAMPLE_PAGE,
   ROLL_CSV_HEADER,

@@ -31,7 +31,7 @@ export interface IngestContext {
   /** Each district's RSA modulus, big-endian, for the cheap `blinded < n` check. */
   readonly moduli: ReadonlyMap<string, Buffer>;
   readonly verifyToken: TokenVerifier;
-  /** Officials' and observers' tokens (paper channel). */
+  /** Officials' and observers' tokens (the paper channel). */
   readonly verifyStaffToken: StaffTokenVerifier;
   /** The ledger's Redis index (roll lookups, receipts, readiness). */
   readonly index: IndexStore;

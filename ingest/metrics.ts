@@ -125,8 +125,14 @@ export class IngestMetrics {
   });
   readonly rateLimited = new Counter({
     name: 'saylau_rate_limited_total',
-    help: 'Issuance requests refused with 429 rate_limited, by limit: token (one voter) or address (one source address)',
+    help: 'Issuance requests refused with 429 rate_limited, by limit: token (one voter), address (one source address) or official (paper check-ins of one official)',
     labelNames: ['limit'] as const,
+    registers: [this.registry],
+  });
+  readonly paperCheckIns = new Counter({
+    name: 'saylau_paper_check_ins_total',
+    help: 'Paper check-ins answered, by outcome: checked_in, repeated (the same station again), or the refusal code (already_issued_online, already_checked_in, not_eligible, precinct_closed, …)',
+    labelNames: ['outcome'] as const,
     registers: [this.registry],
   });
   readonly bodyTimeouts = new Counter({

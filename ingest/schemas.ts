@@ -47,15 +47,23 @@ export const DevLoginRequest = T.Object(
   { additionalProperties: false },
 );
 
+/** A paper check-in: the member id as the roll lists it (an IIN is 12 digits), never a hash. */
+export const PaperCheckInRequest = T.Object(
+  { election: ElectionId, memberId: T.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }) },
+  { additionalProperties: false },
+);
+
 export type CredentialRequest = Static<typeof CredentialRequest>;
 export type BallotRequest = Static<typeof BallotRequest>;
 export type DevLoginRequest = Static<typeof DevLoginRequest>;
+export type PaperCheckInRequest = Static<typeof PaperCheckInRequest>;
 
 const ajv = new Ajv({ allErrors: false, strict: true });
 
 export const validateCredentialRequest = ajv.compile<CredentialRequest>(CredentialRequest);
 export const validateBallotRequest = ajv.compile<BallotRequest>(BallotRequest);
 export const validateDevLoginRequest = ajv.compile<DevLoginRequest>(DevLoginRequest);
+export const validatePaperCheckInRequest = ajv.compile<PaperCheckInRequest>(PaperCheckInRequest);
 
 /** Parses a JSON body and validates it; throws `bad_request` naming the first problem. */
 export function parseBody<V>(body: Buffer | null, validate: ValidateFunction<V>): V {

@@ -8,6 +8,8 @@
  *   sessions     ≥ 100,000 WebSocket sessions held 5 min while ≥ 1,000 ballots/s are cast
  *   abuse        steady casts alone, then with a flood of identical issuance retries and slow bodies:
  *                cast p99 must not move (≤ 1.2× + 5 ms)
+ *   paper        the paper day: station-sized check-in bursts alongside online voting, both holding
+ *                the step rule; check-ins checked voter by voter against the log
  *
  * Exit code: 0 when every threshold holds, 1 when one fails, 2 on usage errors.
  */
@@ -16,11 +18,12 @@ import { type CommonOptions, RunContext } from './run-context.js';
 import { ABUSE_DEFAULTS, abuseScenario } from './scenarios/abuse.js';
 import { MIXING_DEFAULTS, mixingScenario } from './scenarios/mixing.js';
 import { overloadScenario } from './scenarios/overload.js';
+import { PAPER_DEFAULTS, paperScenario } from './scenarios/paper.js';
 import { sessionsScenario } from './scenarios/sessions.js';
 import { smokeScenario } from './scenarios/smoke.js';
 import { THROUGHPUT_DEFAULTS, throughputScenario } from './scenarios/throughput.js';
 
-const USAGE = `usage: npm run loadtest -- <smoke|throughput|issuance|overload|sessions|mixing|abuse> [options]
+const USAGE = `usage: npm run loadtest -- <smoke|throughput|issuance|overload|sessions|mixing|abuse|paper> [options]
 
 common:   --port N (18700) --ports N --processes N --record (write docs/reports/) --no-baselines --quiet
 throughput/issuance: --start R --factor F --step-sec S --max-steps N --workers N --max-in-flight N --min-rate R
@@ -29,6 +32,7 @@ sessions: --sessions N (100000) --hold-sec S (300) --cast-rate R (1050) --ramp R
 mixing:   --pairs k:T,… (1:0,4:500,8:1000,8:2500,16:2500) --rates R,… (3,9,300) --phase-sec S (30)
 abuse:    --cast-rate R (500) --phase-sec S (30) --retry-rate R (1000) --tokens N (200) --slow-sockets N (1000)
           --max-ratio F (1.2) --slack-ms MS (5) --shed-slack FRACTION (0.01)
+paper:    --stations N (50) --per-station N (600) --duration-sec S (600) --cast-rate R (300)
 `;
 
 function parse(argv: readonly string[]): { scenario: string; flags: Map<string, string> } {
@@ -151,6 +155,14 @@ async function main(): Promise<number> {
           slackMs: flags.num('slack-ms', ABUSE_DEFAULTS.slackMs),
           shedSlack: flags.num('shed-slack', ABUSE_DEFAULTS.shedSlack),
         });
+      case 'paper':
+        await paperScenario(ctx, {
+          stations: flags.num('stations', PAPER_DEFAULTS.stations),
+          perStation: flags.num('per-station', PAPER_DEFAULTS.perStation),
+          durationSec: flags.num('duration-sec', PAPER_DEFAULTS.durationSec),
+          castRate: flags.num('cast-rate', PAPER_DEFAULTS.castRate),
+        });
+        return;
       default:
         throw new UsageError(`unknown scenario "${scenario}"`);
     }

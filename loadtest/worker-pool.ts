@@ -43,7 +43,7 @@ export class WorkerPool {
   cpuMs = 0;
   readonly rss = new Map<number, number>();
   readonly sessionTicks = new Map<number, SessionTick>();
-  /** Receipts the cast workers were given (2xx), and ballotIds whose outcome they never learned. */
+  /** Ids the workers were given 2xx for (see `confirms`), and ids whose outcome they never learned. */
   readonly receipts = new Set<string>();
   readonly unknownIds = new Set<string>();
   private readonly children: ChildProcess[] = [];
@@ -51,10 +51,18 @@ export class WorkerPool {
   private phaseWaiter: (() => void) | null = null;
   private failure: string | null = null;
 
-  private constructor(private readonly timeline: Timeline) {}
+  private constructor(
+    private readonly timeline: Timeline,
+    /** What `receipts` holds: ballotIds (cast workers), voterHashes (check-in workers), or nothing. */
+    readonly confirms: 'ballots' | 'check-ins' | null,
+  ) {}
 
   static async start(timeline: Timeline, inits: readonly WorkerInit[]): Promise<WorkerPool> {
-    const pool = new WorkerPool(timeline);
+    const source = inits[0]?.kind === 'http' ? inits[0].source.type : null;
+    const pool = new WorkerPool(
+      timeline,
+      source === 'cast' ? 'ballots' : source === 'check-in' ? 'check-ins' : null,
+    );
     await Promise.all(inits.map((init) => pool.spawn(init)));
     return pool;
   }

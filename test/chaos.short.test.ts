@@ -8,11 +8,9 @@
  *
  * It fails when any verdict fails (the report's violations are in the message).
  */
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { repoRoot } from '../common/paths.js';
 import { testPort } from './support/ports.js';
+import { runReportCli } from './support/report-cli.js';
 
 /** The short run takes under 3 minutes on a quiet 2-core box; a loaded one gets some slack. */
 const BUDGET_MS = 330_000;
@@ -23,42 +21,31 @@ interface VerdictLine {
   readonly violations: Record<string, { count: number; ids: string[] }>;
 }
 
+interface ChaosReport {
+  readonly verdicts: readonly VerdictLine[];
+  readonly faults: readonly { readonly kind: string; readonly startSec: number | null }[];
+  readonly options: { readonly kinds: readonly string[] };
+}
+
 describe('chaos --short', () => {
   it(
     'keeps every promise while one fault of each kind is injected',
     async () => {
-      const child = spawn(
-        process.execPath,
-        [
-          '--import',
-          'tsx',
-          'loadtest/chaos/cli.ts',
-          '--short',
-          '--quiet',
-          '--port',
-          String(testPort(18_900)),
-        ],
+      const {
+        code,
+        output,
+        report: read,
+      } = await runReportCli<ChaosReport>(
+        'loadtest/chaos/cli.ts',
+        ['--short', '--quiet', '--port', String(testPort(18_900))],
         {
-          cwd: repoRoot,
-          env: { ...process.env, LOG_LEVEL: 'warn' },
-          stdio: ['ignore', 'pipe', 'pipe'],
+          budgetMs: BUDGET_MS,
+          stopBeforeMs: 30_000,
         },
       );
-      // SIGTERM heals the stack (no frozen or stopped service is left) before the budget runs out.
-      const guard = setTimeout(() => child.kill('SIGTERM'), BUDGET_MS - 30_000);
-      let output = '';
-      child.stdout.on('data', (d) => {
-        output += d;
-      });
-      child.stderr.on('data', (d) => {
-        output += d;
-      });
-      const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-      clearTimeout(guard);
-      const reportPath = /reports: (\S+report\.json)/.exec(output)?.[1];
-      expect(reportPath, output).toBeDefined();
-      const report = JSON.parse(readFileSync(reportPath!, 'utf8'));
-      const failed = (report.verdicts as VerdictLine[])
+      expect(read, output).not.toBeNull();
+      const report = read!;
+      const failed = report.verdicts
         .filter((v) => !v.pass)
         .map((v) => ({
           id: v.id,

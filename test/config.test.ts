@@ -51,6 +51,7 @@ describe('configuration from the environment', () => {
       jwks: 'https://registry.example/jwks',
       issuer: 'r',
       maxTokenAgeSec: 600,
+      maxStaffTokenAgeSec: 50_400,
     });
     expect(loadConfig({ IDENTITY_JWKS: 'keys/jwks.json', IDENTITY_ISSUER: 'r' }).identity.jwks).toMatch(
       /^\/.*\/keys\/jwks\.json$/,

@@ -24,21 +24,23 @@ export const outputDir = join(repoRoot, 'test-output', 'ingest');
 
 /**
  * Writes `test-output/ingest/<id>.json`: the sample election with its own id,
- * open now, and a small roll; then `election init` makes keys and loads the roll.
+ * open now, and a small roll (and whatever `edit` changes, e.g. a precinct's
+ * window); then `election init` makes keys and loads the roll.
  */
 export async function prepareElection(
   id: string,
   rollSize = 5_000,
+  edit: (config: Wire) => Wire = (config) => config,
 ): Promise<{ path: string; index: ElectionIndex }> {
   mkdirSync(outputDir, { recursive: true });
   const sample = JSON.parse(readFileSync(join(repoRoot, 'election', 'configs', 'sample.json'), 'utf8'));
-  const config = {
+  const config = edit({
     ...sample,
     id,
     opens: '2020-01-01T00:00:00Z',
     closes: '2099-12-31T23:59:59Z',
     sampleRoll: { seed: id, size: rollSize },
-  };
+  });
   const path = join(outputDir, `${id}.json`);
   writeFileSync(path, `${JSON.stringify(config, null, 2)}\n`);
   await initElection(path);

@@ -2,17 +2,19 @@
  * Pure pieces of ingest, proven without the stack: the server-side blind
  * signature against the RFC 9474 Appendix A vector, a full round trip with an
  * independent client (@cloudflare/blindrsa-ts), ballot ids and receipts,
- * fixed-length cast bodies, and the selection rules.
+ * fixed-length cast bodies, the selection rules and the channel rule's refusal codes.
  */
 import { createPrivateKey, createPublicKey, generateKeyPairSync, webcrypto } from 'node:crypto';
 import { RSABSSA } from '@cloudflare/blindrsa-ts';
 import { describe, expect, it } from 'vitest';
 import { ballotIdOf, base32, formatReceipt, parseReceipt } from '../common/ballot-id.js';
+import { paperCheckInHash } from '../common/records.js';
 import { indexElection, loadElection } from '../election/index.js';
 import { checkSelections, compileDistricts } from '../ingest/ballot-rules.js';
 import { BlindSignError, blindSign, verifyCredential } from '../ingest/crypto/blind-rsa.js';
 import { ERROR_CODES, ERROR_TABLE } from '../ingest/errors.js';
 import { CAST_BODY_BYTES, padJson } from '../ingest/http/fixed-length.js';
+import { conflictCode } from '../ingest/ledger/ledger.js';
 import { RFC9474_PSS_RANDOMIZED as V } from './ingest.rfc9474-vector.js';
 
 const b64u = (b: Uint8Array | bigint): string => {
@@ -153,5 +155,21 @@ describe('selection rules', () => {
 
   it('indexes inline configs too', () => {
     expect(indexElection(index.config).id).toBe(index.id);
+  });
+});
+
+describe('the channel rule’s refusals (ledger conflictCode)', () => {
+  const online = 'ab'.repeat(32);
+  const paper = (precinct: string) => paperCheckInHash(precinct);
+  it('names the channel that holds the member, by requester and holder', () => {
+    expect(conflictCode({ done: 'issued', hash: online }, 'cd'.repeat(32))).toBe('credential_already_issued');
+    expect(conflictCode({ done: 'issued', hash: online }, paper('P-10-1'))).toBe('checked_in_on_paper');
+    expect(conflictCode({ done: 'issued', hash: paper('P-10-1') }, online)).toBe('already_issued_online');
+    expect(conflictCode({ done: 'issued', hash: paper('P-10-1') }, paper('P-10-2'))).toBe(
+      'already_checked_in',
+    );
+    // A record written before issuance kept its blinded hash: online.
+    expect(conflictCode({ done: 'issued', hash: paper('P-10-1') }, '')).toBe('already_issued_online');
+    expect(conflictCode({ done: 'cast', hash: online }, paper('P-10-1'))).toBe('credential_already_used');
   });
 });

@@ -10,46 +10,37 @@
  *
  * It fails when any verdict fails (each is in the message).
  */
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { repoRoot } from '../common/paths.js';
 import { testPort } from './support/ports.js';
+import { runReportCli } from './support/report-cli.js';
 
 /** The short run takes about 2 minutes on a quiet 2-core box; a loaded one gets some slack. */
 const BUDGET_MS = 300_000;
+
+interface InsiderReport {
+  readonly attacks: readonly { readonly pass: boolean }[];
+  readonly scans: readonly { readonly pass: boolean }[];
+  readonly voters: { readonly targets: number };
+}
 
 describe('insider --short', () => {
   it(
     'links no target to its ballot better than chance, and no store holds what links',
     async () => {
-      const child = spawn(
-        process.execPath,
-        [
-          '--import',
-          'tsx',
-          'loadtest/insider/cli.ts',
-          '--short',
-          '--quiet',
-          '--port',
-          String(testPort(18_950)),
-        ],
-        { cwd: repoRoot, env: { ...process.env, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] },
+      const {
+        code,
+        output,
+        report: read,
+      } = await runReportCli<InsiderReport>(
+        'loadtest/insider/cli.ts',
+        ['--short', '--quiet', '--port', String(testPort(18_950))],
+        {
+          budgetMs: BUDGET_MS,
+          stopBeforeMs: 30_000,
+        },
       );
-      // SIGTERM stops what the run started before the budget runs out.
-      const guard = setTimeout(() => child.kill('SIGTERM'), BUDGET_MS - 30_000);
-      let output = '';
-      child.stdout.on('data', (d) => {
-        output += d;
-      });
-      child.stderr.on('data', (d) => {
-        output += d;
-      });
-      const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-      clearTimeout(guard);
-      const reportPath = /reports: (\S+report\.json)/.exec(output)?.[1];
-      expect(reportPath, output).toBeDefined();
-      const report = JSON.parse(readFileSync(reportPath!, 'utf8'));
+      expect(read, output).not.toBeNull();
+      const report = read!;
       const failed = [
         ...report.attacks.filter((a: { pass: boolean }) => !a.pass),
         ...report.scans.filter((s: { pass: boolean }) => !s.pass),

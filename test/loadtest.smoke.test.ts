@@ -4,41 +4,35 @@
  * burst, an abuse flood, real-path voters) ends with every threshold met and the
  * correctness check (receipts = Kafka = ClickHouse = tally) passing.
  */
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { repoRoot } from '../common/paths.js';
 import { testPort } from './support/ports.js';
+import { runReportCli } from './support/report-cli.js';
 
 const SMOKE_BUDGET_MS = 60_000;
+
+interface SmokeReport {
+  readonly thresholds: readonly { readonly pass: boolean }[];
+  readonly correctness: { readonly ok: boolean; readonly lost: number; readonly extra: number };
+}
 
 describe('loadtest smoke', () => {
   it(
     'runs every scenario in small and passes every threshold',
     async () => {
-      const child = spawn(
-        process.execPath,
-        ['--import', 'tsx', 'loadtest/cli.ts', 'smoke', '--quiet', '--port', String(testPort(18_700))],
+      const {
+        code,
+        output,
+        report: read,
+      } = await runReportCli<SmokeReport>(
+        'loadtest/cli.ts',
+        ['smoke', '--quiet', '--port', String(testPort(18_700))],
         {
-          cwd: repoRoot,
-          env: { ...process.env, LOG_LEVEL: 'warn' },
-          stdio: ['ignore', 'pipe', 'pipe'],
+          budgetMs: SMOKE_BUDGET_MS,
+          stopBeforeMs: 5_000,
         },
       );
-      // Leave time to stop ingest and the workers if the budget runs out.
-      const guard = setTimeout(() => child.kill('SIGTERM'), SMOKE_BUDGET_MS - 5_000);
-      let output = '';
-      child.stdout.on('data', (d) => {
-        output += d;
-      });
-      child.stderr.on('data', (d) => {
-        output += d;
-      });
-      const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-      clearTimeout(guard);
-      const reportPath = /reports: (\S+report\.json)/.exec(output)?.[1];
-      expect(reportPath, output).toBeDefined();
-      const report = JSON.parse(readFileSync(reportPath!, 'utf8'));
+      expect(read, output).not.toBeNull();
+      const report = read!;
       const failed = report.thresholds.filter((t: { pass: boolean }) => !t.pass);
       expect(failed, output).toEqual([]);
       expect(report.correctness.ok, output).toBe(true);

@@ -1,8 +1,7 @@
 /**
- * A paper day's results on the real stack (issue 15): paper check-ins in
- * `issuance` (written to Kafka as the check-in route writes them: channel
- * paper, the precinct, its dedup hash), online ballots through the real
- * ingest, protocols and a dissent through the protocol API, then a snapshot
+ * A paper day's results on the real stack (issue 15): paper check-ins,
+ * online ballots, protocols and a dissent, all through the real ingest
+ * (check-ins while the stations are open, protocols after they close), then a snapshot
  * built by the publisher from what ClickHouse counted, after reconcile.
  *
  * It shows the online/paper split, precincts reported out of all, a
@@ -10,17 +9,13 @@
  * issued more papers than members were checked in (shown with its reason,
  * left out of the counts, the snapshot still published) and the dissent.
  */
-import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClickHouse } from '../aggregator/client.js';
 import { createLogger } from '../common/log.js';
-import { type IssuanceRecord, minuteBucket, paperCheckInHash, RECORD_VERSION } from '../common/records.js';
-import { type ElectionIndex, listSampleMembers, readPublisherKeys } from '../election/index.js';
-import { issuanceEntry } from '../ingest/ledger/entries.js';
+import { type ElectionIndex, readKeys, readPublisherKeys } from '../election/index.js';
 import { ClickHouseSource } from '../publisher/clickhouse-source.js';
 import { PublisherMetrics } from '../publisher/metrics.js';
 import { rollSourceFor } from '../publisher/roll-source.js';
@@ -36,10 +31,11 @@ import {
   VoterClient,
   validSelections,
 } from './ingest.harness.js';
+import { checkIn, membersByDistrict, officialsOf, outcomeOf, untilFinal } from './paper.harness.js';
 import { preparePaperElection, signedProtocolOf, staffToken } from './paper.support.js';
 import { fakeDistrictKeys } from './publisher.fixtures.js';
 import { testPort } from './support/ports.js';
-import { config, kafkaClient } from './support/stack.js';
+import { config } from './support/stack.js';
 
 const PORT = testPort(18_743);
 const ELECTION = `paper-results-${Date.now().toString(36)}`;
@@ -55,43 +51,31 @@ let source: ClickHouseSource;
 let snapshot: Snapshot;
 let scheduler: SnapshotScheduler;
 let spki: string;
+let byDistrict: Map<string, string[]>;
 
-async function checkIn(producer: Producer): Promise<void> {
-  const bucket = minuteBucket(Date.now());
+/** Members of each precinct's district checked in there, through the real check-in route. */
+async function checkIns(): Promise<void> {
+  const keys = await readKeys(config.stackDir, index.id);
+  const officials = await officialsOf(index, keys);
   for (const [precinct, n] of Object.entries(CHECK_INS)) {
-    const district = index.config.paperPrecincts.find((p) => p.id === precinct)!.district;
-    const region = index.district(district)!.region;
-    for (let i = 0; i < n; i++) {
-      const record: IssuanceRecord = {
-        v: RECORD_VERSION,
-        election: index.id,
-        region,
-        district,
-        voterHash: createHash('sha256').update(`${index.id}/${precinct}/${i}`).digest('hex'),
-        blindedHash: paperCheckInHash(precinct),
-        channel: 'paper',
-        bucket,
-        precinct,
-      };
-      const entry = issuanceEntry(record, index.partitionsFor(region));
-      await producer.send({
-        topic: entry.topic,
-        acks: -1,
-        messages: [{ value: entry.value, partition: entry.partition, timestamp: String(entry.timestampMs) }],
-      });
-    }
+    const official = officials.find((o) => o.precinct === precinct)!;
+    const members = byDistrict.get(official.district)!.slice(0, n);
+    expect(members).toHaveLength(n);
+    const answers = await Promise.all(
+      members.map((m) => untilFinal(() => checkIn(ingest.base, index.id, official.token, m))),
+    );
+    expect(answers.map(outcomeOf)).toEqual(members.map(() => 'checked_in'));
   }
 }
 
 async function castOnline(district: string): Promise<void> {
   const client = new VoterClient(ingest.base, index.id);
-  const members = listSampleMembers(index, 0, 500)
-    .filter((m) => m.district === district)
-    .slice(0, ONLINE);
+  // From the end of the district's list: the check-ins take its first members (one member, one channel).
+  const members = byDistrict.get(district)!.slice(-ONLINE);
   expect(members).toHaveLength(ONLINE);
   await Promise.all(
     members.map(async (m) => {
-      const credential = await client.credential(m.memberId, district);
+      const credential = await client.credential(m, district);
       const res = await api(ingest.base, 'POST', '/v1/ballots', {
         election: index.id,
         district,
@@ -105,17 +89,15 @@ async function castOnline(district: string): Promise<void> {
 
 beforeAll(async () => {
   let path: string;
-  ({ index, path } = await preparePaperElection(ELECTION));
+  // The stations close a little after ingest is up: check-ins first, then (closed) the protocols.
+  const closes = Date.now() + 75_000;
+  const closesIso = new Date(Math.ceil(closes / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+  ({ index, path } = await preparePaperElection(ELECTION, [], 5_000, closesIso));
+  byDistrict = membersByDistrict(index, 5_000);
   ingest = await startIngest({ election: path, port: PORT });
-  const kafka = kafkaClient();
-  const producer = kafka.producer();
-  await producer.connect();
-  try {
-    await checkIn(producer);
-  } finally {
-    await producer.disconnect();
-  }
+  await checkIns();
   await castOnline('D-10-1');
+  await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(closesIso) - Date.now() + 500)));
 
   const submit = async (precinct: string, p: Parameters<typeof signedProtocolOf>[2]) => {
     const token = await staffToken(index, { role: 'official', id: `O-${precinct.slice(2)}-a`, precinct });

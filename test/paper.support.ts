@@ -22,11 +22,15 @@ import { type SignedProtocol, signProtocol } from '../ingest/paper/protocol.js';
 import { initElection, outputDir } from './ingest.harness.js';
 import { config } from './support/stack.js';
 
-/** The sample election under `id`, stations closed since 2021 except `open` (still open until 2099). */
+/**
+ * The sample election under `id`; its stations close at `closes` (default:
+ * closed since 2021), except `open` (open until 2099).
+ */
 export async function preparePaperElection(
   id: string,
   open: readonly string[] = [],
   rollSize = 2_000,
+  closes = '2021-01-01T00:00:00Z',
 ): Promise<{ path: string; index: ElectionIndex }> {
   mkdirSync(outputDir, { recursive: true });
   const sample = JSON.parse(readFileSync(join(repoRoot, 'election', 'configs', 'sample.json'), 'utf8'));
@@ -39,7 +43,7 @@ export async function preparePaperElection(
     paperPrecincts: sample.paperPrecincts.map((p: PaperPrecinct) => ({
       ...p,
       opens: '2020-01-01T00:00:00Z',
-      closes: open.includes(p.id) ? '2099-12-31T23:59:59Z' : '2021-01-01T00:00:00Z',
+      closes: open.includes(p.id) ? '2099-12-31T23:59:59Z' : closes,
     })),
   };
   const path = join(outputDir, `${id}.json`);

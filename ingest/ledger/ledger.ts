@@ -5,7 +5,8 @@
  *
  *   BEGIN (Redis, atomic) ─┬─ rebuilding ─► 503 rebuilding (the index is being rebuilt from Kafka)
  *                          ├─ done ───────► repeated (the log already holds this record first)
- *                          ├─ conflict ───► 409 (the log holds another record first)
+ *                          ├─ conflict ───► 409 (the log holds another record first; the code says
+ *                          │                which channel holds the member: conflictCode)
  *                          ├─ claimed ────► 503 (another record is pending or held: it may never
  *                          │                reach the log, so 409 would not yet be true)
  *                          ├─ busy ───────► 503 (someone is producing this very record)
@@ -28,22 +29,38 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { loggableError } from '../../common/log.js';
+import { isPaperCheckInHash } from '../../common/records.js';
 import { type ErrorCode, IngestError } from '../errors.js';
 import type { IngestMetrics } from '../metrics.js';
-import type { DoneMark, LedgerEntry } from './entries.js';
+import { doneValue, type LedgerEntry } from './entries.js';
 import type { IndexStore, SettleOutcome } from './index-store.js';
 import type { LedgerSink } from './ledger-host.js';
 
 export type Recorded = 'created' | 'repeated';
 
-/** The refusal when a key is claimed by another record. */
-const CONFLICT: { readonly [D in DoneMark]: ErrorCode } = {
-  cast: 'credential_already_used',
-  issued: 'credential_already_issued',
-  reported: 'protocol_version_taken',
-  // A dissent's key is its id and its hash the same id: two different notes never share a key.
-  noted: 'bad_request',
-};
+/**
+ * The refusal when the log holds another record first for the entry's key.
+ * A ballot: its credential cast another. A protocol: another took its
+ * version. An issuance: who holds the member
+ * decides — one member, one ballot, one channel (docs/paper.md):
+ *
+ *   requester \ holder   online                      paper
+ *   online                credential_already_issued   checked_in_on_paper
+ *   paper                 already_issued_online       already_checked_in (another precinct)
+ *
+ * `holder` is the dedup hash the index holds for the key (the first record's).
+ */
+export function conflictCode(entry: Pick<LedgerEntry, 'done' | 'hash'>, holder: string): ErrorCode {
+  if (entry.done === 'cast') return 'credential_already_used';
+  // A precinct protocol: another protocol took this version (a correction needs a higher one).
+  if (entry.done === 'reported') return 'protocol_version_taken';
+  // A dissent's key is its id and its hash that same id: two different notes never share a key.
+  if (entry.done === 'noted') return 'bad_request';
+  const heldOnPaper = isPaperCheckInHash(holder);
+  if (!isPaperCheckInHash(entry.hash))
+    return heldOnPaper ? 'checked_in_on_paper' : 'credential_already_issued';
+  return heldOnPaper ? 'already_checked_in' : 'already_issued_online';
+}
 
 export interface LedgerOptions {
   /** A write must be in the log and read back within this, or the request is answered 503. */
@@ -65,7 +82,8 @@ export class Ledger {
    * Records `entry` exactly once. Resolves `created` when this request put it
    * in the log first, `repeated` when the log already had it (or another
    * request in this process is recording it right now).
-   * @throws IngestError rebuilding | unavailable | credential_already_used | credential_already_issued
+   * @throws IngestError rebuilding | unavailable | credential_already_used | credential_already_issued |
+   *   checked_in_on_paper | already_issued_online | already_checked_in ({@link conflictCode})
    */
   async record(entry: LedgerEntry): Promise<Recorded> {
     const attemptKey = `${entry.key} ${entry.hash}`;
@@ -86,7 +104,7 @@ export class Ledger {
       case 'done':
         return 'repeated';
       case 'conflict':
-        throw new IngestError(CONFLICT[entry.done]);
+        throw await this.#conflict(entry);
       case 'busy':
         throw new IngestError('unavailable', 'This record is being written; retry shortly.');
       case 'claimed':
@@ -105,11 +123,27 @@ export class Ledger {
       case 'same':
         return 'repeated';
       case 'conflict':
-        throw new IngestError(CONFLICT[entry.done]);
+        throw await this.#conflict(entry);
       default:
         await this.#settle(entry, verdict, attempt);
         throw new IngestError('unavailable', 'The record could not be confirmed in the log; retry shortly.');
     }
+  }
+
+  /**
+   * The 409 for a key the log holds for another record, told by the holder's
+   * done value (only the follower writes it, and never changes it after). A
+   * key without one (Redis lost it since) cannot say who holds the member:
+   * 503, and the retry after the rebuild gets the right code.
+   */
+  async #conflict(entry: LedgerEntry): Promise<IngestError> {
+    if (entry.done === 'cast') return new IngestError(conflictCode(entry, ''));
+    const [value] = await this.index.values([entry.key]);
+    const prefix = doneValue(entry.done, '');
+    if (value === null || value === undefined || !value.startsWith(prefix)) {
+      return new IngestError('unavailable', 'The record is second in the log; retry shortly.');
+    }
+    return new IngestError(conflictCode(entry, value.slice(prefix.length)));
   }
 
   async #settle(entry: LedgerEntry, outcome: SettleOutcome, attempt: string): Promise<void> {

@@ -38,7 +38,8 @@ interface LimiterCommands {
   saylauGcra(key: string, now: number, intervalMs: number, burst: number): Promise<number>;
 }
 
-export type LimitKind = 'token' | 'address';
+/** A voter's token, a source address (issuance), an official (paper check-ins). */
+export type LimitKind = 'token' | 'address' | 'official';
 
 export class RateLimiter {
   readonly #redis: Redis & LimiterCommands;

@@ -7,7 +7,8 @@
  *   ─► ledger.record(issuance {voterHash, blindedHash})
  *        created / repeated ─► blind-sign (pool) ─► 200 (raw RSA is deterministic: a retry
  *                              with the same blinded message gets the very same signature)
- *        409 credential_already_issued | 503 unavailable / rebuilding
+ *        409 credential_already_issued | checked_in_on_paper (the member was checked in at a
+ *        paper polling station: one member, one channel) | 503 unavailable / rebuilding
  *
  * The issuance is in the log, read back and first for this voter before the
  * signature is computed, so no signature leaves for a voter the log does not
@@ -21,24 +22,15 @@
 import { createHash } from 'node:crypto';
 import type { RateLimit } from '../../common/config.js';
 import { type IssuanceRecord, minuteBucket, RECORD_VERSION } from '../../common/records.js';
-import { isElectionError, rollKey } from '../../election/index.js';
+import { rollKey } from '../../election/index.js';
 import type { IngestContext } from '../context.js';
 import { isBlindedMessageInRange } from '../crypto/blind-rsa.js';
-import { type ErrorCode, IngestError } from '../errors.js';
+import { IngestError } from '../errors.js';
 import { type Exchange, json, type Reply } from '../http/exchange.js';
 import type { RouteSpec } from '../http/router.js';
 import { issuanceEntry } from '../ledger/entries.js';
 import { parseBody, validateCredentialRequest } from '../schemas.js';
-
-const BEARER = /^Bearer ([A-Za-z0-9_.-]{1,4096})$/;
-/** The verifier's refusals, each answered with the same code (401). */
-const TOKEN_CODES: ReadonlySet<string> = new Set<ErrorCode>([
-  'unauthorized',
-  'token_wrong_issuer',
-  'token_wrong_audience',
-  'token_too_old',
-  'token_expired',
-]);
+import { bearerClaims } from './bearer.js';
 
 export function credentialsRoute(ctx: IngestContext): RouteSpec {
   const { election, districts, moduli, index, ledger, crypto, verifyToken, limiter, signatures, metrics } =
@@ -53,25 +45,12 @@ export function credentialsRoute(ctx: IngestContext): RouteSpec {
   }
   const rollKeys = new Map(election.config.regions.map((r) => [r.code, rollKey(election.id, r.code)]));
 
-  async function claimsOf(authorization: string) {
-    const token = BEARER.exec(authorization)?.[1];
-    if (token === undefined) throw new IngestError('unauthorized', 'A Bearer identity token is required.');
-    try {
-      return await verifyToken(token);
-    } catch (cause) {
-      if (isElectionError(cause) && TOKEN_CODES.has(cause.code)) {
-        throw new IngestError(cause.code as ErrorCode, undefined, { cause });
-      }
-      throw cause;
-    }
-  }
-
   async function handle(ex: Exchange): Promise<Reply> {
     const authorization = ex.authorization;
     const request = parseBody(ex.body, validateCredentialRequest);
     if (request.election !== election.id) throw new IngestError('not_found', 'Unknown election.');
     if (limits.address !== null) await limit('address', ex.address, limits.address);
-    const claims = await claimsOf(authorization);
+    const claims = await bearerClaims(authorization, verifyToken);
     if (claims.election !== election.id) throw new IngestError('unauthorized');
     const now = Date.now();
     if (!election.isOpen(now)) throw new IngestError('election_closed');

@@ -25,49 +25,23 @@ import {
   protocolSignedBytes,
   RECORD_VERSION,
 } from '../../common/records.js';
-import {
-  isElectionError,
-  type PaperPrecinct,
-  protocolProblem,
-  type StaffClaims,
-} from '../../election/index.js';
+import { type PaperPrecinct, protocolProblem, type StaffClaims } from '../../election/index.js';
 import type { IngestContext } from '../context.js';
-import { type ErrorCode, IngestError } from '../errors.js';
+import { IngestError } from '../errors.js';
 import type { Exchange, Reply } from '../http/exchange.js';
 import { json } from '../http/exchange.js';
 import type { RouteSpec } from '../http/router.js';
 import { dissentEntry, protocolEntry, protocolKey } from '../ledger/entries.js';
 import { validateDissentRequest, validateProtocolRequest } from '../paper/protocol-schema.js';
 import { parseBody } from '../schemas.js';
-
-const BEARER = /^Bearer ([A-Za-z0-9_.-]{1,4096})$/;
-
-/** Staff token refusals that keep their own code (the rest is a fault, answered `unavailable`). */
-const TOKEN_CODES: ReadonlySet<string> = new Set<ErrorCode>([
-  'unauthorized',
-  'token_wrong_issuer',
-  'token_wrong_audience',
-  'token_too_old',
-  'token_expired',
-  'token_wrong_role',
-]);
+import { bearerClaims } from './bearer.js';
 
 export function paperProtocolRoutes(ctx: IngestContext): RouteSpec[] {
   const { election, ledger, keys, index } = ctx;
   const precincts = new Map(election.config.paperPrecincts.map((p) => [p.id, p]));
 
   async function staff(ex: Exchange, role: StaffClaims['role']): Promise<StaffClaims> {
-    const token = BEARER.exec(ex.authorization)?.[1];
-    if (token === undefined) throw new IngestError('unauthorized', 'A Bearer staff token is required.');
-    let claims: StaffClaims;
-    try {
-      claims = await ctx.verifyStaffToken(token);
-    } catch (cause) {
-      if (isElectionError(cause) && TOKEN_CODES.has(cause.code)) {
-        throw new IngestError(cause.code as ErrorCode, undefined, { cause });
-      }
-      throw cause;
-    }
+    const claims = await bearerClaims(ex.authorization, ctx.verifyStaffToken);
     if (claims.role !== role) throw new IngestError('token_wrong_role', `This needs an ${role}'s token.`);
     return claims;
   }

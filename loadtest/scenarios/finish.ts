@@ -35,6 +35,7 @@ export async function realVotersAndCorrectness(
   const receipts = new Set(receiptIds);
   const unknown = new Set<string>();
   for (const pool of ctx.pools) {
+    if (pool.confirms !== 'ballots') continue;
     for (const id of pool.receipts) receipts.add(id);
     for (const id of pool.unknownIds) unknown.add(id);
   }

@@ -3,7 +3,8 @@
  * processes) and the tiny election, about 30 seconds of load, for CI:
  *
  *   baselines (short) ─► cast steps ─► issuance steps ─► sessions + casts
- *   ─► overload burst + recovery ─► abuse flood ─► real-path voters ─► correctness
+ *   ─► overload burst + recovery ─► abuse flood ─► paper check-ins + casts
+ *   ─► real-path voters ─► correctness (ballots and check-ins, by set)
  *
  * Same code paths and thresholds as the full scenarios; only the sizes differ.
  */
@@ -13,6 +14,7 @@ import { abuseScenario } from './abuse.js';
 import { realVotersAndCorrectness } from './finish.js';
 import { searchArrivals, searchMax, startHttpPool } from './http-steps.js';
 import { overloadScenario } from './overload.js';
+import { checkInsRecorded, paperScenario } from './paper.js';
 import { sessionsScenario } from './sessions.js';
 
 const CAST = { start: 100, factor: 2, stepSec: 2, maxSteps: 2 };
@@ -38,19 +40,26 @@ const ABUSE = {
 /** The smoke's body timeout, so slow bodies are cut off within its short flood. */
 const BODY_TIMEOUT_MS = 2_000;
 const REAL_VOTERS = 5;
+/** Both tiny precincts, a few seconds: the check-in path under load, and its correctness by set. */
+const PAPER = { stations: 2, perStation: 30, durationSec: 3, castRate: 50 };
+/** Extra roll members for the check-ins: the tiny roll's smallest district holds ~31 % of it. */
+const PAPER_ROLL = 4 * PAPER.perStation;
 
 /** Casts the smoke can send: the search, the sessions hold and the overload phases. */
 function castArrivals(): number {
+  const paper = PAPER.castRate * PAPER.durationSec;
   const top = CAST.start * CAST.factor ** (CAST.maxSteps - 1);
   const overload =
     top * (0.5 * OVERLOAD.warmSec + OVERLOAD.factor * OVERLOAD.burstSec + 0.5 * OVERLOAD.recoverySec);
   const abuse = ABUSE.castRate * ABUSE.phaseSec * 2;
-  return searchArrivals(CAST, 0) + SESSIONS.castRate * SESSIONS.holdSec + Math.ceil(overload) + abuse + 50;
+  return (
+    searchArrivals(CAST, 0) + SESSIONS.castRate * SESSIONS.holdSec + Math.ceil(overload) + abuse + paper + 50
+  );
 }
 
 export async function smokeScenario(ctx: RunContext): Promise<void> {
   const issueArrivals = searchArrivals(ISSUE, 0);
-  await ctx.prepare('tiny', issueArrivals + ABUSE.tokens + REAL_VOTERS + 50);
+  await ctx.prepare('tiny', issueArrivals + ABUSE.tokens + REAL_VOTERS + 50 + PAPER_ROLL);
   // One cast pool for every phase; workers load their voters and the
   // baselines run while ingest starts (workers connect lazily).
   const [baselines, , cast, issue] = await Promise.all([
@@ -121,13 +130,19 @@ export async function smokeScenario(ctx: RunContext): Promise<void> {
   });
   await overloadScenario(ctx, { ...OVERLOAD, maxInFlight: 16, workers: 1, castPool: cast }, true);
   await abuseScenario(ctx, { ...ABUSE, realVoters: REAL_VOTERS, castPool: cast }, true);
+  const checkIns = await paperScenario(ctx, {
+    ...PAPER,
+    realVoters: REAL_VOTERS,
+    prepared: { castPool: cast, taken: issueArrivals, reserved: REAL_VOTERS + ABUSE.tokens },
+  });
 
   let accepted = 0;
   let unknown = 0;
   for (const s of ctx.steps) {
-    if (s.name.startsWith('issue')) continue;
+    if (s.name.startsWith('issue') || s.name === 'paper-check-in') continue;
     accepted += s.counts.created;
     unknown += s.counts.timeouts + s.counts.errors;
   }
   await realVotersAndCorrectness(ctx, { acceptedBallots: accepted, unknownBallots: unknown }, REAL_VOTERS);
+  await checkInsRecorded(ctx, checkIns);
 }

@@ -112,7 +112,8 @@ function complete(intendedAt: number, id: string | null): Done {
     const ms = performance.now() - intendedAt;
     if (id !== null) {
       // The receipt is what the answer says; an unanswered or 5xx cast may or may not be recorded.
-      if (status >= 200 && status < 300) receipts.push(receipt ?? `unreadable:${id}`);
+      if (status >= 200 && status < 300)
+        receipts.push(source.confirmsId ? id : (receipt ?? `unreadable:${id}`));
       else if (status === -1 || (status >= 500 && !body.includes('"overloaded"'))) unknownIds.push(id);
     }
     if (status >= 200 && status < 300) {

@@ -28,7 +28,21 @@ export type RequestSource =
       readonly first: number;
       readonly count: number;
     }
+  | {
+      /** Paper check-ins (`POST /v1/paper/check-ins`) by polling-station officials, stations interleaved. */
+      readonly type: 'check-in';
+      readonly electionPath: string;
+      readonly stackDir: string;
+      readonly stations: readonly CheckInStation[];
+    }
   | { readonly type: 'get'; readonly path: string };
+
+/** One polling station of a check-in source: an official of it, and the members (of its district) it checks in. */
+export interface CheckInStation {
+  readonly precinct: string;
+  readonly official: string;
+  readonly memberIds: readonly string[];
+}
 
 export interface HttpWorkerInit {
   readonly kind: 'http';

@@ -10,16 +10,23 @@
  *   blinded message below the district modulus. A blinded message is
  *   uniformly random to the server by construction, so this is exactly the
  *   server's work for a real voter; tokens are signed before the clock starts.
+ * - `check-in`: a paper check-in of a distinct member by an official of the
+ *   member's precinct (a staff token per station, signed once), stations
+ *   interleaved so every station's burst is spread over the phase; the id
+ *   a 2xx answer confirms is the member's voterHash, so check-ins can be
+ *   checked as a set against the `issuance` log.
  * - `get`: a fixed GET (baselines).
  */
 import { randomBytes } from 'node:crypto';
 import { ballotIdOf } from '../../common/ballot-id.js';
 import {
+  issueDevStaffToken,
   issueDevToken,
   listSampleMembers,
   loadElection,
   MAX_SAMPLE_PAGE,
   readKeys,
+  voterHash,
 } from '../../election/index.js';
 import { modulusOf } from '../../ingest/crypto/blind-rsa.js';
 import { MESSAGE_BYTES, RECORD_BYTES, readCredentials } from '../credentials.js';
@@ -31,8 +38,10 @@ export const BALLOT_BODY_BYTES = 2048;
 export interface Requests {
   /** The next request (raw HTTP/1.1 text), or null when the source is exhausted. */
   next(): string | null;
-  /** The ballotId the last request from `next()` casts; null for other requests. */
+  /** The id the last request from `next()` records (a cast's ballotId, a check-in's voterHash); null for others. */
   readonly lastId: string | null;
+  /** A 2xx answer confirms `lastId` itself (check-ins), rather than a receipt read from the body (casts). */
+  readonly confirmsId: boolean;
   readonly total: number;
 }
 
@@ -47,9 +56,11 @@ export async function openSource(source: RequestSource): Promise<Requests> {
       return castSource(source);
     case 'issue':
       return issueSource(source);
+    case 'check-in':
+      return checkInSource(source);
     default: {
       const request = head('GET', source.path, '', 0);
-      return { next: () => request, lastId: null, total: Number.POSITIVE_INFINITY };
+      return { next: () => request, lastId: null, confirmsId: false, total: Number.POSITIVE_INFINITY };
     }
   }
 }
@@ -74,6 +85,7 @@ async function castSource(source: Extract<RequestSource, { type: 'cast' }>): Pro
   let lastId: string | null = null;
   return {
     total: source.count,
+    confirmsId: false,
     get lastId() {
       return lastId;
     },
@@ -120,6 +132,52 @@ async function issueSource(source: Extract<RequestSource, { type: 'issue' }>): P
   return {
     total: requests.length,
     lastId: null,
+    confirmsId: false,
     next: () => (i < requests.length ? requests[i++]! : null),
+  };
+}
+
+async function checkInSource(source: Extract<RequestSource, { type: 'check-in' }>): Promise<Requests> {
+  const index = loadElection(source.electionPath);
+  const keys = await readKeys(source.stackDir, index.id);
+  const queues: { request: string; id: string }[][] = [];
+  for (const station of source.stations) {
+    const token = await issueDevStaffToken(keys, index, {
+      role: 'official',
+      id: station.official,
+      precinct: station.precinct,
+    });
+    const auth = `Authorization: Bearer ${token}\r\n`;
+    queues.push(
+      station.memberIds.map((memberId) => {
+        const body = JSON.stringify({ election: index.id, memberId });
+        return {
+          request: head('POST', '/v1/paper/check-ins', auth, body.length) + body,
+          id: voterHash(keys.pepper, memberId),
+        };
+      }),
+    );
+  }
+  // Round robin over the stations: each station's members in the order given.
+  const interleaved: { request: string; id: string }[] = [];
+  const total = queues.reduce((n, q) => n + q.length, 0);
+  for (let k = 0; interleaved.length < total; k++) {
+    for (const queue of queues) if (k < queue.length) interleaved.push(queue[k]!);
+  }
+  let i = 0;
+  let lastId: string | null = null;
+  return {
+    total: interleaved.length,
+    confirmsId: true,
+    get lastId() {
+      return lastId;
+    },
+    next(): string | null {
+      const item = interleaved[i];
+      if (item === undefined) return null;
+      i++;
+      lastId = item.id;
+      return item.request;
+    },
   };
 }
