@@ -67,21 +67,41 @@ export interface CastBucketRow {
   readonly castOnline: number;
 }
 
-export interface PaperVoteRow {
-  readonly race: string;
-  readonly district: string;
-  readonly candidate: string;
-  readonly votes: number;
-}
-
-export interface PaperPrecinctRow {
+/** One stored version of a precinct's protocol (every version is kept; the publisher picks). */
+export interface PaperProtocolRow {
   readonly precinct: string;
   readonly region: string;
   readonly district: string;
-  /** Ballot papers handed out, as the latest protocol states. */
-  readonly ballots: number;
-  readonly spoiled: number;
   readonly version: number;
+  readonly reason: string;
+  /** Ballot papers handed out (spoiled included), spoiled, and received but not handed out. */
+  readonly issued: number;
+  readonly spoiled: number;
+  readonly unused: number;
+  /** [race, candidate, votes as a decimal string] */
+  readonly results: readonly (readonly string[])[];
+  readonly keyId: string;
+  readonly signature: string;
+  readonly submittedBy: string;
+  readonly at: number;
+}
+
+/** An observer's note on one protocol version. */
+export interface PaperDissentRow {
+  readonly precinct: string;
+  readonly version: number;
+  readonly id: string;
+  readonly author: string;
+  readonly text: string;
+  readonly at: number;
+}
+
+/** Members checked in on paper at a precinct (distinct voterHashes of `issuance`, channel paper). */
+export interface PaperCheckInRow {
+  readonly precinct: string;
+  readonly region: string;
+  readonly district: string;
+  readonly checkIns: number;
 }
 
 export interface ElectionEventRow {
@@ -336,26 +356,41 @@ export async function codes(ch: ClickHouse, election: string, conflicts?: Confli
   return fix.uncounted.size === 0 ? ids : ids.filter((id) => !fix.uncounted.has(id));
 }
 
-/** Paper votes per candidate and district, from the latest protocol of each precinct. */
-export async function paperVotes(ch: ClickHouse, election: string): Promise<PaperVoteRow[]> {
-  const rows = await ch.rows<Wire<PaperVoteRow>>(
-    `SELECT result[1] AS race, district, result[2] AS candidate, sum(toUInt64(toUInt32OrZero(result[3]))) AS votes
-     FROM paper_protocols FINAL ARRAY JOIN results AS result
-     WHERE election = ${idLiteral(election)}
-     GROUP BY race, district, candidate
-     ORDER BY race, district, candidate`,
+/**
+ * Every stored protocol version of every precinct, redeliveries collapsed,
+ * by precinct and version. Two different protocols of one version are both
+ * returned (the publisher refuses that version).
+ */
+export async function paperProtocols(ch: ClickHouse, election: string): Promise<PaperProtocolRow[]> {
+  const rows = await ch.rows<Wire<PaperProtocolRow>>(
+    `SELECT precinct, region, district, version, reason, issued, spoiled, unused, results,
+       keyId, signature, submittedBy, at
+     FROM paper_protocol_versions FINAL WHERE election = ${idLiteral(election)}
+     ORDER BY precinct, version, at, signature`,
   );
-  return numbers<PaperVoteRow>(rows, ['votes']);
+  return numbers<PaperProtocolRow>(rows, ['version', 'issued', 'spoiled', 'unused', 'at']);
 }
 
-/** The latest protocol of each precinct, without its choices. */
-export async function paperPrecincts(ch: ClickHouse, election: string): Promise<PaperPrecinctRow[]> {
-  const rows = await ch.rows<Wire<PaperPrecinctRow>>(
-    `SELECT precinct, region, district, issued AS ballots, spoiled, version
-     FROM paper_protocols FINAL WHERE election = ${idLiteral(election)}
+/** Observers' dissents, by precinct, version and time; a resent note once. */
+export async function paperDissents(ch: ClickHouse, election: string): Promise<PaperDissentRow[]> {
+  const rows = await ch.rows<Wire<PaperDissentRow>>(
+    `SELECT precinct, version, id, any(author) AS author, any(text) AS text, min(at) AS at
+     FROM paper_dissents WHERE election = ${idLiteral(election)}
+     GROUP BY precinct, version, id
+     ORDER BY precinct, version, at, id`,
+  );
+  return numbers<PaperDissentRow>(rows, ['version', 'at']);
+}
+
+/** Paper check-ins per precinct. */
+export async function paperCheckIns(ch: ClickHouse, election: string): Promise<PaperCheckInRow[]> {
+  const rows = await ch.rows<Wire<PaperCheckInRow>>(
+    `SELECT precinct, region, district, uniqExactMerge(checked_in) AS checkIns
+     FROM paper_checkins WHERE election = ${idLiteral(election)}
+     GROUP BY precinct, region, district
      ORDER BY precinct`,
   );
-  return numbers<PaperPrecinctRow>(rows, ['ballots', 'spoiled', 'version']);
+  return numbers<PaperCheckInRow>(rows, ['checkIns']);
 }
 
 /** The election's administrative events, oldest first, redeliveries collapsed. */

@@ -5,7 +5,9 @@
  *   = ballots stored        distinct ballot_ids in `ballots_raw` that count (first record wins)
  *   = ballots tallied       per race: distinct ballots and marks in `tally`, winners only
  *
- * once ClickHouse has consumed up to the offsets the scan read to. Regions
+ * once ClickHouse has consumed up to the offsets the scan read to; and, for
+ * one election, its paper channel (paper-reconcile.ts): protocols, dissents
+ * and check-ins per precinct in Kafka against ClickHouse, as sets. Regions
  * not in the election's config (when the caller knows it) are mismatches.
  * If ClickHouse shows more than the scan (ballots produced after it), or a
  * conflict the scan has not reached, the scan reads on and compares again,
@@ -38,6 +40,7 @@ import { loadConflicts, recordWinners } from './conflicts.js';
 import { AggregatorError, isAggregatorError } from './errors.js';
 import type { Winner } from './first-record.js';
 import { awaitSettled } from './lag.js';
+import { PAPER_STREAMS, PAPER_TOPICS, PaperScan } from './paper-reconcile.js';
 import { raceBallots, storedBallots, storedElections } from './queries.js';
 import { ReconcileCheckpoint } from './reconcile-checkpoint.js';
 import { STREAMS } from './streams.js';
@@ -118,6 +121,8 @@ export class Reconciler {
   readonly #logStart: PartitionOffsets | null;
   /** The scoped election's state; null until loaded, and again after a failed run. */
   #state: ElectionBallots | null = null;
+  /** The scoped election's paper sets so far (in memory only; a new Reconciler reads from the log start). */
+  #paper: PaperScan | null = null;
 
   constructor(config: Config, log: Logger, options: ReconcileOptions = {}) {
     this.#config = config;
@@ -142,7 +147,7 @@ export class Reconciler {
     const ch = new ClickHouse(this.#config, { database: this.#database });
     const topics = [TOPICS.ballots];
     // Where the time goes, for the debug log: the cost should follow the new records.
-    const ms = { resume: 0, scan: 0, settle: 0, compare: 0, save: 0 };
+    const ms = { resume: 0, scan: 0, settle: 0, compare: 0, paper: 0, save: 0 };
     let mark = performance.now();
     const lap = (phase: keyof typeof ms): void => {
       const now = performance.now();
@@ -189,6 +194,11 @@ export class Reconciler {
         if ([...later].every(([k, v]) => ends.get(k) === v)) break;
         ends = later;
       }
+      if (this.#election !== null) {
+        const paper = await this.#reconcilePaper(reader, ch, this.#election, start);
+        if (paper.length > 0) report = { ...report!, ok: false, problems: [...report!.problems, ...paper] };
+        lap('paper');
+      }
       if (state !== null && this.#checkpoint !== null) {
         // The report stands either way: a checkpoint not saved only costs the next run time.
         const saved = await this.#checkpoint.save(state).catch((err: unknown) => {
@@ -205,9 +215,44 @@ export class Reconciler {
     } catch (error) {
       // Half-applied state must not be reused: the next run starts from the checkpoint again.
       this.#state = null;
+      this.#paper = null;
       throw error;
     } finally {
       await Promise.allSettled([reader.close(), ch.close()]);
+    }
+  }
+
+  /** The paper channel's mismatches (paper-reconcile.ts), reading on while ClickHouse is ahead of the scan. */
+  async #reconcilePaper(
+    reader: LogReader,
+    ch: ClickHouse,
+    election: string,
+    logStart: PartitionOffsets,
+  ): Promise<string[]> {
+    this.#paper ??= new PaperScan(election);
+    const scan = this.#paper;
+    let ends = await fromKafka('reading the end offsets of paper and issuance', () =>
+      reader.endOffsets(PAPER_TOPICS),
+    );
+    for (let round = 1; ; round++) {
+      await fromKafka('reading paper and issuance', async () => {
+        const lows = await reader.startOffsets(PAPER_TOPICS);
+        const start = new Map([...lows].map(([k, low]) => [k, Math.max(low, logStart.get(k) ?? 0)]));
+        await scan.scanTo(reader, ends, start, this.#timeoutMs);
+      });
+      await awaitSettled(this.#config, this.#log, {
+        database: this.#database,
+        streams: PAPER_STREAMS,
+        target: ends,
+        timeoutMs: this.#timeoutMs,
+      });
+      const { problems, more } = await scan.compare(ch);
+      if (problems.length === 0 || !more || round === MAX_ROUNDS) return problems;
+      const later = await fromKafka('reading the end offsets of paper and issuance', () =>
+        reader.endOffsets(PAPER_TOPICS),
+      );
+      if ([...later].every(([k, v]) => ends.get(k) === v)) return problems;
+      ends = later;
     }
   }
 

@@ -7,7 +7,9 @@
  *           ├────────► tally_queue → _mv ─────────────► tally            (uniqExact per candidate)
  *           └────────► cast_turnout_queue → _mv ──────► cast_turnout     (ballots cast, per cast bucket)
  *   issuance ────────► issued_turnout_queue → _mv ────► issued_turnout   (credentials issued, per minute)
- *   paper ───────────► paper_protocols_queue → _mv ───► paper_protocols
+ *            └───────► paper_checkins_queue → _mv ────► paper_checkins   (paper check-ins per precinct)
+ *   paper ───────────► paper_protocol_versions_queue → _mv ► paper_protocol_versions (every version)
+ *         └──────────► paper_dissents_queue → _mv ────► paper_dissents
  *   election-events ─► election_events_queue → _mv ───► election_events
  *
  * Why not one Kafka table per topic with several views on it: 18.16 starts
@@ -30,7 +32,9 @@ export const STREAMS = [
   { name: 'tally', topic: 'ballots' },
   { name: 'cast_turnout', topic: 'ballots' },
   { name: 'issued_turnout', topic: 'issuance' },
-  { name: 'paper_protocols', topic: 'paper' },
+  { name: 'paper_checkins', topic: 'issuance' },
+  { name: 'paper_protocol_versions', topic: 'paper' },
+  { name: 'paper_dissents', topic: 'paper' },
   { name: 'election_events', topic: 'election-events' },
 ] as const satisfies readonly StreamSpec[];
 

@@ -20,7 +20,11 @@
  * a precise time, an address, a user agent or (in `ballots`) anything that
  * identifies a voter; and the ballots' log order is not arrival order
  * (ingest/ledger/mix.ts).
+ *
+ * `paper` (protocols and dissents) is described with its types below.
  */
+import { createHash } from 'node:crypto';
+import { canonicalJson } from './canonical.js';
 
 export const TOPICS = {
   ballots: 'ballots',
@@ -104,4 +108,164 @@ export const DEFAULT_CAST_BUCKET_SEC = 1800;
 /** Truncates a time to its cast bucket of `widthSec` seconds (Unix seconds). */
 export function castBucket(nowMs: number, widthSec: number): number {
   return Math.floor(nowMs / (widthSec * 1000)) * widthSec;
+}
+
+/**
+ * The `paper` topic carries two kinds of record, told apart by `kind` (the
+ * ClickHouse views filter on it; a record without it is neither):
+ *
+ *   protocol {v, kind:'protocol', election, region, district, precinct, version, reason,
+ *             issued, spoiled, unused, results, keyId, submittedBy, at, signature}
+ *            results = [[race, candidate, votes], …] — all three strings, votes in decimal
+ *   dissent  {v, kind:'dissent', id, election, region, district, precinct, version, author, text, at}
+ *
+ * Why `votes` is a string: ClickHouse 18.16 reads `[["r","c",12]]` into
+ * Array(Array(String)) only if every element is quoted (a bare number fails
+ * with "expected opening quote"), and it flattens Array(Tuple(…)) into Nested
+ * columns that JSONEachRow cannot fill. Fields a table does not know are
+ * skipped, missing ones read as '' or 0. Build records with the functions
+ * below rather than by hand.
+ */
+export const PAPER_KINDS = { protocol: 'protocol', dissent: 'dissent' } as const;
+
+/** One precinct's count for one candidate. */
+export interface PaperResult {
+  readonly race: string;
+  readonly candidate: string;
+  readonly votes: number;
+}
+
+export type PaperResultRow = readonly [race: string, candidate: string, votes: string];
+
+/**
+ * What a precinct's commission signs with its station key: the protocol
+ * without who sent it, when, or the signature itself ({@link protocolSignedBytes}).
+ */
+export interface PaperProtocol {
+  readonly v: typeof RECORD_VERSION;
+  readonly kind: typeof PAPER_KINDS.protocol;
+  readonly election: string;
+  readonly region: string;
+  readonly district: string;
+  readonly precinct: string;
+  /** 1, then higher for each correction; the latest accepted one counts. */
+  readonly version: number;
+  /** Why this version supersedes the previous one; '' for version 1. */
+  readonly reason: string;
+  /** Ballot papers handed to voters at the precinct (spoiled included). */
+  readonly issued: number;
+  /** Of those, papers found invalid. */
+  readonly spoiled: number;
+  /** Ballot papers received and not handed out. */
+  readonly unused: number;
+  readonly results: readonly PaperResultRow[];
+  /** The station key's id (`public/precinct-keys.json`). */
+  readonly keyId: string;
+}
+
+/** A protocol as it is written to `paper`: signed, with the official who submitted it. */
+export interface PaperProtocolRecord extends PaperProtocol {
+  /** The official (`paperPrecincts[].officials[].id`) whose token submitted it. */
+  readonly submittedBy: string;
+  /** Accepted by ingest, Unix ms (a protocol is public: its time is no secret). */
+  readonly at: number;
+  /** Ed25519 by the station key over {@link protocolSignedBytes}, base64url. */
+  readonly signature: string;
+}
+
+/** An observer's note against one version of a precinct's protocol. */
+export interface PaperDissentRecord {
+  readonly v: typeof RECORD_VERSION;
+  readonly kind: typeof PAPER_KINDS.dissent;
+  /** {@link dissentId}: a resent note is the same note. */
+  readonly id: string;
+  readonly election: string;
+  readonly region: string;
+  readonly district: string;
+  readonly precinct: string;
+  /** The protocol version the note is about. */
+  readonly version: number;
+  /** The observer's id (staff token `id`). */
+  readonly author: string;
+  readonly text: string;
+  readonly at: number;
+}
+
+/** The fields of a protocol the station key signs, in no particular order (canonical JSON sorts them). */
+const SIGNED_FIELDS = [
+  'v',
+  'kind',
+  'election',
+  'region',
+  'district',
+  'precinct',
+  'version',
+  'reason',
+  'issued',
+  'spoiled',
+  'unused',
+  'results',
+  'keyId',
+] as const satisfies readonly (keyof PaperProtocol)[];
+
+/** The signed part of a protocol (record or request), without anything else it carries. */
+export function signedProtocol(p: PaperProtocol): PaperProtocol {
+  const out: Record<string, unknown> = {};
+  for (const f of SIGNED_FIELDS) out[f] = p[f];
+  return out as unknown as PaperProtocol;
+}
+
+/** The bytes a station key signs: canonical JSON (common/canonical.ts) of the signed part. */
+export function protocolSignedBytes(p: PaperProtocol): Buffer {
+  return Buffer.from(canonicalJson(signedProtocol(p)), 'utf8');
+}
+
+/** SHA-256 (hex) of the signed part: tells an identical resend from a different protocol of one version. */
+export function protocolHash(p: PaperProtocol): string {
+  return createHash('sha256').update(protocolSignedBytes(p)).digest('hex');
+}
+
+/** Builds the signed part of a protocol in the wire shape (votes as decimal strings). */
+export function paperProtocol(p: {
+  election: string;
+  region: string;
+  district: string;
+  precinct: string;
+  version: number;
+  reason?: string;
+  issued: number;
+  spoiled: number;
+  unused?: number;
+  results: readonly PaperResult[];
+  keyId: string;
+}): PaperProtocol {
+  return {
+    v: RECORD_VERSION,
+    kind: PAPER_KINDS.protocol,
+    election: p.election,
+    region: p.region,
+    district: p.district,
+    precinct: p.precinct,
+    version: p.version,
+    reason: p.reason ?? '',
+    issued: p.issued,
+    spoiled: p.spoiled,
+    unused: p.unused ?? 0,
+    results: p.results.map((r) => [r.race, r.candidate, String(r.votes)] as const),
+    keyId: p.keyId,
+  };
+}
+
+/** The id of a dissent: the same observer's same text on the same protocol version is one note. */
+export function dissentId(d: {
+  election: string;
+  precinct: string;
+  version: number;
+  author: string;
+  text: string;
+}): string {
+  return createHash('sha256')
+    .update(JSON.stringify([d.election, d.precinct, d.version, d.author, d.text]))
+    .digest('hex')
+    .slice(0, 32);
 }

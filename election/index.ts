@@ -80,10 +80,15 @@ export {
   readPublisherKeys,
   roleKeysDir,
   type SigningKey,
+  type StationKeys,
+  type StationPublicKey,
+  stationKeyId,
+  stationKeyPath,
 } from './keys.js';
 export { type ElectionIndex, indexElection, loadElection, resolveElectionPath } from './load.js';
 export { logStartPath, readLogStart, recordLogStart } from './log-start.js';
 export { buildManifest, type Manifest, manifestPath, writeManifest } from './manifest.js';
+export { protocolProblem } from './paper-protocol.js';
 export { assertRollCsv, type RollCsvScan, rollCsvRows, scanRollCsv } from './roll-csv.js';
 export {
   dropRoll,

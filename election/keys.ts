@@ -17,16 +17,27 @@
  *   │  └─ snapshot.pem                   0600  Ed25519 private key, PKCS#8
  *   ├─ dev-login/                        0700  → voting hosts with DEV_LOGIN=1 only (never production)
  *   │  └─ identity.pem                   0600  Ed25519 private key, PKCS#8
+ *   ├─ precincts/                        0700  → each file to its polling station only; no service reads it
+ *   │  └─ <precinctId>.pem               0600  the station key: Ed25519 private key, PKCS#8 (signs protocols)
  *   └─ public/                           0755  → every host
  *      ├─ districts/<districtId>.pem     0644  RSA public key, SPKI
- *      └─ snapshot.pem                   0644  Ed25519 public key, SPKI
+ *      ├─ snapshot.pem                   0644  Ed25519 public key, SPKI
+ *      └─ precinct-keys.json             0644  {<precinctId>: {keyId, spki}}: station public keys
+ *                                              (ingest checks protocols with them, the publisher re-checks)
  *
  * `public/` is exported from the private keys by {@link makeKeys} every time
  * it runs, so the two never disagree. Files are written to a temporary name
  * and then linked or renamed into place, so a crash mid-write never leaves a
  * truncated key that looks present.
  */
-import { createPrivateKey, createPublicKey, generateKeyPair, type KeyObject, randomBytes } from 'node:crypto';
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPair,
+  type KeyObject,
+  randomBytes,
+} from 'node:crypto';
 import { chmod, link, mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -44,7 +55,7 @@ export const RSA_PUBLIC_EXPONENT = 0x10001;
 export const PEPPER_BYTES = 32;
 
 /** The key directories, one per role (see the layout above). */
-export const KEY_ROLES = ['ingest', 'publisher', 'dev-login', 'public'] as const;
+export const KEY_ROLES = ['ingest', 'publisher', 'dev-login', 'precincts', 'public'] as const;
 export type KeyRole = (typeof KEY_ROLES)[number];
 
 /** A district's blind-signature public key, as every role may hold it. */
@@ -71,6 +82,18 @@ export interface SigningKey extends PublicKey {
   readonly privateKey: KeyObject;
 }
 
+/** A polling station's public key: checks the protocols its commission signs. */
+export interface StationPublicKey {
+  readonly publicKey: KeyObject;
+  /** SubjectPublicKeyInfo DER, base64url. */
+  readonly spki: string;
+  /** {@link stationKeyId}: what a protocol names as the key it is signed with. */
+  readonly keyId: string;
+}
+
+/** Station public keys by precinct id (`public/precinct-keys.json`). */
+export type StationKeys = ReadonlyMap<string, StationPublicKey>;
+
 /** Everything: what the election tools (offline) and test drivers hold. */
 export interface ElectionKeys {
   readonly electionId: string;
@@ -80,6 +103,8 @@ export interface ElectionKeys {
   readonly identity: SigningKey;
   /** Key of HMAC-SHA256(pepper, member id) = voterHash; never leaves the stack. */
   readonly pepper: Buffer;
+  /** Each paper precinct's station key. */
+  readonly stations: ReadonlyMap<string, SigningKey & { readonly keyId: string }>;
 }
 
 /** What ingest holds: district signing keys, the pepper, public keys only otherwise. */
@@ -92,6 +117,8 @@ export interface IngestKeys {
   readonly pepper: Buffer;
   /** The dev login's signing key: loaded only when the dev login is on, else null. */
   readonly identity: SigningKey | null;
+  /** Checks submitted protocols. */
+  readonly stations: StationKeys;
 }
 
 /** What the results publisher holds: the snapshot key and public keys only. */
@@ -99,6 +126,8 @@ export interface PublisherKeys {
   readonly electionId: string;
   readonly districts: ReadonlyMap<string, DistrictPublicKey>;
   readonly snapshot: SigningKey;
+  /** Re-checks each protocol's signature before counting it. */
+  readonly stations: StationKeys;
 }
 
 /** What the manifest publishes; every role's key set has it. */
@@ -137,8 +166,10 @@ const FILES = {
   pepper: join('ingest', 'pepper.bin'),
   snapshot: join('publisher', 'snapshot.pem'),
   identity: join('dev-login', 'identity.pem'),
+  stations: 'precincts',
   publicDistricts: join('public', 'districts'),
   publicSnapshot: join('public', 'snapshot.pem'),
+  publicStations: join('public', 'precinct-keys.json'),
 } as const;
 
 /** Before keys were kept apart everything sat in the election's directory: `makeKeys` moves it. */
@@ -148,6 +179,18 @@ const LEGACY: readonly (readonly [string, string])[] = [
   ['snapshot.pem', FILES.snapshot],
   ['identity.pem', FILES.identity],
 ];
+
+/** A station key's id: the first 16 hex digits of SHA-256 of its SPKI DER. */
+export function stationKeyId(publicKey: KeyObject): string {
+  return createHash('sha256')
+    .update(publicKey.export({ type: 'spki', format: 'der' }))
+    .digest('hex')
+    .slice(0, 16);
+}
+
+/** The station key file of `precinct` (handed to the station; no service reads it). */
+export const stationKeyPath = (stackDir: string, electionId: string, precinct: string): string =>
+  join(keysDir(stackDir, electionId), FILES.stations, `${precinct}.pem`);
 
 /** base64url DER SubjectPublicKeyInfo of a public key. */
 export function spkiOf(publicKey: KeyObject): string {
@@ -178,6 +221,7 @@ export async function makeKeys(
     join(dir, FILES.districts),
     join(dir, 'publisher'),
     join(dir, 'dev-login'),
+    join(dir, FILES.stations),
   ]) {
     await mkdirPrivate(d);
   }
@@ -195,6 +239,8 @@ export async function makeKeys(
   for (const d of index.config.districts) {
     await want(join(dir, FILES.districts, `${d.id}.pem`), () => makeRsa(bits));
   }
+  for (const p of index.config.paperPrecincts)
+    await want(join(dir, FILES.stations, `${p.id}.pem`), makeEd25519);
 
   // Key generation runs on libuv's thread pool: a small concurrency keeps
   // the machine usable, and the progress callback shows the slow RSA part.
@@ -234,6 +280,9 @@ async function exportPublicKeys(dir: string, keys: ElectionKeys): Promise<void> 
     if (file.endsWith('.pem') && !want.has(join(publicDistricts, file)))
       await unlink(join(publicDistricts, file));
   }
+  const stations: Record<string, { keyId: string; spki: string }> = {};
+  for (const [id, key] of keys.stations) stations[id] = { keyId: key.keyId, spki: key.spki };
+  want.set(join(dir, FILES.publicStations), `${JSON.stringify(stations, null, 2)}\n`);
   for (const [path, pem] of want) {
     if ((await readFile(path, 'utf8').catch(() => null)) === pem) continue;
     const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
@@ -272,6 +321,7 @@ export async function readKeys(stackDir: string, electionId: string): Promise<El
     snapshot: await readSigningKey(join(dir, FILES.snapshot), electionId),
     identity: await readSigningKey(join(dir, FILES.identity), electionId),
     pepper: await readPepperAt(dir, electionId),
+    stations: await readStationKeys(dir, electionId),
   });
 }
 
@@ -293,6 +343,7 @@ export async function readIngestKeys(
     snapshot: await readPublicKey(join(dir, FILES.publicSnapshot), electionId, 'ed25519'),
     pepper: await readPepperAt(dir, electionId),
     identity: options.devLogin ? await readSigningKey(join(dir, FILES.identity), electionId) : null,
+    stations: await readStationPublicKeys(dir, electionId),
   });
 }
 
@@ -321,7 +372,12 @@ export async function readPublisherKeys(stackDir: string, electionId: string): P
     const path = join(publicDistricts, file);
     districts.set(file.slice(0, -4), rsaPublic(await readPublicKey(path, electionId, 'rsa'), path));
   }
-  return Object.freeze({ electionId, districts, snapshot });
+  return Object.freeze({
+    electionId,
+    districts,
+    snapshot,
+    stations: await readStationPublicKeys(dir, electionId),
+  });
 }
 
 /** Just the pepper (`ingest/pepper.bin`): what the ingest supervisor's roll restore needs. */
@@ -341,6 +397,59 @@ async function readPepperAt(dir: string, electionId: string): Promise<Buffer> {
     throw new ElectionError('keys_invalid', `${path}: expected ${PEPPER_BYTES} bytes, got ${pepper.length}`);
   }
   return pepper;
+}
+
+/** Every station key in `precincts/` (a key set made before stations existed has none). */
+async function readStationKeys(
+  dir: string,
+  electionId: string,
+): Promise<Map<string, SigningKey & { readonly keyId: string }>> {
+  const stations = new Map<string, SigningKey & { readonly keyId: string }>();
+  if (!(await exists(join(dir, FILES.stations)))) return stations;
+  for (const file of await pemFiles(join(dir, FILES.stations), electionId)) {
+    const key = await readSigningKey(join(dir, FILES.stations, file), electionId);
+    stations.set(file.slice(0, -4), Object.freeze({ ...key, keyId: stationKeyId(key.publicKey) }));
+  }
+  return stations;
+}
+
+/** `public/precinct-keys.json`; each key checked to be Ed25519 and to match its id. */
+async function readStationPublicKeys(dir: string, electionId: string): Promise<StationKeys> {
+  const path = join(dir, FILES.publicStations);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse((await readKeyFile(path, electionId)).toString('utf8'));
+  } catch (cause) {
+    if (cause instanceof ElectionError) throw cause;
+    throw new ElectionError('keys_invalid', `${path}: not JSON`, { cause });
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ElectionError('keys_invalid', `${path}: expected an object of precinct keys`);
+  }
+  const stations = new Map<string, StationPublicKey>();
+  for (const [precinct, entry] of Object.entries(
+    parsed as Record<string, { keyId?: unknown; spki?: unknown }>,
+  )) {
+    let publicKey: KeyObject;
+    try {
+      publicKey = createPublicKey({
+        key: Buffer.from(String(entry.spki), 'base64url'),
+        format: 'der',
+        type: 'spki',
+      });
+    } catch (cause) {
+      throw new ElectionError('keys_invalid', `${path}: ${precinct}: not a public key`, { cause });
+    }
+    const keyId = stationKeyId(publicKey);
+    if (publicKey.asymmetricKeyType !== 'ed25519' || entry.keyId !== keyId) {
+      throw new ElectionError(
+        'keys_invalid',
+        `${path}: ${precinct}: expected an Ed25519 key with id ${keyId}`,
+      );
+    }
+    stations.set(precinct, Object.freeze({ publicKey, spki: spkiOf(publicKey), keyId }));
+  }
+  return stations;
 }
 
 async function readDistrictKeys(dir: string, electionId: string): Promise<Map<string, DistrictKey>> {

@@ -29,6 +29,10 @@ export const ERROR_CODES = [
   'checked_in_on_paper',
   'already_checked_in',
   'precinct_closed',
+  'protocol_invalid',
+  'protocol_signature_invalid',
+  'protocol_version_taken',
+  'precinct_open',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -133,6 +137,28 @@ export const ERROR_TABLE: { readonly [C in ErrorCode]: ErrorSpec } = {
     message: 'This member was already checked in at another polling station.',
   },
   precinct_closed: { status: '403 Forbidden', retriable: false, message: 'The polling station is not open.' },
+  // Precinct protocols (ingest/routes/paper-protocols.ts): the message names the offending line.
+  protocol_invalid: {
+    status: '422 Unprocessable Entity',
+    retriable: false,
+    message: 'The protocol does not add up or does not fit the precinct.',
+  },
+  protocol_signature_invalid: {
+    status: '403 Forbidden',
+    retriable: false,
+    message: "The protocol is not signed with its station's key.",
+  },
+  protocol_version_taken: {
+    status: '409 Conflict',
+    retriable: false,
+    message:
+      'A different protocol of this version was already submitted; a correction needs a higher version.',
+  },
+  precinct_open: {
+    status: '403 Forbidden',
+    retriable: false,
+    message: 'The polling station has not closed yet: its protocol comes after it closes.',
+  },
 };
 
 /** An expected refusal. Anything else reaching the HTTP layer is logged and answered `unavailable`. */

@@ -42,6 +42,7 @@ import { devRoutes } from './routes/dev.js';
 import { electionRoutes } from './routes/elections.js';
 import { healthRoutes } from './routes/health.js';
 import { paperCheckInsRoute } from './routes/paper-check-ins.js';
+import { paperProtocolRoutes } from './routes/paper-protocols.js';
 import { receiptsRoute } from './routes/receipts.js';
 import { SessionChannel } from './routes/session.js';
 import { staffTokenVerifierFor, tokenVerifierFor } from './token-verifier.js';
@@ -131,6 +132,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   for (const spec of electionRoutes(ctx)) router.add(spec);
   router.add(credentialsRoute(ctx)).add(ballotsRoute(ctx)).add(receiptsRoute(ctx));
   router.add(paperCheckInsRoute(ctx));
+  for (const spec of paperProtocolRoutes(ctx)) router.add(spec);
   if (config.devLogin) for (const spec of devRoutes(ctx)) router.add(spec);
   const sessions = new SessionChannel(app, uws, ctx);
   sessions.mount();

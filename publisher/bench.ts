@@ -181,8 +181,9 @@ async function publishSample(root: string): Promise<number> {
   await store.open();
   const empty = {
     tally: [],
-    paperVotes: [],
-    paperPrecincts: [],
+    paperProtocols: [],
+    paperDissents: [],
+    paperCheckIns: [],
     turnout: [],
     codes: [],
     roll: new Map(),
@@ -193,7 +194,13 @@ async function publishSample(root: string): Promise<number> {
     id: d.id,
     sha256: createHash('sha256').update(d.id).digest('hex'),
   }));
-  const unsigned = buildSnapshot(index, empty, { seq: 1, prevHash: null, takenAtMs: Date.now() }, keys);
+  const unsigned = buildSnapshot(
+    index,
+    empty,
+    { seq: 1, prevHash: null, takenAtMs: Date.now() },
+    keys,
+    new Map(),
+  );
   const snapshot = signSnapshot(unsigned, generateKeyPairSync('ed25519').privateKey);
   await store.publish(snapshot, []);
   return Buffer.byteLength(JSON.stringify(snapshot));

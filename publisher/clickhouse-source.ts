@@ -11,8 +11,9 @@ import { awaitSettled } from '../aggregator/lag.js';
 import {
   codes,
   electionEvents,
-  paperPrecincts,
-  paperVotes,
+  paperCheckIns,
+  paperDissents,
+  paperProtocols,
   tallyByDistrict,
   turnout,
 } from '../aggregator/queries.js';
@@ -60,11 +61,14 @@ export class ClickHouseSource implements ResultsSource {
   tally(election: string) {
     return tallyByDistrict(this.#ch, election);
   }
-  paperVotes(election: string) {
-    return paperVotes(this.#ch, election);
+  paperProtocols(election: string) {
+    return paperProtocols(this.#ch, election);
   }
-  paperPrecincts(election: string) {
-    return paperPrecincts(this.#ch, election);
+  paperDissents(election: string) {
+    return paperDissents(this.#ch, election);
+  }
+  paperCheckIns(election: string) {
+    return paperCheckIns(this.#ch, election);
   }
   turnout(election: string) {
     return turnout(this.#ch, election);

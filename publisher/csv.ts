@@ -1,7 +1,8 @@
 /**
- * The CSV download: one row per (race, region, district, candidate), derived
- * from the snapshot JSON and nothing else, so `verify` can regenerate it and
- * compare bytes. RFC 4180 quoting, `\n` line ends, UTF-8, header first.
+ * The CSV downloads: one row per (race, region, district, candidate), and
+ * (v3) one per paper precinct; derived from the snapshot JSON and nothing
+ * else, so `verify` can regenerate them and compare bytes. RFC 4180 quoting,
+ * `\n` line ends, UTF-8, header first.
  */
 import type { Snapshot, UnsignedSnapshot } from './snapshot.js';
 
@@ -31,6 +32,35 @@ export function snapshotCsv(s: UnsignedSnapshot | Snapshot): string {
         });
       }
     }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+const PRECINCT_HEADER = [
+  'precinct',
+  'region',
+  'district',
+  'status',
+  'rejection',
+  'version',
+  'reason',
+  'issued',
+  'spoiled',
+  'unused',
+  'check_ins',
+  'key_id',
+  'signature',
+  'dissents',
+];
+
+/** One row per paper precinct; dissents joined as `v<version> <author>: <text>`, one per line. */
+export function precinctsCsv(s: UnsignedSnapshot | Snapshot): string {
+  const lines = [PRECINCT_HEADER.join(',')];
+  for (const p of s.precincts ?? []) {
+    const dissents = p.dissents.map((d) => `v${d.version} ${d.author}: ${d.text}`).join('\n');
+    const row = [p.id, p.region, p.district, p.status, p.rejection, p.version, p.reason, p.issued, p.spoiled];
+    const rest = [p.unused, p.checkIns, p.keyId, p.signature, dissents];
+    lines.push([...row, ...rest].map((v) => field(String(v))).join(','));
   }
   return `${lines.join('\n')}\n`;
 }

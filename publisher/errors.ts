@@ -15,8 +15,6 @@ export const PUBLISHER_ERROR_CODES = [
   'source_unavailable',
   /** The results refer to a race, district or candidate the election does not have, or do not add up. */
   'results_inconsistent',
-  /** A value cannot be put in canonical JSON (non-integer number, undefined, …). */
-  'not_canonical',
   /** Writing a snapshot file failed, or a file that must never be rewritten already exists. */
   'store_failed',
   /** Verification: a snapshot file is missing. */

@@ -15,7 +15,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { sign, verify } from 'node:crypto';
-import { canonicalBytes } from './canonical.js';
+import { canonicalBytes } from '../common/canonical.js';
 import type { DistrictKeyFingerprint } from './district-keys.js';
 import { PublisherError } from './errors.js';
 

@@ -66,6 +66,7 @@ const scheduler = new SnapshotScheduler({
   store,
   privateKey: keys.snapshot.privateKey,
   districtKeys,
+  stations: keys.stations,
   metrics,
   logger,
   intervalMs: intervalSec * 1000,

@@ -8,19 +8,17 @@
  * the publisher never counts ballots itself.
  */
 
-import type { PaperVoteRow, TallyRow, TurnoutRow } from '../aggregator/queries.js';
+import type {
+  PaperCheckInRow,
+  PaperDissentRow,
+  PaperProtocolRow,
+  TallyRow,
+  TurnoutRow,
+} from '../aggregator/queries.js';
 
 // Rows the aggregator's queries already return as they are; re-exported so
 // the publisher's modules keep importing them from here.
-export type { PaperVoteRow, TallyRow, TurnoutRow };
-
-/** One precinct's latest protocol, without its choices. */
-export interface PaperPrecinctRow {
-  readonly precinct: string;
-  readonly district: string;
-  /** Ballot papers handed to voters at the precinct (`issued` of its latest protocol, spoiled included). */
-  readonly ballots: number;
-}
+export type { PaperCheckInRow, PaperDissentRow, PaperProtocolRow, TallyRow, TurnoutRow };
 
 /** An administrative event (aggregator `election_events`); only candidate status changes matter here. */
 export interface ElectionEventRow {
@@ -49,8 +47,10 @@ export interface ResultsSource {
   /** Acknowledged = distinct ballotIds stored = tally sum, per region, first record wins (DESIGN §5). */
   reconcile(election: string): Promise<ReconcileOutcome>;
   tally(election: string): Promise<readonly TallyRow[]>;
-  paperVotes(election: string): Promise<readonly PaperVoteRow[]>;
-  paperPrecincts(election: string): Promise<readonly PaperPrecinctRow[]>;
+  /** Every stored version of every precinct's protocol (the builder decides which counts). */
+  paperProtocols(election: string): Promise<readonly PaperProtocolRow[]>;
+  paperDissents(election: string): Promise<readonly PaperDissentRow[]>;
+  paperCheckIns(election: string): Promise<readonly PaperCheckInRow[]>;
   turnout(election: string): Promise<readonly TurnoutRow[]>;
   /** Every counted ballot code, distinct, sorted ascending. */
   codes(election: string): Promise<readonly string[]>;
@@ -66,8 +66,9 @@ export interface RollSource {
 /** Everything one snapshot is built from, read after reconciliation succeeded. */
 export interface ResultsInput {
   readonly tally: readonly TallyRow[];
-  readonly paperVotes: readonly PaperVoteRow[];
-  readonly paperPrecincts: readonly PaperPrecinctRow[];
+  readonly paperProtocols: readonly PaperProtocolRow[];
+  readonly paperDissents: readonly PaperDissentRow[];
+  readonly paperCheckIns: readonly PaperCheckInRow[];
   readonly turnout: readonly TurnoutRow[];
   readonly codes: readonly string[];
   readonly roll: ReadonlyMap<string, number>;

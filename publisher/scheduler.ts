@@ -13,7 +13,7 @@
 
 import type { KeyObject } from 'node:crypto';
 import type { Logger } from '../common/log.js';
-import type { ElectionIndex } from '../election/index.js';
+import type { ElectionIndex, StationKeys } from '../election/index.js';
 import type { DistrictKeyFingerprint } from './district-keys.js';
 import { isPublisherError, PublisherError } from './errors.js';
 import type { PublisherMetrics } from './metrics.js';
@@ -35,6 +35,8 @@ export interface SchedulerOptions {
   readonly privateKey: KeyObject;
   /** The districts' key fingerprints (from the manifest), carried by every snapshot. */
   readonly districtKeys: readonly DistrictKeyFingerprint[];
+  /** Station public keys: each protocol's signature is checked again before it counts. */
+  readonly stations: StationKeys;
   readonly metrics: PublisherMetrics;
   readonly logger: Logger;
   /** Between successful snapshots. */
@@ -91,20 +93,30 @@ export class SnapshotScheduler {
     let attempt = 0;
     for (;;) {
       attempt += 1;
-      const [tally, paperVotes, paperPrecincts, turnout, codes, rolls, events] = await wrap(
+      const [tally, paperProtocols, paperDissents, paperCheckIns, turnout, codes, rolls, events] = await wrap(
         'source_unavailable',
         () =>
           Promise.all([
             source.tally(id),
-            source.paperVotes(id),
-            source.paperPrecincts(id),
+            source.paperProtocols(id),
+            source.paperDissents(id),
+            source.paperCheckIns(id),
             source.turnout(id),
             source.codes(id),
             roll.rollByRegion(id),
             source.electionEvents(id),
           ]),
       );
-      const input: ResultsInput = { tally, paperVotes, paperPrecincts, turnout, codes, roll: rolls, events };
+      const input: ResultsInput = {
+        tally,
+        paperProtocols,
+        paperDissents,
+        paperCheckIns,
+        turnout,
+        codes,
+        roll: rolls,
+        events,
+      };
       const head = store.head;
       let unsigned: UnsignedSnapshot;
       try {
@@ -117,6 +129,7 @@ export class SnapshotScheduler {
             takenAtMs: (this.#o.now ?? Date.now)(),
           },
           this.#o.districtKeys,
+          this.#o.stations,
         );
       } catch (error) {
         if (isPublisherError(error, 'results_inconsistent') && attempt < READ_ATTEMPTS) continue;

@@ -4,7 +4,7 @@
  * is published in the election manifest as SPKI DER, base64url.
  */
 import { createHash, createPublicKey, type KeyObject, sign, verify } from 'node:crypto';
-import { canonicalBytes } from './canonical.js';
+import { canonicalBytes } from '../common/canonical.js';
 import { PublisherError } from './errors.js';
 import type { Snapshot, UnsignedSnapshot } from './snapshot.js';
 

@@ -9,11 +9,16 @@
  * rather than being dropped. The finished snapshot is then put through the
  * same totals check `verify` runs, so the publisher can never sign what an
  * auditor would reject.
+ *
+ * Paper is the exception: each precinct's latest protocol is judged
+ * (paper.ts), and one that fails is shown as rejected with its reason and
+ * left out of the counts instead of stopping publication.
  */
-import type { CandidateStatus, ElectionIndex, Names } from '../election/index.js';
+import type { CandidateStatus, ElectionIndex, Names, StationKeys } from '../election/index.js';
 import type { DistrictKeyFingerprint } from './district-keys.js';
 import { PublisherError } from './errors.js';
 import { merkleRoot } from './merkle.js';
+import { judgePaper, type PaperOutcome } from './paper.js';
 import type { ResultsInput } from './results-source.js';
 import {
   type CandidateCount,
@@ -44,11 +49,13 @@ export function buildSnapshot(
   input: ResultsInput,
   at: ChainPosition,
   districtKeys: readonly DistrictKeyFingerprint[],
+  stations: StationKeys,
 ): UnsignedSnapshot {
-  const votes = collectVotes(index, input);
+  const paper = judgePaper(index, input, stations);
+  const votes = collectVotes(index, input, paper);
   const statuses = candidateStatuses(index, input.events);
   const codes = checkedCodes(input.codes);
-  const counted = turnout(index, input);
+  const counted = turnout(index, input, paper);
   const snapshot: UnsignedSnapshot = {
     v: SNAPSHOT_VERSION,
     election: { id: index.id, names: index.config.names },
@@ -58,6 +65,7 @@ export function buildSnapshot(
     races: index.config.races.map((race) => raceResult(index, race.id, votes, statuses)),
     turnout: counted,
     reporting: { precincts: counted.total.precincts, reported: counted.total.precinctsReported },
+    precincts: paper.reports,
     codes: { count: codes.length, merkleRoot: merkleRoot(codes), file: snapshotPaths(at.seq).codes },
     districtKeys: checkedDistrictKeys(index, districtKeys),
   };
@@ -66,7 +74,7 @@ export function buildSnapshot(
   return snapshot;
 }
 
-function collectVotes(index: ElectionIndex, input: ResultsInput): VoteMap {
+function collectVotes(index: ElectionIndex, input: ResultsInput, paper: PaperOutcome): VoteMap {
   const votes: VoteMap = new Map();
   const add = (
     race: string,
@@ -104,7 +112,12 @@ function collectVotes(index: ElectionIndex, input: ResultsInput): VoteMap {
     }
     add(row.race, row.district, row.candidate, row.votes, 0, 'tally');
   }
-  for (const row of input.paperVotes) add(row.race, row.district, row.candidate, row.votes, 1, 'paper');
+  // Accepted protocols only: their races and candidates were checked against the district (paper.ts).
+  for (const p of paper.accepted) {
+    for (const [race, candidate, votes] of p.results) {
+      add(race ?? '', p.district, candidate ?? '', Number(votes), 1, `paper ${p.precinct}`);
+    }
+  }
   return votes;
 }
 
@@ -226,7 +239,11 @@ function sum(parts: readonly Counts[], ids: readonly string[], removed: Readonly
   return counts(pairs, ids, removed);
 }
 
-function turnout(index: ElectionIndex, input: ResultsInput): UnsignedSnapshot['turnout'] {
+function turnout(
+  index: ElectionIndex,
+  input: ResultsInput,
+  paper: PaperOutcome,
+): UnsignedSnapshot['turnout'] {
   const byRegion = new Map<string, { -readonly [K in keyof TurnoutCounts]: number }>();
   for (const region of index.config.regions) {
     byRegion.set(region.code, {
@@ -257,20 +274,11 @@ function turnout(index: ElectionIndex, input: ResultsInput): UnsignedSnapshot['t
     t.issuedPaper += row.issuedPaper;
     t.castOnline += row.castOnline;
   }
-  const precinctDistrict = new Map(index.config.paperPrecincts.map((p) => [p.id, p.district]));
   for (const p of index.config.paperPrecincts) regionOf(p.district, 'precinct').precincts += 1;
-  const reported = new Set<string>();
-  for (const row of input.paperPrecincts) {
-    if (precinctDistrict.get(row.precinct) !== row.district || reported.has(row.precinct)) {
-      throw new PublisherError(
-        'results_inconsistent',
-        `paper: precinct ${row.precinct} is unknown or repeated`,
-      );
-    }
-    reported.add(row.precinct);
-    const t = regionOf(row.district, 'paper');
+  for (const p of paper.accepted) {
+    const t = regionOf(p.district, 'paper');
     t.precinctsReported += 1;
-    t.castPaper += row.ballots;
+    t.castPaper += p.issued;
   }
   const regions: TurnoutRegion[] = index.config.regions.map((r) => ({
     code: r.code,

@@ -31,7 +31,7 @@ const TurnoutFields = {
 };
 
 export const SnapshotSchema = Strict({
-  v: T.Literal(SNAPSHOT_VERSION),
+  v: T.Union([T.Literal(2), T.Literal(SNAPSHOT_VERSION)]),
   election: Strict({ id: T.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }), names: Names }),
   seq: T.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
   takenAt: T.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}Z$' }),
@@ -61,6 +61,26 @@ export const SnapshotSchema = Strict({
     regions: T.Array(Strict({ code: T.String(), names: Names, ...TurnoutFields })),
   }),
   reporting: Strict({ precincts: Count, reported: Count }),
+  precincts: T.Optional(
+    T.Array(
+      Strict({
+        id: Id,
+        region: T.String(),
+        district: Id,
+        status: T.Union([T.Literal('accepted'), T.Literal('rejected'), T.Literal('missing')]),
+        rejection: T.String(),
+        version: Count,
+        reason: T.String(),
+        issued: Count,
+        spoiled: Count,
+        unused: Count,
+        checkIns: Count,
+        keyId: T.String({ pattern: '^([0-9a-f]{16})?$' }),
+        signature: T.String({ pattern: '^([A-Za-z0-9_-]{86})?$' }),
+        dissents: T.Array(Strict({ version: Count, author: T.String(), text: T.String() })),
+      }),
+    ),
+  ),
   codes: Strict({ count: Count, merkleRoot: Hex256, file: T.String({ pattern: '^codes/\\d+\\.txt$' }) }),
   districtKeys: T.Array(Strict({ id: Id, sha256: Hex256 })),
   signature: T.String({ pattern: '^[A-Za-z0-9_-]{86}$' }),
@@ -70,7 +90,13 @@ const validate = new Ajv({ allErrors: false }).compile<Static<typeof SnapshotSch
 
 /** Checks shape only (sums are totals.ts's job); returns the first problem or `null`. */
 export function snapshotShapeProblem(value: unknown): string | null {
-  if (validate(value)) return null;
+  if (validate(value)) {
+    // v3 carries the precincts, v2 (before issue 15) does not.
+    const { v, precincts } = value;
+    if (v === SNAPSHOT_VERSION && precincts === undefined) return '/ must have property precincts';
+    if (v !== SNAPSHOT_VERSION && precincts !== undefined) return `/precincts is not part of v${v}`;
+    return null;
+  }
   const first = validate.errors?.[0];
   return `${first?.instancePath || '/'} ${first?.message ?? 'is invalid'}`;
 }

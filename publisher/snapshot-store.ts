@@ -4,6 +4,7 @@
  *   <publicDir>/
  *   ├─ codes/{seq}.txt         1. counted codes          } written to a temp name, fsynced,
  *   ├─ snapshots/{seq}.csv     2. CSV download           } then hard-linked into place: link(2)
+ *   ├─ snapshots/{seq}.precincts.csv  CSV of the paper precincts (v3)
  *   ├─ snapshots/{seq}.json    3. the commit point       } fails if the name exists, so a
  *   ├─ latest.json             4. copy of the newest     } published file is never rewritten
  *   ├─ keys.json               district key fingerprints, signed; written once at start (key-statement.ts)
@@ -16,7 +17,7 @@
  */
 import { link, mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { snapshotCsv } from './csv.js';
+import { precinctsCsv, snapshotCsv } from './csv.js';
 import { PublisherError } from './errors.js';
 import { KEYS_PATH, type KeyStatement, keyStatementText } from './key-statement.js';
 import { codesFileText } from './merkle.js';
@@ -30,7 +31,7 @@ export interface ChainHead {
   readonly hash: string | null;
 }
 
-const SEQ_FILE = /^(\d+)\.(json|csv|txt)$/;
+const SEQ_FILE = /^(\d+)\.(json|csv|txt|precincts\.csv)$/;
 
 export class SnapshotStore {
   readonly publicDir: string;
@@ -75,6 +76,7 @@ export class SnapshotStore {
     const paths = snapshotPaths(snapshot.seq);
     await this.#create(paths.codes, codesFileText(codes));
     await this.#create(paths.csv, snapshotCsv(snapshot));
+    if (snapshot.precincts !== undefined) await this.#create(paths.precincts, precinctsCsv(snapshot));
     const json = `${JSON.stringify(snapshot)}\n`;
     await this.#create(paths.json, json);
     this.#head = { seq: snapshot.seq, hash: snapshotHash(snapshot) };

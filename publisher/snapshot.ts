@@ -1,5 +1,5 @@
 /**
- * The published snapshot format (DESIGN §6), version 1. Every number is an
+ * The published snapshot format (DESIGN §6), version 3. Every number is an
  * integer so the canonical form (canonical.ts) is unambiguous; shares are
  * given as numerator and denominator for the reader to divide.
  *
@@ -11,7 +11,11 @@
  *   │   ├─ total: Counts                = Σ regions
  *   │   └─ regions[] {code, total, districts[] {id, total}}   region total = Σ districts
  *   ├─ turnout {total, regions[]}       total = Σ regions (no choices in it)
- *   ├─ reporting {precincts, reported}  paper precincts that have sent a protocol
+ *   ├─ reporting {precincts, reported}  paper precincts whose latest protocol is accepted
+ *   ├─ precincts[]                      (v3) every paper precinct, config order: its latest
+ *   │                                   protocol's version, status (accepted | rejected | missing),
+ *   │                                   why rejected, the correction's reason, issued/spoiled/unused,
+ *   │                                   check-ins, keyId + station signature, observers' dissents
  *   ├─ codes {count, merkleRoot, file}  the counted ballot codes (merkle.ts)
  *   ├─ districtKeys[] {id, sha256}      SHA-256 of each district key's SPKI DER (district-keys.ts)
  *   └─ signature                        Ed25519 over the canonical form, base64url
@@ -23,8 +27,36 @@
 import type { CandidateStatus, Names } from '../election/index.js';
 import type { DistrictKeyFingerprint } from './district-keys.js';
 
-/** 2: `districtKeys` added (issue 14). */
-export const SNAPSHOT_VERSION = 2;
+/** 2: `districtKeys` added (issue 14). 3: `precincts` added (issue 15); verify still reads 2. */
+export const SNAPSHOT_VERSION = 3;
+export type SnapshotVersion = 2 | typeof SNAPSHOT_VERSION;
+
+export type PrecinctStatus = 'accepted' | 'rejected' | 'missing';
+
+/** A paper precinct's latest protocol as the snapshot judged it (publisher/paper.ts). */
+export interface PrecinctReport {
+  readonly id: string;
+  readonly region: string;
+  readonly district: string;
+  /** accepted: its votes count; rejected: shown with `rejection`, not counted; missing: no protocol yet. */
+  readonly status: PrecinctStatus;
+  /** Why the protocol is rejected; '' otherwise. */
+  readonly rejection: string;
+  /** The latest protocol version; 0 when missing. */
+  readonly version: number;
+  /** Why this version supersedes the previous one ('' for 1). */
+  readonly reason: string;
+  readonly issued: number;
+  readonly spoiled: number;
+  readonly unused: number;
+  /** Members checked in on paper at the precinct. */
+  readonly checkIns: number;
+  /** The station key's id and its Ed25519 signature over the protocol (common/records.ts); '' when missing. */
+  readonly keyId: string;
+  readonly signature: string;
+  /** Observers' notes, on any version of the precinct's protocol. */
+  readonly dissents: readonly { readonly version: number; readonly author: string; readonly text: string }[];
+}
 
 export interface CandidateCount {
   readonly id: string;
@@ -79,7 +111,7 @@ export interface TurnoutRegion extends TurnoutCounts {
 }
 
 export interface Snapshot {
-  readonly v: typeof SNAPSHOT_VERSION;
+  readonly v: SnapshotVersion;
   readonly election: { readonly id: string; readonly names: Names };
   readonly seq: number;
   /** ISO 8601 UTC, whole seconds. */
@@ -89,6 +121,8 @@ export interface Snapshot {
   readonly races: readonly RaceResult[];
   readonly turnout: { readonly total: TurnoutCounts; readonly regions: readonly TurnoutRegion[] };
   readonly reporting: { readonly precincts: number; readonly reported: number };
+  /** Present from v3 on. */
+  readonly precincts?: readonly PrecinctReport[];
   readonly codes: { readonly count: number; readonly merkleRoot: string; readonly file: string };
   /** The districts' blind-signature keys, config order; the same in every snapshot of an election. */
   readonly districtKeys: readonly DistrictKeyFingerprint[];
@@ -103,6 +137,8 @@ export const snapshotPaths = (seq: number) =>
   ({
     json: `snapshots/${seq}.json`,
     csv: `snapshots/${seq}.csv`,
+    /** v3 on: the paper precincts table (csv.ts). */
+    precincts: `snapshots/${seq}.precincts.csv`,
     codes: `codes/${seq}.txt`,
   }) as const;
 

@@ -9,7 +9,9 @@
  * region's counts = Σ its districts; the race's = Σ regions; a region's
  * online (paper) votes ≤ its online (paper) ballots × maxChoices. Turnout:
  * the total = Σ regions; issued ≤ roll; cast ≤ issued per channel; reported
- * ≤ precincts. Codes: count = online ballots cast.
+ * ≤ precincts. Codes: count = online ballots cast. Precincts (v3): per
+ * region, reported = its accepted precincts and paper ballots = Σ their
+ * issued; an accepted protocol has spoiled ≤ issued ≤ check-ins.
  */
 import type { Counts, TurnoutCounts, UnsignedSnapshot } from './snapshot.js';
 
@@ -86,6 +88,32 @@ export function checkTotals(s: UnsignedSnapshot): string | null {
   }
   if (s.codes.count !== t.castOnline)
     return `codes: ${s.codes.count} codes ≠ ${t.castOnline} online ballots cast`;
+  return s.precincts === undefined ? null : checkPrecincts(s.precincts, s.turnout.regions);
+}
+
+function checkPrecincts(
+  precincts: NonNullable<UnsignedSnapshot['precincts']>,
+  regions: UnsignedSnapshot['turnout']['regions'],
+): string | null {
+  const reported = new Map<string, { precincts: number; paper: number }>();
+  for (const p of precincts) {
+    const where = `precinct ${p.id}`;
+    if (p.status === 'rejected' && p.rejection === '') return `${where}: rejected without a reason`;
+    if (p.status !== 'rejected' && p.rejection !== '') return `${where}: a reason to reject, but ${p.status}`;
+    if (p.status !== 'accepted') continue;
+    if (p.spoiled > p.issued) return `${where}: ${p.spoiled} spoiled of ${p.issued} issued`;
+    if (p.issued > p.checkIns) return `${where}: ${p.issued} issued, ${p.checkIns} checked in`;
+    const r = reported.get(p.region) ?? { precincts: 0, paper: 0 };
+    r.precincts += 1;
+    r.paper += p.issued;
+    reported.set(p.region, r);
+  }
+  for (const region of regions) {
+    const r = reported.get(region.code) ?? { precincts: 0, paper: 0 };
+    if (r.precincts !== region.precinctsReported || r.paper !== region.castPaper) {
+      return `turnout ${region.code}: ${region.precinctsReported} precincts reported and ${region.castPaper} paper ballots ≠ accepted protocols' ${r.precincts} and ${r.paper}`;
+    }
+  }
   return null;
 }
 

@@ -17,7 +17,7 @@
 import type { KeyObject } from 'node:crypto';
 import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { snapshotCsv } from './csv.js';
+import { precinctsCsv, snapshotCsv } from './csv.js';
 import {
   type DistrictKeyFingerprint,
   districtKeyFingerprints,
@@ -155,6 +155,13 @@ export async function verifyPublished(files: PublishedFiles, options: VerifyOpti
       throw new PublisherError('snapshot_missing', `snapshot ${seq}: ${paths.csv} is missing`);
     if (csv !== snapshotCsv(s))
       throw new PublisherError('csv_mismatch', `snapshot ${seq}: ${paths.csv} differs from the JSON`);
+    if (s.precincts !== undefined) {
+      const table = await files.read(paths.precincts);
+      if (table === null)
+        throw new PublisherError('snapshot_missing', `snapshot ${seq}: ${paths.precincts} is missing`);
+      if (table !== precinctsCsv(s))
+        throw new PublisherError('csv_mismatch', `snapshot ${seq}: ${paths.precincts} differs from the JSON`);
+    }
     prev = s;
     prevCodes = codes;
     hashes.push(snapshotHash(s));

@@ -17,16 +17,26 @@ import {
   codes,
   electionEvents,
   issuedByMinute,
-  paperPrecincts,
-  paperVotes,
+  paperCheckIns,
+  paperDissents,
+  paperProtocols,
   tallyByRace,
   tallyByRegion,
   turnout,
 } from '../aggregator/queries.js';
-import { type ElectionEventRecord, paperProtocolRecord } from '../aggregator/records.js';
+import type { ElectionEventRecord } from '../aggregator/records.js';
 import { STREAMS } from '../aggregator/streams.js';
 import { produceBallots, syntheticBallot, syntheticElection } from '../aggregator/synthetic.js';
-import { type IssuanceRecord, minuteBucket, RECORD_VERSION, TOPICS } from '../common/records.js';
+import {
+  type IssuanceRecord,
+  minuteBucket,
+  type PaperDissentRecord,
+  type PaperProtocolRecord,
+  paperCheckInHash,
+  paperProtocol,
+  RECORD_VERSION,
+  TOPICS,
+} from '../common/records.js';
 import {
   config,
   eventually,
@@ -49,26 +59,48 @@ function issuance(i: number, channel: 'online' | 'paper'): IssuanceRecord {
     region: 'R00',
     district: 'R00-D1',
     voterHash: `${channel}-${i}`.padEnd(64, '0'),
-    blindedHash: `b-${i}`.padEnd(64, '0'),
+    blindedHash: channel === 'paper' ? paperCheckInHash('P-17') : `b-${i}`.padEnd(64, '0'),
     channel,
     bucket,
+    ...(channel === 'paper' ? { precinct: 'P-17' } : {}),
   };
 }
 
-const protocol = (version: number, votes: number) =>
-  paperProtocolRecord({
+const protocol = (version: number, votes: number): PaperProtocolRecord => ({
+  ...paperProtocol({
     election: election.id,
     region: 'R01',
     district: 'R01-D2',
     precinct: 'P-17',
     version,
+    reason: version > 1 ? 'recount' : '',
     issued: 100 + version,
     spoiled: 2,
+    unused: 7,
     results: [
       { race: 'president', candidate: 'p1', votes },
       { race: 'president', candidate: 'p2', votes: 10 },
     ],
-  });
+    keyId: '0123456789abcdef',
+  }),
+  submittedBy: 'O-17-a',
+  at: 1_000 + version,
+  signature: `sig${version}`.padEnd(86, 'A'),
+});
+
+const dissent: PaperDissentRecord = {
+  v: RECORD_VERSION,
+  kind: 'dissent',
+  id: 'd1',
+  election: election.id,
+  region: 'R01',
+  district: 'R01-D2',
+  precinct: 'P-17',
+  version: 2,
+  author: 'observer-1',
+  text: 'ballot box seal was broken',
+  at: 5_000,
+};
 
 const event = (id: string, type: string, at: number): ElectionEventRecord => ({
   v: RECORD_VERSION,
@@ -100,8 +132,9 @@ beforeAll(async () => {
     ...[0, 1, 2].map((i) => issuance(i, 'paper')),
     issuance(0, 'online'),
   ]);
-  // Version 2 arrives before version 1: the higher version must still win.
-  await send(TOPICS.paper, [protocol(2, 50), protocol(1, 40)]);
+  // Version 2 arrives before version 1 and twice; a dissent twice; a record without a kind (neither).
+  const kindless = { ...protocol(3, 99), kind: undefined };
+  await send(TOPICS.paper, [protocol(2, 50), protocol(1, 40), protocol(2, 50), dissent, dissent, kindless]);
   await send(TOPICS.electionEvents, [
     event('e1', 'opened', 1_000),
     event('e2', 'candidate-withdrawn', 2_000),
@@ -149,13 +182,29 @@ describe('publisher queries', () => {
     expect(await codes(ch, election.id)).toEqual(ids);
   });
 
-  it('paper: the highest protocol version of a precinct wins', async () => {
-    expect(await paperPrecincts(ch, election.id)).toEqual([
-      { precinct: 'P-17', region: 'R01', district: 'R01-D2', ballots: 102, spoiled: 2, version: 2 },
+  it('paper: every protocol version kept once, dissents once, check-ins per precinct', async () => {
+    const versions = await paperProtocols(ch, election.id);
+    expect(versions.map((p) => [p.precinct, p.version, p.reason, p.issued, p.spoiled, p.unused])).toEqual([
+      ['P-17', 1, '', 101, 2, 7],
+      ['P-17', 2, 'recount', 102, 2, 7],
     ]);
-    expect(await paperVotes(ch, election.id)).toEqual([
-      { race: 'president', district: 'R01-D2', candidate: 'p1', votes: 50 },
-      { race: 'president', district: 'R01-D2', candidate: 'p2', votes: 10 },
+    expect(versions[1]!.results).toEqual([
+      ['president', 'p1', '50'],
+      ['president', 'p2', '10'],
+    ]);
+    expect(versions[1]).toMatchObject({ keyId: '0123456789abcdef', submittedBy: 'O-17-a', at: 1_002 });
+    expect(await paperDissents(ch, election.id)).toEqual([
+      {
+        precinct: 'P-17',
+        version: 2,
+        id: 'd1',
+        author: 'observer-1',
+        text: 'ballot box seal was broken',
+        at: 5_000,
+      },
+    ]);
+    expect(await paperCheckIns(ch, election.id)).toEqual([
+      { precinct: 'P-17', region: 'R00', district: 'R00-D1', checkIns: 3 },
     ]);
   });
 

@@ -4,9 +4,11 @@
  * tally, turnout and codes, and one paper precinct's protocol — consistent
  * the way reconciled ClickHouse results are.
  */
-import { createHash, type KeyObject } from 'node:crypto';
-import type { ElectionIndex } from '../election/index.js';
-import { sampleRollCounts } from '../election/index.js';
+import { createHash, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { paperProtocol } from '../common/records.js';
+import type { ElectionIndex, StationKeys } from '../election/index.js';
+import { sampleRollCounts, stationKeyId } from '../election/index.js';
+import { signProtocol } from '../ingest/paper/protocol.js';
 import type { DistrictKeyFingerprint } from '../publisher/district-keys.js';
 import type { ResultsInput, TallyRow, TurnoutRow } from '../publisher/results-source.js';
 import { signSnapshot } from '../publisher/signer.js';
@@ -74,21 +76,50 @@ export function constructedResults(index: ElectionIndex, ballots: number, salt =
   };
   t.issuedPaper += 12;
   turnout.set(pd.id, t);
-  const paperVotes = index.racesOf(pd.id).map((race) => ({
-    race: race.id,
+  const { keyId: _keyId, ...unsigned } = paperProtocol({
+    election: index.id,
+    region: pd.region,
     district: pd.id,
-    candidate: race.candidates[0]!.id,
-    votes: 10,
-  }));
+    precinct: precinct.id,
+    version: 1,
+    issued: 10,
+    spoiled: 0,
+    results: index
+      .racesOf(pd.id)
+      .flatMap((race) =>
+        race.candidates.map((c, i) => ({ race: race.id, candidate: c.id, votes: i === 0 ? 10 : 0 })),
+      ),
+    keyId: '',
+  });
+  const signed = signProtocol(unsigned, fixtureStationKey(index, precinct.id));
   return {
     tally: [...tally.values()],
-    paperVotes,
-    paperPrecincts: [{ precinct: precinct.id, district: pd.id, ballots: 10 }],
+    paperProtocols: [{ ...signed, submittedBy: precinct.officials[0]!.id, at: Date.UTC(2020, 4, 17, 20) }],
+    paperDissents: [],
+    paperCheckIns: [{ precinct: precinct.id, region: pd.region, district: pd.id, checkIns: 12 }],
     turnout: [...turnout.values()],
     codes: codes.sort(),
     roll: rollByRegion(index),
     events: [],
   };
+}
+
+/** A deterministic station key per precinct (Ed25519 from a fixed seed), so constructed chains repeat byte for byte. */
+export function fixtureStationKey(index: ElectionIndex, precinct: string): KeyObject {
+  const seed = createHash('sha256').update(`station:${index.id}:${precinct}`).digest();
+  const der = Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), seed]);
+  return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
+}
+
+/** The public halves of {@link fixtureStationKey}: what the publisher reads from `public/precinct-keys.json`. */
+export function fixtureStations(index: ElectionIndex): StationKeys {
+  return new Map(
+    index.config.paperPrecincts.map((p) => {
+      const publicKey = createPublicKey(fixtureStationKey(index, p.id));
+      const spki = publicKey.export({ type: 'spki', format: 'der' }).toString('base64url');
+      return [p.id, { publicKey, spki, keyId: stationKeyId(publicKey) }] as const;
+    }),
+  );
 }
 
 /**
@@ -125,6 +156,7 @@ export async function publishConstructedChain(
       input,
       { seq, prevHash: store.head.hash, takenAtMs: Date.UTC(2020, 4, 17, 8) + seq * 1_800_000 },
       keys ?? fakeDistrictKeys(index),
+      fixtureStations(index),
     );
     await store.publish(signSnapshot(unsigned, privateKey), input.codes);
   }

@@ -11,26 +11,29 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Producer } from 'kafkajs';
 import { ClickHouse } from '../aggregator/client.js';
-import { electionEvents, paperPrecincts, codes as storedCodes } from '../aggregator/queries.js';
-import { type ElectionEventRecord, paperProtocolRecord } from '../aggregator/records.js';
+import { electionEvents, paperProtocols, codes as storedCodes } from '../aggregator/queries.js';
+import type { ElectionEventRecord } from '../aggregator/records.js';
 import { createLogger } from '../common/log.js';
 import {
   type BallotRecord,
   castBucket,
   type IssuanceRecord,
   minuteBucket,
+  paperCheckInHash,
+  paperProtocol,
   RECORD_VERSION,
   TOPICS,
 } from '../common/records.js';
 import { type ElectionIndex, indexElection, loadElection } from '../election/index.js';
 import { keysDir } from '../election/keys.js';
 import { recordLogStart } from '../election/log-start.js';
+import { signProtocol } from '../ingest/paper/protocol.js';
 import { ClickHouseSource } from '../publisher/clickhouse-source.js';
 import { PublisherMetrics } from '../publisher/metrics.js';
 import { rollSourceFor } from '../publisher/roll-source.js';
 import { SnapshotScheduler } from '../publisher/scheduler.js';
 import { SnapshotStore } from '../publisher/snapshot-store.js';
-import { fakeDistrictKeys } from './publisher.fixtures.js';
+import { fakeDistrictKeys, fixtureStationKey, fixtureStations } from './publisher.fixtures.js';
 import { config, kafkaClient } from './support/stack.js';
 
 /** A copy of the sample election under a fresh id, so runs never see each other's ballots. */
@@ -87,7 +90,7 @@ export async function produceResults(
   const ballotMessages: { value: string; partition: number }[] = [];
   const issuanceMessages: { value: string; partition: number }[] = [];
   const partition = (region: string) => index.partitionsFor(region)[0] ?? 0;
-  const issue = (district: string, channel: 'online' | 'paper', n: string) => {
+  const issue = (district: string, channel: 'online' | 'paper', n: string, precinct?: string) => {
     const d = index.district(district)!;
     const record: IssuanceRecord = {
       v: RECORD_VERSION,
@@ -95,9 +98,13 @@ export async function produceResults(
       region: d.region,
       district,
       voterHash: createHash('sha256').update(`${index.id}/${channel}/${n}`).digest('hex'),
-      blindedHash: createHash('sha256').update(`${index.id}/${channel}/${n}/blinded`).digest('hex'),
+      blindedHash:
+        precinct === undefined
+          ? createHash('sha256').update(`${index.id}/${channel}/${n}/blinded`).digest('hex')
+          : paperCheckInHash(precinct),
       channel,
       bucket,
+      ...(precinct === undefined ? {} : { precinct }),
     };
     issuanceMessages.push({ value: JSON.stringify(record), partition: partition(d.region) });
   };
@@ -150,8 +157,8 @@ export async function produceResults(
   }
   const precinct = index.config.paperPrecincts.find((p) => p.district === TEST_DISTRICTS[0])!;
   const pd = index.district(precinct.district)!;
-  for (let i = 0; i < 9; i++) issue(pd.id, 'paper', `p${i}`);
-  const protocol = paperProtocolRecord({
+  for (let i = 0; i < 9; i++) issue(pd.id, 'paper', `p${i}`, precinct.id);
+  const { keyId: _keyId, ...unsigned } = paperProtocol({
     election: index.id,
     region: pd.region,
     district: pd.id,
@@ -161,8 +168,16 @@ export async function produceResults(
     spoiled: 1,
     results: index
       .racesOf(pd.id)
-      .map((race) => ({ race: race.id, candidate: race.candidates[0]!.id, votes: 6 })),
+      .flatMap((race) =>
+        race.candidates.map((c, i) => ({ race: race.id, candidate: c.id, votes: i === 0 ? 6 : 0 })),
+      ),
+    keyId: '',
   });
+  const protocol = {
+    ...signProtocol(unsigned, fixtureStationKey(index, precinct.id)),
+    submittedBy: precinct.officials[0]!.id,
+    at: Date.now(),
+  };
   try {
     await producer.send({ topic: TOPICS.issuance, acks: -1, messages: issuanceMessages });
     await producer.send({ topic: TOPICS.ballots, acks: -1, messages: ballotMessages });
@@ -206,7 +221,7 @@ export async function awaitInClickHouse(
     for (;;) {
       const [c, p, e] = await Promise.all([
         storedCodes(ch, index.id),
-        paperPrecincts(ch, index.id),
+        paperProtocols(ch, index.id),
         electionEvents(ch, index.id),
       ]);
       if (c.length >= expectedCodes && p.length >= 1 && e.length >= events) return;
@@ -249,6 +264,7 @@ export async function realPublisher(prefix: string, options: { retryMs?: number 
     store,
     privateKey,
     districtKeys: fakeDistrictKeys(index),
+    stations: fixtureStations(index),
     metrics,
     logger,
     intervalMs: 60_000,

@@ -103,13 +103,24 @@ describe('results site', () => {
     const regionRows = await page.locator('#region-table tbody tr').count();
     expect(regionRows).toBe(snapshot.races[0]!.regions.length);
 
+    // The paper polling stations: every precinct, the one with a protocol accepted at version 1.
+    const precincts = snapshot.precincts!;
+    expect(await page.locator('#precincts-table tbody tr').count()).toBe(precincts.length);
+    const reported = precincts.find((p) => p.status === 'accepted')!;
+    const row = page.locator(`#precincts-table tr[data-precinct="${reported.id}"]`);
+    expect(await row.getAttribute('data-status')).toBe('accepted');
+    expect(await row.locator('td').nth(1).textContent()).toBe('қабылданды');
+    expect(await row.locator('td').nth(2).textContent()).toBe('1');
+
     // Russian, then English.
     await page.click('button[data-lang="ru"]');
+    expect(await row.locator('td').nth(1).textContent()).toBe('принят');
     expect(await page.getAttribute('html', 'lang')).toBe('ru');
     expect(await page.locator('#status').textContent()).toContain(`Срез №${snapshot.seq}`);
     expect(await page.locator('#race-h').textContent()).toBe(snapshot.races[0]!.names.ru);
     await page.click('button[data-lang="en"]');
     expect(await page.locator('#status').textContent()).toContain(`Snapshot #${snapshot.seq}`);
+    expect(await row.locator('td').nth(1).textContent()).toBe('accepted');
 
     // A counted receipt, typed the way receipts are shown (groups, lower case), and one that is not.
     const grouped = counted.toLowerCase().replace(/(.{5})/g, '$1 ');

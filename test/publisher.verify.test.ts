@@ -14,8 +14,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { canonicalJson } from '../common/canonical.js';
 import { loadElection } from '../election/index.js';
-import { canonicalJson } from '../publisher/canonical.js';
 import { isPublisherError, type PublisherErrorCode } from '../publisher/errors.js';
 import { signKeyStatement } from '../publisher/key-statement.js';
 import { codesFileText, merkleRoot } from '../publisher/merkle.js';
@@ -28,6 +28,7 @@ import {
   constructedResults,
   fakeCode,
   fakeDistrictKeys,
+  fixtureStations,
   publishConstructedChain,
 } from './publisher.fixtures.js';
 
@@ -342,7 +343,13 @@ describe('snapshots', () => {
     expect(head.seq).toBe(3);
     const input = constructedResults(index, 10);
     const again = signSnapshot(
-      buildSnapshot(index, input, { seq: 3, prevHash: null, takenAtMs: 0 }, fakeDistrictKeys(index)),
+      buildSnapshot(
+        index,
+        input,
+        { seq: 3, prevHash: null, takenAtMs: 0 },
+        fakeDistrictKeys(index),
+        fixtureStations(index),
+      ),
       privateKey,
     );
     await expect(store.publish(again, input.codes)).rejects.toMatchObject({ code: 'store_failed' });

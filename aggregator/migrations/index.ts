@@ -3,8 +3,15 @@ import { initial } from './001-initial.js';
 import { replay } from './002-replay.js';
 import { ballotWinners } from './003-ballot-winners.js';
 import { separateTurnout } from './004-separate-turnout.js';
+import { paperChannel } from './005-paper-channel.js';
 import type { Migration } from './types.js';
 
-export const MIGRATIONS: readonly Migration[] = [initial, replay, ballotWinners, separateTurnout];
+export const MIGRATIONS: readonly Migration[] = [
+  initial,
+  replay,
+  ballotWinners,
+  separateTurnout,
+  paperChannel,
+];
 
 export type { Migration, MigrationContext } from './types.js';

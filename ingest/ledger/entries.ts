@@ -5,14 +5,31 @@
  *
  *   ballots  record ─► cred:{<region>}:<election>:<ballotId>    hash = ballotHash    done = cast
  *   issuance record ─► voter:{<region>}:<election>:<voterHash>  hash = blindedHash   done = issued
+ *   paper protocol  ─► protocol:{<region>}:<election>:<precinct>:v<version>
+ *                                                       hash = protocolHash  done = reported
+ *   paper dissent   ─► dissent:{<region>}:<election>:<id>     hash = id            done = noted
+ *
+ * So a precinct's protocol version is taken by the first protocol in the log
+ * (a different one is `protocol_version_taken`, a resend is `repeated`), and
+ * both kinds reach `paper` with acks=all and are read back like any ledger write.
  *
  * Keys are hash-tagged by region (`{KZ-75}`): in Redis Cluster a region's
  * keys, its roll and its index marker share a slot, so each ledger script
  * touches one node.
  */
-import { type BallotRecord, type IssuanceRecord, TOPICS, type TopicName } from '../../common/records.js';
+import {
+  type BallotRecord,
+  type IssuanceRecord,
+  PAPER_KINDS,
+  type PaperDissentRecord,
+  type PaperProtocol,
+  type PaperProtocolRecord,
+  protocolHash,
+  TOPICS,
+  type TopicName,
+} from '../../common/records.js';
 
-export type DoneMark = 'cast' | 'issued';
+export type DoneMark = 'cast' | 'issued' | 'reported' | 'noted';
 
 /** One record the ledger writes: where it goes and the key it claims. */
 export interface LedgerEntry {
@@ -38,6 +55,14 @@ export function voterKey(region: string, election: string, voterHash: string): s
 
 export function credKey(region: string, election: string, ballotId: string): string {
   return `cred:{${region}}:${election}:${ballotId}`;
+}
+
+export function protocolKey(region: string, election: string, precinct: string, version: number): string {
+  return `protocol:{${region}}:${election}:${precinct}:v${version}`;
+}
+
+export function dissentKey(region: string, election: string, id: string): string {
+  return `dissent:{${region}}:${election}:${id}`;
 }
 
 /**
@@ -95,6 +120,36 @@ export function issuanceEntry(record: IssuanceRecord, partitions: readonly numbe
   };
 }
 
+/** A precinct protocol as the ledger writes it: to its region's partition chosen by precinct. */
+export function protocolEntry(record: PaperProtocolRecord, partitions: readonly number[]): LedgerEntry {
+  return {
+    topic: TOPICS.paper,
+    partition: pickPartition(partitions, record.precinct),
+    value: JSON.stringify(record),
+    timestampMs: record.at,
+    region: record.region,
+    mix: null,
+    key: protocolKey(record.region, record.election, record.precinct, record.version),
+    hash: protocolHash(record),
+    done: 'reported',
+  };
+}
+
+/** An observer's dissent, to the partition of the protocol it is about. */
+export function dissentEntry(record: PaperDissentRecord, partitions: readonly number[]): LedgerEntry {
+  return {
+    topic: TOPICS.paper,
+    partition: pickPartition(partitions, record.precinct),
+    value: JSON.stringify(record),
+    timestampMs: record.at,
+    region: record.region,
+    mix: null,
+    key: dissentKey(record.region, record.election, record.id),
+    hash: record.id,
+    done: 'noted',
+  };
+}
+
 /**
  * The region's partition for a record: explicit (DESIGN §4), and the same for
  * every record of one key, so "first in the partition's log" is one order.
@@ -121,7 +176,7 @@ export interface IndexedRecord {
 }
 
 /**
- * Parses a `ballots` or `issuance` record of `election` into its index entry;
+ * Parses a `ballots`, `issuance` or `paper` record of `election` into its index entry;
  * null for other elections, other versions and records without their key
  * fields (those never claim a key).
  */
@@ -150,6 +205,36 @@ export function indexedRecordOf(topic: string, election: string, value: Buffer |
     // credential: its empty hash matches no request, so every new one is a conflict.
     const hash = typeof blindedHash === 'string' ? blindedHash : '';
     return { region, key: voterKey(region, election, voterHash), hash, done: 'issued' };
+  }
+  if (topic === TOPICS.paper) return indexedPaperRecord(record, region, election);
+  return null;
+}
+
+/** A paper record's index entry; records without a kind (written before there were kinds) claim nothing. */
+function indexedPaperRecord(
+  record: Record<string, unknown>,
+  region: string,
+  election: string,
+): IndexedRecord | null {
+  const { kind, precinct, version, id } = record;
+  if (kind === PAPER_KINDS.protocol) {
+    if (typeof precinct !== 'string' || precinct === '' || !Number.isSafeInteger(version)) return null;
+    let hash: string;
+    try {
+      hash = protocolHash(record as unknown as PaperProtocol);
+    } catch {
+      return null; // no canonical form: no ingest wrote it, and it can match no request
+    }
+    return {
+      region,
+      key: protocolKey(region, election, precinct, version as number),
+      hash,
+      done: 'reported',
+    };
+  }
+  if (kind === PAPER_KINDS.dissent) {
+    if (typeof id !== 'string' || id === '') return null;
+    return { region, key: dissentKey(region, election, id), hash: id, done: 'noted' };
   }
   return null;
 }

@@ -1,5 +1,5 @@
 /**
- * The ledger follower: reads the election's `ballots` and `issuance`
+ * The ledger follower: reads the election's `ballots`, `issuance` and `paper`
  * partitions in log order and applies every record to the Redis index
  * (APPLY: the first record for a key wins), so the index says what the log
  * says. It is also how an acknowledgement is confirmed — a produce counts
@@ -42,7 +42,8 @@ export type Confirmation =
   /** The follower did not reach the offset in time. */
   | 'timeout';
 
-export const LEDGER_TOPICS = [TOPICS.ballots, TOPICS.issuance] as const;
+/** `paper` too: protocol versions and dissents are ledger keys (entries.ts). */
+export const LEDGER_TOPICS = [TOPICS.ballots, TOPICS.issuance, TOPICS.paper] as const;
 
 export interface FollowerOptions {
   readonly reader: LogReader;

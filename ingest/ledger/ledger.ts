@@ -40,7 +40,8 @@ export type Recorded = 'created' | 'repeated';
 
 /**
  * The refusal when the log holds another record first for the entry's key.
- * A ballot: its credential cast another. An issuance: who holds the member
+ * A ballot: its credential cast another. A protocol: another took its
+ * version. An issuance: who holds the member
  * decides — one member, one ballot, one channel (docs/paper.md):
  *
  *   requester \ holder   online                      paper
@@ -51,6 +52,10 @@ export type Recorded = 'created' | 'repeated';
  */
 export function conflictCode(entry: Pick<LedgerEntry, 'done' | 'hash'>, holder: string): ErrorCode {
   if (entry.done === 'cast') return 'credential_already_used';
+  // A precinct protocol: another protocol took this version (a correction needs a higher one).
+  if (entry.done === 'reported') return 'protocol_version_taken';
+  // A dissent's key is its id and its hash that same id: two different notes never share a key.
+  if (entry.done === 'noted') return 'bad_request';
   const heldOnPaper = isPaperCheckInHash(holder);
   if (!isPaperCheckInHash(entry.hash))
     return heldOnPaper ? 'checked_in_on_paper' : 'credential_already_issued';

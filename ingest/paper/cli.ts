@@ -2,6 +2,7 @@
  * The paper channel's command line: `npm run paper -- <command> [options]`.
  *
  *   check-in  a station's check-in list, sent by one official (bulk-check-in.ts)
+ *   protocol  a precinct protocol, signed with the station key and submitted (protocol.ts)
  *
  * Each line's outcome goes to stdout in file order (`<line>\t<member id>\t<outcome>\t<detail>`),
  * the summary to stderr. Exit 0 when every line is checked_in or repeated,
@@ -12,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../../common/config.js';
 import { ElectionError, loadElection } from '../../election/index.js';
 import { bulkCheckIn, type LineResult, parseMemberList, SUCCESS } from './bulk-check-in.js';
+import { PROTOCOL_USAGE, protocolCommand } from './protocol.js';
 
 const USAGE = `usage: npm run paper -- check-in --token-file <file> --file <list.txt|list.csv> [options]
 
@@ -21,7 +23,9 @@ const USAGE = `usage: npm run paper -- check-in --token-file <file> --file <list
   --url <url>              ingest's voting URL (default http://127.0.0.1:$INGEST_PORT)
   --concurrency <n>        requests in flight at once (default 8)
 
-Safe to run again: members this precinct already checked in are reported "repeated".`;
+Safe to run again: members this precinct already checked in are reported "repeated".
+
+${PROTOCOL_USAGE}`;
 
 const OPTIONS = {
   election: { type: 'string' },
@@ -39,6 +43,10 @@ const say = (line: string): void => {
 };
 
 async function main(argv: readonly string[]): Promise<number> {
+  // Its own options (protocol.ts): dispatched before this command's are parsed.
+  if (argv[0] === 'protocol') {
+    return protocolCommand(argv.slice(1), `http://127.0.0.1:${loadConfig().ingest.port}`);
+  }
   const { values, positionals } = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true });
   const [command, ...rest] = positionals;
   if (values.help || command === undefined) {

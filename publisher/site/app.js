@@ -187,6 +187,35 @@ function renderTurnout() {
   );
 }
 
+/** v3 snapshots list every paper precinct's latest protocol (v2 ones do not: the section stays hidden). */
+function renderPrecincts() {
+  const list = state.latest.precincts;
+  $('precincts-section').hidden = list === undefined;
+  if (list === undefined) return;
+  const cols = ['precinct', 'district', 'status', 'version', 'issuedCheckIns', 'notes'];
+  $('precincts-table').tHead.replaceChildren(
+    el('tr', {}, ...cols.map((c) => el('th', { scope: 'col' }, t()[c]))),
+  );
+  $('precincts-table').tBodies[0].replaceChildren(
+    ...list.map((p) => {
+      const notes = [];
+      if (p.status === 'rejected') notes.push(el('li', { class: 'bad' }, t().rejectedBecause(p.rejection)));
+      if (p.reason !== '') notes.push(el('li', {}, t().correctedBecause(p.reason)));
+      for (const d of p.dissents) notes.push(el('li', {}, t().dissent(d.version, d.author, d.text)));
+      return el(
+        'tr',
+        { 'data-precinct': p.id, 'data-status': p.status },
+        el('th', { scope: 'row' }, p.id),
+        el('td', {}, p.district),
+        el('td', {}, t().precinctStatus[p.status]),
+        el('td', {}, p.version === 0 ? '—' : String(p.version)),
+        el('td', {}, p.status === 'missing' ? num(p.checkIns) : `${num(p.issued)} / ${num(p.checkIns)}`),
+        el('td', {}, notes.length === 0 ? '' : el('ul', {}, ...notes)),
+      );
+    }),
+  );
+}
+
 function renderDownloads() {
   const s = state.latest;
   $('dl-json').href = `snapshots/${s.seq}.json`;
@@ -194,6 +223,8 @@ function renderDownloads() {
   $('dl-csv').href = `snapshots/${s.seq}.csv`;
   $('dl-csv').textContent = `CSV (#${s.seq})`;
   $('dl-codes').href = s.codes.file;
+  $('dl-precincts').parentElement.hidden = s.precincts === undefined;
+  $('dl-precincts').href = `snapshots/${s.seq}.precincts.csv`;
 }
 
 function render() {
@@ -206,6 +237,7 @@ function render() {
   renderRaceSelect();
   renderRace();
   renderTurnout();
+  renderPrecincts();
   renderDownloads();
 }
 

@@ -1,5 +1,6 @@
 /**
- * Canonical JSON: the exact bytes a snapshot's signature and hash cover.
+ * Canonical JSON: the exact bytes a signature covers — a result snapshot's
+ * (publisher) and a paper protocol's (station key, ingest).
  *
  * It is RFC 8785 (JCS) restricted to documents whose numbers are all safe
  * integers, which makes it short enough to re-implement anywhere:
@@ -12,12 +13,16 @@
  *   - `true`, `false`, `null`;
  *   - no whitespace anywhere; UTF-8 encoded; no trailing newline.
  *
- * A snapshot's canonical form is that of the snapshot object with its
+ * A signed document's canonical form is that of the object with its
  * top-level `signature` member removed. Anything else (a float, `undefined`,
  * a function, a non-plain object) is refused rather than guessed at, so two
  * implementations can never disagree about the bytes.
  */
-import { PublisherError } from './errors.js';
+/** A value that has no canonical form; `path` names where (`$.results[2][1]`). */
+export class NotCanonicalError extends Error {
+  override readonly name = 'NotCanonicalError';
+  readonly code = 'not_canonical';
+}
 
 /** A JSON value the canonical form accepts. */
 export type CanonicalValue =
@@ -28,7 +33,7 @@ export type CanonicalValue =
   | readonly CanonicalValue[]
   | { readonly [key: string]: CanonicalValue };
 
-/** The canonical text of `value`. @throws PublisherError `not_canonical` */
+/** The canonical text of `value`. @throws NotCanonicalError */
 export function canonicalJson(value: unknown): string {
   return write(value, '$');
 }
@@ -48,20 +53,20 @@ function write(value: unknown, path: string): string {
       return JSON.stringify(value);
     case 'number':
       if (!Number.isSafeInteger(value)) {
-        throw new PublisherError('not_canonical', `${path}: ${value} is not a safe integer`);
+        throw new NotCanonicalError(`${path}: ${value} is not a safe integer`);
       }
       return Object.is(value, -0) ? '0' : String(value);
     case 'object':
       break;
     default:
-      throw new PublisherError('not_canonical', `${path}: ${typeof value} has no JSON form`);
+      throw new NotCanonicalError(`${path}: ${typeof value} has no JSON form`);
   }
   if (Array.isArray(value)) {
     return `[${value.map((item, i) => write(item, `${path}[${i}]`)).join(',')}]`;
   }
   const proto = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null) {
-    throw new PublisherError('not_canonical', `${path}: only plain objects have a canonical form`);
+    throw new NotCanonicalError(`${path}: only plain objects have a canonical form`);
   }
   const record = value as Record<string, unknown>;
   const keys = Object.keys(record).sort();
