@@ -50,7 +50,7 @@ import { launchChromium } from './support/chromium.js';
 import { testPort } from './support/ports.js';
 import { config, kafkaClient } from './support/stack.js';
 
-const PORT = testPort(18_741);
+const PORT = testPort(18_745);
 /** A fresh election per run: the issuance topic keeps every run's check-ins. */
 const ELECTION = `official-${Date.now().toString(36)}`;
 const PRECINCT = 'P-71-1';
