@@ -99,6 +99,9 @@ async function main(): Promise<void> {
   say(
     `voting:  http://127.0.0.1:${config.ingest.port}/  (dev login on; ${config.ingest.processes} ingest processes)`,
   );
+  say(
+    `officials: http://127.0.0.1:${config.ingest.port}/official/#token=<token from: npm run --silent election -- staff-token ${election.id} --role official --official ${election.config.paperPrecincts[0]?.officials[0]?.id ?? '<id>'}>  (docs/paper.md)`,
+  );
   say(`results: http://127.0.0.1:${config.publisher.port}/  (a snapshot every ${env.SNAPSHOT_INTERVAL} s)`);
   say(
     `operations (/healthz /readyz /metrics): ingest :${config.ingest.opsPort}, publisher :${config.publisher.opsPort}`,
