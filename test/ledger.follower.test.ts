@@ -58,6 +58,8 @@ interface Running {
   readonly index: IndexStore;
   restores: number;
   failRestores: number;
+  /** What a roll restore does (besides counting): nothing unless a test says. */
+  restore: () => Promise<void>;
   rebuilt: string[];
 }
 
@@ -87,6 +89,7 @@ async function startFollower(
     index,
     restores: 0,
     failRestores: 0,
+    restore: async () => undefined,
     rebuilt: [],
   };
   const follower = new LedgerFollower({
@@ -100,6 +103,7 @@ async function startFollower(
         running.failRestores--;
         throw new Error('roll store unreachable (test)');
       }
+      await running.restore();
     },
     log,
     onRebuilt: (region) => running.rebuilt.push(region),
@@ -221,6 +225,34 @@ describe('ledger follower', () => {
       expect(lostAgain).toBe(true);
       expect(await holds(keys)).toBe(keys.length);
       expect(run.follower.rebuilding).toEqual([]);
+    } finally {
+      await run.follower.close();
+    }
+  });
+
+  it('never marks a region complete without its roll, even when Redis loses it again right after the restore', async () => {
+    const election = electionOf(`follower-a5-${Date.now().toString(36)}`);
+    const region = election.config.regions[0]!.code;
+    const partition = election.partitionsFor(region)[0]!;
+    const rollMark = `roll:{${region}}:${election.id}`;
+    const run = await startFollower(election);
+    try {
+      await until('every region built at start', () => run.follower.rebuilding.length === 0);
+      const keys = await castBallots(election, region, partition, 40);
+      await until('every ballot applied', async () => (await holds(keys)) === keys.length);
+      // The roll "restore" writes a mark in the region's slot; the first one after the loss is
+      // followed at once by another loss (Redis restarted empty again), before the rebuild is listed.
+      let lossesAfterRestore = 1;
+      run.restore = async () => {
+        await redis.set(rollMark, 'restored');
+        if (lossesAfterRestore-- > 0) await loseRegion(region, election.id);
+      };
+      await loseRegion(region, election.id);
+      await until('the region rebuilt', () => run.rebuilt.includes(region));
+      expect(lossesAfterRestore).toBeLessThan(0);
+      expect(await redis.exists(indexMarkerKey(region, election.id))).toBe(1);
+      expect(await redis.get(rollMark)).toBe('restored');
+      expect(await holds(keys)).toBe(keys.length);
     } finally {
       await run.follower.close();
     }

@@ -11,7 +11,8 @@
  *                                                   └─► position per partition (ledger-log:{election})
  *
  *   every 500 ms: a region's marker missing (Redis flushed, restarted empty,
- *   a node lost) ─► reload the roll if gone ─► end offsets of that moment,
+ *   a node lost) ─► reload the roll if gone (again every 500 ms while the region
+ *   is lost or rebuilding, and once more before it is marked) ─► end offsets of that moment,
  *   log-start checked against the log ─► list a rebuild id in Redis ─► rewind
  *   the region's partitions to where the election's records begin ─► apply up
  *   to the end offsets ─► set the marker if the id is still listed (else Redis
@@ -117,6 +118,9 @@ export class LedgerFollower {
   readonly #dirty = new Map<string, number>();
   #timer: NodeJS.Timeout | null = null;
   #expiry: NodeJS.Timeout | null = null;
+  #rollTimer: NodeJS.Timeout | null = null;
+  /** The roll restore running now, shared by whoever asks meanwhile. */
+  #restoring: Promise<void> | null = null;
   #rotated = Date.now();
   #watching = false;
   #closed = false;
@@ -178,6 +182,8 @@ export class LedgerFollower {
     // Apart from housekeeping, which can take seconds (a roll restore): deadlines are kept regardless.
     this.#expiry = setInterval(() => this.#expireWaiters(), WATCH_MS);
     this.#expiry.unref();
+    this.#rollTimer = setInterval(() => void this.#keepRoll(), WATCH_MS);
+    this.#rollTimer.unref();
   }
 
   /**
@@ -199,6 +205,7 @@ export class LedgerFollower {
     this.#closed = true;
     if (this.#timer !== null) clearInterval(this.#timer);
     if (this.#expiry !== null) clearInterval(this.#expiry);
+    if (this.#rollTimer !== null) clearInterval(this.#rollTimer);
     for (const waiter of this.#waiters.values()) waiter.resolve('timeout');
     this.#waiters.clear();
     await this.#o.reader.close();
@@ -320,6 +327,30 @@ export class LedgerFollower {
     }
   }
 
+  /** The roll back in Redis if it is gone (one restore at a time). */
+  #restoreRoll(): Promise<void> {
+    this.#restoring ??= this.#o.restoreRoll().finally(() => {
+      this.#restoring = null;
+    });
+    return this.#restoring;
+  }
+
+  /**
+   * Every 500 ms while a region is lost or rebuilding: the roll restored, apart
+   * from the watch. The watch may wait out a Kafka outage inside a rebuild
+   * (offsets), and Redis may lose data again meanwhile: the roll is back
+   * within a tick all the same, and eligibility is answered as soon as the
+   * index is (chaos L2: no operator reloads the roll).
+   */
+  async #keepRoll(): Promise<void> {
+    if (this.#closed || (this.#lost.size === 0 && this.#rebuilds.size === 0)) return;
+    try {
+      await this.#restoreRoll();
+    } catch (error) {
+      this.#logFailure(error, 'SAYLAU_ERR_LEDGER_FOLLOW', 'ledger follower: roll restore failed; retrying');
+    }
+  }
+
   /** Regions whose marker is gone, and rebuilds whose id Redis lost (data lost again): to rebuild. */
   async #noticeLosses(): Promise<void> {
     const missing = await this.#o.index.incomplete(this.#regions);
@@ -369,7 +400,7 @@ export class LedgerFollower {
    * log stays lost (an alarm) without holding back the others.
    */
   async #rebuildLost(): Promise<void> {
-    await this.#o.restoreRoll();
+    await this.#restoreRoll();
     const [firsts, ends] = await Promise.all([
       this.#o.reader.startOffsets(LEDGER_TOPICS),
       this.#o.reader.endOffsets(LEDGER_TOPICS),
@@ -438,6 +469,10 @@ export class LedgerFollower {
         positions.set(tp, position);
       }
       if (positions.size < (this.#partitionsOf.get(region)?.length ?? 0)) continue;
+      // Redis may have lost the roll since the rebuild restored it, before its id was listed
+      // (a loss after that unlists the id: finishRebuild says 'lost'). Restored here, the
+      // region is never marked complete without its roll, or eligible voters would be refused.
+      await this.#restoreRoll();
       await this.#o.index.storePositions(positions);
       const state = await this.#o.index.finishRebuild(region, rebuild.id);
       if (state === 'lost') {
