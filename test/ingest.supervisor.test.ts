@@ -23,10 +23,10 @@ function listeners(port: number): number {
     .filter(Boolean).length;
 }
 
-/** Waits until `count` workers listen on the shared port. */
-async function awaitListeners(count: number): Promise<void> {
-  for (let i = 0; i < 300 && listeners(PORT) < count; i++) await new Promise((r) => setTimeout(r, 100));
-  expect(listeners(PORT)).toBe(count);
+/** Waits until `count` workers listen on `port` (the shared voting port unless said). */
+async function awaitListeners(count: number, port = PORT): Promise<void> {
+  for (let i = 0; i < 300 && listeners(port) < count; i++) await new Promise((r) => setTimeout(r, 100));
+  expect(listeners(port)).toBe(count);
 }
 
 beforeAll(async () => {
@@ -59,8 +59,8 @@ describe('the ingest supervisor', () => {
     for (const port of [PORT, EXTRA_PORT]) {
       expect((await api(`http://127.0.0.1:${port}`, 'GET', `/v1/elections/${electionId}`)).status).toBe(200);
     }
-    // Both workers share the operations port too.
-    expect(listeners(opsPortOf(PORT))).toBe(2);
+    // Both workers share the operations port too (a worker opens it once it serves: wait for it).
+    await awaitListeners(2, opsPortOf(PORT));
     expect((await api(ingest.ops, 'GET', '/healthz')).status).toBe(200);
   });
 
