@@ -99,6 +99,10 @@ const EnvSchema = T.Object({
   INGEST_PAPER_OFFICIAL_PER_MIN: T.Integer({ minimum: 1, default: 120 }),
   /** Paper check-ins one official may send at once (a bulk import, an offline queue flushed) before the rate applies. @default 60 */
   INGEST_PAPER_OFFICIAL_BURST: T.Integer({ minimum: 1, default: 60 }),
+  /** Dissent notes per observer per minute, per host: each is published with every snapshot. @default 10 */
+  INGEST_PAPER_OBSERVER_PER_MIN: T.Integer({ minimum: 1, default: 10 }),
+  /** Dissent notes one observer may send at once before the per-minute rate applies. @default 10 */
+  INGEST_PAPER_OBSERVER_BURST: T.Integer({ minimum: 1, default: 10 }),
   /** Kafka producer linger: how long a record that finds the producer idle, or arrives during a send, waits for others. @default 20 */
   INGEST_PRODUCE_LINGER_MS: T.Integer({ minimum: 0, maximum: 1000, default: 20 }),
   /** Kafka producer batch cap (records). @default 500 */
@@ -170,6 +174,7 @@ export interface Config {
     };
     /** Paper check-ins per official (staff token `sub`). */
     readonly paperOfficialLimit: RateLimit;
+    readonly paperObserverLimit: RateLimit;
     readonly produceLingerMs: number;
     readonly produceMaxBatch: number;
     readonly produceTimeoutMs: number;
@@ -321,6 +326,10 @@ export function loadConfig(
       paperOfficialLimit: {
         perMinute: e.INGEST_PAPER_OFFICIAL_PER_MIN,
         burst: e.INGEST_PAPER_OFFICIAL_BURST,
+      },
+      paperObserverLimit: {
+        perMinute: e.INGEST_PAPER_OBSERVER_PER_MIN,
+        burst: e.INGEST_PAPER_OBSERVER_BURST,
       },
       produceLingerMs: e.INGEST_PRODUCE_LINGER_MS,
       produceMaxBatch: e.INGEST_PRODUCE_MAX_BATCH,

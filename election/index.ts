@@ -88,7 +88,7 @@ export {
 export { type ElectionIndex, indexElection, loadElection, resolveElectionPath } from './load.js';
 export { logStartPath, readLogStart, recordLogStart } from './log-start.js';
 export { buildManifest, type Manifest, manifestPath, writeManifest } from './manifest.js';
-export { protocolProblem } from './paper-protocol.js';
+export { protocolProblem, signatureProblem } from './paper-protocol.js';
 export { assertRollCsv, type RollCsvScan, rollCsvRows, scanRollCsv } from './roll-csv.js';
 export {
   dropRoll,

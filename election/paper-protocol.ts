@@ -15,8 +15,10 @@
  * Check-ins ≥ issued is not known here (check-ins are counted in ClickHouse):
  * the publisher checks it and shows a protocol that fails it as rejected.
  */
-import type { PaperProtocol } from '../common/records.js';
+import { verify } from 'node:crypto';
+import { type PaperProtocol, protocolSignedBytes } from '../common/records.js';
 import type { PaperPrecinct } from './config-schema.js';
+import type { StationKeys } from './keys.js';
 import type { ElectionIndex } from './load.js';
 
 const VOTES = /^(0|[1-9][0-9]{0,9})$/;
@@ -25,6 +27,25 @@ class Refusal extends Error {}
 
 function refuse(message: string): never {
   throw new Refusal(message);
+}
+
+/**
+ * Whether `signature` (base64url) is the precinct's station key over the
+ * protocol's signed bytes: null when it is, else what is wrong (starting with
+ * the field). One check for ingest (refused as `protocol_signature_invalid`)
+ * and the publisher (shown as rejected).
+ */
+export function signatureProblem(stations: StationKeys, p: PaperProtocol, signature: string): string | null {
+  const station = stations.get(p.precinct);
+  if (station === undefined) return `keyId: polling station ${p.precinct} has no station key`;
+  if (p.keyId !== station.keyId) return `keyId: not the station key of ${p.precinct} (${station.keyId})`;
+  try {
+    if (verify(null, protocolSignedBytes(p), station.publicKey, Buffer.from(signature, 'base64url')))
+      return null;
+  } catch {
+    // A malformed signature or key: not a signature by the station.
+  }
+  return 'signature: does not verify with the station key';
 }
 
 /** The first wrong line of `p` for `precinct`, or null when the protocol is acceptable. */

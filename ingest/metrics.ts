@@ -125,7 +125,7 @@ export class IngestMetrics {
   });
   readonly rateLimited = new Counter({
     name: 'saylau_rate_limited_total',
-    help: 'Issuance requests refused with 429 rate_limited, by limit: token (one voter), address (one source address) or official (paper check-ins of one official)',
+    help: 'Issuance requests refused with 429 rate_limited, by limit: token (one voter), address (one source address), official (paper check-ins of one official) or observer (dissent notes of one observer)',
     labelNames: ['limit'] as const,
     registers: [this.registry],
   });

@@ -15,9 +15,13 @@
  * Nothing falls back to an older version: a correction that fails leaves the
  * precinct unreported until a higher version passes.
  */
-import { verify } from 'node:crypto';
-import { PAPER_KINDS, type PaperProtocol, protocolSignedBytes, RECORD_VERSION } from '../common/records.js';
-import { type ElectionIndex, protocolProblem, type StationKeys } from '../election/index.js';
+import { PAPER_KINDS, type PaperProtocol, RECORD_VERSION } from '../common/records.js';
+import {
+  type ElectionIndex,
+  protocolProblem,
+  type StationKeys,
+  signatureProblem,
+} from '../election/index.js';
 import type { PaperProtocolRow, ResultsInput } from './results-source.js';
 import type { PrecinctReport } from './snapshot.js';
 
@@ -113,21 +117,8 @@ function problemOf(
     results: row.results.map((r) => [r[0] ?? '', r[1] ?? '', r[2] ?? ''] as const),
     keyId: row.keyId,
   };
-  const station = stations.get(row.precinct);
-  if (station === undefined || station.keyId !== row.keyId)
-    return `keyId: not the station key of ${row.precinct}`;
-  let signed = false;
-  try {
-    signed = verify(
-      null,
-      protocolSignedBytes(protocol),
-      station.publicKey,
-      Buffer.from(row.signature, 'base64url'),
-    );
-  } catch {
-    signed = false;
-  }
-  if (!signed) return 'signature: does not verify with the station key';
+  const unsigned = signatureProblem(stations, protocol, row.signature);
+  if (unsigned !== null) return unsigned;
   const problem = protocolProblem(index, precinct, protocol);
   if (problem !== null) return problem;
   if (row.issued > checkIns) {

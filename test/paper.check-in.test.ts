@@ -49,6 +49,10 @@ const PORT = testPort(18_561);
 const ELECTION = `paper-check-in-${Date.now().toString(36)}`;
 /** Its window is over: check-ins there are refused. */
 const CLOSED = 'P-75-1';
+/** Closes while the tests run: a check-in made before is answered `repeated` after, a new one refused. */
+const CLOSING = 'P-79-3';
+const CLOSING_AFTER_MS = 25_000;
+let closingAt: number;
 /** Two precincts of one district (sample config): a member may go to either, once. */
 const TWIN_DISTRICT = 'D-23-1';
 const kafka = kafkaClient('paper-check-in-test');
@@ -106,10 +110,15 @@ const withoutMessage = (line: string): string =>
   line.includes('\tnot_eligible\t') ? line.split('\t').slice(0, 3).join('\t') : line;
 
 beforeAll(async () => {
+  closingAt = Math.ceil((Date.now() + CLOSING_AFTER_MS) / 1000) * 1000;
   ({ index, path: electionPath } = await prepareElection(ELECTION, 20_000, (c) => ({
     ...c,
     paperPrecincts: c.paperPrecincts.map((p: Wire) =>
-      p.id === CLOSED ? { ...p, opens: '2020-01-01T00:00:00Z', closes: '2020-01-02T00:00:00Z' } : p,
+      p.id === CLOSED
+        ? { ...p, opens: '2020-01-01T00:00:00Z', closes: '2020-01-02T00:00:00Z' }
+        : p.id === CLOSING
+          ? { ...p, closes: new Date(closingAt).toISOString().replace('.000Z', 'Z') }
+          : p,
     ),
   })));
   keys = await readKeys(config.stackDir, index.id);
@@ -132,6 +141,22 @@ afterAll(async () => {
 });
 
 describe('paper check-ins', () => {
+  it('answers a resend after closing repeated when the check-in was made before, and refuses a new one', async () => {
+    const precinct = index.config.paperPrecincts.find((p) => p.id === CLOSING)!;
+    const official = officialsAt(CLOSING)[0]!;
+    const before = fresh(precinct.district);
+    expect(Date.now()).toBeLessThan(closingAt - 2_000);
+    const first = await checkInOk(official, before);
+    expect(first.body.status).toBe('checked_in');
+    await new Promise((resolve) => setTimeout(resolve, closingAt - Date.now() + 200));
+    const resent = await checkInOk(official, before);
+    expect(resent.status).toBe(200);
+    expect(resent.body).toEqual({ status: 'repeated', precinct: CLOSING, district: precinct.district });
+    const late = await checkInOk(official, fresh(precinct.district));
+    expect(late.status).toBe(403);
+    expect(late.body.error.code).toBe('precinct_closed');
+  });
+
   it('checks members in at several precincts at once, every official of a station in parallel', async () => {
     const precincts = index.config.paperPrecincts.filter((p) => p.id !== CLOSED).slice(0, 6);
     const sends = precincts.flatMap((p) => {

@@ -51,7 +51,12 @@ beforeAll(async () => {
   ({ index, path } = await preparePaperElection(ELECTION, [OPEN]));
   kafka = kafkaClient();
   since = await offsetsOf(kafka, TOPICS.paper);
-  ingest = await startIngest({ election: path, port: PORT });
+  // Dissents: the observer limit at its smallest burst that the dissent test's own notes fit in.
+  ingest = await startIngest({
+    election: path,
+    port: PORT,
+    env: { INGEST_PAPER_OBSERVER_BURST: '4', INGEST_PAPER_OBSERVER_PER_MIN: '1' },
+  });
   official = await staffToken(index, { role: 'official', id: 'O-10-1-a', precinct: P });
 }, 300_000);
 
@@ -221,6 +226,12 @@ describe('POST /v1/paper/protocols/{precinct}/dissents', () => {
     expect((await api(ingest.base, 'POST', path, { ...note, version: 9 }, auth)).status).toBe(404);
     const byOfficial = await api(ingest.base, 'POST', path, note, { authorization: `Bearer ${official}` });
     expect(byOfficial.body.error.code).toBe('token_wrong_role');
+    // One observer's notes are limited (each is published in every snapshot): the burst of 4 is spent.
+    const flood = await api(ingest.base, 'POST', path, { ...note, text: 'and again' }, auth);
+    expect(flood.status).toBe(201);
+    const limited = await api(ingest.base, 'POST', path, { ...note, text: 'and again, louder' }, auth);
+    expect(limited.status).toBe(429);
+    expect(limited.body.error.code).toBe('rate_limited');
 
     const records = await readRecords(
       kafka,
@@ -232,6 +243,7 @@ describe('POST /v1/paper/protocols/{precinct}/dissents', () => {
     expect(kinds).toEqual([
       ['protocol', 1],
       ['protocol', 2],
+      ['dissent', 2],
       ['dissent', 2],
     ]);
     expect(records[0]!.value).toMatchObject({

@@ -39,7 +39,7 @@ interface LimiterCommands {
 }
 
 /** A voter's token, a source address (issuance), an official (paper check-ins). */
-export type LimitKind = 'token' | 'address' | 'official';
+export type LimitKind = 'token' | 'address' | 'official' | 'observer';
 
 export class RateLimiter {
   readonly #redis: Redis & LimiterCommands;

@@ -11,6 +11,8 @@
  * - A sign-in refused (401, token_wrong_role) would refuse every line: the
  *   lines not yet sent are reported `not_sent` instead of being tried.
  */
+import { ERROR_TABLE, type ErrorCode } from '../errors.js';
+import { TOKEN_CODES } from '../routes/bearer.js';
 
 /** One member id of the list and where it stands in the file (1-based). */
 export interface ListLine {
@@ -26,14 +28,6 @@ export interface LineResult extends ListLine {
 }
 
 export const SUCCESS: ReadonlySet<string> = new Set(['checked_in', 'repeated']);
-const AUTH_REFUSALS: ReadonlySet<string> = new Set([
-  'unauthorized',
-  'token_wrong_role',
-  'token_wrong_issuer',
-  'token_wrong_audience',
-  'token_too_old',
-  'token_expired',
-]);
 
 /**
  * The member ids of a list: one per line, or the first field of a CSV
@@ -85,7 +79,7 @@ export async function bulkCheckIn(lines: readonly ListLine[], options: BulkOptio
       results[i] = signInRefused
         ? { ...line, outcome: 'not_sent', detail: 'the sign-in was refused' }
         : await sendLine(line, options);
-      if (AUTH_REFUSALS.has(results[i]!.outcome)) signInRefused = true;
+      if (TOKEN_CODES.has(results[i]!.outcome)) signInRefused = true;
       report();
     }
   }
@@ -117,7 +111,10 @@ async function sendLine(line: ListLine, options: BulkOptions): Promise<LineResul
     if (status === 200) {
       return { ...line, outcome: body.status ?? 'checked_in', detail: body.district ?? '' };
     }
-    const retriable = status === 0 || status === 503 || status === 429;
+    const code = body.error?.code;
+    // No answer is unknown, so sent again; an answer is retried when the catalogue says it may pass later.
+    const retriable =
+      status === 0 || (code !== undefined && code in ERROR_TABLE && ERROR_TABLE[code as ErrorCode].retriable);
     if (!retriable) {
       return { ...line, outcome: body.error?.code ?? `http_${status}`, detail: body.error?.message ?? '' };
     }

@@ -9,7 +9,8 @@ import { type ErrorCode, IngestError } from '../errors.js';
 
 const BEARER = /^Bearer ([A-Za-z0-9_.-]{1,4096})$/;
 
-const TOKEN_CODES: ReadonlySet<string> = new Set<ErrorCode>([
+/** The verifier's refusals: a client must sign in again (or with another kind of token). */
+export const TOKEN_CODES: ReadonlySet<string> = new Set<ErrorCode>([
   'unauthorized',
   'token_wrong_role',
   'token_wrong_issuer',

@@ -31,6 +31,7 @@ import type { RouteSpec } from '../http/router.js';
 import { issuanceEntry } from '../ledger/entries.js';
 import { parseBody, validateCredentialRequest } from '../schemas.js';
 import { bearerClaims } from './bearer.js';
+import { assertOnRoll } from './roll-check.js';
 
 export function credentialsRoute(ctx: IngestContext): RouteSpec {
   const { election, districts, moduli, index, ledger, crypto, verifyToken, limiter, signatures, metrics } =
@@ -78,12 +79,7 @@ export function credentialsRoute(ctx: IngestContext): RouteSpec {
       metrics.cryptoQueueFull.inc();
       throw new IngestError('overloaded');
     }
-    const onRoll = await index.rollDistrict(rollKeys.get(plan.region)!, claims.voterHash);
-    if (onRoll !== plan.id) {
-      // An emptied Redis has no roll until it is restored: that is not a "no".
-      if ((await index.incomplete([plan.region])).length > 0) throw new IngestError('rebuilding');
-      throw new IngestError('not_eligible');
-    }
+    await assertOnRoll(index, rollKeys.get(plan.region)!, claims.voterHash, plan);
 
     const record: IssuanceRecord = {
       v: RECORD_VERSION,

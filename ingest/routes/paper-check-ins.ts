@@ -5,7 +5,8 @@
  * the ledger's "first record in the log wins":
  *
  *   Bearer staff token ─► role official, bound to its precinct (else 403 token_wrong_role)
- *   ─► official limit ─► precinct window (else 403 precinct_closed)
+ *   ─► official limit ─► precinct window (else 403 precinct_closed, unless the index already
+ *      holds this very check-in: 200 repeated, a resend after closing)
  *   ─► voterHash = HMAC(pepper, member id) ─► roll: the precinct's district (else 403 not_eligible)
  *   ─► ledger.record(issuance {channel paper, precinct, blindedHash paper:<precinct>})
  *        created ─► 200 checked_in   (in Kafka and read back first: the official hands a ballot)
@@ -25,9 +26,10 @@ import type { IngestContext } from '../context.js';
 import { IngestError, isIngestError } from '../errors.js';
 import { type Exchange, json, type Reply } from '../http/exchange.js';
 import type { RouteSpec } from '../http/router.js';
-import { issuanceEntry } from '../ledger/entries.js';
+import { doneValue, issuanceEntry, voterKey } from '../ledger/entries.js';
 import { parseBody, validatePaperCheckInRequest } from '../schemas.js';
 import { bearerClaims } from './bearer.js';
+import { assertOnRoll } from './roll-check.js';
 
 export type CheckInStatus = 'checked_in' | 'repeated';
 
@@ -75,23 +77,31 @@ export function paperCheckInsRoute(ctx: IngestContext): RouteSpec {
       throw new IngestError('rate_limited', undefined, { retryAfterSec: Math.ceil(waitMs / 1000) });
     }
     const now = Date.now();
-    if (now < station.opensAt || now >= station.closesAt) throw new IngestError('precinct_closed');
-
     const { plan } = station;
     const hash = voterHash(keys.pepper, request.memberId);
-    const onRoll = await index.rollDistrict(station.rollKey, hash);
-    if (onRoll !== plan.id) {
-      // An emptied Redis has no roll until it is restored: that is not a "no".
-      if ((await index.incomplete([plan.region])).length > 0) throw new IngestError('rebuilding');
-      throw new IngestError('not_eligible', 'The member is not on the roll of this station’s district.');
+    const checkInHash = paperCheckInHash(station.precinct.id);
+    if (now < station.opensAt || now >= station.closesAt) {
+      // A resend after closing of a check-in made before it (its answer lost, an offline queue
+      // drained late): the log already holds it, so "not recorded" would be false.
+      const [held] = await index.values([voterKey(plan.region, election.id, hash)]);
+      if (held !== doneValue('issued', checkInHash)) throw new IngestError('precinct_closed');
+      return { status: 'repeated', precinct: station.precinct.id, district: plan.id };
     }
+
+    await assertOnRoll(
+      index,
+      station.rollKey,
+      hash,
+      plan,
+      'The member is not on the roll of this station’s district.',
+    );
     const record: IssuanceRecord = {
       v: RECORD_VERSION,
       election: election.id,
       region: plan.region,
       district: plan.id,
       voterHash: hash,
-      blindedHash: paperCheckInHash(station.precinct.id),
+      blindedHash: checkInHash,
       channel: 'paper',
       bucket: minuteBucket(now),
       precinct: station.precinct.id,

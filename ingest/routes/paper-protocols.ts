@@ -7,7 +7,8 @@
  *     ─► 201 {status: 'accepted'} | 200 {status: 'repeated'} | 409 protocol_version_taken
  *
  *   POST /v1/paper/protocols/{precinct}/dissents  observer's token
- *     shape ─► token (observer) ─► that protocol version is in the log
+ *     shape ─► token (observer) ─► observer limit (429) ─► that protocol version is in the log
+ *     (404; 503 rebuilding while Redis is rebuilt)
  *     ─► ledger.record(dissent) ─► 201 {status: 'noted', id} | 200 {status: 'repeated', id}
  *
  * Both are written through the one ledger: to `paper` with acks=all, read
@@ -16,16 +17,19 @@
  * canonical JSON without who sent it, when, or the signature
  * (`protocolSignedBytes`), by the station key of `public/precinct-keys.json`.
  */
-import { verify } from 'node:crypto';
 import {
   dissentId,
   PAPER_KINDS,
   type PaperDissentRecord,
   type PaperProtocolRecord,
-  protocolSignedBytes,
   RECORD_VERSION,
 } from '../../common/records.js';
-import { type PaperPrecinct, protocolProblem, type StaffClaims } from '../../election/index.js';
+import {
+  type PaperPrecinct,
+  protocolProblem,
+  type StaffClaims,
+  signatureProblem,
+} from '../../election/index.js';
 import type { IngestContext } from '../context.js';
 import { IngestError } from '../errors.js';
 import type { Exchange, Reply } from '../http/exchange.js';
@@ -37,7 +41,7 @@ import { parseBody } from '../schemas.js';
 import { bearerClaims } from './bearer.js';
 
 export function paperProtocolRoutes(ctx: IngestContext): RouteSpec[] {
-  const { election, ledger, keys, index } = ctx;
+  const { election, ledger, keys, index, limiter, metrics } = ctx;
   const precincts = new Map(election.config.paperPrecincts.map((p) => [p.id, p]));
 
   async function staff(ex: Exchange, role: StaffClaims['role']): Promise<StaffClaims> {
@@ -65,21 +69,8 @@ export function paperProtocolRoutes(ctx: IngestContext): RouteSpec[] {
     }
     if (Date.now() < Date.parse(precinct.closes)) throw new IngestError('precinct_open');
     const { signature, ...protocol } = request;
-    const station = keys.stations.get(precinct.id);
-    if (station === undefined) {
-      throw new IngestError(
-        'protocol_signature_invalid',
-        `Polling station ${precinct.id} has no station key.`,
-      );
-    }
-    if (protocol.keyId !== station.keyId) {
-      throw new IngestError('protocol_signature_invalid', `keyId: the station's key is ${station.keyId}.`);
-    }
-    if (
-      !verify(null, protocolSignedBytes(protocol), station.publicKey, Buffer.from(signature, 'base64url'))
-    ) {
-      throw new IngestError('protocol_signature_invalid');
-    }
+    const unsigned = signatureProblem(keys.stations, protocol, signature);
+    if (unsigned !== null) throw new IngestError('protocol_signature_invalid', unsigned);
     const problem = protocolProblem(election, precinct, protocol);
     if (problem !== null) throw new IngestError('protocol_invalid', problem);
     const record: PaperProtocolRecord = { ...protocol, submittedBy: claims.id, at: Date.now(), signature };
@@ -96,10 +87,17 @@ export function paperProtocolRoutes(ctx: IngestContext): RouteSpec[] {
     const request = parseBody(ex.body, validateDissentRequest);
     if (request.election !== election.id) throw new IngestError('not_found', 'Unknown election.');
     const claims = await staff(ex, 'observer');
+    const waitMs = await limiter.take('observer', claims.id, ctx.config.ingest.paperObserverLimit);
+    if (waitMs > 0) {
+      metrics.rateLimited.inc({ limit: 'observer' });
+      throw new IngestError('rate_limited', undefined, { retryAfterSec: Math.ceil(waitMs / 1000) });
+    }
     const precinct = precinctOf(ex.params[0] ?? '');
     const region = election.district(precinct.district)!.region;
     const [taken] = await index.values([protocolKey(region, election.id, precinct.id, request.version)]);
     if (!taken?.startsWith('reported:')) {
+      // An emptied Redis has no protocol keys until it is rebuilt from the log: that is not a "no".
+      if ((await index.incomplete([region])).length > 0) throw new IngestError('rebuilding');
       throw new IngestError(
         'not_found',
         `No protocol version ${request.version} of ${precinct.id} is in the log.`,
