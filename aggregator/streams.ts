@@ -7,7 +7,7 @@
  *           ├────────► tally_queue → _mv ─────────────► tally            (uniqExact per candidate)
  *           └────────► cast_turnout_queue → _mv ──────► cast_turnout     (ballots cast, per cast bucket)
  *   issuance ────────► issued_turnout_queue → _mv ────► issued_turnout   (credentials issued, per minute)
- *            └───────► paper_checkins_queue → _mv ────► paper_checkins   (paper check-ins per precinct)
+ *            └───────► issuance_voters_queue → _mv ───► issuance_voters  (per voter and blindedHash: check-ins)
  *   paper ───────────► paper_protocol_versions_queue → _mv ► paper_protocol_versions (every version)
  *         └──────────► paper_dissents_queue → _mv ────► paper_dissents
  *   election-events ─► election_events_queue → _mv ───► election_events
@@ -32,7 +32,7 @@ export const STREAMS = [
   { name: 'tally', topic: 'ballots' },
   { name: 'cast_turnout', topic: 'ballots' },
   { name: 'issued_turnout', topic: 'issuance' },
-  { name: 'paper_checkins', topic: 'issuance' },
+  { name: 'issuance_voters', topic: 'issuance' },
   { name: 'paper_protocol_versions', topic: 'paper' },
   { name: 'paper_dissents', topic: 'paper' },
   { name: 'election_events', topic: 'election-events' },

@@ -11,6 +11,13 @@
  *   - the protocol rule ingest applies (election/paper-protocol.ts): races and
  *     candidates of the district, every candidate once, Σ votes ≤ (issued − spoiled) × maxChoices;
  *   - check-ins ≥ issued: no more papers handed out than members checked in there.
+ *     Check-ins (aggregator/queries.ts `paperCheckIns`) count members whose
+ *     only issuance is this precinct's check-in: a member with a second
+ *     issuance record (a fault let a losing one into the log) counts nowhere
+ *     until its winner is known, as a conflicted ballot does, so Σ accepted
+ *     issued never exceeds the region's issuedPaper (totals.ts). A
+ *     follow-up could record issuance winners from the log, as
+ *     `ballot_winners` does for ballots, and count such a member once.
  *
  * Nothing falls back to an older version: a correction that fails leaves the
  * precinct unreported until a higher version passes.

@@ -94,7 +94,7 @@ describe('migrate', () => {
         'cast_turnout',
         'paper_protocol_versions',
         'paper_dissents',
-        'paper_checkins',
+        'issuance_voters',
         'election_events',
         'tally_queue',
       ]),

@@ -2,7 +2,8 @@
  * Proves the publisher's queries return what the topics say: turnout from
  * `issuance` (per channel, a re-delivered issuance counted once) and from
  * `ballots`; the latest paper protocol per precinct (a higher version
- * replaces a lower one, whatever the order); election events with
+ * replaces a lower one, whatever the order); paper check-ins by "first
+ * issuance wins" (a voter with a second blindedHash counts nowhere); election events with
  * redeliveries collapsed; ids that are not plain ids are refused before any
  * SQL runs; consumer lag is exported as a Prometheus gauge.
  */
@@ -63,6 +64,23 @@ function issuance(i: number, channel: 'online' | 'paper'): IssuanceRecord {
     channel,
     bucket,
     ...(channel === 'paper' ? { precinct: 'P-17' } : {}),
+  };
+}
+
+/** Another election: voters with a losing issuance record (as a fault leaves one) count at no precinct. */
+const faulted = testElection('queries-faulted');
+
+function faultedIssuance(voter: string, channel: 'online' | 'paper', precinct = ''): IssuanceRecord {
+  return {
+    v: RECORD_VERSION,
+    election: faulted,
+    region: 'R00',
+    district: 'R00-D1',
+    voterHash: voter.padEnd(64, '0'),
+    blindedHash: channel === 'paper' ? paperCheckInHash(precinct) : `b-${voter}`.padEnd(64, '0'),
+    channel,
+    bucket,
+    ...(channel === 'paper' ? { precinct } : {}),
   };
 }
 
@@ -131,6 +149,21 @@ beforeAll(async () => {
     ...[0, 1, 2, 3, 4].map((i) => issuance(i, 'online')),
     ...[0, 1, 2].map((i) => issuance(i, 'paper')),
     issuance(0, 'online'),
+  ]);
+  await send(TOPICS.issuance, [
+    ...[
+      faultedIssuance('paper-then-online', 'paper', 'P-17'),
+      faultedIssuance('paper-then-online', 'online'),
+    ],
+    ...[
+      faultedIssuance('online-then-paper', 'online'),
+      faultedIssuance('online-then-paper', 'paper', 'P-17'),
+    ],
+    ...[faultedIssuance('two-precincts', 'paper', 'P-17'), faultedIssuance('two-precincts', 'paper', 'P-18')],
+    faultedIssuance('checked-in-twice', 'paper', 'P-17'),
+    faultedIssuance('checked-in-twice', 'paper', 'P-17'),
+    faultedIssuance('checked-in', 'paper', 'P-18'),
+    faultedIssuance('online-only', 'online'),
   ]);
   // Version 2 arrives before version 1 and twice; a dissent twice; a record without a kind (neither).
   const kindless = { ...protocol(3, 99), kind: undefined };
@@ -204,7 +237,14 @@ describe('publisher queries', () => {
       },
     ]);
     expect(await paperCheckIns(ch, election.id)).toEqual([
-      { precinct: 'P-17', region: 'R00', district: 'R00-D1', checkIns: 3 },
+      { precinct: 'P-17', region: 'R00', district: 'R00-D1', checkIns: 3, conflicted: 0 },
+    ]);
+  });
+
+  it('paper check-ins: a voter with a second blindedHash counts at no precinct, and is shown as conflicted', async () => {
+    expect(await paperCheckIns(ch, faulted)).toEqual([
+      { precinct: 'P-17', region: 'R00', district: 'R00-D1', checkIns: 1, conflicted: 3 },
+      { precinct: 'P-18', region: 'R00', district: 'R00-D1', checkIns: 1, conflicted: 1 },
     ]);
   });
 

@@ -8,14 +8,34 @@
  * corrected protocol's higher version, a protocol rejected because it
  * issued more papers than members were checked in (shown with its reason,
  * left out of the counts, the snapshot still published) and the dissent.
+ *
+ * It also writes losing issuance records straight to Kafka, as a fault
+ * leaves them (a held ledger key expired, Redis lost data): a member checked
+ * in on paper then issued an online credential, a member with an online
+ * credential then checked in on paper, and a member checked in at two
+ * stations of one district. "First issuance wins" (DESIGN §3): each of them
+ * counts as a check-in nowhere until its winner is known, so a station that
+ * handed them papers is rejected (its count is checked against real
+ * check-ins only), and Σ accepted issued never exceeds the region's
+ * issuedPaper: the snapshot is still published (counting every paper record,
+ * the two-station member made the region's totals inconsistent and blocked it).
  */
+import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClickHouse } from '../aggregator/client.js';
 import { createLogger } from '../common/log.js';
-import { type ElectionIndex, readKeys, readPublisherKeys } from '../election/index.js';
+import {
+  type IssuanceRecord,
+  minuteBucket,
+  paperCheckInHash,
+  RECORD_VERSION,
+  TOPICS,
+} from '../common/records.js';
+import { type ElectionIndex, readKeys, readPublisherKeys, voterHash } from '../election/index.js';
+import { issuanceEntry } from '../ingest/ledger/entries.js';
 import { ClickHouseSource } from '../publisher/clickhouse-source.js';
 import { PublisherMetrics } from '../publisher/metrics.js';
 import { rollSourceFor } from '../publisher/roll-source.js';
@@ -35,7 +55,7 @@ import { checkIn, membersByDistrict, officialsOf, outcomeOf, untilFinal } from '
 import { preparePaperElection, signedProtocolOf, staffToken } from './paper.support.js';
 import { fakeDistrictKeys } from './publisher.fixtures.js';
 import { testPort } from './support/ports.js';
-import { config } from './support/stack.js';
+import { config, kafkaClient } from './support/stack.js';
 
 const PORT = testPort(18_743);
 const ELECTION = `paper-results-${Date.now().toString(36)}`;
@@ -43,6 +63,14 @@ const ELECTION = `paper-results-${Date.now().toString(36)}`;
 const [CORRECTED, REJECTED, DISSENTED] = ['P-10-1', 'P-10-2', 'P-10-3'];
 const CHECK_INS = { [CORRECTED]: 20, [REJECTED]: 10, [DISSENTED]: 5 };
 const ONLINE = 4;
+/**
+ * Losing issuance records (faults): two stations of one district, and a third elsewhere.
+ * AT_P: 3 members checked in only here, plus PAPER_THEN_ONLINE and TWO_STATIONS (real check-ins);
+ * AT_P2: 2 members, plus TWO_STATIONS's losing check-in; AT_Q: 3 members, plus ONLINE_THEN_PAPER's losing one.
+ */
+const [AT_P, AT_P2, AT_Q] = ['P-23-1', 'P-23-3', 'P-33-1'];
+/** What each station's commission reports handing out: every member it checked in, the conflicted too. */
+const FAULTED_ISSUED = { [AT_P]: 5, [AT_P2]: 3, [AT_Q]: 3 };
 
 let index: ElectionIndex;
 let ingest: Ingest;
@@ -65,6 +93,65 @@ async function checkIns(): Promise<void> {
       members.map((m) => untilFinal(() => checkIn(ingest.base, index.id, official.token, m))),
     );
     expect(answers.map(outcomeOf)).toEqual(members.map(() => 'checked_in'));
+  }
+}
+
+/**
+ * The three faults: real check-ins and credentials through ingest, then each
+ * losing record written to Kafka as the ledger writes its entry (same
+ * partition, same value), as if a held key had expired before it.
+ */
+async function faultedIssuance(): Promise<void> {
+  const keys = await readKeys(config.stackDir, index.id);
+  const officials = await officialsOf(index, keys);
+  const tokenOf = (precinct: string) => officials.find((o) => o.precinct === precinct)!.token;
+  const checkedIn = async (precinct: string, members: readonly string[]) => {
+    const answers = await Promise.all(
+      members.map((m) => untilFinal(() => checkIn(ingest.base, index.id, tokenOf(precinct), m))),
+    );
+    expect(answers.map(outcomeOf)).toEqual(members.map(() => 'checked_in'));
+  };
+  const d23 = byDistrict.get('D-23-1')!;
+  const [paperThenOnline, twoStations] = [d23[0]!, d23[1]!];
+  await checkedIn(AT_P, [...d23.slice(2, 5), paperThenOnline, twoStations]);
+  await checkedIn(AT_P2, d23.slice(5, 7));
+  const d33 = byDistrict.get('D-33-1')!;
+  const onlineThenPaper = d33[d33.length - 1]!;
+  await checkedIn(AT_Q, d33.slice(0, 3));
+  await new VoterClient(ingest.base, index.id).credential(onlineThenPaper, 'D-33-1');
+
+  const losing = (member: string, district: string, precinct: string | null): IssuanceRecord => ({
+    v: RECORD_VERSION,
+    election: index.id,
+    region: index.district(district)!.region,
+    district,
+    voterHash: voterHash(keys.pepper, member),
+    blindedHash:
+      precinct === null
+        ? createHash('sha256').update(`${index.id}/${member}/second credential`).digest('hex')
+        : paperCheckInHash(precinct),
+    channel: precinct === null ? 'online' : 'paper',
+    bucket: minuteBucket(Date.now()),
+    ...(precinct === null ? {} : { precinct }),
+  });
+  const records = [
+    losing(paperThenOnline, 'D-23-1', null),
+    losing(onlineThenPaper, 'D-33-1', AT_Q),
+    losing(twoStations, 'D-23-1', AT_P2),
+  ];
+  const producer = kafkaClient('saylau-paper-results-test').producer({ idempotent: true });
+  await producer.connect();
+  try {
+    await producer.send({
+      topic: TOPICS.issuance,
+      acks: -1,
+      messages: records.map((r) => {
+        const entry = issuanceEntry(r, index.partitionsFor(r.region));
+        return { value: entry.value, partition: entry.partition, timestamp: String(entry.timestampMs) };
+      }),
+    });
+  } finally {
+    await producer.disconnect();
   }
 }
 
@@ -96,6 +183,7 @@ beforeAll(async () => {
   byDistrict = membersByDistrict(index, 5_000);
   ingest = await startIngest({ election: path, port: PORT });
   await checkIns();
+  await faultedIssuance();
   await castOnline('D-10-1');
   await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(closesIso) - Date.now() + 500)));
 
@@ -122,6 +210,7 @@ beforeAll(async () => {
   });
   await submit(REJECTED, { issued: 12 });
   await submit(DISSENTED, { issued: 5 });
+  for (const [precinct, issued] of Object.entries(FAULTED_ISSUED)) await submit(precinct, { issued });
   const observer = await staffToken(index, { role: 'observer', id: 'obs-3' });
   const dissent = await api(
     ingest.base,
@@ -217,14 +306,38 @@ describe('a paper day in the published snapshot', () => {
     expect(byId.get('P-11-1')).toMatchObject({ status: 'missing', version: 0 });
   });
 
+  it('counts a member with a losing issuance record as checked in nowhere, and still publishes', async () => {
+    const byId = new Map(snapshot.precincts!.map((p) => [p.id, p]));
+    expect(byId.get(AT_P)).toMatchObject({ status: 'rejected', issued: 5, checkIns: 3 });
+    expect(byId.get(AT_P)!.rejection).toBe(
+      `issued: 5 ballot papers issued but 3 members checked in at ${AT_P}`,
+    );
+    expect(byId.get(AT_P2)).toMatchObject({ status: 'rejected', issued: 3, checkIns: 2 });
+    expect(byId.get(AT_Q)).toMatchObject({ status: 'accepted', issued: 3, checkIns: 3 });
+    const rows = await source.paperCheckIns(index.id);
+    expect(rows.filter((r) => r.precinct in FAULTED_ISSUED)).toEqual([
+      { precinct: AT_P, region: 'KZ-23', district: 'D-23-1', checkIns: 3, conflicted: 2 },
+      { precinct: AT_P2, region: 'KZ-23', district: 'D-23-1', checkIns: 2, conflicted: 1 },
+      { precinct: AT_Q, region: 'KZ-33', district: 'D-33-1', checkIns: 3, conflicted: 1 },
+    ]);
+    // Σ accepted issued ≤ issuedPaper, region by region (publisher/totals.ts refuses a snapshot otherwise).
+    for (const region of snapshot.turnout.regions) {
+      const issued = snapshot
+        .precincts!.filter((p) => p.region === region.code && p.status === 'accepted')
+        .reduce((n, p) => n + p.issued, 0);
+      expect(issued, region.code).toBeLessThanOrEqual(region.issuedPaper);
+    }
+  });
+
   it('counts precincts reported (accepted only) and the online/paper split', () => {
-    expect(snapshot.reporting).toEqual({ precincts: index.config.paperPrecincts.length, reported: 2 });
+    expect(snapshot.reporting).toEqual({ precincts: index.config.paperPrecincts.length, reported: 3 });
+    // The faults' losing records still count in issued turnout (per channel, distinct voters).
     expect(snapshot.turnout.total).toMatchObject({
-      issuedPaper: 35,
-      castPaper: 19 + 5,
+      issuedPaper: 35 + 7 + 3 + 1,
+      castPaper: 19 + 5 + 3,
       castOnline: ONLINE,
-      issuedOnline: ONLINE,
-      precinctsReported: 2,
+      issuedOnline: ONLINE + 2,
+      precinctsReported: 3,
     });
     const chosen = new Map(validSelections(index, 'D-10-1').map((s) => [s.race, s.choices[0]]));
     for (const race of index.racesOf('D-10-1')) {

@@ -96,7 +96,9 @@ export function constructedResults(index: ElectionIndex, ballots: number, salt =
     tally: [...tally.values()],
     paperProtocols: [{ ...signed, submittedBy: precinct.officials[0]!.id, at: Date.UTC(2020, 4, 17, 20) }],
     paperDissents: [],
-    paperCheckIns: [{ precinct: precinct.id, region: pd.region, district: pd.id, checkIns: 12 }],
+    paperCheckIns: [
+      { precinct: precinct.id, region: pd.region, district: pd.id, checkIns: 12, conflicted: 0 },
+    ],
     turnout: [...turnout.values()],
     codes: codes.sort(),
     roll: rollByRegion(index),
