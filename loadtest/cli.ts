@@ -32,7 +32,7 @@ sessions: --sessions N (100000) --hold-sec S (300) --cast-rate R (1050) --ramp R
 mixing:   --pairs k:T,… (1:0,4:500,8:1000,8:2500,16:2500) --rates R,… (3,9,300) --phase-sec S (30)
 abuse:    --cast-rate R (500) --phase-sec S (30) --retry-rate R (1000) --tokens N (200) --slow-sockets N (1000)
           --max-ratio F (1.2) --slack-ms MS (5) --shed-slack FRACTION (0.01)
-paper:    --stations N (50) --per-station N (600) --duration-sec S (600) --cast-rate R (300)
+paper:    --stations N (50) --per-station N (600) --duration-sec S (600) --cast-rate R (300) --alone-sec S (60)
 `;
 
 function parse(argv: readonly string[]): { scenario: string; flags: Map<string, string> } {
@@ -161,6 +161,7 @@ async function main(): Promise<number> {
           perStation: flags.num('per-station', PAPER_DEFAULTS.perStation),
           durationSec: flags.num('duration-sec', PAPER_DEFAULTS.durationSec),
           castRate: flags.num('cast-rate', PAPER_DEFAULTS.castRate),
+          aloneSec: flags.num('alone-sec', PAPER_DEFAULTS.aloneSec),
         });
         return;
       default:

@@ -41,7 +41,7 @@ const ABUSE = {
 const BODY_TIMEOUT_MS = 2_000;
 const REAL_VOTERS = 5;
 /** Both tiny precincts, a few seconds: the check-in path under load, and its correctness by set. */
-const PAPER = { stations: 2, perStation: 30, durationSec: 3, castRate: 50, p99LimitMs: 1000 };
+const PAPER = { stations: 2, perStation: 30, durationSec: 3, castRate: 50, aloneSec: 0, p99LimitMs: 1000 };
 /** Extra roll members for the check-ins: the tiny roll's smallest district holds ~31 % of it. */
 const PAPER_ROLL = 4 * PAPER.perStation;
 
