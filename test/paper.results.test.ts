@@ -81,19 +81,33 @@ let scheduler: SnapshotScheduler;
 let spki: string;
 let byDistrict: Map<string, string[]>;
 
-/** Members of each precinct's district checked in there, through the real check-in route. */
+/**
+ * Members of each precinct's district checked in there, through the real
+ * check-in route, every station at once; then the members who voted online
+ * (castOnline ran first) come to a station and are refused with the code that
+ * says so — and nothing else.
+ */
 async function checkIns(): Promise<void> {
   const keys = await readKeys(config.stackDir, index.id);
   const officials = await officialsOf(index, keys);
-  for (const [precinct, n] of Object.entries(CHECK_INS)) {
-    const official = officials.find((o) => o.precinct === precinct)!;
-    const members = byDistrict.get(official.district)!.slice(0, n);
-    expect(members).toHaveLength(n);
-    const answers = await Promise.all(
-      members.map((m) => untilFinal(() => checkIn(ingest.base, index.id, official.token, m))),
-    );
-    expect(answers.map(outcomeOf)).toEqual(members.map(() => 'checked_in'));
-  }
+  const officialOf = (precinct: string) => officials.find((o) => o.precinct === precinct)!;
+  await Promise.all(
+    Object.entries(CHECK_INS).map(async ([precinct, n]) => {
+      const official = officialOf(precinct);
+      const members = byDistrict.get(official.district)!.slice(0, n);
+      expect(members).toHaveLength(n);
+      const answers = await Promise.all(
+        members.map((m) => untilFinal(() => checkIn(ingest.base, index.id, official.token, m))),
+      );
+      expect(answers.map(outcomeOf)).toEqual(members.map(() => 'checked_in'));
+    }),
+  );
+  const official = officialOf(CORRECTED);
+  const votedOnline = byDistrict.get(official.district)!.slice(-ONLINE);
+  const refused = await Promise.all(
+    votedOnline.map((m) => untilFinal(() => checkIn(ingest.base, index.id, official.token, m))),
+  );
+  expect(refused.map(outcomeOf)).toEqual(votedOnline.map(() => 'already_issued_online'));
 }
 
 /**
@@ -182,9 +196,9 @@ beforeAll(async () => {
   ({ index, path } = await preparePaperElection(ELECTION, [], 5_000, closesIso));
   byDistrict = membersByDistrict(index, 5_000);
   ingest = await startIngest({ election: path, port: PORT });
+  await castOnline('D-10-1');
   await checkIns();
   await faultedIssuance();
-  await castOnline('D-10-1');
   await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(closesIso) - Date.now() + 500)));
 
   const submit = async (precinct: string, p: Parameters<typeof signedProtocolOf>[2]) => {

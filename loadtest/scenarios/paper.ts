@@ -58,9 +58,9 @@ export const PAPER_DEFAULTS = {
 
 /**
  * A sample-roll size at which the first `stations` precincts' districts each
- * hold `perStation` members among the roll's first `size - reserved` (members
- * are spread over districts by population, in a shuffled order): 20 % over
- * the expectation for the smallest district.
+ * hold `perStation` members per station among the roll's first
+ * `size - reserved` (members are spread over districts by population, in a
+ * shuffled order): 20 % over the expectation for the district that needs most.
  */
 export function paperRollSize(
   template: string,
@@ -71,10 +71,12 @@ export function paperRollSize(
   const index = loadElection(template);
   const counts = sampleRollCounts(index);
   const size = index.config.sampleRoll?.size ?? 0;
-  const smallest = Math.min(
-    ...index.config.paperPrecincts.slice(0, stations).map((p) => counts.get(p.district) ?? 0),
-  );
-  return Math.ceil(((perStation * size) / Math.max(1, smallest)) * 1.2) + reserved;
+  const wanted = new Map<string, number>();
+  for (const p of index.config.paperPrecincts.slice(0, stations)) {
+    wanted.set(p.district, (wanted.get(p.district) ?? 0) + perStation);
+  }
+  const share = Math.max(...[...wanted].map(([d, n]) => (n * size) / Math.max(1, counts.get(d) ?? 0)));
+  return Math.ceil(share * 1.2) + reserved;
 }
 
 /** Runs the paper day; returns the check-in pool, whose answers {@link checkInsRecorded} checks against the log. */
@@ -178,22 +180,29 @@ function stationsOf(ctx: RunContext, o: PaperOptions, taken: number, reserved: n
   const index = ctx.run!.index;
   const plan = sampleRollPlan(index);
   const precincts = index.config.paperPrecincts.slice(0, o.stations);
-  const byDistrict = new Map(precincts.map((p) => [plan.districts.indexOf(p.district), [] as string[]]));
-  let missing = precincts.length;
+  // A district may have several stations: each gets its own members.
+  const wanted = new Map<number, number>();
+  for (const p of precincts) {
+    const d = plan.districts.indexOf(p.district);
+    wanted.set(d, (wanted.get(d) ?? 0) + o.perStation);
+  }
+  const byDistrict = new Map([...wanted.keys()].map((d) => [d, [] as string[]]));
+  let missing = wanted.size;
   const end = plan.size - reserved;
   for (let from = taken; from < end && missing > 0; from += MAX_SAMPLE_PAGE) {
     forEachSampleMember(plan, from, Math.min(end, from + MAX_SAMPLE_PAGE), (memberId, d) => {
       const members = byDistrict.get(d);
-      if (members === undefined || members.length === o.perStation) return;
+      if (members === undefined || members.length === wanted.get(d)) return;
       members.push(memberId);
-      if (members.length === o.perStation) missing--;
+      if (members.length === wanted.get(d)) missing--;
     });
   }
   return precincts.map((p) => {
-    const memberIds = byDistrict.get(plan.districts.indexOf(p.district))!;
+    const members = byDistrict.get(plan.districts.indexOf(p.district))!;
+    const memberIds = members.splice(0, o.perStation);
     if (memberIds.length < o.perStation) {
       throw new Error(
-        `district ${p.district} of the run's roll has fewer than ${o.perStation} members to check in`,
+        `district ${p.district} of the run's roll has fewer than ${o.perStation} members to check in at ${p.id}`,
       );
     }
     return { precinct: p.id, official: p.officials[0]!.id, memberIds };
