@@ -3,10 +3,13 @@
  * pools, a once-a-second sampler (CPU of the machine, of ingest and of the
  * generator; progress on stderr), the thresholds, and the report at the end.
  */
+
 import { execFileSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
+import { migrate } from '../aggregator/migrate.js';
 import { type Config, loadConfig } from '../common/config.js';
+import { createLogger } from '../common/log.js';
 import { repoRoot } from '../common/paths.js';
 import { ComponentCpu, type CpuReading, costPerThousand } from './component-cost.js';
 import { formatPercentiles, percentiles } from './histogram.js';
@@ -71,6 +74,10 @@ export class RunContext {
 
   async prepare(template: Template, rollSize: number): Promise<RunElection> {
     this.log(`run ${this.runId}: preparing election (${template}, roll ${rollSize})`);
+    // A stack brought up by `npm run stack -- up` alone has no ClickHouse schema yet (tests and
+    // `npm start` migrate): the correctness check would wait for tables that never fill.
+    const migrated = await migrate(this.config, createLogger('loadtest-migrate', 'warn'));
+    for (const warning of migrated.warnings) this.log(`migrate: ${warning}`);
     this.run = await prepareRunElection(this.runId, template, rollSize, (l) => this.log(l));
     this.setup.election = {
       id: this.run.index.id,
