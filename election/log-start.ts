@@ -17,7 +17,7 @@ import { TOPICS } from '../common/records.js';
 import { keysDir } from './keys.js';
 
 /** The topics whose records the ledger indexes (ingest rebuilds Redis from them). */
-const INDEXED_TOPICS = [TOPICS.ballots, TOPICS.issuance, TOPICS.paper];
+const INDEXED_TOPICS = [TOPICS.ballots, TOPICS.issuance, TOPICS.paper, TOPICS.reports];
 
 export const logStartPath = (stackDir: string, electionId: string): string =>
   join(keysDir(stackDir, electionId), 'log-start.json');
