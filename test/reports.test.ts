@@ -29,9 +29,11 @@ import {
   isReportRefusal,
   publicView,
   type ReportEntry,
+  removalIn,
   transitionProblem,
 } from '../election/admin/reports.js';
 import { ReportsBook, type TriageWriter } from '../election/admin/reports-book.js';
+import type { ElectionState } from '../election/election-state.js';
 import {
   type ElectionIndex,
   issueDevStaffToken,
@@ -69,6 +71,7 @@ let book: ReportsBook;
 let voters: string[];
 let observer: string;
 let official: string;
+let committee: string;
 
 /** Every report this file got a 201 for: tracking number → what was sent. */
 const filed = new Map<string, { category: string; region: string; text: string; filedAs: string }>();
@@ -116,13 +119,14 @@ beforeAll(async () => {
     listSampleMembers(index, 0, 5).map((m) => issueDevToken(keys, index, m.memberId)),
   );
   const precinct = index.config.paperPrecincts[0]!;
-  [observer, official] = await Promise.all([
+  [observer, official, committee] = await Promise.all([
     issueDevStaffToken(keys, index, { role: 'observer', id: 'OBS-7' }),
     issueDevStaffToken(keys, index, {
       role: 'official',
       id: precinct.officials[0]!.id,
       precinct: precinct.id,
     }),
+    issueDevStaffToken(keys, index, { role: 'committee', id: 'CC-1' }),
   ]);
   book = new ReportsBook({
     brokers: config.kafka.brokers,
@@ -144,7 +148,7 @@ const regions = () => index.config.regions.map((r) => r.code);
 const districtOf = (region: string) => index.config.districts.find((d) => d.region === region)!.id;
 
 describe('POST /v1/reports', () => {
-  it('files reports of voters, an observer and an official: 201 with a tracking number, each in Kafka once, naming no one', async () => {
+  it('files reports of voters, an observer, an official and a committee member: 201 with a tracking number, each in Kafka once, naming no one', async () => {
     const sends: { token: string; filedAs: string; body: Record<string, string> }[] = [];
     REPORT_CATEGORIES.forEach((category, i) => {
       const region = regions()[i % 2]!;
@@ -174,6 +178,16 @@ describe('POST /v1/reports', () => {
         category: 'technical',
         region: regions()[0]!,
         text: 'official: scanner down',
+      },
+    });
+    sends.push({
+      token: committee,
+      filedAs: 'committee',
+      body: {
+        election: ELECTION,
+        category: 'campaigning',
+        region: regions()[1]!,
+        text: 'committee: agitation at the door',
       },
     });
     const answers = await Promise.all(sends.map((s) => file(s.body, s.token)));
@@ -223,6 +237,7 @@ describe('POST /v1/reports', () => {
       expect(r.bucket % index.castBucketSec).toBe(0);
       const raw = JSON.stringify(r);
       expect(raw).not.toContain('OBS-7');
+      expect(raw).not.toContain('CC-1');
       expect(raw).not.toContain(index.config.paperPrecincts[0]!.officials[0]!.id);
     }
     const observed = reports.find((r) => r.filedAs === 'observer')!;
@@ -429,6 +444,18 @@ describe('the status machine (pure)', () => {
     expect(transitionProblem('upheld', 'dismissed', 'x')).toMatch(/not changed in place/);
     expect(transitionProblem('dismissed', 'investigating', '')).toMatch(/needs a summary/);
     expect(transitionProblem('dismissed', 'investigating', 'new evidence')).toBeNull();
+  });
+
+  it('takes a removal only from the election’s applied candidate-removed events', () => {
+    const state = {
+      events: [
+        { id: 'E-ABCDEFGHJK', type: 'candidate-removed' },
+        { id: 'E-BBBBBBBBBB', type: 'paused' },
+      ],
+    } as unknown as ElectionState;
+    expect(removalIn(state)('E-ABCDEFGHJK')).toBe(true);
+    expect(removalIn(state)('E-BBBBBBBBBB')).toBe(false);
+    expect(removalIn(state)('E-CCCCCCCCCC')).toBe(false);
   });
 
   it('draws tracking numbers in Crockford base32, never I, L, O or U', () => {

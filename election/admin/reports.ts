@@ -37,12 +37,10 @@ import {
   type TriageStatus,
   triageId,
 } from '../../common/records.js';
+import { type ElectionState, EVENT_ID_PATTERN } from '../election-state.js';
 
 /** Length limit of a public summary: a paragraph on the report's page. */
 export const SUMMARY_MAX = 1000;
-
-/** `E-` and ten base32 characters: the shape of an election event's id (common/records.ts). */
-const EVENT_ID = /^E-[0-9A-Z]{10}$/;
 
 /**
  * The refusals of the reports endpoints, with their HTTP status: the admin
@@ -117,14 +115,22 @@ function requestProblem(request: TriageRequest): string | null {
   const removal = request.removal ?? '';
   if (removal === '') return null;
   if (request.status !== 'upheld') return 'removal: only an upheld report names a removal';
-  if (!EVENT_ID.test(removal)) return `removal: ${JSON.stringify(removal)} is not an event id (E-…)`;
+  if (!EVENT_ID_PATTERN.test(removal)) return `removal: ${JSON.stringify(removal)} is not an event id (E-…)`;
   return null;
+}
+
+/**
+ * Whether the election's applied events hold `candidate-removed` event `id`:
+ * the `isRemoval` of {@link triageDecision}, from the admin service's follower.
+ */
+export function removalIn(state: ElectionState): (id: string) => boolean {
+  return (id) => state.events.some((e) => e.id === id && e.type === 'candidate-removed');
 }
 
 /**
  * The triage record a committee member's decision becomes, or the refusal.
  * `isRemoval(id)` says whether the election's event stream holds that
- * `candidate-removed` event (the admin service's follower knows).
+ * `candidate-removed` event ({@link removalIn}).
  */
 export function triageDecision(
   entry: ReportEntry | undefined,
