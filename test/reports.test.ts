@@ -345,7 +345,9 @@ describe('triage (election/admin/reports.ts)', () => {
     // Another member's decision lands between this one's read and its write: the same triage id.
     const racing: TriageWriter = {
       async produce(topic, partition, key, value, timestampMs) {
-        const theirs = { ...(JSON.parse(value) as TriageRecord), status: 'dismissed', by: 'CC-2' };
+        const mine = JSON.parse(value) as TriageRecord;
+        // Decided a moment earlier by the other member (ClickHouse tells the two apart by `at`).
+        const theirs = { ...mine, status: 'dismissed', by: 'CC-2', at: mine.at - 1 };
         await writer.produce(topic, partition, key, canonicalJson(theirs), timestampMs);
         return writer.produce(topic, partition, key, value, timestampMs);
       },
@@ -357,6 +359,17 @@ describe('triage (election/admin/reports.ts)', () => {
     // Decided again on the state as it now is: a finding is not changed in place.
     const late = await book.triage(d, { status: 'upheld' }, 'CC-1', writer, noRemovals);
     expect(isReportRefusal(late) ? late.refused : late.outcome).toBe('admin_triage_invalid');
+  });
+
+  it('decides one report at a time in one admin process: the second decision sees the first', async () => {
+    const f = tracking()[5]!;
+    const [first, second] = await Promise.all([
+      book.triage(f, { status: 'upheld' }, 'CC-1', writer, noRemovals),
+      book.triage(f, { status: 'dismissed' }, 'CC-1', writer, noRemovals),
+    ]);
+    expect(isReportRefusal(first) ? first.refused : first.outcome).toBe('created');
+    expect(isReportRefusal(second) ? second.refused : second.outcome).toBe('admin_triage_invalid');
+    expect(book.get(f)!.triage.map((t) => t.status)).toEqual(['upheld']);
   });
 
   it('shows the public only status and summary; the committee the whole report', () => {

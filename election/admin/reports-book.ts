@@ -63,6 +63,8 @@ export class ReportsBook {
   readonly #o: ReportsBookOptions;
   readonly #reader: LogReader;
   readonly #entries = new Map<string, MutableEntry>();
+  /** The triage under way per report: one at a time, so this process never races itself. */
+  readonly #deciding = new Map<string, Promise<void>>();
   #skipped = 0;
 
   constructor(options: ReportsBookOptions) {
@@ -125,13 +127,34 @@ export class ReportsBook {
    * Decides, writes and confirms one triage. `isRemoval(id)`: whether the
    * election's events hold that `candidate-removed` event.
    */
-  async triage(
+  triage(
     tracking: string,
     request: TriageRequest,
     by: string,
     writer: TriageWriter,
     isRemoval: (eventId: string) => boolean,
     now = Date.now(),
+  ): Promise<Triaged | ReportRefusal> {
+    const before = this.#deciding.get(tracking) ?? Promise.resolve();
+    const run = before.then(() => this.#triage(tracking, request, by, writer, isRemoval, now));
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#deciding.set(tracking, settled);
+    void settled.then(() => {
+      if (this.#deciding.get(tracking) === settled) this.#deciding.delete(tracking);
+    });
+    return run;
+  }
+
+  async #triage(
+    tracking: string,
+    request: TriageRequest,
+    by: string,
+    writer: TriageWriter,
+    isRemoval: (eventId: string) => boolean,
+    now: number,
   ): Promise<Triaged | ReportRefusal> {
     await this.current();
     const entry = this.#entries.get(tracking);
