@@ -24,9 +24,10 @@
  * it led to).
  *
  * Triage ids are `<report>:<n>`, n = the report's applied triage count + 1:
- * two members deciding on the same state draw the same id, the first in the
- * log wins, and the other is told so (`admin_triage_conflict`) instead of
- * silently stacking a second finding on a state it never saw.
+ * two admin processes deciding on the same state draw the same id, the first
+ * in the log wins, and the other is told so (`admin_triage_conflict`) instead
+ * of silently stacking a second finding on a state it never saw. (Within one
+ * process, reports-book.ts decides one report at a time.)
  */
 import {
   RECORD_VERSION,
