@@ -18,7 +18,7 @@
  * bodies sent with `tryEnd` + `onWritable` (back-pressure).
  */
 import type { Logger } from '../common/log.js';
-import { type AbortFlag, type Ask, askOf, send, watchAbort } from '../common/static-files/send.js';
+import { type AbortFlag, type Ask, askOf, endWith, send, watchAbort } from '../common/static-files/send.js';
 import {
   type HttpRequest,
   type HttpResponse,
@@ -69,7 +69,7 @@ export class StaticServer {
       const ask = askOf(req);
       const path = FileCache.resolve(req.getUrl());
       if (path === null) {
-        this.#notFound(res);
+        this.#notFound(res, ask.head);
         return;
       }
       const hit = this.cache.fresh(path, Date.now());
@@ -81,12 +81,13 @@ export class StaticServer {
       this.cache.load(path).then(
         (entry) => {
           if (abort.aborted) return;
-          if (entry === null) res.cork(() => this.#notFound(res));
+          if (entry === null) res.cork(() => this.#notFound(res, ask.head));
           else this.#send(res, entry, ask, abort);
         },
         (error: unknown) => {
           this.#options.logger.error({ err: error, path }, 'cannot read public file');
-          if (!abort.aborted) res.cork(() => res.writeStatus('500 Internal Server Error').end());
+          if (!abort.aborted)
+            res.cork(() => endWith(res.writeStatus('500 Internal Server Error'), '', ask.head));
         },
       );
     };
@@ -151,9 +152,13 @@ export class StaticServer {
     this.#listen = [];
   }
 
-  #notFound(res: HttpResponse): void {
+  #notFound(res: HttpResponse, head: boolean): void {
     this.#options.metrics.requests.inc({ status: '404' });
-    res.writeStatus('404 Not Found').writeHeader('Cache-Control', 'public, max-age=2').end('not found\n');
+    endWith(
+      res.writeStatus('404 Not Found').writeHeader('Cache-Control', 'public, max-age=2'),
+      'not found\n',
+      head,
+    );
   }
 
   #send(res: HttpResponse, entry: Entry, ask: Ask, abort: AbortFlag): void {

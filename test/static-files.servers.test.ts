@@ -98,6 +98,16 @@ async function checkResource(base: string, path: string): Promise<void> {
   expect(head.body.length).toBe(0);
 }
 
+/** A HEAD that is refused sends no body either: the next answer on the kept-alive connection parses. */
+async function checkHeadRefused(base: string, path: string): Promise<void> {
+  for (let i = 0; i < 2; i++) {
+    const refused = await raw(base, path, {}, 'HEAD');
+    expect(refused.status).toBe(404);
+    expect(Number(refused.headers['content-length'])).toBeGreaterThan(0);
+    expect((await raw(base, '/', { 'accept-encoding': 'br' })).status).toBe(200);
+  }
+}
+
 describe('ingest', () => {
   let ingest: Ingest;
   let electionPath: string;
@@ -130,6 +140,7 @@ describe('ingest', () => {
     const refused = await raw(ingest.base, '/assets/config.json', { 'accept-encoding': 'br, identity;q=0' });
     expect(refused.status).toBe(406);
     expect(refused.headers.vary).toMatch(/accept-encoding/i);
+    await checkHeadRefused(ingest.base, '/assets/nothing.js');
   });
 
   it('compresses the election description and the list, with ETags, 304 and HEAD', async () => {
@@ -143,6 +154,7 @@ describe('ingest', () => {
     const refused = await raw(ingest.base, `/v1/elections/${ELECTION}`, { 'accept-encoding': 'zstd, *;q=0' });
     expect(refused.status).toBe(406);
     expect(JSON.parse(refused.body.toString()).error.code).toBe('not_acceptable');
+    await checkHeadRefused(ingest.base, '/v1/elections/no-such-election');
   });
 });
 
@@ -177,6 +189,7 @@ describe('the results site', () => {
     await checkResource(base, '/');
     await checkResource(base, '/latest.json');
     expect((await fetch(`${base}latest.json`, { method: 'POST' })).headers.get('allow')).toBe('GET, HEAD');
+    await checkHeadRefused(base, '/nothing.json');
   });
 
   it('still picks up a file rewritten while it runs (a new snapshot): new body, new tag', async () => {

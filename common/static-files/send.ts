@@ -56,7 +56,7 @@ export function watchAbort(res: HttpResponse): AbortFlag {
   return flag;
 }
 
-const NOT_ACCEPTABLE = Buffer.from('not acceptable: no content coding you accept (Accept-Encoding)\n');
+const NOT_ACCEPTABLE = 'not acceptable: no content coding you accept (Accept-Encoding)\n';
 
 /** Writes the answer to `ask`; returns the status line sent, or null if the client had gone. */
 export function send(res: HttpResponse, rep: Representation, ask: Ask, abort: AbortFlag): string | null {
@@ -66,8 +66,7 @@ export function send(res: HttpResponse, rep: Representation, ask: Ask, abort: Ab
     res.writeStatus(selection.status);
     if (selection.variant === null) {
       res.writeHeader('content-type', 'text/plain; charset=utf-8').writeHeader('vary', 'accept-encoding');
-      if (ask.head) endHead(res, NOT_ACCEPTABLE.length);
-      else res.end(NOT_ACCEPTABLE);
+      endWith(res, NOT_ACCEPTABLE, ask.head);
       return;
     }
     const variant = selection.variant;
@@ -91,6 +90,12 @@ export function send(res: HttpResponse, rep: Representation, ask: Ask, abort: Ab
 export function endHead(res: HttpResponse, length: number): void {
   res.writeHeader('content-length', String(length));
   res.endWithoutBody();
+}
+
+/** Ends a small answer (404, 500) with `body`, or for HEAD with its length alone. */
+export function endWith(res: HttpResponse, body: string, head: boolean): void {
+  if (head) endHead(res, Buffer.byteLength(body));
+  else res.end(body);
 }
 
 /** Ends with `body`, resuming from where the socket stopped taking bytes (large files on slow links). */

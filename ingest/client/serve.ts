@@ -22,7 +22,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../../common/config.js';
 import { type Header, type Representation, representSync } from '../../common/static-files/representation.js';
-import { askOf, send, watchAbort } from '../../common/static-files/send.js';
+import { askOf, endWith, send, watchAbort } from '../../common/static-files/send.js';
 import type { HttpRequest, HttpResponse, TemplatedApp } from '../../common/uws.js';
 import { DIST_DIR, readDist } from './dist.js';
 
@@ -112,11 +112,16 @@ export async function serveClient(
 
   const handler = (res: HttpResponse, req: HttpRequest): void => {
     const rep = byPath.get(req.getUrl());
+    const ask = askOf(req);
     if (rep === undefined) {
-      res.writeStatus('404 Not Found').writeHeader('content-type', 'text/plain').end('Not found');
+      endWith(
+        res.writeStatus('404 Not Found').writeHeader('content-type', 'text/plain'),
+        'Not found',
+        ask.head,
+      );
       return;
     }
-    send(res, rep, askOf(req), watchAbort(res));
+    send(res, rep, ask, watchAbort(res));
   };
   for (const pattern of ['/', '/index.html', '/assets/*', '/official/', '/official/sw.js']) {
     app.get(pattern, handler);

@@ -28,6 +28,11 @@ export function respond(
     res.writeStatus(status);
     res.writeHeader('content-type', contentType);
     if (headers !== null) for (const [name, value] of headers) res.writeHeader(name, value);
+    if (ex.head) {
+      // A HEAD refused (404 on a conditional route): the length, never the bytes.
+      endHead(res, body.length);
+      return;
+    }
     if (closeConnection) {
       res.end(body, true);
       return;
