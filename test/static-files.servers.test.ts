@@ -7,6 +7,7 @@
  * ingest refuses to start without a build of the current client sources.
  */
 
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -162,11 +163,14 @@ describe('the results site', () => {
   let root: string;
   let base: string;
   let server: StaticServer;
+  /** Larger than a socket's buffer, and not compressed (an image): sent under back-pressure. */
+  const big = randomBytes(6 * 1024 * 1024);
   const page = `<!doctype html><title>results</title>${'<p>Сайлау нәтижелері</p>'.repeat(100)}`;
 
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), 'saylau-static-'));
     writeFileSync(join(root, 'index.html'), page);
+    writeFileSync(join(root, 'big.png'), big);
     writeFileSync(join(root, 'latest.json'), JSON.stringify({ seq: 1, rows: Array(200).fill({ votes: 1 }) }));
     server = new StaticServer({
       root,
@@ -190,6 +194,24 @@ describe('the results site', () => {
     await checkResource(base, '/latest.json');
     expect((await fetch(`${base}latest.json`, { method: 'POST' })).headers.get('allow')).toBe('GET, HEAD');
     await checkHeadRefused(base, '/nothing.json');
+  });
+
+  it('sends a large file whole under back-pressure, and survives a client that goes away mid-body', async () => {
+    const gone = new Promise<void>((resolve) => {
+      const req = request(new URL('/big.png', base), (res) => {
+        res.once('data', () => {
+          req.destroy();
+          resolve();
+        });
+      });
+      req.end();
+    });
+    await gone;
+    const whole = await raw(base, '/big.png', { 'accept-encoding': 'br, gzip' });
+    expect(whole.status).toBe(200);
+    expect(whole.headers['content-encoding']).toBeUndefined();
+    expect(whole.headers['content-type']).toBe('image/png');
+    expect(whole.body.equals(big)).toBe(true);
   });
 
   it('still picks up a file rewritten while it runs (a new snapshot): new body, new tag', async () => {

@@ -42,6 +42,7 @@ export function respond(
     if (ok || done) return;
     // The socket buffer is full: resume from where the kernel stopped taking bytes.
     res.onWritable((at) => {
+      if (ex.aborted) return true;
       const [written] = res.tryEnd(body.subarray(at - offset), body.length);
       return written;
     });
