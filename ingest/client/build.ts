@@ -4,9 +4,11 @@
  * (`official/`, at `/official/`). For each, esbuild bundles the entry (ES
  * modules, code splitting) and the stylesheet, the message catalogues are
  * content-hashed, and `index.html` is filled with the hashed names. Returns the files in memory;
- * run as a script (`npm run client:build`) it also writes `dist/` and prints
- * the size of the critical path (what a first visit must download before the
- * voter can sign in) and of the lazily loaded chunks.
+ * run as a script (`npm run client:build`, once at install: bootstrap, CI,
+ * deploy) it writes `dist/` — the only place ingest reads the client from
+ * (dist.ts) — and prints the size of the critical path (what a first visit
+ * must download before the voter can sign in) and of the lazily loaded chunks.
+ * `--if-stale` does nothing when `dist/` is a build of the current sources.
  *
  *   index.html ─► assets/main-HASH.js ─► assets/i18n/<lang>-HASH.json (one)
  *              └► assets/main-HASH.css
