@@ -34,6 +34,7 @@ export const ERROR_CODES = [
   'protocol_signature_invalid',
   'protocol_version_taken',
   'precinct_open',
+  'report_invalid',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -165,6 +166,12 @@ export const ERROR_TABLE: { readonly [C in ErrorCode]: ErrorSpec } = {
     status: '403 Forbidden',
     retriable: false,
     message: 'The polling station has not closed yet: its protocol comes after it closes.',
+  },
+  // Violation reports (ingest/routes/reports.ts): the message says which field.
+  report_invalid: {
+    status: '422 Unprocessable Entity',
+    retriable: false,
+    message: 'The report names a region or district this election does not have.',
   },
 };
 

@@ -30,6 +30,7 @@ export const API_CODES = [
   'protocol_signature_invalid',
   'protocol_version_taken',
   'precinct_open',
+  'report_invalid',
   'network',
   'timeout',
   'district_key_mismatch',
