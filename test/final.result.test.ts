@@ -26,7 +26,7 @@ import {
   type UnsignedElectionEvent,
 } from '../common/records.js';
 import { ElectionEventsFollower, newEventId, signEvent } from '../election/election-events.js';
-import { indexElection, type OperatorKeys, stationKeyId } from '../election/index.js';
+import { type OperatorKeys, stationKeyId } from '../election/index.js';
 import { signProtocol as signStationProtocol } from '../ingest/paper/protocol.js';
 import { FinalFiles } from '../publisher/final-files.js';
 import type { DistrictProtocol } from '../publisher/protocol.js';
