@@ -152,7 +152,8 @@ const LABELS = {
   valid: 'Жарамды дауыстар · Действительные голоса · Valid votes',
   excluded: 'Алынып тасталған (есептелмейді) · Исключённые (не учитываются) · Excluded (not counted)',
   seats: 'Орын · Мест · Seats',
-  winners: 'Жеңімпаздар · Победители · Winners',
+  winners:
+    'Сайлаудың жеңімпаздары (барлық округтер) · Победители выборов (все округа) · Winners of the race (all districts)',
   tie: 'Тең дауыс, шешімді комиссия қабылдайды · Равенство голосов, решает комиссия · Tie, for the commission to decide',
   precincts: 'Қағаз учаскелер · Бумажные участки · Paper precincts',
   issued: 'Берілген бюллетень · Выдано бюллетеней · Ballots issued',
@@ -160,6 +161,15 @@ const LABELS = {
   signature: 'Қолтаңба · Подпись · Signature',
   verify: 'Қалай тексеруге болады · Как проверить · How to verify',
 } as const;
+
+const STATUS: Readonly<Record<string, string>> = {
+  active: 'тіркелген · зарегистрирован · standing',
+  withdrawn: 'өз кандидатурасын алып тастады · снял кандидатуру · withdrawn',
+  removed: 'тіркеуден шығарылды, есептелмейді · снят с регистрации, не учитывается · removed, not counted',
+  accepted: 'қабылданды · принят · accepted',
+  rejected: 'қабылданбады · отклонён · rejected',
+  missing: 'хаттама жоқ · нет протокола · missing',
+};
 
 const esc = (s: string | number): string =>
   String(s).replace(
@@ -177,7 +187,7 @@ export function protocolHtml(p: DistrictProtocol): string {
     const body = race.candidates
       .map(
         (c) =>
-          `<tr><th scope="row">${names(c.names)}</th><td>${esc(c.status)}</td><td>${c.online}</td><td>${c.paper}</td><td>${c.total}</td></tr>`,
+          `<tr><th scope="row">${names(c.names)}</th><td>${STATUS[c.status] ?? esc(c.status)}</td><td>${c.online}</td><td>${c.paper}</td><td>${c.total}</td></tr>`,
       )
       .join('\n');
     const tie =
@@ -206,7 +216,7 @@ ${tie}
 <table>
 <thead><tr><th scope="col">ID</th><th scope="col">${LABELS.status}</th><th scope="col">${LABELS.version}</th><th scope="col">${LABELS.issued}</th></tr></thead>
 <tbody>
-${p.precincts.map((x) => `<tr><th scope="row">${esc(x.id)}</th><td>${esc(x.status)}</td><td>${x.version}</td><td>${x.issued}</td></tr>`).join('\n')}
+${p.precincts.map((x) => `<tr><th scope="row">${esc(x.id)}</th><td>${STATUS[x.status] ?? esc(x.status)}</td><td>${x.version}</td><td>${x.issued}</td></tr>`).join('\n')}
 </tbody>
 </table>
 </section>`;

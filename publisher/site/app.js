@@ -272,12 +272,12 @@ function renderFinal() {
       {},
       el('th', { scope: 'col' }, t().raceCol),
       el('th', { scope: 'col' }, t().seatsCol),
-      el('th', { scope: 'col' }, t().winnersCol),
+      el('th', { scope: 'col', class: 'names' }, t().winnersCol),
     ),
   );
   $('winners-table').tBodies[0].replaceChildren(
     ...d.winners.map((w) => {
-      const cell = el('td', {});
+      const cell = el('td', { class: 'names' });
       const list = el(
         'ul',
         { class: 'winners' },
