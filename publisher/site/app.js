@@ -271,7 +271,6 @@ function renderFinal() {
       'tr',
       {},
       el('th', { scope: 'col' }, t().raceCol),
-      el('th', { scope: 'col' }, t().seatsCol),
       el('th', { scope: 'col', class: 'names' }, t().winnersCol),
     ),
   );
@@ -303,8 +302,8 @@ function renderFinal() {
           'th',
           { scope: 'row' },
           name(raceNames.get(w.race)?.names ?? { kk: w.race, ru: w.race, en: w.race }),
+          el('small', { class: 'seats' }, `${t().seatsCol}: ${num(w.seats)}`),
         ),
-        el('td', {}, num(w.seats)),
         cell,
       );
     }),
