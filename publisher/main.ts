@@ -29,7 +29,7 @@ import { signKeyStatement } from './key-statement.js';
 import { LiveFeed } from './live-feed.js';
 import { PublisherMetrics } from './metrics.js';
 import { rollSourceFor } from './roll-source.js';
-import { SnapshotScheduler } from './scheduler.js';
+import { runOnDeclaration, SnapshotScheduler } from './scheduler.js';
 import { installSite } from './site-assets.js';
 import { SnapshotStore } from './snapshot-store.js';
 import { StaticServer } from './static-server.js';
@@ -86,9 +86,7 @@ const scheduler = new SnapshotScheduler({
   intervalMs: intervalSec * 1000,
   final: { events: () => electionEvents.state(), files: finals },
 });
-electionEvents.on('change', (_state, event) => {
-  if (event.type === 'declared') scheduler.runSoon();
-});
+runOnDeclaration(electionEvents, scheduler);
 // Ready from the moment it listens (site assets and chain head are in place by then) until shutdown begins.
 let stopping = false;
 const server = new StaticServer({

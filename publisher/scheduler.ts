@@ -229,6 +229,18 @@ export class SnapshotScheduler {
   }
 }
 
+/** What {@link runOnDeclaration} listens to: ElectionEventsFollower's `change`. */
+interface ChangeSource {
+  on(event: 'change', listener: (state: unknown, event: { readonly type: string }) => void): unknown;
+}
+
+/** A `declared` event applied by the follower runs the scheduler at once: that snapshot is the final. */
+export function runOnDeclaration(follower: ChangeSource, scheduler: SnapshotScheduler): void {
+  follower.on('change', (_state, event) => {
+    if (event.type === 'declared') scheduler.runSoon();
+  });
+}
+
 async function wrap<V>(code: 'lag_not_settled' | 'source_unavailable', step: () => Promise<V>): Promise<V> {
   try {
     return await step();

@@ -9,7 +9,8 @@
  * signed protocol per district that verifies with the snapshot key, and a
  * chain `verify` accepts. A correction (a recounted paper protocol, v2, and
  * the removal overturned) and a second declaration give round 2, chained,
- * saying what changed. Winners are also checked on hand-made races.
+ * saying what changed — taken at once by the scheduler running on its
+ * (minute-long) timer, as the publisher runs it. Winners are also checked on hand-made races.
  */
 import { createHash, createPublicKey, generateKeyPairSync, verify } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -30,7 +31,7 @@ import { type OperatorKeys, stationKeyId } from '../election/index.js';
 import { signProtocol as signStationProtocol } from '../ingest/paper/protocol.js';
 import { FinalFiles } from '../publisher/final-files.js';
 import type { DistrictProtocol } from '../publisher/protocol.js';
-import { SnapshotScheduler } from '../publisher/scheduler.js';
+import { runOnDeclaration, SnapshotScheduler } from '../publisher/scheduler.js';
 import type { RaceResult, Snapshot } from '../publisher/snapshot.js';
 import { snapshotShapeProblem } from '../publisher/snapshot-schema.js';
 import { publishedFiles, verifyPublished } from '../publisher/verify.js';
@@ -251,6 +252,11 @@ describe('declaring the result', () => {
   it('re-declared after a correction, gives round 2, chained, saying what changed', async () => {
     const precinct = t.index.config.paperPrecincts.find((p) => p.id === produced.paperPrecinct)!;
     const district = t.index.district(precinct.district)!;
+    // As the running publisher does (main.ts): the scheduler on its timer (a minute), and a
+    // declaration applied by the follower runs it at once.
+    scheduler.start();
+    await until('the first timed snapshot', () => t.store.head.seq === round1.seq + 1, 60_000);
+    runOnDeclaration(follower, scheduler);
     await produceRecount(precinct.id, district.id, district.region);
     const [, declaration] = await commission([
       {
@@ -261,10 +267,13 @@ describe('declaring the result', () => {
       },
       { type: 'declared', detail: 'result after the recount', reference: 'PROTOCOL-2' },
     ]);
-    await until('the second declaration followed', () => follower.state().declarations.length === 2);
-    const round2 = await scheduler.runOnce();
-    expect(round2.seq).toBe(round1.seq + 1);
-    expect(round2.prevHash).toBe(createHash('sha256').update(canonicalBytes(round1)).digest('hex'));
+    await until('the final of the second declaration', () => files.rounds.length === 2, 30_000);
+    await scheduler.stop();
+    const between = await readJson<Snapshot>(`snapshots/${round1.seq + 1}.json`);
+    expect(between).not.toHaveProperty('final');
+    const round2 = await readJson<Snapshot>(`snapshots/${round1.seq + 2}.json`);
+    expect(files.rounds[1]!.seq).toBe(round2.seq);
+    expect(round2.prevHash).toBe(createHash('sha256').update(canonicalBytes(between)).digest('hex'));
     expect(round2.final).toMatchObject({ declaration: declaration!.id, round: 2, reference: 'PROTOCOL-2' });
     const changes = round2.final!.changes!;
     expect(changes).toContainEqual({
