@@ -2,8 +2,11 @@
  * Re-voting (election config `revoting`, docs/guarantees.md § Re-voting):
  * "highest revision wins, first in the log among equals", end to end.
  *
- * An election with `revoting: true`: several hundred voters cast through the
- * real API, and one of them casts three revisions (each other choices).
+ * An election with `revoting: true` (tiny.json: its national race has two
+ * active candidates, so the third revision goes back to the first one's
+ * choices — the same ballotHash at a higher revision, the hardest case for
+ * versions told apart by hash): 300 voters cast through the real API while
+ * one of them casts three revisions.
  * Exactly the last counts — in `tally`, in reconcile (which passes, and
  * fails once ClickHouse loses that revision) and in the counted codes; the
  * ledger answers a lower or equal revision with other content 409 and the
@@ -144,7 +147,9 @@ beforeAll(async () => {
   await migrated();
   await redis.connect();
   ch = new ClickHouse(config);
-  [on, off] = await Promise.all([open(ON, true, PORT_ON), open(OFF, false, PORT_OFF)]);
+  // One after the other: two ingest processes starting at once on a busy box may miss the harness's 60 s.
+  on = await open(ON, true, PORT_ON);
+  off = await open(OFF, false, PORT_OFF);
   const members: { memberId: string; district: string }[] = (
     await api(on.ingest.base, 'GET', `/v1/dev/members?election=${ON}&limit=${OTHERS + 1}`)
   ).body.members;
