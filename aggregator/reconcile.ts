@@ -415,8 +415,8 @@ export function formatReconcileTable(report: ReconcileReport): string {
       `${report.records} ballot records in all, ${report.refused} refused (not valid v1 ballots), ${report.rounds} round(s)`,
   );
   lines.push(
-    `${report.conflicts} conflict(s): ballotIds with a second, different ballot in the log; ` +
-      'each counted once, as its first record',
+    `${report.conflicts} conflict(s): ballotIds with a second, different ballot in the log ` +
+      '(a re-vote that changed the choices is one); each counted once, as its highest revision, first record',
   );
   for (const problem of report.problems) lines.push(`MISMATCH ${problem}`);
   lines.push(report.ok ? 'reconcile: ok' : `reconcile: FAILED (${report.problems.length} problem(s))`);
