@@ -21,6 +21,12 @@ export const CredentialRequest = T.Object(
   { additionalProperties: false },
 );
 
+/**
+ * The highest revision a ballot may carry: enough to re-vote whenever a
+ * coercer has gone, few enough that one credential cannot fill the log.
+ */
+export const MAX_REV = 100;
+
 export const BallotRequest = T.Object(
   {
     election: ElectionId,
@@ -37,6 +43,11 @@ export const BallotRequest = T.Object(
       T.Object({ race: Id, choices: T.Array(Id, { maxItems: 100 }) }, { additionalProperties: false }),
       { minItems: 1, maxItems: 50 },
     ),
+    /**
+     * The ballot's revision under its credential (default 0). Above 0 only
+     * where the election allows re-voting; the highest revision counts.
+     */
+    rev: T.Optional(T.Integer({ minimum: 0, maximum: MAX_REV })),
     /** Client-side padding to a fixed request size (DESIGN §4); ignored. */
     pad: T.Optional(T.String({ pattern: '^ *$', maxLength: 8192 })),
   },

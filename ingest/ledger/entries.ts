@@ -3,12 +3,17 @@
  * one rule shared by the routes (before producing) and the follower (when it
  * applies the log to the Redis index), so both always name the same key.
  *
- *   ballots  record ─► cred:{<region>}:<election>:<ballotId>    hash = ballotHash    done = cast
+ *   ballots  record ─► cred:{<region>}:<election>:<ballotId>    hash = ballotHash[.<rev>] done = cast
  *   issuance record ─► voter:{<region>}:<election>:<voterHash>  hash = blindedHash   done = issued
  *   paper protocol  ─► protocol:{<region>}:<election>:<precinct>:v<version>
  *                                                       hash = protocolHash  done = reported
  *   paper dissent   ─► dissent:{<region>}:<election>:<id>     hash = id            done = noted
  *   report          ─► report:{<region>}:<election>:<tracking> hash = tracking     done = filed
+ *
+ * A ballot's revision (re-voting) is part of its dedup hash (`<ballotHash>.<rev>`,
+ * rev 0 without the suffix, as before revisions existed): the key holds the
+ * highest revision recorded, and a revision above it claims the key's
+ * revision claim `<key>#<rev>` while it is written (scripts.ts BEGIN).
  *
  * So a precinct's protocol version is taken by the first protocol in the log
  * (a different one is `protocol_version_taken`, a resend is `repeated`), and
@@ -50,6 +55,8 @@ export interface LedgerEntry {
   /** The hash that tells an identical retry from a different record under the same key. */
   readonly hash: string;
   readonly done: DoneMark;
+  /** A ballot's revision (re-voting); absent or 0 for the first ballot and every other kind. */
+  readonly rev?: number;
 }
 
 export function voterKey(region: string, election: string, voterHash: string): string {
@@ -97,6 +104,24 @@ export function positionsKey(election: string): string {
   return `ledger-log:{${election}}`;
 }
 
+/**
+ * A ballot's dedup hash: its ballotHash (a function of its content), and its
+ * revision when above 0. Two records of one credential are the same record
+ * only with the same content at the same revision.
+ */
+export function ballotDedupHash(ballotHash: string, rev: number): string {
+  return rev > 0 ? `${ballotHash}.${rev}` : ballotHash;
+}
+
+/**
+ * Where a write claims its key while it is produced: the key itself, or for
+ * a ballot revision above 0 `<key>#<rev>` (same slot), so the key keeps the
+ * recorded revision's done mark until the follower replaces it.
+ */
+export function claimKeyOf(entry: Pick<LedgerEntry, 'key' | 'rev'>): string {
+  return entry.rev !== undefined && entry.rev > 0 ? `${entry.key}#${entry.rev}` : entry.key;
+}
+
 /** A ballot as the ledger writes it: to its region's partition chosen by ballotId. */
 export function ballotEntry(record: BallotRecord, partitions: readonly number[]): LedgerEntry {
   return {
@@ -107,8 +132,9 @@ export function ballotEntry(record: BallotRecord, partitions: readonly number[])
     region: record.region,
     mix: record.district,
     key: credKey(record.region, record.election, record.ballotId),
-    hash: record.ballotHash,
+    hash: ballotDedupHash(record.ballotHash, record.rev),
     done: 'cast',
+    rev: record.rev,
   };
 }
 
@@ -200,6 +226,8 @@ export interface IndexedRecord {
   readonly key: string;
   readonly hash: string;
   readonly done: DoneMark;
+  /** A ballot's revision (absent: 0, and for every other kind). */
+  readonly rev?: number;
 }
 
 /**
@@ -223,7 +251,10 @@ export function indexedRecordOf(topic: string, election: string, value: Buffer |
   if (topic === TOPICS.ballots) {
     const { ballotId, ballotHash } = record;
     if (typeof ballotId !== 'string' || ballotId === '' || typeof ballotHash !== 'string') return null;
-    return { region, key: credKey(region, election, ballotId), hash: ballotHash, done: 'cast' };
+    // A record without a valid rev is the first ballot (revisions came later; ClickHouse reads it as 0).
+    const rev = Number.isSafeInteger(record.rev) && (record.rev as number) > 0 ? (record.rev as number) : 0;
+    const hash = ballotDedupHash(ballotHash, rev);
+    return { region, key: credKey(region, election, ballotId), hash, done: 'cast', rev };
   }
   if (topic === TOPICS.issuance) {
     const { voterHash, blindedHash } = record;

@@ -6,6 +6,11 @@
  *   ─► ledger.record(ballot) ─► created 201 | repeated 200 (same receipt)
  *                               409 credential_already_used | 503 unavailable / rebuilding
  *
+ * Re-voting (config `revoting`): a request may carry `rev` > 0; the ledger
+ * records it when it is higher than the credential's recorded revision, and
+ * the receipt stays the credential's (one receipt per credential: it says
+ * whether the credential's highest revision is counted, not which one).
+ *
  * Every answer is padded to CAST_BODY_BYTES (size is a side channel).
  *
  * The credential is verified on the event loop, not on the crypto pool: a
@@ -49,6 +54,11 @@ export function ballotsRoute(ctx: IngestContext): RouteSpec {
       throw new IngestError('invalid_credential');
     }
 
+    const rev = request.rev ?? 0;
+    if (rev > 0 && !election.revoting) {
+      throw new IngestError('bad_request', 'This election does not allow re-voting: rev must be 0.');
+    }
+
     const ballotId = ballotIdOf(message);
     const ballotHash = createHash('sha256')
       .update(JSON.stringify([election.id, plan.id, ballotId, selections]))
@@ -60,7 +70,7 @@ export function ballotsRoute(ctx: IngestContext): RouteSpec {
       district: plan.id,
       ballotId,
       ballotHash,
-      rev: 0,
+      rev,
       bucket: castBucket(now, election.castBucketSec),
       selections,
     };
