@@ -25,9 +25,10 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Producer } from 'kafkajs';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../common/log.js';
 import { repoRoot } from '../common/paths.js';
@@ -70,6 +71,8 @@ const WITHIN_MS = 5_000;
 const SPREAD = 12;
 const DISTRICT = 'D-71-1';
 const RACE = 'R-71-1';
+
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 let index: ElectionIndex;
 let ingest: Ingest;
@@ -205,6 +208,23 @@ function appliedBy(event: ElectionEventRecord): Set<number> {
     pids.add(JSON.parse(line).pid);
   }
   return pids;
+}
+
+/** axe-core's serious and critical WCAG 2.1 A/AA violations (as test/client.voter.test.ts runs it). */
+async function axe(page: Page): Promise<string[]> {
+  await page.evaluate(axeSource);
+  const result = await page.evaluate(() => {
+    const g = globalThis as unknown as {
+      axe: { run(c: unknown, o: unknown): Promise<unknown> };
+      document: unknown;
+    };
+    return g.axe.run(g.document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+    });
+  });
+  return (result as { violations: { id: string; impact: string }[] }).violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => v.id);
 }
 
 async function credential() {
@@ -359,6 +379,16 @@ describe('the commission, live on every ingest worker', () => {
     expect(await why.textContent()).toMatch(/no longer standing/i);
     expect(await box.getAttribute('aria-describedby')).toBe(`c-${RACE}-${removed}-why`);
     expect(await page.locator(`#c-${RACE}-${kept}`).isDisabled()).toBe(false);
+    expect(await axe(page)).toEqual([]);
+    // Kazakh and Russian: the banner and the candidate's line in each language, the reason as given.
+    const english = await page.locator('#banner').textContent();
+    for (const lang of ['kk', 'ru']) {
+      await page.locator(`#langs button[data-lang="${lang}"]`).click();
+      await expect.poll(() => page.locator('#banner').textContent()).not.toBe(english);
+      expect(await page.locator('#banner').textContent()).toContain('Power cut at the data centre.');
+      expect(await why.textContent()).not.toMatch(/no longer standing/i);
+      expect(await axe(page)).toEqual([]);
+    }
     await context.close();
   });
 
