@@ -25,6 +25,7 @@ import {
 } from '../election/index.js';
 import { type CandidateChanges, candidateChanges, NO_CANDIDATE_CHANGES } from './ballot-rules.js';
 import { IngestError } from './errors.js';
+import type { IngestMetrics } from './metrics.js';
 
 /** What the status endpoint and the voter page say about a candidate who is not standing. */
 type NotStanding = 'withdrawn' | 'removed';
@@ -46,6 +47,7 @@ export class ElectionLive {
   constructor(
     private readonly election: ElectionIndex,
     private readonly log: Logger,
+    private readonly metrics: IngestMetrics,
   ) {}
 
   /** True once the follower has read the stream to its end once. */
@@ -60,6 +62,7 @@ export class ElectionLive {
    */
   follow(follower: ElectionEventsFollower): void {
     follower.on('change', (state, event) => this.update(state, event));
+    follower.on('skip', () => this.metrics.electionEvents.inc({ result: 'skipped' }));
     void (async () => {
       for (let delayMs = 250; ; delayMs = Math.min(delayMs * 2, MAX_RETRY_MS)) {
         try {
@@ -87,6 +90,7 @@ export class ElectionLive {
   /** The follower's state after catching up, and after every applied event. */
   update(state: ElectionState, event: ElectionEventRecord | null): void {
     if (event !== null) {
+      this.metrics.electionEvents.inc({ result: 'applied' });
       this.log.info(
         { event: event.id, type: event.type, by: event.by, race: event.race, candidate: event.candidate },
         'election event applied',

@@ -114,7 +114,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     log,
     clientId: 'saylau-ingest-events',
   });
-  const live = new ElectionLive(election, log);
+  const live = new ElectionLive(election, log, metrics);
   live.follow(events);
 
   const ctx: IngestContext = {

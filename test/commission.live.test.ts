@@ -200,14 +200,21 @@ function ballotBody({ message, signature }: { message: string; signature: string
 
 const codeOf = (a: Answer): string | undefined => a.body?.error?.code;
 
-/** The pids of the workers whose log says they applied `event`. */
-function appliedBy(event: ElectionEventRecord): Set<number> {
-  const pids = new Set<number>();
+/** Each worker whose log says it applied `event`: pid → when (its log line's time). */
+function appliedBy(event: ElectionEventRecord): Map<number, number> {
+  const workers = new Map<number, number>();
   for (const line of ingest.output().split('\n')) {
     if (!line.includes(event.id) || !line.includes('election event applied')) continue;
-    pids.add(JSON.parse(line).pid);
+    const { pid, time } = JSON.parse(line);
+    workers.set(pid, Date.parse(time));
   }
-  return pids;
+  return workers;
+}
+
+/** Both workers applied `event`, each within 5 s of its ack (log lines may reach us a little later). */
+async function appliedByBoth(event: ElectionEventRecord, ackedAt: number): Promise<void> {
+  await expect.poll(() => appliedBy(event).size, { timeout: 10_000 }).toBe(2);
+  for (const at of appliedBy(event).values()) expect(at - ackedAt).toBeLessThanOrEqual(WITHIN_MS);
 }
 
 /** axe-core's serious and critical WCAG 2.1 A/AA violations (as test/client.voter.test.ts runs it). */
@@ -312,7 +319,7 @@ describe('the commission, live on every ingest worker', () => {
       (a) => a.status === 422 && codeOf(a) === 'candidate_removed',
     );
     expect(ms).toBeLessThanOrEqual(WITHIN_MS);
-    expect(appliedBy(event).size).toBe(2);
+    await appliedByBoth(event, ackedAt);
     // Another candidate of the race is still standing (the refusal is about this one only).
     for (const a of await spread(() => probeBallot(kept))) expect(codeOf(a)).toBe('invalid_credential');
     const status = await api(ingest.base, 'GET', `/v1/elections/${ELECTION}/status`);
@@ -333,7 +340,7 @@ describe('the commission, live on every ingest worker', () => {
       (a) => a.status === 503 && codeOf(a) === 'election_paused',
     );
     expect(ms).toBeLessThanOrEqual(WITHIN_MS);
-    expect(appliedBy(event).size).toBe(2);
+    await appliedByBoth(event, ackedAt);
     const [cast] = await spread(() => probeBallot(kept));
     expect(cast!.retryAfter).toBe('30');
     expect(cast!.body.error.message).toContain(reason);
@@ -429,6 +436,9 @@ describe('the commission, live on every ingest worker', () => {
     );
     expect([issue.status, codeOf(issue)]).toEqual([403, 'election_closed']);
     expect((await api(ingest.base, 'GET', `/v1/elections/${ELECTION}/status`)).body.phase).toBe('closed');
+    // Whichever worker answers the scrape applied every event (two extensions, removal, pause, resume, close).
+    const metrics = await api(ingest.ops, 'GET', '/metrics');
+    expect(metrics.body).toMatch(/saylau_election_events_total\{result="applied"\} 6\n/);
   });
 
   it('the ballot cast before the removal is in the tally, shown in the snapshot and outside the valid total', async () => {
