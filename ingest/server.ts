@@ -53,6 +53,7 @@ import { healthRoutes } from './routes/health.js';
 import { paperCheckInsRoute } from './routes/paper-check-ins.js';
 import { paperProtocolRoutes } from './routes/paper-protocols.js';
 import { receiptsRoute } from './routes/receipts.js';
+import { reportsRoute } from './routes/reports.js';
 import { SessionChannel } from './routes/session.js';
 import { staffTokenVerifierFor, tokenVerifierFor } from './token-verifier.js';
 
@@ -153,6 +154,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   router.add(credentialsRoute(ctx)).add(ballotsRoute(ctx)).add(receiptsRoute(ctx));
   router.add(paperCheckInsRoute(ctx));
   for (const spec of paperProtocolRoutes(ctx)) router.add(spec);
+  router.add(reportsRoute(ctx));
   if (config.devLogin) for (const spec of devRoutes(ctx)) router.add(spec);
   const sessions = new SessionChannel(app, uws, ctx);
   sessions.mount();

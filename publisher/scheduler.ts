@@ -93,9 +93,8 @@ export class SnapshotScheduler {
     let attempt = 0;
     for (;;) {
       attempt += 1;
-      const [tally, paperProtocols, paperDissents, paperCheckIns, turnout, codes, rolls, events] = await wrap(
-        'source_unavailable',
-        () =>
+      const [tally, paperProtocols, paperDissents, paperCheckIns, turnout, codes, rolls, events, reports] =
+        await wrap('source_unavailable', () =>
           Promise.all([
             source.tally(id),
             source.paperProtocols(id),
@@ -105,8 +104,9 @@ export class SnapshotScheduler {
             source.codes(id),
             roll.rollByRegion(id),
             source.electionEvents(id),
+            source.reportCounts(id),
           ]),
-      );
+        );
       const input: ResultsInput = {
         tally,
         paperProtocols,
@@ -116,6 +116,7 @@ export class SnapshotScheduler {
         codes,
         roll: rolls,
         events,
+        reports,
       };
       const head = store.head;
       let unsigned: UnsignedSnapshot;

@@ -30,6 +30,17 @@ const TurnoutFields = {
   precinctsReported: Count,
 };
 
+/** Every category, each with every status (common/records.ts REPORT_CATEGORIES × REPORT_STATUSES). */
+const StatusCounts = Strict({ open: Count, investigating: Count, upheld: Count, dismissed: Count });
+const ReportTable = Strict({
+  coercion: StatusCounts,
+  'vote-buying': StatusCounts,
+  campaigning: StatusCounts,
+  technical: StatusCounts,
+  procedure: StatusCounts,
+  other: StatusCounts,
+});
+
 export const SnapshotSchema = Strict({
   v: T.Union([T.Literal(2), T.Literal(SNAPSHOT_VERSION)]),
   election: Strict({ id: T.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }), names: Names }),
@@ -81,6 +92,7 @@ export const SnapshotSchema = Strict({
       }),
     ),
   ),
+  reports: T.Optional(ReportTable),
   codes: Strict({ count: Count, merkleRoot: Hex256, file: T.String({ pattern: '^codes/\\d+\\.txt$' }) }),
   districtKeys: T.Array(Strict({ id: Id, sha256: Hex256 })),
   signature: T.String({ pattern: '^[A-Za-z0-9_-]{86}$' }),

@@ -16,6 +16,8 @@
  *   │                                   protocol's version, status (accepted | rejected | missing),
  *   │                                   why rejected, the correction's reason, issued/spoiled/unused,
  *   │                                   check-ins, keyId + station signature, observers' dissents
+ *   ├─ reports                          (issue 16) violation reports: {[category]: {[status]: n}},
+ *   │                                   every category and status (report-counts.ts); no texts
  *   ├─ codes {count, merkleRoot, file}  the counted ballot codes (merkle.ts)
  *   ├─ districtKeys[] {id, sha256}      SHA-256 of each district key's SPKI DER (district-keys.ts)
  *   └─ signature                        Ed25519 over the canonical form, base64url
@@ -24,6 +26,7 @@
  *     total = online + paper; valid = Σ total of candidates not `removed`;
  *     excluded = Σ total of `removed` candidates (shown, not valid).
  */
+import type { ReportCategory, ReportStatus } from '../common/records.js';
 import type { CandidateStatus, Names } from '../election/index.js';
 import type { DistrictKeyFingerprint } from './district-keys.js';
 
@@ -57,6 +60,9 @@ export interface PrecinctReport {
   /** Observers' notes, on any version of the precinct's protocol. */
   readonly dissents: readonly { readonly version: number; readonly author: string; readonly text: string }[];
 }
+
+/** Violation reports per category and status (every one of both, zeros included). */
+export type ReportTable = { readonly [C in ReportCategory]: { readonly [S in ReportStatus]: number } };
 
 export interface CandidateCount {
   readonly id: string;
@@ -123,6 +129,8 @@ export interface Snapshot {
   readonly reporting: { readonly precincts: number; readonly reported: number };
   /** Present from v3 on. */
   readonly precincts?: readonly PrecinctReport[];
+  /** Violation reports by category and status (issue 16: required from v4 on). */
+  readonly reports?: ReportTable;
   readonly codes: { readonly count: number; readonly merkleRoot: string; readonly file: string };
   /** The districts' blind-signature keys, config order; the same in every snapshot of an election. */
   readonly districtKeys: readonly DistrictKeyFingerprint[];

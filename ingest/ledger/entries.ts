@@ -8,6 +8,7 @@
  *   paper protocol  ─► protocol:{<region>}:<election>:<precinct>:v<version>
  *                                                       hash = protocolHash  done = reported
  *   paper dissent   ─► dissent:{<region>}:<election>:<id>     hash = id            done = noted
+ *   report          ─► report:{<region>}:<election>:<tracking> hash = tracking     done = filed
  *
  * So a precinct's protocol version is taken by the first protocol in the log
  * (a different one is `protocol_version_taken`, a resend is `repeated`), and
@@ -25,11 +26,13 @@ import {
   type PaperProtocol,
   type PaperProtocolRecord,
   protocolHash,
+  REPORT_KINDS,
+  type ReportRecord,
   TOPICS,
   type TopicName,
 } from '../../common/records.js';
 
-export type DoneMark = 'cast' | 'issued' | 'reported' | 'noted';
+export type DoneMark = 'cast' | 'issued' | 'reported' | 'noted' | 'filed';
 
 /** One record the ledger writes: where it goes and the key it claims. */
 export interface LedgerEntry {
@@ -63,6 +66,11 @@ export function protocolKey(region: string, election: string, precinct: string, 
 
 export function dissentKey(region: string, election: string, id: string): string {
   return `dissent:{${region}}:${election}:${id}`;
+}
+
+/** A tracking number is taken by the first report in the log that drew it. */
+export function reportKey(region: string, election: string, tracking: string): string {
+  return `report:{${region}}:${election}:${tracking}`;
 }
 
 /**
@@ -151,6 +159,25 @@ export function dissentEntry(record: PaperDissentRecord, partitions: readonly nu
 }
 
 /**
+ * A violation report, to its region's partition chosen by its tracking
+ * number (the committee's triage of it goes to the same one), written as it
+ * comes: its time is already coarse (the cast bucket), and not mixed.
+ */
+export function reportEntry(record: ReportRecord, partitions: readonly number[]): LedgerEntry {
+  return {
+    topic: TOPICS.reports,
+    partition: pickPartition(partitions, record.id),
+    value: JSON.stringify(record),
+    timestampMs: record.bucket * 1000,
+    region: record.region,
+    mix: null,
+    key: reportKey(record.region, record.election, record.id),
+    hash: record.id,
+    done: 'filed',
+  };
+}
+
+/**
  * The region's partition for a record: explicit (DESIGN §4), and the same for
  * every record of one key, so "first in the partition's log" is one order.
  * A region's partition set must therefore not change during an election.
@@ -176,7 +203,7 @@ export interface IndexedRecord {
 }
 
 /**
- * Parses a `ballots`, `issuance` or `paper` record of `election` into its index entry;
+ * Parses a `ballots`, `issuance`, `paper` or `reports` record of `election` into its index entry;
  * null for other elections, other versions and records without their key
  * fields (those never claim a key).
  */
@@ -207,6 +234,12 @@ export function indexedRecordOf(topic: string, election: string, value: Buffer |
     return { region, key: voterKey(region, election, voterHash), hash, done: 'issued' };
   }
   if (topic === TOPICS.paper) return indexedPaperRecord(record, region, election);
+  if (topic === TOPICS.reports) {
+    // Triage records claim nothing in ingest's index: the admin service writes them.
+    const { kind, id } = record;
+    if (kind !== REPORT_KINDS.report || typeof id !== 'string' || id === '') return null;
+    return { region, key: reportKey(region, election, id), hash: id, done: 'filed' };
+  }
   return null;
 }
 

@@ -56,6 +56,9 @@ export function conflictCode(entry: Pick<LedgerEntry, 'done' | 'hash'>, holder: 
   if (entry.done === 'reported') return 'protocol_version_taken';
   // A dissent's key is its id and its hash that same id: two different notes never share a key.
   if (entry.done === 'noted') return 'bad_request';
+  // A report's tracking number is random (40 bits): another report drew it first. A retry draws
+  // a new one, so the request may simply be retried.
+  if (entry.done === 'filed') return 'unavailable';
   const heldOnPaper = isPaperCheckInHash(holder);
   if (!isPaperCheckInHash(entry.hash))
     return heldOnPaper ? 'checked_in_on_paper' : 'credential_already_issued';
