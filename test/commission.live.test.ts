@@ -65,7 +65,7 @@ const PORT = testPort(18_770);
 const ELECTION = `live-${Date.now().toString(36)}`;
 const OPERATOR = 'OP-1';
 /** The config's closing time, from when the election is made: after `election init`, before the last steps. */
-const CLOSES_AFTER_MS = 40_000;
+const CLOSES_AFTER_MS = 30_000;
 const WITHIN_MS = 5_000;
 /** Probes per round, each on its own connection: 2 workers all hit with near certainty (1 − 2⁻¹¹). */
 const SPREAD = 12;
