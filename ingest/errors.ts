@@ -35,6 +35,10 @@ export const ERROR_CODES = [
   'protocol_version_taken',
   'precinct_open',
   'report_invalid',
+  'election_not_open',
+  'election_paused',
+  'candidate_removed',
+  'candidate_withdrawn',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -172,6 +176,24 @@ export const ERROR_TABLE: { readonly [C in ErrorCode]: ErrorSpec } = {
     status: '422 Unprocessable Entity',
     retriable: false,
     message: 'The report names a region or district this election does not have.',
+  },
+  // The commission's live decisions (ingest/election-live.ts, the `election-events` stream): online
+  // issuance and casting only; a pause's message carries its reason and until when.
+  election_not_open: { status: '403 Forbidden', retriable: false, message: 'Voting has not opened yet.' },
+  election_paused: {
+    status: '503 Service Unavailable',
+    retriable: true,
+    message: 'Voting is paused by the election commission; retry later.',
+  },
+  candidate_removed: {
+    status: '422 Unprocessable Entity',
+    retriable: false,
+    message: 'A candidate marked on the ballot was removed from the race by the election commission.',
+  },
+  candidate_withdrawn: {
+    status: '422 Unprocessable Entity',
+    retriable: false,
+    message: 'A candidate marked on the ballot has withdrawn from the race.',
   },
 };
 

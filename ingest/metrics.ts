@@ -151,6 +151,12 @@ export class IngestMetrics {
     help: 'Open WebSocket session channels',
     registers: [this.registry],
   });
+  readonly electionEvents = new Counter({
+    name: 'saylau_election_events_total',
+    help: "The commission's events this worker read: applied, or skipped (unreadable, invalid, signature, a refused transition; logged by the follower)",
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });

@@ -1,7 +1,9 @@
 /**
  * `POST /v1/ballots`: anonymous casting (DESIGN §3).
  *
- *   validate ─► selections fit the district ─► PSS-verify credential (inline)
+ *   validate ─► voting open now (election-live.ts: 403 election_not_open | election_closed,
+ *   503 election_paused) ─► selections fit the district, its candidates standing now
+ *   (422 invalid_selection | candidate_removed | candidate_withdrawn) ─► PSS-verify credential (inline)
  *   ─► ballotId = base32(SHA-256(message))[0..26], ballotHash
  *   ─► ledger.record(ballot) ─► created 201 | repeated 200 (same receipt)
  *                               409 credential_already_used | 503 unavailable / rebuilding
@@ -36,16 +38,16 @@ import { parseBody, validateBallotRequest } from '../schemas.js';
 const MIN_MESSAGE_BYTES = 33;
 
 export function ballotsRoute(ctx: IngestContext): RouteSpec {
-  const { election, districts, ledger, keys } = ctx;
+  const { election, districts, ledger, keys, live } = ctx;
 
   async function handle(ex: Exchange): Promise<Reply> {
     const request = parseBody(ex.body, validateBallotRequest);
     if (request.election !== election.id) throw new IngestError('not_found', 'Unknown election.');
     const now = Date.now();
-    if (!election.isOpen(now)) throw new IngestError('election_closed');
+    live.assertVoting(now);
     const plan = districts.get(request.district);
     if (plan === undefined) throw new IngestError('invalid_credential', 'Unknown district.');
-    const selections = checkSelections(plan, request.selections);
+    const selections = checkSelections(plan, request.selections, live.candidates);
     const message = Buffer.from(request.credential.message, 'base64url');
     const signature = Buffer.from(request.credential.signature, 'base64url');
     if (message.length < MIN_MESSAGE_BYTES) throw new IngestError('invalid_credential');
