@@ -74,13 +74,15 @@ function refuse(message: string): never {
   throw new IngestError('invalid_selection', message);
 }
 
-function refuseCandidate(status: CandidateStatus | undefined, candidate: string, race: string): never {
+function notStandingError(status: CandidateStatus | undefined, candidate: string, race: string): IngestError {
   if (status === 'removed')
-    throw new IngestError('candidate_removed', `Candidate ${candidate} was removed from race ${race}.`);
+    return new IngestError('candidate_removed', `Candidate ${candidate} was removed from race ${race}.`);
   if (status === 'withdrawn')
-    throw new IngestError('candidate_withdrawn', `Candidate ${candidate} has withdrawn from race ${race}.`);
+    return new IngestError('candidate_withdrawn', `Candidate ${candidate} has withdrawn from race ${race}.`);
   refuse(`Candidate ${candidate} is not standing in race ${race}.`);
 }
+
+type Selections = readonly { readonly race: string; readonly choices: readonly string[] }[];
 
 /**
  * Checks selections against the district and returns them in canonical form
@@ -90,9 +92,27 @@ function refuseCandidate(status: CandidateStatus | undefined, candidate: string,
  */
 export function checkSelections(
   plan: DistrictPlan,
-  selections: readonly { readonly race: string; readonly choices: readonly string[] }[],
+  selections: Selections,
   changes: CandidateChanges = NO_CANDIDATE_CHANGES,
 ): SelectionRow[] {
+  const { rows, notStanding } = canonicalSelections(plan, selections, changes);
+  if (notStanding !== null) throw notStanding;
+  return rows;
+}
+
+/**
+ * {@link checkSelections}, but a candidate who is not standing (removed or
+ * withdrawn) is returned as `notStanding` instead of thrown, with the rows
+ * still in canonical form: the ballot route must tell a resend of a ballot
+ * recorded before the removal (answered from the log) from a new one.
+ * @throws IngestError `invalid_selection`
+ */
+export function canonicalSelections(
+  plan: DistrictPlan,
+  selections: Selections,
+  changes: CandidateChanges = NO_CANDIDATE_CHANGES,
+): { readonly rows: SelectionRow[]; readonly notStanding: IngestError | null } {
+  let notStanding: IngestError | null = null;
   const seen = new Set<string>();
   const rows: SelectionRow[] = [];
   for (const { race, choices } of selections) {
@@ -106,12 +126,12 @@ export function checkSelections(
     for (const candidate of choices) {
       const status =
         changed?.get(candidate) ?? (rule.active.has(candidate) ? 'active' : rule.inactive.get(candidate));
-      if (status !== 'active') refuseCandidate(status, candidate, race);
+      if (status !== 'active') notStanding ??= notStandingError(status, candidate, race);
       if (marked.has(candidate)) refuse(`Candidate ${candidate} is marked twice in race ${race}.`);
       marked.add(candidate);
     }
     rows.push([race, ...[...marked].sort()]);
   }
   rows.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  return rows;
+  return { rows, notStanding };
 }

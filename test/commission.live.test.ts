@@ -279,6 +279,9 @@ afterAll(async () => {
   await forgetElection(config, ELECTION);
 });
 
+/** The receipt of the ballot cast after the old closing time (resent after the close). */
+let extendedReceipt: string | undefined;
+
 describe('the commission, live on every ingest worker', () => {
   /** Credentials issued while voting runs, cast later (after the removal, after the old closing time). */
   const held: { message: string; signature: string }[] = [];
@@ -325,9 +328,12 @@ describe('the commission, live on every ingest worker', () => {
     const status = await api(ingest.base, 'GET', `/v1/elections/${ELECTION}/status`);
     expect(status.body.candidates[RACE]).toMatchObject({ [removed]: 'removed' });
     // The earlier ballot is in the log: its credential cannot cast another (the voter page shows its
-    // receipt on this 409). Its identical retry names the removed candidate, so it is refused too.
+    // receipt on this 409), and its identical resend (the first answer lost) is answered as repeated,
+    // with its receipt, though it names the removed candidate: the log took it before the removal.
     const other = await api(ingest.base, 'POST', '/v1/ballots', ballotBody(held[0]!, kept));
     expect([other.status, other.body.error.code]).toEqual([409, 'credential_already_used']);
+    for (const again of await spread(() => fresh('POST', '/v1/ballots', ballotBody(held[0]!, removed))))
+      expect([again.status, again.body?.receipt]).toEqual([200, before.body.receipt]);
   });
 
   it('pause: issuance and casting answer election_paused with reason and until within 5 s', async () => {
@@ -417,7 +423,9 @@ describe('the commission, live on every ingest worker', () => {
   it('a ballot after the old closing time is accepted (extended)', async () => {
     const wait = closesAt + 500 - Date.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    expect((await api(ingest.base, 'POST', '/v1/ballots', ballotBody(held[2]!, kept))).status).toBe(201);
+    const after = await api(ingest.base, 'POST', '/v1/ballots', ballotBody(held[2]!, kept));
+    expect(after.status).toBe(201);
+    extendedReceipt = after.body.receipt;
   }, 60_000);
 
   it('close: election_closed within 5 s', async () => {
@@ -436,6 +444,9 @@ describe('the commission, live on every ingest worker', () => {
     );
     expect([issue.status, codeOf(issue)]).toEqual([403, 'election_closed']);
     expect((await api(ingest.base, 'GET', `/v1/elections/${ELECTION}/status`)).body.phase).toBe('closed');
+    // A ballot taken before the close, sent again after it (its answer lost): repeated, not refused.
+    for (const again of await spread(() => fresh('POST', '/v1/ballots', ballotBody(held[2]!, kept))))
+      expect([again.status, again.body?.receipt]).toEqual([200, extendedReceipt]);
     // Whichever worker answers the scrape applied every event (two extensions, removal, pause, resume, close).
     const metrics = await api(ingest.ops, 'GET', '/metrics');
     expect(metrics.body).toMatch(/saylau_election_events_total\{result="applied"\} 6\n/);

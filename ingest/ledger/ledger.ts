@@ -82,6 +82,12 @@ export class Ledger {
     private readonly options: LedgerOptions,
   ) {}
 
+  /** Whether the log already holds `entry` itself (its key done with its hash), by the index. */
+  async holds(entry: LedgerEntry): Promise<boolean> {
+    const [held] = await this.index.values([entry.key]);
+    return held === doneValue(entry.done, entry.hash);
+  }
+
   /**
    * Records `entry` exactly once. Resolves `created` when this request put it
    * in the log first, `repeated` when the log already had it (or another
