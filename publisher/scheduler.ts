@@ -155,7 +155,9 @@ export class SnapshotScheduler {
         turnout,
         codes,
         roll: rolls,
-        events: declared?.events ?? events,
+        // Candidate statuses from the follower's verified, applied events when the publisher follows
+        // them (always, in main.ts): ClickHouse's copy of the topic checks no operator signature.
+        events: declared?.events ?? this.#verifiedEvents() ?? events,
         reports,
       };
       const head = store.head;
@@ -194,6 +196,13 @@ export class SnapshotScheduler {
     }
   }
 
+  /** Every event the follower applied (signed, allowed), as rows for the builder; null without one. */
+  #verifiedEvents(): ElectionEventRow[] | null {
+    const final = this.#o.final;
+    if (final === undefined) return null;
+    return final.events().events.map(asRow);
+  }
+
   /**
    * The first `declared` event without a final yet, with the events up to it
    * (as rows for the builder's candidate statuses), or `null`.
@@ -205,9 +214,7 @@ export class SnapshotScheduler {
     const declaration = followed.declarations.find((d) => !final.files.declared(d.id));
     if (declaration === undefined) return null;
     const upTo = followed.events.findIndex((e) => e.id === declaration.id);
-    const events = followed.events
-      .slice(0, upTo + 1)
-      .map((e) => ({ type: e.type, race: e.race ?? '', candidate: e.candidate ?? '' }));
+    const events = followed.events.slice(0, upTo + 1).map(asRow);
     return { declaration, events };
   }
 
@@ -250,4 +257,13 @@ async function wrap<V>(code: 'lag_not_settled' | 'source_unavailable', step: () 
     const retriableCode = (cause as { code?: unknown }).code === 'lag_not_settled' ? 'lag_not_settled' : code;
     throw new PublisherError(retriableCode, `${retriableCode}: ${(cause as Error).message}`, { cause });
   }
+}
+
+/** An applied event as the builder reads candidate statuses from it. */
+function asRow(e: {
+  readonly type: string;
+  readonly race?: string;
+  readonly candidate?: string;
+}): ElectionEventRow {
+  return { type: e.type, race: e.race ?? '', candidate: e.candidate ?? '' };
 }
