@@ -242,13 +242,13 @@ describe('admin events', () => {
 
     expect(await post(signed(event('paused')))).toMatchObject({
       status: 409,
-      body: { error: 'admin_already_paused' },
+      body: { error: { code: 'admin_already_paused' } },
     });
     const resumed = await post(signed(event('resumed', { by: 'OP-2', detail: 'Power is back' })), tokens.op2);
     expect(resumed.status).toBe(201);
     expect(await post(signed(event('resumed')))).toMatchObject({
       status: 409,
-      body: { error: 'admin_not_paused' },
+      body: { error: { code: 'admin_not_paused' } },
     });
     expect((await state(tokens.observer)).body.phase).toBe('open');
   });
@@ -270,13 +270,13 @@ describe('admin events', () => {
     const c = { race: 'R-NAT', candidate: 'C-NAT-01', reference: 'again' };
     expect(await post(signed(event('candidate-removed', c)))).toMatchObject({
       status: 409,
-      body: { error: 'admin_status_unchanged' },
+      body: { error: { code: 'admin_status_unchanged' } },
     });
     expect(
       await post(signed(event('candidate-withdrawn', { race: 'R-NAT', candidate: 'C-XX' }))),
     ).toMatchObject({
       status: 409,
-      body: { error: 'admin_unknown_candidate' },
+      body: { error: { code: 'admin_unknown_candidate' } },
     });
     const w = { race: 'R-71-1', candidate: 'C-71-1-02' };
     expect((await post(signed(event('candidate-withdrawn', w)))).status).toBe(201);
@@ -291,13 +291,13 @@ describe('admin events', () => {
   it('extend must move the closing later; declare only after close', async () => {
     expect(await post(signed(event('extended', { until: '2099-06-01T00:00:00.000Z' })))).toMatchObject({
       status: 409,
-      body: { error: 'admin_not_later' },
+      body: { error: { code: 'admin_not_later' } },
     });
     expect((await post(signed(event('extended', { until: '2100-01-01T00:00:00.000Z' })))).status).toBe(201);
     expect((await state()).body.closes).toBe('2100-01-01T00:00:00.000Z');
     expect(await post(signed(event('declared')))).toMatchObject({
       status: 409,
-      body: { error: 'admin_not_closed' },
+      body: { error: { code: 'admin_not_closed' } },
     });
   });
 
@@ -310,35 +310,44 @@ describe('admin events', () => {
       body: { id: e.id, offset: first.body.offset, status: 'repeated' },
     });
     const other = signed({ ...event('opened'), id: e.id, detail: 'Opened again' });
-    expect(await post(other)).toMatchObject({ status: 409, body: { error: 'admin_event_id_taken' } });
+    expect(await post(other)).toMatchObject({
+      status: 409,
+      body: { error: { code: 'admin_event_id_taken' } },
+    });
   });
 
   it('refuses a bad signature, another signer, a stale time and a malformed event', async () => {
     const e = signed(event('paused', { detail: 'Maintenance' }));
     expect(await post({ ...e, detail: 'Something else' })).toMatchObject({
       status: 400,
-      body: { error: 'admin_signature_invalid' },
+      body: { error: { code: 'admin_signature_invalid' } },
     });
     expect(await post(signed(event('paused'), 'OP-2'))).toMatchObject({
       status: 400,
-      body: { error: 'admin_signature_invalid' },
+      body: { error: { code: 'admin_signature_invalid' } },
     });
-    expect(await post(e, tokens.op2)).toMatchObject({ status: 403, body: { error: 'admin_not_signer' } });
+    expect(await post(e, tokens.op2)).toMatchObject({
+      status: 403,
+      body: { error: { code: 'admin_not_signer' } },
+    });
     expect(await post(signed(event('paused', { at: Date.now() - 10 * 60_000 })))).toMatchObject({
       status: 422,
-      body: { error: 'admin_stale_event' },
+      body: { error: { code: 'admin_stale_event' } },
     });
     expect(await post(signed(event('paused', { detail: '' })))).toMatchObject({
       status: 400,
-      body: { error: 'admin_event_invalid' },
+      body: { error: { code: 'admin_event_invalid' } },
     });
     expect(
       await post(signed(event('candidate-removed', { race: 'R-NAT', candidate: 'C-NAT-02' }))),
     ).toMatchObject({
       status: 400,
-      body: { error: 'admin_event_invalid' },
+      body: { error: { code: 'admin_event_invalid' } },
     });
-    expect(await post('not json')).toMatchObject({ status: 400, body: { error: 'admin_bad_request' } });
+    expect(await post('not json')).toMatchObject({
+      status: 400,
+      body: { error: { code: 'admin_bad_request' } },
+    });
     expect((await state()).body.phase).toBe('open');
   });
 
@@ -347,22 +356,25 @@ describe('admin events', () => {
     for (const who of ['observer', 'committee', 'official', 'voter', 'op9'] as const) {
       expect(await post(e, tokens[who]), who).toMatchObject({
         status: 403,
-        body: { error: 'token_wrong_role' },
+        body: { error: { code: 'token_wrong_role' } },
       });
     }
     for (const who of ['official', 'voter', 'op9'] as const) {
       expect(await state(tokens[who]), who).toMatchObject({
         status: 403,
-        body: { error: 'token_wrong_role' },
+        body: { error: { code: 'token_wrong_role' } },
       });
     }
     for (const who of ['op1', 'observer', 'committee'] as const)
       expect((await state(tokens[who])).status).toBe(200);
     expect(await api(ADMIN, 'GET', '/v1/admin/state')).toMatchObject({
       status: 401,
-      body: { error: 'unauthorized' },
+      body: { error: { code: 'unauthorized' } },
     });
-    expect(await post(e, 'not-a-token')).toMatchObject({ status: 401, body: { error: 'unauthorized' } });
+    expect(await post(e, 'not-a-token')).toMatchObject({
+      status: 401,
+      body: { error: { code: 'unauthorized' } },
+    });
   });
 
   it('the admin API is not on the voting port', async () => {
@@ -392,11 +404,11 @@ describe('admin events', () => {
     );
     expect(await post(signed(event('paused')))).toMatchObject({
       status: 409,
-      body: { error: 'admin_not_open' },
+      body: { error: { code: 'admin_not_open' } },
     });
     expect(await post(signed(event('opened')))).toMatchObject({
       status: 409,
-      body: { error: 'admin_election_already_closed' },
+      body: { error: { code: 'admin_election_already_closed' } },
     });
     const declared = await cliAction(
       'declare',

@@ -170,8 +170,8 @@ async function request(url: string, token: string, body: object | null): Promise
   }
   let error = text;
   try {
-    const parsed = JSON.parse(text) as { error?: string; message?: string };
-    error = `${parsed.error}: ${parsed.message}`;
+    const parsed = JSON.parse(text) as { error?: { code?: string; message?: string } };
+    error = `${parsed.error?.code}: ${parsed.error?.message}`;
   } catch {
     // not JSON: print as is
   }

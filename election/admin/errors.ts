@@ -3,7 +3,7 @@
  * answers, with its HTTP status. New codes are prefixed `admin_`; the token
  * codes keep the names ingest answers with (`election/identity.ts`), so a
  * client handles a bad token the same way on every port. The body is always
- * `{error: <code>, message}`.
+ * `{error: {code, message}}`, as on the voting port.
  */
 import type { TransitionRefusalCode } from '../election-state.js';
 

@@ -103,7 +103,7 @@ export class AdminService {
     });
     app.any('/*', (res) => {
       this.#o.metrics.requests.inc({ route: 'other', code: 'admin_not_found' });
-      sendJson(answerOf(res), 404, { error: 'admin_not_found', message: 'no such endpoint' });
+      sendJson(answerOf(res), 404, { error: { code: 'admin_not_found', message: 'no such endpoint' } });
     });
     this.#port = await this.#bind(app, this.#o.port);
     this.#opsPort = await this.#bind(this.#opsApp(), this.#o.opsPort);
@@ -148,7 +148,7 @@ export class AdminService {
       if (e.status >= 500) this.#o.logger.error({ err: error, route: route.name, code: e.code }, e.message);
       status = e.status;
       code = e.code;
-      payload = { error: e.code, message: e.message };
+      payload = { error: { code: e.code, message: e.message } };
     }
     this.#o.metrics.requests.inc({ route: route.name, code });
     sendJson(answer, status, payload);
