@@ -52,7 +52,6 @@ export const ADMIN_ERROR_STATUS = {
 } as const;
 
 export type AdminErrorCode = keyof typeof ADMIN_ERROR_STATUS;
-export const ADMIN_ERROR_CODES = Object.keys(ADMIN_ERROR_STATUS) as AdminErrorCode[];
 
 export class AdminError extends Error {
   override readonly name = 'AdminError';

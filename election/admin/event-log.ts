@@ -20,10 +20,11 @@ import { type Logger, loggableError } from '../../common/log.js';
 import { ELECTION_EVENTS_PARTITION, type ElectionEventRecord, TOPICS } from '../../common/records.js';
 import type { ElectionEventsFollower } from '../election-events.js';
 
-/** What became of a write: applied at `offset`, or in the log at `offset` but refused by the state (a race). */
-export type WriteOutcome =
-  | { readonly applied: true; readonly offset: number }
-  | { readonly applied: false; readonly offset: number };
+/** What became of a write: applied (at the offset of its first copy), or in the log but refused by the state. */
+export interface WriteOutcome {
+  readonly applied: boolean;
+  readonly offset: number;
+}
 
 export interface EventLogOptions {
   readonly brokers: readonly string[];
@@ -52,16 +53,6 @@ export class EventLog {
       requestTimeout: Math.floor(this.#timeoutMs / 2),
       autocreateTopics: false,
     });
-  }
-
-  /** Whether the cluster answers (for `/readyz`). */
-  async reachable(): Promise<boolean> {
-    try {
-      await this.#producer.metadata({ topics: [TOPICS.electionEvents] });
-      return true;
-    } catch {
-      return false;
-    }
   }
 
   /**

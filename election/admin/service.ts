@@ -32,7 +32,7 @@ import type { StaffClaims, StaffRole, StaffTokenVerifier } from '../identity.js'
 import type { OperatorKeys } from '../keys.js';
 import type { ElectionIndex } from '../load.js';
 import { AdminError, isAdminErrorCode } from './errors.js';
-import type { EventLog } from './event-log.js';
+import type { EventLog, WriteOutcome } from './event-log.js';
 import { type Answer, answerOf, bearerToken, readJsonBody, sendJson } from './http.js';
 import type { AdminMetrics } from './metrics.js';
 import { stateView } from './state-view.js';
@@ -215,7 +215,7 @@ export class AdminService {
       const code = `admin_${next.refused}`;
       throw new AdminError(isAdminErrorCode(code) ? code : 'admin_event_invalid', next.message);
     }
-    let outcome: Awaited<ReturnType<EventLog['write']>>;
+    let outcome: WriteOutcome;
     try {
       outcome = await this.#o.events.write(record);
     } catch (cause) {
