@@ -16,6 +16,7 @@ export const ERROR_CODES = [
   'credential_already_used',
   'election_closed',
   'not_found',
+  'not_acceptable',
   'overloaded',
   'unavailable',
   'rebuilding',
@@ -78,6 +79,12 @@ export const ERROR_TABLE: { readonly [C in ErrorCode]: ErrorSpec } = {
   },
   election_closed: { status: '403 Forbidden', retriable: false, message: 'The election is not open.' },
   not_found: { status: '404 Not Found', retriable: false, message: 'Not found.' },
+  // RFC 9110 §12.5.3: the client refused identity and every coding held (common/static-files/).
+  not_acceptable: {
+    status: '406 Not Acceptable',
+    retriable: false,
+    message: 'No content coding the request accepts (Accept-Encoding).',
+  },
   overloaded: { status: '503 Service Unavailable', retriable: true, message: 'Too busy; retry shortly.' },
   unavailable: {
     status: '503 Service Unavailable',

@@ -32,7 +32,7 @@ import {
 } from './body.js';
 import { Exchange, type Headers, type Reply } from './exchange.js';
 import { padJson } from './fixed-length.js';
-import { respond } from './respond.js';
+import { NOT_MODIFIED, respond, respondWithoutBody } from './respond.js';
 
 export interface RouteSpec {
   /** Metrics label and log context: a fixed name, never the URL. */
@@ -46,7 +46,11 @@ export interface RouteSpec {
   readonly auth: boolean;
   /** Reads the TCP peer's address (issuance limits). */
   readonly address?: boolean;
-  /** Reads the `if-none-match` header. */
+  /**
+   * A fixed representation: reads `if-none-match` and `accept-encoding`
+   * (the handler negotiates, common/static-files/), answers HEAD too, and
+   * sends a 304 or a HEAD without a body.
+   */
   readonly conditional: boolean;
   /** Counts against the in-flight budget (and is shed when it is spent). */
   readonly admission: boolean;
@@ -97,6 +101,7 @@ export class Router {
     const handler = (res: HttpResponse, req: HttpRequest): void => this.enter(spec, errorBodies, res, req);
     if (spec.method === 'get') this.app.get(spec.pattern, handler);
     else this.app.post(spec.pattern, handler);
+    if (spec.method === 'get' && spec.conditional) this.app.head(spec.pattern, handler);
     return this;
   }
 
@@ -115,7 +120,11 @@ export class Router {
     for (let i = 0; i < spec.params; i++) ex.params.push(req.getParameter(i) ?? '');
     ex.query = req.getQuery() ?? '';
     if (spec.auth) ex.authorization = req.getHeader('authorization');
-    if (spec.conditional) ex.ifNoneMatch = req.getHeader('if-none-match');
+    if (spec.conditional) {
+      ex.ifNoneMatch = req.getHeader('if-none-match');
+      ex.acceptEncoding = req.getHeader('accept-encoding');
+      ex.head = req.getCaseSensitiveMethod() === 'HEAD';
+    }
     if (spec.address === true) ex.address = Buffer.from(res.getRemoteAddressAsText()).toString();
     const contentLength = spec.body ? req.getHeader('content-length') : '';
     res.onAborted(() => {
@@ -194,7 +203,8 @@ export class Router {
   }
 
   private reply(ex: Exchange, reply: Reply): void {
-    respond(ex, reply.status, reply.body, reply.headers, false, reply.contentType);
+    if (ex.head || reply.status === NOT_MODIFIED) respondWithoutBody(ex, reply);
+    else respond(ex, reply.status, reply.body, reply.headers, false, reply.contentType);
     this.finish(ex);
   }
 

@@ -12,6 +12,7 @@ export const API_CODES = [
   'credential_already_used',
   'election_closed',
   'not_found',
+  'not_acceptable',
   'overloaded',
   'unavailable',
   'rebuilding',
