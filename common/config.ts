@@ -103,6 +103,10 @@ const EnvSchema = T.Object({
   INGEST_PAPER_OBSERVER_PER_MIN: T.Integer({ minimum: 1, default: 10 }),
   /** Dissent notes one observer may send at once before the per-minute rate applies. @default 10 */
   INGEST_PAPER_OBSERVER_BURST: T.Integer({ minimum: 1, default: 10 }),
+  /** Violation reports per sign-in (voter or staff token) per minute, per host. @default 2 */
+  INGEST_REPORT_PER_MIN: T.Integer({ minimum: 1, default: 2 }),
+  /** Violation reports one sign-in may file at once before the per-minute rate applies. @default 5 */
+  INGEST_REPORT_BURST: T.Integer({ minimum: 1, default: 5 }),
   /** Kafka producer linger: how long a record that finds the producer idle, or arrives during a send, waits for others. @default 20 */
   INGEST_PRODUCE_LINGER_MS: T.Integer({ minimum: 0, maximum: 1000, default: 20 }),
   /** Kafka producer batch cap (records). @default 500 */
@@ -182,6 +186,8 @@ export interface Config {
     /** Paper check-ins per official (staff token `sub`). */
     readonly paperOfficialLimit: RateLimit;
     readonly paperObserverLimit: RateLimit;
+    /** Violation reports per sign-in (voter hash or staff id). */
+    readonly reportLimit: RateLimit;
     readonly produceLingerMs: number;
     readonly produceMaxBatch: number;
     readonly produceTimeoutMs: number;
@@ -360,6 +366,7 @@ export function loadConfig(
         perMinute: e.INGEST_PAPER_OBSERVER_PER_MIN,
         burst: e.INGEST_PAPER_OBSERVER_BURST,
       },
+      reportLimit: { perMinute: e.INGEST_REPORT_PER_MIN, burst: e.INGEST_REPORT_BURST },
       produceLingerMs: e.INGEST_PRODUCE_LINGER_MS,
       produceMaxBatch: e.INGEST_PRODUCE_MAX_BATCH,
       produceTimeoutMs: e.INGEST_PRODUCE_TIMEOUT_MS,

@@ -1,16 +1,48 @@
 /**
  * What a district's ballot may contain, compiled once at start-up from the
  * election config (STYLE 6) so checking a ballot is a few Map/Set lookups.
+ * The commission's candidate decisions during the vote (withdrawn, removed,
+ * reinstated: the `election-events` stream) come in as {@link CandidateChanges}:
+ * only the candidates whose status now differs from the config's, so the
+ * usual ballot (no change in its races) costs one extra Map lookup per race.
  */
 
 import type { SelectionRow } from '../common/records.js';
-import type { ElectionIndex } from '../election/index.js';
+import type { CandidateStatus, ElectionIndex } from '../election/index.js';
 import { IngestError } from './errors.js';
 
 interface RaceRule {
   readonly maxChoices: number;
-  /** Candidates a ballot may mark: `active` only (withdrawn and removed are refused online). */
+  /** Candidates a ballot may mark per the config: `active` only (withdrawn and removed are refused online). */
   readonly active: ReadonlySet<string>;
+  /** The config's withdrawn and removed candidates, each with its status (for the refusal's code). */
+  readonly inactive: ReadonlyMap<string, CandidateStatus>;
+}
+
+/** race → candidate → live status, for candidates whose status differs from the config's. */
+export type CandidateChanges = ReadonlyMap<string, ReadonlyMap<string, CandidateStatus>>;
+
+export const NO_CANDIDATE_CHANGES: CandidateChanges = new Map();
+
+/**
+ * The live statuses (`race\0candidate` → status, as the election state keeps
+ * them) that differ from the config's, grouped by race.
+ */
+export function candidateChanges(
+  index: ElectionIndex,
+  live: ReadonlyMap<string, CandidateStatus>,
+): CandidateChanges {
+  const changes = new Map<string, Map<string, CandidateStatus>>();
+  for (const race of index.config.races) {
+    for (const candidate of race.candidates) {
+      const status = live.get(`${race.id}\0${candidate.id}`);
+      if (status === undefined || status === candidate.status) continue;
+      const inRace = changes.get(race.id) ?? new Map<string, CandidateStatus>();
+      inRace.set(candidate.id, status);
+      changes.set(race.id, inRace);
+    }
+  }
+  return changes.size === 0 ? NO_CANDIDATE_CHANGES : changes;
 }
 
 export interface DistrictPlan {
@@ -27,7 +59,10 @@ export function compileDistricts(index: ElectionIndex): ReadonlyMap<string, Dist
     const races = new Map<string, RaceRule>();
     for (const race of index.racesOf(district.id)) {
       const active = new Set(race.candidates.filter((c) => c.status === 'active').map((c) => c.id));
-      races.set(race.id, { maxChoices: race.maxChoices, active });
+      const inactive = new Map(
+        race.candidates.filter((c) => c.status !== 'active').map((c) => [c.id, c.status]),
+      );
+      races.set(race.id, { maxChoices: race.maxChoices, active, inactive });
     }
     const partitions = index.partitionsFor(district.region);
     plans.set(district.id, { id: district.id, region: district.region, partitions, races });
@@ -39,15 +74,24 @@ function refuse(message: string): never {
   throw new IngestError('invalid_selection', message);
 }
 
+function refuseCandidate(status: CandidateStatus | undefined, candidate: string, race: string): never {
+  if (status === 'removed')
+    throw new IngestError('candidate_removed', `Candidate ${candidate} was removed from race ${race}.`);
+  if (status === 'withdrawn')
+    throw new IngestError('candidate_withdrawn', `Candidate ${candidate} has withdrawn from race ${race}.`);
+  refuse(`Candidate ${candidate} is not standing in race ${race}.`);
+}
+
 /**
  * Checks selections against the district and returns them in canonical form
  * (races sorted by id, choices sorted): the same ballot always yields the
  * same rows, so identical retries hash identically.
- * @throws IngestError `invalid_selection`
+ * @throws IngestError `invalid_selection`, `candidate_removed`, `candidate_withdrawn`
  */
 export function checkSelections(
   plan: DistrictPlan,
   selections: readonly { readonly race: string; readonly choices: readonly string[] }[],
+  changes: CandidateChanges = NO_CANDIDATE_CHANGES,
 ): SelectionRow[] {
   const seen = new Set<string>();
   const rows: SelectionRow[] = [];
@@ -57,9 +101,12 @@ export function checkSelections(
     if (seen.has(race)) refuse(`Race ${race} appears twice.`);
     seen.add(race);
     if (choices.length > rule.maxChoices) refuse(`Race ${race} allows at most ${rule.maxChoices} choices.`);
+    const changed = changes.size === 0 ? undefined : changes.get(race);
     const marked = new Set<string>();
     for (const candidate of choices) {
-      if (!rule.active.has(candidate)) refuse(`Candidate ${candidate} is not standing in race ${race}.`);
+      const status =
+        changed?.get(candidate) ?? (rule.active.has(candidate) ? 'active' : rule.inactive.get(candidate));
+      if (status !== 'active') refuseCandidate(status, candidate, race);
       if (marked.has(candidate)) refuse(`Candidate ${candidate} is marked twice in race ${race}.`);
       marked.add(candidate);
     }

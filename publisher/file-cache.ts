@@ -5,7 +5,7 @@
  *
  *   path ──► Entry {rep: Brotli/gzip/plain variants with ETags and headers, stamp, checkedAt}
  *
- * Immutable files (`snapshots/N.*`, `codes/N.txt`) are cached for good.
+ * Immutable files (`snapshots/N.*`, `codes/N.txt`, `final/N/<district>.*`) are cached for good.
  * Mutable ones (`latest.json`, `live.json`, site assets) are trusted for
  * `revalidateMs`, then re-`stat`ed; a changed inode/size/mtime reloads them.
  * Entries are evicted oldest-first beyond `maxBytes`.
@@ -28,7 +28,8 @@ const IMMUTABLE = 'public, max-age=31536000, immutable';
 /** Short: `latest.json` and `live.json` change every few seconds to minutes. */
 const FEED = 'public, max-age=2, stale-while-revalidate=5';
 const ASSET = 'public, max-age=60';
-const IMMUTABLE_PATH = /^(snapshots\/\d+\.(json|csv)|codes\/\d+\.txt)$/;
+const IMMUTABLE_PATH =
+  /^(snapshots\/\d+\.(json|csv)|codes\/\d+\.txt|final\/\d+\/[A-Za-z0-9_-]+\.(json|html))$/;
 /** Only these characters, no dot-files, no `..`: anything else is a 404 without touching the disk. */
 const SAFE_PATH = /^(?:[A-Za-z0-9_-][A-Za-z0-9._-]*\/)*[A-Za-z0-9_-][A-Za-z0-9._-]*$/;
 

@@ -2,7 +2,8 @@
  * `npm run publisher`: the results publisher and site, one process.
  *
  *   config ─► election + snapshot key ─► public dir (site assets, manifest, keys.json)
- *     ├─ SnapshotScheduler  every SNAPSHOT_INTERVAL: settle → reconcile → sign → store
+ *     ├─ ElectionEventsFollower  election-events: a `declared` event → a final snapshot at once
+ *     ├─ SnapshotScheduler  every SNAPSHOT_INTERVAL: settle → reconcile → sign → store (final: + protocols)
  *     ├─ LiveFeed           every few seconds: live.json (turnout, no choices)
  *     └─ StaticServer       PUBLISHER_PORT: the public dir; PUBLISHER_OPS_PORT: /healthz /readyz /metrics
  *
@@ -14,18 +15,21 @@ import { loadConfig } from '../common/config.js';
 import { createLogger } from '../common/log.js';
 import {
   buildManifest,
+  ElectionEventsFollower,
   loadElection,
   manifestPath,
+  readOperatorKeys,
   readPublisherKeys,
   writeManifest,
 } from '../election/index.js';
 import { ClickHouseSource } from './clickhouse-source.js';
 import { districtKeyFingerprints } from './district-keys.js';
+import { FinalFiles } from './final-files.js';
 import { signKeyStatement } from './key-statement.js';
 import { LiveFeed } from './live-feed.js';
 import { PublisherMetrics } from './metrics.js';
 import { rollSourceFor } from './roll-source.js';
-import { SnapshotScheduler } from './scheduler.js';
+import { runOnDeclaration, SnapshotScheduler } from './scheduler.js';
 import { installSite } from './site-assets.js';
 import { SnapshotStore } from './snapshot-store.js';
 import { StaticServer } from './static-server.js';
@@ -58,6 +62,16 @@ const roll = rollSourceFor(index, () => {
 const source = new ClickHouseSource(config, logger, index);
 const metrics = new PublisherMetrics();
 metrics.lastSeq.set(head.seq);
+// The commission's signed events: a `declared` one makes the next snapshot final (scheduler.ts).
+const finals = new FinalFiles(store, keys.snapshot.privateKey);
+await finals.open();
+const electionEvents = ElectionEventsFollower.fromConfig(config, {
+  election: index,
+  keys: await readOperatorKeys(config.stackDir, index.id),
+  log: logger,
+  clientId: 'saylau-publisher-events',
+});
+await electionEvents.start();
 const live = new LiveFeed({ index, source, roll, store, metrics, logger, intervalMs: LIVE_INTERVAL_MS });
 const scheduler = new SnapshotScheduler({
   index,
@@ -70,7 +84,9 @@ const scheduler = new SnapshotScheduler({
   metrics,
   logger,
   intervalMs: intervalSec * 1000,
+  final: { events: () => electionEvents.state(), files: finals },
 });
+runOnDeclaration(electionEvents, scheduler);
 // Ready from the moment it listens (site assets and chain head are in place by then) until shutdown begins.
 let stopping = false;
 const server = new StaticServer({
@@ -95,7 +111,7 @@ async function shutdown(signal: string): Promise<void> {
   logger.info({ signal }, 'shutting down');
   server.close();
   await Promise.allSettled([scheduler.stop(), live.stop()]);
-  await Promise.allSettled([source.close(), redis?.quit()]);
+  await Promise.allSettled([source.close(), redis?.quit(), electionEvents.close()]);
   logger.info('stopped');
   process.exit(0);
 }

@@ -77,6 +77,8 @@ function paddedErrorBodies(size: number): ErrorBodies {
   ) as ErrorBodies;
 }
 
+const PAUSED_RETRY_AFTER = '30';
+
 /** `Retry-After` for the retriable codes; jittered so shed clients spread out. */
 function retryHeaders(code: ErrorCode, retryAfterSec?: number): Headers {
   if (code === 'rate_limited') {
@@ -85,6 +87,8 @@ function retryHeaders(code: ErrorCode, retryAfterSec?: number): Headers {
   }
   if (code === 'overloaded') return [['retry-after', jitteredRetryAfter(1, 5)]];
   if (code === 'unavailable') return [['retry-after', jitteredRetryAfter(1, 3)]];
+  // A pause lasts minutes: the client asks again in 30 s (and reads the status endpoint meanwhile).
+  if (code === 'election_paused') return [['retry-after', PAUSED_RETRY_AFTER]];
   return null;
 }
 
