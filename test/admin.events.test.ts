@@ -288,6 +288,50 @@ describe('admin events', () => {
     expect(s.candidates).not.toContainEqual(expect.objectContaining({ candidate: 'C-71-1-02' }));
   });
 
+  it('violation reports: filed on the voting port, listed and triaged by the committee only, status public by number', async () => {
+    const filed = await api(
+      ingest.base,
+      'POST',
+      '/v1/reports',
+      { election: id, category: 'vote-buying', region: 'KZ-71', text: 'Money offered for votes at the gate' },
+      { authorization: `Bearer ${tokens.voter}` },
+    );
+    expect(filed.status).toBe(201);
+    const tracking: string = filed.body.tracking;
+    const as = (who: string) => ({ authorization: `Bearer ${tokens[who]}` });
+    for (const who of ['observer', 'op1', 'voter'])
+      expect(await api(ADMIN, 'GET', '/v1/admin/reports', undefined, as(who)), who).toMatchObject({
+        status: 403,
+        body: { error: { code: 'token_wrong_role' } },
+      });
+    const listed = await api(ADMIN, 'GET', '/v1/admin/reports?status=open', undefined, as('committee'));
+    expect(listed.status).toBe(200);
+    expect(listed.body.reports).toContainEqual(
+      expect.objectContaining({ tracking, text: 'Money offered for votes at the gate' }),
+    );
+    const triage = (body: object, who = 'committee') =>
+      api(ADMIN, 'POST', `/v1/admin/reports/${tracking}/triage`, body, as(who));
+    expect(await triage({ status: 'investigating' }, 'op1')).toMatchObject({
+      status: 403,
+      body: { error: { code: 'token_wrong_role' } },
+    });
+    expect((await triage({ status: 'investigating' })).status).toBe(201);
+    const removal = [...written].find(([, e]) => e.type === 'candidate-removed')![0];
+    expect((await triage({ status: 'upheld', summary: 'Confirmed by two witnesses', removal })).status).toBe(
+      201,
+    );
+    const seen = await api(ADMIN, 'GET', `/v1/admin/reports/${tracking}`);
+    expect(seen).toMatchObject({
+      status: 200,
+      body: { status: 'upheld', summary: 'Confirmed by two witnesses' },
+    });
+    expect(JSON.stringify(seen.body)).not.toContain('Money offered');
+    expect(await api(ADMIN, 'GET', '/v1/admin/reports/R-0000-0000')).toMatchObject({
+      status: 404,
+      body: { error: { code: 'admin_report_not_found' } },
+    });
+  });
+
   it('extend must move the closing later; declare only after close', async () => {
     expect(await post(signed(event('extended', { until: '2099-06-01T00:00:00.000Z' })))).toMatchObject({
       status: 409,

@@ -45,6 +45,14 @@ export const ADMIN_ERROR_STATUS = {
     (typeof TRANSITION_CODES)[number],
     409
   >),
+  /** Violation reports (reports.ts REPORT_REFUSALS): no such tracking number. */
+  admin_report_not_found: 404,
+  /** The triage does not follow from the report's status (or a bad request body). */
+  admin_triage_invalid: 422,
+  /** Another committee member triaged the report meanwhile. */
+  admin_triage_conflict: 409,
+  /** The triage could not be confirmed in the log; send it again. */
+  admin_triage_unconfirmed: 503,
   /** No such route. */
   admin_not_found: 404,
   /** Kafka did not take or confirm the event in time: it may or may not be in the log; send it again (same id). */

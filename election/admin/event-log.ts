@@ -19,6 +19,7 @@ import { ProduceAcks, Producer } from '@platformatic/kafka';
 import { type Logger, loggableError } from '../../common/log.js';
 import { ELECTION_EVENTS_PARTITION, type ElectionEventRecord, TOPICS } from '../../common/records.js';
 import type { ElectionEventsFollower } from '../election-events.js';
+import type { TriageWriter } from './reports-book.js';
 
 /** What became of a write: applied (at the offset of its first copy), or in the log but refused by the state. */
 export interface WriteOutcome {
@@ -34,7 +35,7 @@ export interface EventLogOptions {
   readonly timeoutMs?: number;
 }
 
-export class EventLog {
+export class EventLog implements TriageWriter {
   readonly #producer: Producer;
   readonly #o: EventLogOptions;
   readonly #timeoutMs: number;
@@ -61,32 +62,50 @@ export class EventLog {
    */
   async write(record: ElectionEventRecord): Promise<WriteOutcome> {
     const started = Date.now();
-    let offset: number;
+    const offset = await this.produce(
+      TOPICS.electionEvents,
+      ELECTION_EVENTS_PARTITION,
+      record.id,
+      JSON.stringify(record),
+      record.at,
+    );
+    await this.#o.follower.caughtUp(offset + 1, Math.max(1_000, this.#timeoutMs - (Date.now() - started)));
+    // The follower applies the first record of an id: this one, or an earlier copy of it.
+    const appliedAt = this.#o.follower.offsetOf(record.id);
+    return appliedAt === undefined ? { applied: false, offset } : { applied: true, offset: appliedAt };
+  }
+
+  /** One record, acks=all; the acknowledged offset (also the reports book's triage writer). */
+  async produce(
+    topic: string,
+    partition: number,
+    key: string,
+    value: string,
+    timestampMs: number,
+  ): Promise<number> {
     try {
       const result = await this.#producer.send({
         acks: ProduceAcks.ALL,
         messages: [
           {
-            topic: TOPICS.electionEvents,
-            partition: ELECTION_EVENTS_PARTITION,
-            key: Buffer.from(record.id),
-            value: Buffer.from(JSON.stringify(record)),
+            topic,
+            partition,
+            key: Buffer.from(key),
+            value: Buffer.from(value),
+            timestamp: BigInt(timestampMs),
           },
         ],
       });
-      offset = Number(result.offsets?.[0]?.offset ?? -1);
+      const offset = Number(result.offsets?.[0]?.offset ?? -1);
       if (offset < 0) throw new Error('the broker acknowledged no offset');
+      return offset;
     } catch (error) {
       this.#o.log.error(
-        { err: loggableError(error), id: record.id, code: 'SAYLAU_ERR_KAFKA_WRITE' },
-        'election event not acknowledged',
+        { err: loggableError(error), topic, key, code: 'SAYLAU_ERR_KAFKA_WRITE' },
+        'record not acknowledged',
       );
       throw error;
     }
-    await this.#o.follower.caughtUp(offset + 1, Math.max(1_000, this.#timeoutMs - (Date.now() - started)));
-    // The follower applies the first record of an id: this one, or an earlier copy of it.
-    const appliedAt = this.#o.follower.offsetOf(record.id);
-    return appliedAt === undefined ? { applied: false, offset } : { applied: true, offset: appliedAt };
   }
 
   async close(): Promise<void> {

@@ -4,6 +4,7 @@
  *   config ─► election, operator public keys, trusted issuers
  *     ├─ ElectionEventsFollower   election-events/0 from the election's log start: the state
  *     ├─ EventLog                 writes a checked event (acks=all), confirmed by the follower
+ *     ├─ ReportsBook              the reports topic: violation reports and their triage (reports.ts)
  *     └─ AdminService             ADMIN_PORT: the API; ADMIN_OPS_PORT: /healthz /readyz /metrics
  *
  * Reads `public/operator-keys.json` and, only with DEV_LOGIN=1, the dev
@@ -21,6 +22,7 @@ import { readDevLoginKey, readOperatorKeys } from '../keys.js';
 import { loadElection } from '../load.js';
 import { EventLog } from './event-log.js';
 import { AdminMetrics } from './metrics.js';
+import { ReportsBook } from './reports-book.js';
 import { AdminService } from './service.js';
 
 export async function serveAdmin(config: Config): Promise<void> {
@@ -53,6 +55,13 @@ export async function serveAdmin(config: Config): Promise<void> {
   await follower.start();
   metrics.head.set(follower.state().events.length);
   const events = new EventLog({ brokers: config.kafka.brokers, follower, log: logger });
+  const reports = new ReportsBook({
+    brokers: config.kafka.brokers,
+    stackDir: config.stackDir,
+    election: index.id,
+    log: logger.child({ part: 'reports' }),
+  });
+  await reports.start();
   const service = new AdminService({
     index,
     port: config.admin.port,
@@ -61,6 +70,7 @@ export async function serveAdmin(config: Config): Promise<void> {
     operatorKeys,
     follower,
     events,
+    reports,
     metrics,
     logger,
   });
@@ -82,7 +92,7 @@ export async function serveAdmin(config: Config): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'shutting down');
     await service.close();
-    await Promise.allSettled([follower.close(), events.close()]);
+    await Promise.allSettled([follower.close(), reports.close(), events.close()]);
     logger.info('stopped');
     process.exit(0);
   };

@@ -2,8 +2,11 @@
  * The admin service: the commission's API, on its own port (never a voting
  * or results port), and its operations port.
  *
- *   ADMIN_PORT       POST /v1/admin/events   operator: a signed event → election-events (acks=all, read back)
- *                    GET  /v1/admin/state    operator, observer, committee: phase, times, pause, candidates, events
+ *   ADMIN_PORT       POST /v1/admin/events               operator: a signed event → election-events (acks=all, read back)
+ *                    GET  /v1/admin/state                operator, observer, committee: phase, times, pause, candidates, events
+ *                    GET  /v1/admin/reports?status=      committee: violation reports with their texts (reports.ts)
+ *                    POST /v1/admin/reports/{id}/triage  committee: a triage → reports topic (acks=all, read back)
+ *                    GET  /v1/admin/reports/{id}         anyone with the tracking number: status and public summary
  *   ADMIN_OPS_PORT   /healthz /readyz /metrics
  *
  * Every request carries a staff token (`authorization: Bearer …`, the same
@@ -17,7 +20,7 @@
  */
 
 import type { Logger } from '../../common/log.js';
-import { type ElectionEventRecord, eventSignedBytes } from '../../common/records.js';
+import { type ElectionEventRecord, eventSignedBytes, type ReportStatus } from '../../common/records.js';
 import {
   type HttpRequest,
   type HttpResponse,
@@ -35,7 +38,18 @@ import { AdminError, isAdminErrorCode } from './errors.js';
 import type { EventLog, WriteOutcome } from './event-log.js';
 import { type Answer, answerOf, bearerToken, readJsonBody, sendJson } from './http.js';
 import type { AdminMetrics } from './metrics.js';
+import {
+  committeeView,
+  isReportRefusal,
+  publicView,
+  REPORT_REFUSALS,
+  removalIn,
+  type TriageRequest,
+} from './reports.js';
+import type { ReportsBook } from './reports-book.js';
 import { stateView } from './state-view.js';
+
+const REPORT_STATUSES: ReadonlySet<string> = new Set(['open', 'investigating', 'upheld', 'dismissed']);
 
 /** An event's `at` may be this far from the service's clock (a CLI signs it just before sending). */
 export const EVENT_MAX_SKEW_MS = 5 * 60_000;
@@ -49,20 +63,23 @@ export interface AdminServiceOptions {
   readonly operatorKeys: OperatorKeys;
   readonly follower: ElectionEventsFollower;
   readonly events: EventLog;
+  /** Violation reports (the committee's triage); null: the reports routes are not served. */
+  readonly reports: ReportsBook | null;
   readonly metrics: AdminMetrics;
   readonly logger: Logger;
   readonly now?: () => number;
 }
 
 type Handler = (
-  claims: StaffClaims,
-  answer: Answer,
+  claims: StaffClaims | null,
   body: Record<string, unknown> | null,
+  params: Readonly<Record<string, string>>,
 ) => Promise<[number, unknown]>;
 
 interface Route {
   readonly name: string;
-  readonly roles: readonly StaffRole[];
+  /** The roles served; null: no token needed (a report's public status, by its tracking number). */
+  readonly roles: readonly StaffRole[] | null;
   readonly handler: Handler;
 }
 
@@ -94,13 +111,60 @@ export class AdminService {
     this.#route(app, 'post', '/v1/admin/events', {
       name: 'events',
       roles: ['operator'],
-      handler: (claims, _answer, body) => this.#serialized(() => this.#postEvent(claims, body!)),
+      handler: (claims, body) => this.#serialized(() => this.#postEvent(claims!, body!)),
     });
     this.#route(app, 'get', '/v1/admin/state', {
       name: 'state',
       roles: ['operator', 'observer', 'committee'],
       handler: async () => [200, stateView(this.#o.index, this.#o.follower, this.#now())],
     });
+    const reports = this.#o.reports;
+    if (reports !== null) {
+      this.#route(app, 'get', '/v1/admin/reports', {
+        name: 'reports',
+        roles: ['committee'],
+        handler: async (_claims, _body, params) => {
+          const status = params.status || undefined;
+          if (status !== undefined && !REPORT_STATUSES.has(status)) {
+            throw new AdminError(
+              'admin_bad_request',
+              `status must be one of ${[...REPORT_STATUSES].join(', ')}`,
+            );
+          }
+          await reports.current();
+          return [200, { reports: reports.list(status as ReportStatus | undefined).map(committeeView) }];
+        },
+      });
+      this.#route(app, 'post', '/v1/admin/reports/:id/triage', {
+        name: 'triage',
+        roles: ['committee'],
+        handler: async (claims, body, params) => {
+          const decided = await reports.triage(
+            params.id ?? '',
+            body as unknown as TriageRequest,
+            claims!.id,
+            this.#o.events,
+            removalIn(this.#o.follower.state()),
+            this.#now(),
+          );
+          if (isReportRefusal(decided)) throw new AdminError(decided.refused, decided.message);
+          return decided.outcome === 'created'
+            ? [201, { triage: decided.record }]
+            : [200, { triage: decided.record, status: 'repeated' }];
+        },
+      });
+      this.#route(app, 'get', '/v1/admin/reports/:id', {
+        name: 'report',
+        roles: null,
+        handler: async (_claims, _body, params) => {
+          await reports.current();
+          const entry = reports.get(params.id ?? '');
+          if (entry === undefined)
+            throw new AdminError('admin_report_not_found', REPORT_REFUSALS.admin_report_not_found.message);
+          return [200, publicView(entry)];
+        },
+      });
+    }
     app.any('/*', (res) => {
       this.#o.metrics.requests.inc({ route: 'other', code: 'admin_not_found' });
       sendJson(answerOf(res), 404, { error: { code: 'admin_not_found', message: 'no such endpoint' } });
@@ -122,11 +186,15 @@ export class AdminService {
   #route(app: TemplatedApp, method: 'get' | 'post', path: string, route: Route): void {
     app[method](path, (res: HttpResponse, req: HttpRequest) => {
       const token = bearerToken(req.getHeader('authorization'));
+      const params: Record<string, string> = {
+        status: req.getQuery('status') ?? '',
+        ...(path.includes(':id') ? { id: req.getParameter(0) ?? '' } : {}),
+      };
       const answer = answerOf(res);
       // The body must be taken now (uWS streams it right after the handler returns).
       const body = method === 'post' ? readJsonBody(answer) : Promise.resolve(null);
       body.catch(() => undefined);
-      void this.#handle(route, token, answer, body);
+      void this.#handle(route, token, answer, body, params);
     });
   }
 
@@ -135,13 +203,14 @@ export class AdminService {
     token: string,
     answer: Answer,
     body: Promise<Record<string, unknown> | null>,
+    params: Readonly<Record<string, string>>,
   ): Promise<void> {
     let status: number;
     let payload: unknown;
     let code: string;
     try {
-      const claims = await this.#authorize(token, route.roles);
-      [status, payload] = await route.handler(claims, answer, await body);
+      const claims = route.roles === null ? null : await this.#authorize(token, route.roles);
+      [status, payload] = await route.handler(claims, await body, params);
       code = (payload as { status?: string }).status === 'repeated' ? 'repeated' : 'ok';
     } catch (error) {
       const e = asAdminError(error);
