@@ -315,10 +315,24 @@ describe('admin events', () => {
       status: 403,
       body: { error: { code: 'token_wrong_role' } },
     });
-    expect((await triage({ status: 'investigating' })).status).toBe(201);
+    const investigating = await cli(
+      'triage',
+      tracking,
+      '--token-file',
+      tokenFiles.committee!,
+      '--status',
+      'investigating',
+    );
+    expect(investigating).toMatchObject({ code: 0, stderr: '' });
+    expect(JSON.parse(investigating.stdout).triage).toMatchObject({ status: 'investigating', by: 'CC-1' });
     const removal = [...written].find(([, e]) => e.type === 'candidate-removed')![0];
     expect((await triage({ status: 'upheld', summary: 'Confirmed by two witnesses', removal })).status).toBe(
       201,
+    );
+    const upheld = await cli('reports', '--token-file', tokenFiles.committee!, '--status', 'upheld');
+    expect(upheld.code).toBe(0);
+    expect(JSON.parse(upheld.stdout).reports).toContainEqual(
+      expect.objectContaining({ tracking, status: 'upheld' }),
     );
     const seen = await api(ADMIN, 'GET', `/v1/admin/reports/${tracking}`);
     expect(seen).toMatchObject({

@@ -33,6 +33,10 @@ const USAGE = `npm run admin -- <command> [options]
   reinstate --key <pem> --token-file <f> --reason "…" --race R --candidate C
   declare   --key <pem> --token-file <f> --reason "…" [--reference REF]
 
+  reports   --token-file <committee token> [--status open|investigating|upheld|dismissed]
+  triage <R-XXXX-XXXX> --token-file <committee token> --status investigating|upheld|dismissed
+            [--summary "…"] [--removal <candidate-removed event id>]
+
   --election <name|path>  default $ELECTION (sample)
   --key <pem>             the operator's private key (keys/<election>/operators/<id>.pem)
   --token-file <f>        a file holding the staff token (operator for actions; operator, observer or committee for state)
@@ -62,6 +66,9 @@ const OPTIONS = {
   race: { type: 'string' },
   candidate: { type: 'string' },
   reference: { type: 'string' },
+  status: { type: 'string' },
+  summary: { type: 'string' },
+  removal: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -74,7 +81,7 @@ const ATTEMPTS = 3;
 
 async function main(argv: readonly string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true });
-  const [command] = positionals;
+  const [command, target] = positionals;
   if (values.help || command === undefined) {
     process.stdout.write(`${USAGE}\n`);
     return 0;
@@ -89,6 +96,25 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const token = await tokenOf(values);
   if (command === 'state') return request(`${settings.admin.url}/v1/admin/state`, token, null);
+  if (command === 'reports') {
+    const query = values.status === undefined ? '' : `?status=${encodeURIComponent(values.status)}`;
+    return request(`${settings.admin.url}/v1/admin/reports${query}`, token, null);
+  }
+  if (command === 'triage') {
+    if (target === undefined || values.status === undefined) {
+      throw new UsageError('triage needs the tracking number and --status');
+    }
+    const body = {
+      status: values.status,
+      ...(values.summary === undefined ? {} : { summary: values.summary }),
+      ...(values.removal === undefined ? {} : { removal: values.removal }),
+    };
+    return request(
+      `${settings.admin.url}/v1/admin/reports/${encodeURIComponent(target)}/triage`,
+      token,
+      body,
+    );
+  }
   const type = ACTIONS[command];
   if (type === undefined) throw new UsageError(`unknown command "${command}"`);
   if (values.key === undefined) throw new UsageError(`${command} needs --key <operator's key file>`);
