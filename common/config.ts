@@ -128,6 +128,13 @@ const EnvSchema = T.Object({
   SNAPSHOT_INTERVAL: T.Integer({ minimum: 0, default: 0 }),
   /** Where snapshots and the live feed are written. @default "<STACK_DIR>/public" */
   PUBLIC_DIR: T.String({ default: '' }),
+
+  /** Admin service (commission operations) port; never an ingest or publisher port. @default 8090 */
+  ADMIN_PORT: T.Intersect([Port], { default: 8090 }),
+  /** Admin operations port (`/healthz`, `/readyz`, `/metrics`); 0 means ADMIN_PORT + 1000. @default 0 */
+  ADMIN_OPS_PORT: T.Integer({ minimum: 0, maximum: 65535, default: 0 }),
+  /** Where `npm run admin` sends its requests. @default "http://127.0.0.1:<ADMIN_PORT>" */
+  ADMIN_URL: T.String({ default: '' }),
 });
 
 type Env = Static<typeof EnvSchema>;
@@ -193,6 +200,11 @@ export interface Config {
     readonly opsPort: number;
     readonly snapshotIntervalSec: number;
     readonly publicDir: string;
+  };
+  readonly admin: {
+    readonly port: number;
+    readonly opsPort: number;
+    readonly url: string;
   };
 }
 
@@ -282,6 +294,23 @@ export function loadConfig(
       `must be a free port apart from the public and ingest ops ones (got ${publisherOpsPort})`,
     );
   }
+  const adminOpsPort = e.ADMIN_OPS_PORT === 0 ? e.ADMIN_PORT + 1000 : e.ADMIN_OPS_PORT;
+  // The admin API is never on a voting or results port (issue 16).
+  if (publicPorts.includes(e.ADMIN_PORT)) {
+    throw new ConfigError(
+      'ADMIN_PORT',
+      `must be apart from the ingest and publisher ports (got ${e.ADMIN_PORT})`,
+    );
+  }
+  if (
+    adminOpsPort > 65535 ||
+    [...publicPorts, e.ADMIN_PORT, ingestOpsPort, publisherOpsPort].includes(adminOpsPort)
+  ) {
+    throw new ConfigError(
+      'ADMIN_OPS_PORT',
+      `must be a free port apart from the others (got ${adminOpsPort})`,
+    );
+  }
   const config: Config = {
     stackDir,
     logLevel: e.LOG_LEVEL,
@@ -350,6 +379,11 @@ export function loadConfig(
       opsPort: publisherOpsPort,
       snapshotIntervalSec: e.SNAPSHOT_INTERVAL,
       publicDir: e.PUBLIC_DIR === '' ? join(stackDir, 'public') : resolve(repoRoot, e.PUBLIC_DIR),
+    },
+    admin: {
+      port: e.ADMIN_PORT,
+      opsPort: adminOpsPort,
+      url: e.ADMIN_URL === '' ? `http://127.0.0.1:${e.ADMIN_PORT}` : e.ADMIN_URL.replace(/\/+$/, ''),
     },
   };
   return deepFreeze(config);
