@@ -22,14 +22,16 @@
  * decides comes before the credential's, so a probe is refused by the event or
  * else `invalid_credential`, and uses up no credential.
  */
-import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, type KeyObject } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import type { Producer } from 'kafkajs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ballotIdOf } from '../common/ballot-id.js';
 import { createLogger } from '../common/log.js';
 import { repoRoot } from '../common/paths.js';
 import { ELECTION_EVENTS_PARTITION, type ElectionEventRecord, TOPICS } from '../common/records.js';
@@ -41,6 +43,7 @@ import {
   readPublisherKeys,
   signEvent,
 } from '../election/index.js';
+import { ballotDedupHash, credKey } from '../ingest/ledger/entries.js';
 import { ClickHouseSource } from '../publisher/clickhouse-source.js';
 import { PublisherMetrics } from '../publisher/metrics.js';
 import { rollSourceFor } from '../publisher/roll-source.js';
@@ -281,6 +284,31 @@ afterAll(async () => {
 
 /** The receipt of the ballot cast after the old closing time (resent after the close). */
 let extendedReceipt: string | undefined;
+/** The ballot whose first send got no answer before the close, recorded by its resend after it. */
+let unansweredBallot: string | undefined;
+
+/**
+ * Leaves the ballot's credential key as the ledger does after a produce that got no answer
+ * (`held:<hash>`, ingest/ledger/scripts.ts), the ballot hashed as the ballot route hashes it.
+ */
+async function holdUnanswered(credential: { message: string }, choice: string): Promise<void> {
+  const ballotId = ballotIdOf(Buffer.from(credential.message, 'base64url'));
+  const region = index.config.districts.find((d) => d.id === DISTRICT)!.region;
+  const ballotHash = createHash('sha256')
+    .update(JSON.stringify([ELECTION, DISTRICT, ballotId, [[RACE, choice]]]))
+    .digest('hex');
+  const redis = new Redis({ host: config.redis.host, port: config.redis.port });
+  try {
+    await redis.set(
+      credKey(region, ELECTION, ballotId),
+      `held:${ballotDedupHash(ballotHash, 0)}`,
+      'PX',
+      600_000,
+    );
+  } finally {
+    redis.disconnect();
+  }
+}
 
 describe('the commission, live on every ingest worker', () => {
   /** Credentials issued while voting runs, cast later (after the removal, after the old closing time). */
@@ -294,7 +322,7 @@ describe('the commission, live on every ingest worker', () => {
       phase: 'open',
       closes: new Date(closesAt + 3_600_000).toISOString(),
     });
-    held.push(await credential(), await credential(), await credential());
+    held.push(await credential(), await credential(), await credential(), await credential());
     token = await client().login(members[nextMember++]!.memberId);
 
     const until = new Date(closesAt + 7_200_000).toISOString();
@@ -429,6 +457,9 @@ describe('the commission, live on every ingest worker', () => {
   }, 60_000);
 
   it('close: election_closed within 5 s', async () => {
+    // A ballot whose send began before the close and got no answer (the ledger left its key held
+    // for it: it may be in the log): its resend after the close is recorded, not refused.
+    await holdUnanswered(held[3]!, kept);
     const { ackedAt } = await emit('closed', 'Voting time is over.');
     const ms = await within(
       ackedAt,
@@ -444,6 +475,11 @@ describe('the commission, live on every ingest worker', () => {
     );
     expect([issue.status, codeOf(issue)]).toEqual([403, 'election_closed']);
     expect((await api(ingest.base, 'GET', `/v1/elections/${ELECTION}/status`)).body.phase).toBe('closed');
+    const unanswered = await api(ingest.base, 'POST', '/v1/ballots', ballotBody(held[3]!, kept));
+    expect(unanswered.status).toBe(201);
+    unansweredBallot = unanswered.body.ballotId;
+    const fresh4 = await api(ingest.base, 'POST', '/v1/ballots', ballotBody(held[3]!, removed));
+    expect([fresh4.status, fresh4.body.error.code]).toEqual([403, 'election_closed']);
     // A ballot taken before the close, sent again after it (its answer lost): repeated, not refused.
     for (const again of await spread(() => fresh('POST', '/v1/ballots', ballotBody(held[2]!, kept))))
       expect([again.status, again.body?.receipt]).toEqual([200, extendedReceipt]);
@@ -474,7 +510,7 @@ describe('the commission, live on every ingest worker', () => {
       intervalMs: 60_000,
       settleTimeoutMs: 60_000,
     });
-    // ClickHouse takes the records in blocks: until all three ballots and the removal are in.
+    // ClickHouse takes the records in blocks: until all four ballots and the removal are in.
     let race: Wire;
     await expect
       .poll(
@@ -485,7 +521,9 @@ describe('the commission, live on every ingest worker', () => {
         },
         { timeout: 60_000, interval: 1_000 },
       )
-      .toMatchObject({ excluded: 1, valid: 2 });
+      .toMatchObject({ excluded: 1, valid: 3 });
+    // The one resent after the close is counted among the rest.
+    expect(await source.codes(ELECTION)).toContain(unansweredBallot);
     const tally = await source.tally(ELECTION);
     expect(tally.filter((row) => row.candidate === removed).reduce((n, row) => n + row.votes, 0)).toBe(1);
     expect(race.candidates.find((c: { id: string }) => c.id === removed)).toMatchObject({

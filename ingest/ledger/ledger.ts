@@ -82,10 +82,28 @@ export class Ledger {
     private readonly options: LedgerOptions,
   ) {}
 
-  /** Whether the log already holds `entry` itself (its key done with its hash), by the index. */
-  async holds(entry: LedgerEntry): Promise<boolean> {
-    const [held] = await this.index.values([entry.key]);
-    return held === doneValue(entry.done, entry.hash);
+  /**
+   * How far `entry` itself got, by the index: `done` (the log holds it),
+   * `begun` (a request began writing it — pending or held for its hash: it
+   * may be in the log, and no other record may take its key) or `none`.
+   * For a route that must refuse new records but not one already under way.
+   * @throws IngestError rebuilding (the region's index is incomplete: it cannot say)
+   */
+  async progress(entry: LedgerEntry): Promise<'done' | 'begun' | 'none'> {
+    const claim = claimKeyOf(entry);
+    const [[held, claimed], incomplete] = await Promise.all([
+      this.index.values([entry.key, claim]),
+      this.index.incomplete([entry.region]),
+    ]);
+    if (held === doneValue(entry.done, entry.hash)) return 'done';
+    if (incomplete.length > 0) throw new IngestError('rebuilding');
+    if (this.#attempts.has(`${entry.key} ${entry.hash}`)) return 'begun';
+    const { hash } = entry;
+    const begun =
+      claimed === `held:${hash}` ||
+      claimed?.startsWith(`pending:${hash}:`) === true ||
+      claimed?.startsWith(`pending!:${hash}:`) === true;
+    return begun ? 'begun' : 'none';
   }
 
   /**

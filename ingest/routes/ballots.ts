@@ -84,11 +84,13 @@ export function ballotsRoute(ctx: IngestContext): RouteSpec {
     const body = padJson({ receipt: formatReceipt(ballotId), ballotId }, CAST_BODY_BYTES);
     const refusal = votingRefusal(now) ?? notStanding;
     if (refusal !== null) {
-      // A resend, after the close or the candidate's removal, of a ballot the log took before
-      // it (its answer lost): refusing it would tell the voter a counted ballot was not taken.
+      // A resend, after the close or the candidate's removal, of a ballot taken before it (its
+      // answer lost): refusing it would tell the voter a ballot the log may hold was not taken.
       // Safe before the signature check: the index holds this very record only if it verified then.
-      if (await ledger.holds(entry)) return json('200 OK', body);
-      throw refusal;
+      const progress = await ledger.progress(entry);
+      if (progress === 'done') return json('200 OK', body);
+      if (progress === 'none') throw refusal;
+      // 'begun': a send of it began before the event and may be in the log: finish recording it.
     }
     const districtKey = keys.districts.get(plan.id);
     if (districtKey === undefined || !verifyCredential(districtKey.publicKey, message, signature)) {
