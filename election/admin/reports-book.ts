@@ -148,6 +148,11 @@ export class ReportsBook {
     return run;
   }
 
+  /** Resolves when every triage under way now has settled (shutdown: none is cut off mid-write). */
+  settled(): Promise<void> {
+    return Promise.all(this.#deciding.values()).then(() => undefined);
+  }
+
   async #triage(
     tracking: string,
     request: TriageRequest,

@@ -180,7 +180,7 @@ export class AdminService {
     this.#ready = false;
     for (const token of this.#listen) loadUws().us_listen_socket_close(token);
     this.#listen = [];
-    return this.#queue;
+    return Promise.all([this.#queue, this.#o.reports?.settled()]);
   }
 
   #route(app: TemplatedApp, method: 'get' | 'post', path: string, route: Route): void {
