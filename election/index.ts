@@ -74,6 +74,7 @@ export {
   missingDistrictKeys,
   type PublicKey,
   type PublisherKeys,
+  readIdentityPublicKey,
   readIngestKeys,
   readKeys,
   readPepper,

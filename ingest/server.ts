@@ -23,6 +23,7 @@ import { type IngestContext, Lifecycle } from './context.js';
 import { modulusOf } from './crypto/blind-rsa.js';
 import { CryptoPool } from './crypto/pool.js';
 import { ERROR_BODIES } from './errors.js';
+import { configPhase, HealthBeacon } from './health-beacon.js';
 import { BodyDeadlines } from './http/body.js';
 import { Router } from './http/router.js';
 import { IndexStore } from './ledger/index-store.js';
@@ -160,6 +161,8 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     listening.push(socket);
   }
   sessions.start();
+  const beacon = new HealthBeacon({ redis, metrics, admission, sink, log, phase: configPhase(election) });
+  beacon.start();
   lifecycle.keysLoaded = true;
   log.info(
     { ports, opsPort: config.ingest.opsPort, election: election.id, districts: keys.districts.size },
@@ -181,6 +184,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     for (const each of [app, ops]) (each as typeof each & { close(): void }).close(); // closes sessions and keep-alive sockets; missing from the d.ts
     routerDeps.bodyDeadlines.stop();
     await crypto.destroy();
+    await beacon.stop();
     await redis.quit().catch(() => redis.disconnect());
     log.info({ inFlight: admission.inFlight }, 'ingest stopped');
   }

@@ -4,7 +4,8 @@
  *   config ─► election + snapshot key ─► public dir (site assets, manifest, keys.json)
  *     ├─ SnapshotScheduler  every SNAPSHOT_INTERVAL: settle → reconcile → sign → store
  *     ├─ LiveFeed           every few seconds: live.json (turnout, no choices)
- *     └─ StaticServer       PUBLISHER_PORT: the public dir; PUBLISHER_OPS_PORT: /healthz /readyz /metrics
+ *     ├─ ObserverFeed       every 2 s and on each commission action: /v1/observe/feed (staff tokens only)
+ *     └─ StaticServer       PUBLISHER_PORT: the public dir and the feed; PUBLISHER_OPS_PORT: /healthz /readyz /metrics
  *
  * SIGTERM/SIGINT: stop accepting connections, let a snapshot being written
  * finish, stop the feed, close ClickHouse and Redis, exit 0.
@@ -20,10 +21,13 @@ import {
   writeManifest,
 } from '../election/index.js';
 import { ClickHouseSource } from './clickhouse-source.js';
+import { configCommission } from './commission-view.js';
 import { districtKeyFingerprints } from './district-keys.js';
 import { signKeyStatement } from './key-statement.js';
 import { LiveFeed } from './live-feed.js';
 import { PublisherMetrics } from './metrics.js';
+import { ObserverFeed } from './observer-feed.js';
+import { watcherVerifierFor } from './observer-tokens.js';
 import { rollSourceFor } from './roll-source.js';
 import { SnapshotScheduler } from './scheduler.js';
 import { installSite } from './site-assets.js';
@@ -51,10 +55,11 @@ const head = await store.open();
 await store.publishKeyStatement(signKeyStatement(index.id, districtKeys, keys.snapshot.privateKey));
 
 let redis: Redis | null = null;
-const roll = rollSourceFor(index, () => {
+const redisClient = (): Redis => {
   redis ??= new Redis({ host: config.redis.host, port: config.redis.port, lazyConnect: false });
   return redis;
-});
+};
+const roll = rollSourceFor(index, redisClient);
 const source = new ClickHouseSource(config, logger, index);
 const metrics = new PublisherMetrics();
 metrics.lastSeq.set(head.seq);
@@ -71,6 +76,19 @@ const scheduler = new SnapshotScheduler({
   logger,
   intervalMs: intervalSec * 1000,
 });
+const observers = new ObserverFeed({
+  index,
+  source,
+  roll,
+  redis: redisClient,
+  head: () => store.head,
+  commission: configCommission(index),
+  // Integration point: `reportCounts(ch, index.id)` (aggregator/queries.ts, issue 16 reports) once on main.
+  reports: async () => ({}),
+  verify: await watcherVerifierFor(config, index),
+  metrics,
+  logger,
+});
 // Ready from the moment it listens (site assets and chain head are in place by then) until shutdown begins.
 let stopping = false;
 const server = new StaticServer({
@@ -80,9 +98,11 @@ const server = new StaticServer({
   metrics,
   logger,
   ready: () => true,
+  mount: (app, uws) => observers.mount(app, uws),
 });
 const port = await server.listen();
 live.start();
+observers.start();
 scheduler.start();
 logger.info(
   { port, opsPort: server.opsPort, publicDir, election: index.id, intervalSec, head: head.seq },
@@ -94,7 +114,7 @@ async function shutdown(signal: string): Promise<void> {
   stopping = true;
   logger.info({ signal }, 'shutting down');
   server.close();
-  await Promise.allSettled([scheduler.stop(), live.stop()]);
+  await Promise.allSettled([scheduler.stop(), live.stop(), observers.stop()]);
   await Promise.allSettled([source.close(), redis?.quit()]);
   logger.info('stopped');
   process.exit(0);

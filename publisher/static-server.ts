@@ -17,7 +17,7 @@
  * bodies sent with `tryEnd` + `onWritable` (back-pressure).
  */
 import type { Logger } from '../common/log.js';
-import { type HttpResponse, type ListenSocket, loadUws, type TemplatedApp } from '../common/uws.js';
+import { type HttpResponse, type ListenSocket, loadUws, type TemplatedApp, type Uws } from '../common/uws.js';
 import { type Entry, FileCache } from './file-cache.js';
 import type { PublisherMetrics } from './metrics.js';
 
@@ -31,6 +31,8 @@ export interface StaticServerOptions {
   readonly logger: Logger;
   /** Whether `/readyz` should say ready (site assets in place, first feed written). */
   readonly ready: () => boolean;
+  /** Mounts routes of its own on the public app before the files (the observers' feed). */
+  readonly mount?: (app: TemplatedApp, uws: Uws) => void;
 }
 
 export class StaticServer {
@@ -57,6 +59,7 @@ export class StaticServer {
   async listen(): Promise<number> {
     const uws = loadUws();
     const app = uws.App();
+    this.#options.mount?.(app, uws);
     app.get('/*', (res, req) => {
       const url = req.getUrl();
       const ifNoneMatch = req.getHeader('if-none-match');
