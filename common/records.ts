@@ -269,3 +269,68 @@ export function dissentId(d: {
     .digest('hex')
     .slice(0, 32);
 }
+
+/**
+ * `election-events` (partition 0 only: one ordered sequence whose order is
+ * the order of effect; key = `id`) carries the commission's actions, each
+ * signed by the operator who took it:
+ *
+ *   {v, id, election, type, at, by, detail, race?, candidate?, reference?, until?, signature}
+ *
+ * `detail` is the reason shown to people (the column name is ClickHouse's,
+ * kept so the aggregator reads it without a migration; fields it does not
+ * know are skipped). Which fields a type needs and which transitions are
+ * allowed is `election/election-state.ts`; the signature is checked by
+ * `election/election-events.ts`.
+ */
+export const ELECTION_EVENT_TYPES = [
+  'opened',
+  'paused',
+  'resumed',
+  'extended',
+  'closed',
+  'candidate-withdrawn',
+  'candidate-removed',
+  'candidate-reinstated',
+  'declared',
+] as const;
+export type ElectionEventType = (typeof ELECTION_EVENT_TYPES)[number];
+
+/** The partition every election event is written to and read from. */
+export const ELECTION_EVENTS_PARTITION = 0;
+
+/** A reason is for people: required, and short enough for a banner. */
+export const EVENT_DETAIL_MAX = 500;
+
+export interface ElectionEventRecord {
+  readonly v: typeof RECORD_VERSION;
+  /** `E-<base32 10>` chosen by the signer: the same id twice is the same event. */
+  readonly id: string;
+  readonly election: string;
+  readonly type: ElectionEventType;
+  /** Unix ms, set by the signer; the admin API refuses one more than 5 min from now. */
+  readonly at: number;
+  /** The operator (config `operators[].id`) whose key signed it. */
+  readonly by: string;
+  /** The reason shown to people: non-empty, at most {@link EVENT_DETAIL_MAX} characters. */
+  readonly detail: string;
+  /** candidate-* only. */
+  readonly race?: string;
+  readonly candidate?: string;
+  /** candidate-removed: the decision's reference (required); declared: the protocol's (optional). */
+  readonly reference?: string;
+  /** paused: ISO time voters are told it should resume (optional); extended: the new closing time (required). */
+  readonly until?: string;
+  /** Ed25519 by the operator's key over {@link eventSignedBytes}, base64url. */
+  readonly signature: string;
+}
+
+/** An event before its operator signs it. */
+export type UnsignedElectionEvent = Omit<ElectionEventRecord, 'signature'>;
+
+/** The bytes an operator signs: canonical JSON of the record without `signature` (absent fields left out). */
+export function eventSignedBytes(r: UnsignedElectionEvent | ElectionEventRecord): Buffer {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(r)) if (k !== 'signature' && v !== undefined) out[k] = v;
+  return Buffer.from(canonicalJson(out), 'utf8');
+}

@@ -32,7 +32,7 @@ commands
   roll     [election] [--out file]          write the synthetic roll as CSV (member_id,district)
   manifest [election] [--out file|-]        write the public manifest (default <publicDir>/elections/<id>.json)
   staff-token [election] --role official --official <id> [--precinct <id>]
-  staff-token [election] --role observer --id <id>
+  staff-token [election] --role observer|operator|committee --id <id>
                                             print a staff token signed by the dev login key (demo, tests;
                                             ingest accepts it only with DEV_LOGIN=1)
 
@@ -149,9 +149,15 @@ async function keysCommand(settings: Config, index: ElectionIndex, values: Value
 /** An official's token names the precinct listing them (taken from the config when not given). */
 async function staffTokenCommand(settings: Config, index: ElectionIndex, values: Values): Promise<void> {
   let staff: { role: StaffRole; id: string; precinct?: string };
-  if (values.role === 'observer') {
-    if (values.id === undefined) throw new UsageError('--role observer needs --id');
-    staff = { role: 'observer', id: values.id };
+  if (values.role === 'observer' || values.role === 'operator' || values.role === 'committee') {
+    if (values.id === undefined) throw new UsageError(`--role ${values.role} needs --id`);
+    const listed = values.role === 'operator' ? index.config.operators : index.config.committee;
+    if (values.role !== 'observer' && !listed?.some((m) => m.id === values.id)) {
+      throw new UsageError(
+        `"${values.id}" is not in the ${values.role === 'operator' ? 'operators' : 'committee'} of ${index.id}`,
+      );
+    }
+    staff = { role: values.role, id: values.id };
   } else if (values.role === 'official') {
     const id = values.official;
     if (id === undefined) throw new UsageError('--role official needs --official');
@@ -162,7 +168,7 @@ async function staffTokenCommand(settings: Config, index: ElectionIndex, values:
     }
     staff = { role: 'official', id, precinct: precinct.id };
   } else {
-    throw new UsageError('--role must be official or observer');
+    throw new UsageError('--role must be official, observer, operator or committee');
   }
   const keys = await readKeys(settings.stackDir, index.id);
   process.stdout.write(`${await issueDevStaffToken(keys, index, staff)}\n`);

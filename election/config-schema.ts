@@ -13,7 +13,9 @@
  *   │                   candidates[] (id, names, partyBranch → partyBranches[].id, status)
  *   ├─ paperPrecincts[] id, district → districts[].id, address, opens, closes,
  *   │                   officials[] (id, name): special polling stations of the paper day
- *   └─ sampleRoll?      seed, size: a synthetic roll instead of an imported CSV
+ *   ├─ sampleRoll?      seed, size: a synthetic roll instead of an imported CSV
+ *   ├─ operators?[]     id, name: the commission's operators (sign election events, role `operator`)
+ *   └─ committee?[]     id, name: the control committee (triages violation reports, role `committee`)
  */
 import { type Static, Type as T, type TSchema } from '@sinclair/typebox';
 
@@ -125,6 +127,16 @@ export const PaperPrecinctSchema = Strict({
   officials: T.Array(OfficialSchema, { minItems: 1, maxItems: 100 }),
 });
 
+/**
+ * A member of the commission's staff: an operator (holds an Ed25519 key,
+ * `keys/<election>/operators/<id>.pem`, signs election events) or a control
+ * committee member. Their identity tokens carry this id as `sub`.
+ */
+export const StaffMemberSchema = Strict({
+  id: Id,
+  name: Text,
+});
+
 export const SampleRollSchema = Strict({
   /** Any string; the same seed always yields the same members. */
   seed: T.String({ minLength: 1, maxLength: 200 }),
@@ -156,6 +168,10 @@ export const ElectionConfigSchema = Strict({
   paperPrecincts: T.Array(PaperPrecinctSchema),
   /** Present for demo elections: a roll generated from a seed instead of imported. */
   sampleRoll: T.Optional(SampleRollSchema),
+  /** The commission's operators: open, pause, close, candidate status, declare (signed events). */
+  operators: T.Optional(T.Array(StaffMemberSchema, { maxItems: 100 })),
+  /** The control committee: triages violation reports. */
+  committee: T.Optional(T.Array(StaffMemberSchema, { maxItems: 100 })),
 });
 
 /** Deeply read-only: the loaded config is frozen at run time, and the types say so. */
@@ -176,3 +192,4 @@ export type PartyBranch = ElectionConfig['partyBranches'][number];
 export type PaperPrecinct = ElectionConfig['paperPrecincts'][number];
 export type Official = PaperPrecinct['officials'][number];
 export type SampleRoll = NonNullable<ElectionConfig['sampleRoll']>;
+export type StaffMember = NonNullable<ElectionConfig['operators']>[number];

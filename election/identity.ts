@@ -11,10 +11,13 @@
  *   claims  {iss, aud: <election id>, sub: voterHash, district, iat, exp}            a voter
  *           {iss, aud, sub: <staff id>, role: official, precinct, iat, exp}        a polling-station official
  *           {iss, aud, sub: <staff id>, role: observer, iat, exp}                  a candidate's proxy, press
+ *           {iss, aud, sub: <operator id>, role: operator, iat, exp}               the commission's operator
+ *           {iss, aud, sub: <member id>, role: committee, iat, exp}                the control committee
  *
  * Voter and staff tokens never stand in for each other: a voter token has no
  * `role` and its `sub` is a voter hash; a staff token must carry a known role
- * (and an official's, a precinct of the election naming that official).
+ * (and an official's, a precinct of the election naming that official; an
+ * operator's or committee member's, an id of the config's `operators` or `committee`).
  * Staff tokens live for a shift (`staffMaxAgeSec`), not minutes.
  *
  * A token must name this election as `aud`, must not have expired, and must
@@ -67,13 +70,13 @@ export interface IdentityClaims {
 
 export type TokenVerifier = (token: string) => Promise<IdentityClaims>;
 
-export const STAFF_ROLES = ['official', 'observer'] as const;
+export const STAFF_ROLES = ['official', 'observer', 'operator', 'committee'] as const;
 export type StaffRole = (typeof STAFF_ROLES)[number];
 
 /** Who a staff token says is asking. */
 export interface StaffClaims {
   readonly role: StaffRole;
-  /** The `sub` claim: an official's id (`paperPrecincts[].officials[].id`) or an observer's. */
+  /** The `sub` claim: an official's id (`paperPrecincts[].officials[].id`), an operator's, a committee member's or an observer's. */
   readonly id: string;
   /** An official's precinct (`paperPrecincts[].id`); null for an observer. */
   readonly precinct: string | null;
@@ -100,9 +103,27 @@ export interface TokenVerifierOptions {
   readonly maxAgeSec: number;
 }
 
-export interface StaffTokenVerifierOptions extends TokenVerifierOptions {
+export interface StaffTokenVerifierOptions extends TokenVerifierOptions, StaffRoster {}
+
+/** Who may hold which staff role, from the config ({@link staffRosterOf}). Observers are anyone the issuer vouches for. */
+export interface StaffRoster {
   /** Officials by id, with their precinct: an official's token must name the precinct listing it. */
   readonly officials: ReadonlyMap<string, string>;
+  /** Operator ids (config `operators`); none: operator tokens are refused. */
+  readonly operators?: ReadonlySet<string>;
+  /** Control committee ids (config `committee`); none: committee tokens are refused. */
+  readonly committee?: ReadonlySet<string>;
+}
+
+/** The config's officials, operators and committee: what a staff token's `sub` is checked against. */
+export function staffRosterOf(index: ElectionIndex): Required<StaffRoster> {
+  return {
+    officials: new Map(
+      index.config.paperPrecincts.flatMap((p) => p.officials.map((o) => [o.id, p.id] as const)),
+    ),
+    operators: new Set((index.config.operators ?? []).map((o) => o.id)),
+    committee: new Set((index.config.committee ?? []).map((c) => c.id)),
+  };
 }
 
 export interface IssueDevTokenOptions {
@@ -240,8 +261,9 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
 
 /**
  * A verifier of staff tokens: as {@link createTokenVerifier} (same issuers,
- * same codes), plus the role. A token without a known role, or an official's
- * token whose precinct does not list the official, is `token_wrong_role`.
+ * same codes), plus the role. A token without a known role, an official's
+ * token whose precinct does not list the official, or an operator's or
+ * committee member's token whose id the config does not list, is `token_wrong_role`.
  */
 export function createStaffTokenVerifier(options: StaffTokenVerifierOptions): StaffTokenVerifier {
   const verifyPayload = payloadVerifier(options);
@@ -251,6 +273,12 @@ export function createStaffTokenVerifier(options: StaffTokenVerifierOptions): St
     if (!roles.has(role)) throw new ElectionError('token_wrong_role', 'token carries no staff role');
     if (typeof sub !== 'string' || sub === '') throw unauthorized('token has no subject');
     if (role === 'observer') return { role, id: sub, precinct: null };
+    if (role === 'operator' || role === 'committee') {
+      if (!(role === 'operator' ? options.operators : options.committee)?.has(sub)) {
+        throw new ElectionError('token_wrong_role', `"${sub}" is not a ${role} member of this election`);
+      }
+      return { role, id: sub, precinct: null };
+    }
     if (typeof precinct !== 'string' || options.officials.get(sub) !== precinct) {
       throw new ElectionError(
         'token_wrong_role',

@@ -19,11 +19,15 @@
  *   │  └─ identity.pem                   0600  Ed25519 private key, PKCS#8
  *   ├─ precincts/                        0700  → each file to its polling station only; no service reads it
  *   │  └─ <precinctId>.pem               0600  the station key: Ed25519 private key, PKCS#8 (signs protocols)
+ *   ├─ operators/                        0700  → each file to its operator only; no service reads it
+ *   │  └─ <operatorId>.pem               0600  the operator's key: Ed25519 private key, PKCS#8 (signs election events)
  *   └─ public/                           0755  → every host
  *      ├─ districts/<districtId>.pem     0644  RSA public key, SPKI
  *      ├─ snapshot.pem                   0644  Ed25519 public key, SPKI
- *      └─ precinct-keys.json             0644  {<precinctId>: {keyId, spki}}: station public keys
- *                                              (ingest checks protocols with them, the publisher re-checks)
+ *      ├─ precinct-keys.json             0644  {<precinctId>: {keyId, spki}}: station public keys
+ *      │                                       (ingest checks protocols with them, the publisher re-checks)
+ *      └─ operator-keys.json             0644  {election, operators: [{id, name, keyId, spki}]}: operators'
+ *                                              public keys (every reader of election-events checks with them)
  *
  * `public/` is exported from the private keys by {@link makeKeys} every time
  * it runs, so the two never disagree. Files are written to a temporary name
@@ -55,7 +59,7 @@ export const RSA_PUBLIC_EXPONENT = 0x10001;
 export const PEPPER_BYTES = 32;
 
 /** The key directories, one per role (see the layout above). */
-export const KEY_ROLES = ['ingest', 'publisher', 'dev-login', 'precincts', 'public'] as const;
+export const KEY_ROLES = ['ingest', 'publisher', 'dev-login', 'precincts', 'operators', 'public'] as const;
 export type KeyRole = (typeof KEY_ROLES)[number];
 
 /** A district's blind-signature public key, as every role may hold it. */
@@ -94,6 +98,14 @@ export interface StationPublicKey {
 /** Station public keys by precinct id (`public/precinct-keys.json`). */
 export type StationKeys = ReadonlyMap<string, StationPublicKey>;
 
+/** An operator's public key: checks the election events the operator signs. */
+export interface OperatorPublicKey extends StationPublicKey {
+  readonly name: string;
+}
+
+/** Operator public keys by operator id (`public/operator-keys.json`). */
+export type OperatorKeys = ReadonlyMap<string, OperatorPublicKey>;
+
 /** Everything: what the election tools (offline) and test drivers hold. */
 export interface ElectionKeys {
   readonly electionId: string;
@@ -105,6 +117,8 @@ export interface ElectionKeys {
   readonly pepper: Buffer;
   /** Each paper precinct's station key. */
   readonly stations: ReadonlyMap<string, SigningKey & { readonly keyId: string }>;
+  /** Each operator's key (config `operators`). */
+  readonly operators: ReadonlyMap<string, SigningKey & { readonly keyId: string }>;
 }
 
 /** What ingest holds: district signing keys, the pepper, public keys only otherwise. */
@@ -170,6 +184,8 @@ const FILES = {
   publicDistricts: join('public', 'districts'),
   publicSnapshot: join('public', 'snapshot.pem'),
   publicStations: join('public', 'precinct-keys.json'),
+  operators: 'operators',
+  publicOperators: join('public', 'operator-keys.json'),
   publicIdentity: join('public', 'identity.pem'),
 } as const;
 
@@ -192,6 +208,10 @@ export function stationKeyId(publicKey: KeyObject): string {
 /** The station key file of `precinct` (handed to the station; no service reads it). */
 export const stationKeyPath = (stackDir: string, electionId: string, precinct: string): string =>
   join(keysDir(stackDir, electionId), FILES.stations, `${precinct}.pem`);
+
+/** The key file of operator `id` (handed to that operator; no service reads it). */
+export const operatorKeyPath = (stackDir: string, electionId: string, id: string): string =>
+  join(keysDir(stackDir, electionId), FILES.operators, `${id}.pem`);
 
 /** base64url DER SubjectPublicKeyInfo of a public key. */
 export function spkiOf(publicKey: KeyObject): string {
@@ -223,6 +243,7 @@ export async function makeKeys(
     join(dir, 'publisher'),
     join(dir, 'dev-login'),
     join(dir, FILES.stations),
+    join(dir, FILES.operators),
   ]) {
     await mkdirPrivate(d);
   }
@@ -242,6 +263,8 @@ export async function makeKeys(
   }
   for (const p of index.config.paperPrecincts)
     await want(join(dir, FILES.stations, `${p.id}.pem`), makeEd25519);
+  for (const o of index.config.operators ?? [])
+    await want(join(dir, FILES.operators, `${o.id}.pem`), makeEd25519);
 
   // Key generation runs on libuv's thread pool: a small concurrency keeps
   // the machine usable, and the progress callback shows the slow RSA part.
@@ -258,7 +281,7 @@ export async function makeKeys(
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, jobs.length) }, worker));
-  await exportPublicKeys(dir, await readKeys(stackDir, index.id));
+  await exportPublicKeys(dir, index, await readKeys(stackDir, index.id));
   return { created, kept };
 }
 
@@ -272,7 +295,7 @@ async function moveLegacyKeys(dir: string): Promise<void> {
 }
 
 /** Writes `public/` from the private keys: a stale or missing public key is replaced, an orphan removed. */
-async function exportPublicKeys(dir: string, keys: ElectionKeys): Promise<void> {
+async function exportPublicKeys(dir: string, index: ElectionIndex, keys: ElectionKeys): Promise<void> {
   const publicDistricts = join(dir, FILES.publicDistricts);
   for (const d of [join(dir, 'public'), publicDistricts]) await mkdirPublic(d);
   const want = new Map<string, string>([[join(dir, FILES.publicSnapshot), pemOf(keys.snapshot.publicKey)]]);
@@ -286,6 +309,15 @@ async function exportPublicKeys(dir: string, keys: ElectionKeys): Promise<void> 
   const stations: Record<string, { keyId: string; spki: string }> = {};
   for (const [id, key] of keys.stations) stations[id] = { keyId: key.keyId, spki: key.spki };
   want.set(join(dir, FILES.publicStations), `${JSON.stringify(stations, null, 2)}\n`);
+  // The config's operators that have a key: an operator struck from the config signs nothing more.
+  const operators = (index.config.operators ?? []).flatMap((o) => {
+    const key = keys.operators.get(o.id);
+    return key === undefined ? [] : [{ id: o.id, name: o.name, keyId: key.keyId, spki: key.spki }];
+  });
+  want.set(
+    join(dir, FILES.publicOperators),
+    `${JSON.stringify({ election: index.id, operators }, null, 2)}\n`,
+  );
   for (const [path, pem] of want) {
     if ((await readFile(path, 'utf8').catch(() => null)) === pem) continue;
     const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
@@ -325,6 +357,7 @@ export async function readKeys(stackDir: string, electionId: string): Promise<El
     identity: await readSigningKey(join(dir, FILES.identity), electionId),
     pepper: await readPepperAt(dir, electionId),
     stations: await readStationKeys(dir, electionId),
+    operators: await readEd25519Dir(join(dir, FILES.operators), electionId),
   });
 }
 
@@ -408,17 +441,75 @@ async function readPepperAt(dir: string, electionId: string): Promise<Buffer> {
 }
 
 /** Every station key in `precincts/` (a key set made before stations existed has none). */
-async function readStationKeys(
+function readStationKeys(
   dir: string,
   electionId: string,
 ): Promise<Map<string, SigningKey & { readonly keyId: string }>> {
-  const stations = new Map<string, SigningKey & { readonly keyId: string }>();
-  if (!(await exists(join(dir, FILES.stations)))) return stations;
-  for (const file of await pemFiles(join(dir, FILES.stations), electionId)) {
-    const key = await readSigningKey(join(dir, FILES.stations, file), electionId);
-    stations.set(file.slice(0, -4), Object.freeze({ ...key, keyId: stationKeyId(key.publicKey) }));
+  return readEd25519Dir(join(dir, FILES.stations), electionId);
+}
+
+/** Every Ed25519 key in `keyDir` by file name, with its key id (a missing directory: none). */
+async function readEd25519Dir(
+  keyDir: string,
+  electionId: string,
+): Promise<Map<string, SigningKey & { readonly keyId: string }>> {
+  const keys = new Map<string, SigningKey & { readonly keyId: string }>();
+  if (!(await exists(keyDir))) return keys;
+  for (const file of await pemFiles(keyDir, electionId)) {
+    const key = await readSigningKey(join(keyDir, file), electionId);
+    keys.set(file.slice(0, -4), Object.freeze({ ...key, keyId: stationKeyId(key.publicKey) }));
   }
-  return stations;
+  return keys;
+}
+
+/**
+ * `public/operator-keys.json`: what every reader of `election-events` checks
+ * signatures with (ingest, the publisher, the admin service). Each key is
+ * checked to be Ed25519 and to match its id.
+ * @throws ElectionError `keys_missing` or `keys_invalid`
+ */
+export async function readOperatorKeys(stackDir: string, electionId: string): Promise<OperatorKeys> {
+  const path = join(keysDir(stackDir, electionId), FILES.publicOperators);
+  let parsed: { election?: unknown; operators?: unknown };
+  try {
+    parsed = JSON.parse((await readKeyFile(path, electionId)).toString('utf8'));
+  } catch (cause) {
+    if (cause instanceof ElectionError) throw cause;
+    throw new ElectionError('keys_invalid', `${path}: not JSON`, { cause });
+  }
+  if (parsed?.election !== electionId || !Array.isArray(parsed.operators)) {
+    throw new ElectionError(
+      'keys_invalid',
+      `${path}: expected {election: "${electionId}", operators: [...]}`,
+    );
+  }
+  const operators = new Map<string, OperatorPublicKey>();
+  for (const entry of parsed.operators as {
+    id?: unknown;
+    name?: unknown;
+    keyId?: unknown;
+    spki?: unknown;
+  }[]) {
+    const id = String(entry?.id);
+    const key = ed25519PublicEntry(path, id, entry?.spki, entry?.keyId);
+    operators.set(id, Object.freeze({ ...key, name: String(entry?.name ?? '') }));
+  }
+  return operators;
+}
+
+/** One entry of a public key list: an Ed25519 SPKI (base64url DER) whose id must be `keyId`. */
+function ed25519PublicEntry(path: string, id: string, spki: unknown, keyId: unknown): StationPublicKey {
+  let publicKey: KeyObject;
+  try {
+    publicKey = createPublicKey({ key: Buffer.from(String(spki), 'base64url'), format: 'der', type: 'spki' });
+  } catch (cause) {
+    throw new ElectionError('keys_invalid', `${path}: ${id}: not a public key`, { cause });
+  }
+  const expected = stationKeyId(publicKey);
+  if (publicKey.asymmetricKeyType !== 'ed25519' || keyId !== expected) {
+    throw new ElectionError('keys_invalid', `${path}: ${id}: expected an Ed25519 key with id ${expected}`);
+  }
+  return Object.freeze({ publicKey, spki: spkiOf(publicKey), keyId: expected });
 }
 
 /** `public/precinct-keys.json`; each key checked to be Ed25519 and to match its id. */
@@ -438,24 +529,7 @@ async function readStationPublicKeys(dir: string, electionId: string): Promise<S
   for (const [precinct, entry] of Object.entries(
     parsed as Record<string, { keyId?: unknown; spki?: unknown }>,
   )) {
-    let publicKey: KeyObject;
-    try {
-      publicKey = createPublicKey({
-        key: Buffer.from(String(entry.spki), 'base64url'),
-        format: 'der',
-        type: 'spki',
-      });
-    } catch (cause) {
-      throw new ElectionError('keys_invalid', `${path}: ${precinct}: not a public key`, { cause });
-    }
-    const keyId = stationKeyId(publicKey);
-    if (publicKey.asymmetricKeyType !== 'ed25519' || entry.keyId !== keyId) {
-      throw new ElectionError(
-        'keys_invalid',
-        `${path}: ${precinct}: expected an Ed25519 key with id ${keyId}`,
-      );
-    }
-    stations.set(precinct, Object.freeze({ publicKey, spki: spkiOf(publicKey), keyId }));
+    stations.set(precinct, ed25519PublicEntry(path, precinct, entry.spki, entry.keyId));
   }
   return stations;
 }

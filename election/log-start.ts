@@ -16,8 +16,11 @@ import { createLogger } from '../common/log.js';
 import { TOPICS } from '../common/records.js';
 import { keysDir } from './keys.js';
 
-/** The topics whose records the ledger indexes (ingest rebuilds Redis from them). */
-const INDEXED_TOPICS = [TOPICS.ballots, TOPICS.issuance, TOPICS.paper];
+/**
+ * The topics whose records the ledger indexes (ingest rebuilds Redis from
+ * them), and `election-events`, which every service follows from here.
+ */
+const RECORDED_TOPICS = [TOPICS.ballots, TOPICS.issuance, TOPICS.paper, TOPICS.electionEvents];
 
 export const logStartPath = (stackDir: string, electionId: string): string =>
   join(keysDir(stackDir, electionId), 'log-start.json');
@@ -44,7 +47,7 @@ export async function recordLogStart(settings: Config, electionId: string): Prom
     log: createLogger('election-log-start', 'warn'),
   });
   try {
-    const ends = await reader.endOffsets(INDEXED_TOPICS);
+    const ends = await reader.endOffsets(RECORDED_TOPICS);
     await writeFile(path, `${JSON.stringify(Object.fromEntries(ends))}\n`, { flag: 'wx', mode: 0o600 });
     return true;
   } finally {

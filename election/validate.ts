@@ -196,6 +196,8 @@ function checkReferences(c: ElectionConfig): ElectionIssue[] {
     p.officials.map((o, j) => ({ id: o.id, at: `paperPrecincts[${i}].officials[${j}]` })),
   );
   uniqueIds(issues, 'official', ids(officials), (i) => officials[i]!.at);
+  uniqueIds(issues, 'operator', ids(c.operators ?? []), (i) => `operators[${i}]`);
+  uniqueIds(issues, 'committee member', ids(c.committee ?? []), (i) => `committee[${i}]`);
   return issues;
 }
 

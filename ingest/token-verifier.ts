@@ -16,6 +16,7 @@ import {
   issuerWithKeys,
   type SigningKey,
   type StaffTokenVerifier,
+  staffRosterOf,
   type TokenVerifier,
   type TrustedIssuer,
 } from '../election/index.js';
@@ -63,14 +64,11 @@ export async function staffTokenVerifierFor(
   devKey: SigningKey | null,
 ): Promise<StaffTokenVerifier> {
   const issuers = await trustedIssuers(config, devKey);
-  const officials = new Map(
-    election.config.paperPrecincts.flatMap((p) => p.officials.map((o) => [o.id, p.id] as const)),
-  );
   return createStaffTokenVerifier({
     issuers,
     audience: election.id,
     maxAgeSec: config.identity.maxStaffTokenAgeSec,
-    officials,
+    ...staffRosterOf(election),
   });
 }
 

@@ -14,7 +14,16 @@
  * (paper.ts), and one that fails is shown as rejected with its reason and
  * left out of the counts instead of stopping publication.
  */
-import type { CandidateStatus, ElectionIndex, Names, StationKeys } from '../election/index.js';
+import { type ElectionEventType, RECORD_VERSION } from '../common/records.js';
+import {
+  applyEvent,
+  type CandidateStatus,
+  type ElectionIndex,
+  initialState,
+  isRefusal,
+  type Names,
+  type StationKeys,
+} from '../election/index.js';
 import type { DistrictKeyFingerprint } from './district-keys.js';
 import { PublisherError } from './errors.js';
 import { merkleRoot } from './merkle.js';
@@ -121,31 +130,37 @@ function collectVotes(index: ElectionIndex, input: ResultsInput, paper: PaperOut
   return votes;
 }
 
-/** Status changes by event type; other event types do not touch candidates. */
-const STATUS_EVENTS: Readonly<Record<string, CandidateStatus>> = {
-  'candidate-withdrawn': 'withdrawn',
-  'candidate-removed': 'removed',
-  'candidate-reinstated': 'active',
-};
-
 /**
- * `race␀candidate` → status: the config's, then each status event in order.
- * An event naming a race or candidate the election does not have changes
- * nothing (it cannot be taken back from Kafka, so it must not block results).
+ * `race␀candidate` → status: the config's, then the candidate events folded
+ * in order by the election's state rules (`election/election-state.ts`). An
+ * event the rules refuse (a race or candidate the election does not have, a
+ * status it already has) changes nothing: it cannot be taken back from Kafka,
+ * so it must not block results. ClickHouse keeps no signatures: the rows are
+ * folded as stored.
  */
 function candidateStatuses(
   index: ElectionIndex,
   events: ResultsInput['events'],
-): Map<string, CandidateStatus> {
-  const statuses = new Map<string, CandidateStatus>();
-  for (const race of index.config.races)
-    for (const c of race.candidates) statuses.set(`${race.id}\0${c.id}`, c.status);
-  for (const e of events) {
-    const status = STATUS_EVENTS[e.type];
-    const key = `${e.race}\0${e.candidate}`;
-    if (status !== undefined && statuses.has(key)) statuses.set(key, status);
+): ReadonlyMap<string, CandidateStatus> {
+  let state = initialState(index);
+  for (const [i, e] of events.entries()) {
+    if (!e.type.startsWith('candidate-')) continue;
+    // Only the status rules matter here: ids and times are the fold's bookkeeping.
+    const next = applyEvent(state, index, {
+      v: RECORD_VERSION,
+      id: `row-${i}`,
+      election: index.id,
+      type: e.type as ElectionEventType,
+      at: 1,
+      by: '',
+      detail: '',
+      race: e.race,
+      candidate: e.candidate,
+      signature: '',
+    });
+    if (!isRefusal(next)) state = next;
   }
-  return statuses;
+  return state.candidates;
 }
 
 function raceResult(

@@ -25,7 +25,7 @@ import {
   tallyByRegion,
   turnout,
 } from '../aggregator/queries.js';
-import type { ElectionEventRecord } from '../aggregator/records.js';
+import type { ElectionEventRecord, ElectionEventType } from '../aggregator/records.js';
 import { STREAMS } from '../aggregator/streams.js';
 import { produceBallots, syntheticBallot, syntheticElection } from '../aggregator/synthetic.js';
 import {
@@ -120,14 +120,17 @@ const dissent: PaperDissentRecord = {
   at: 5_000,
 };
 
-const event = (id: string, type: string, at: number): ElectionEventRecord => ({
+const event = (id: string, type: ElectionEventType, at: number): ElectionEventRecord => ({
   v: RECORD_VERSION,
   id,
   election: election.id,
   type,
   at,
+  by: 'OP-1',
+  detail: 'queries test',
   race: 'president',
   candidate: 'p3',
+  signature: '',
 });
 
 let kafka: Producer;

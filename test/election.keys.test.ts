@@ -72,7 +72,7 @@ describe('election keys', () => {
 
   it('keeps existing keys unless forced', async () => {
     const again = await makeKeys(stackDir, index);
-    expect(again).toEqual({ created: 0, kept: 8 }); // tiny.json: 3 districts, 2 station keys, 2 Ed25519, pepper
+    expect(again).toEqual({ created: 0, kept: 9 }); // tiny.json: 3 districts, 2 station keys, 1 operator key, 2 Ed25519, pepper
     const reread = await readKeys(stackDir, index.id);
     expect(reread.pepper.equals(keys.pepper)).toBe(true);
     expect(reread.districts.get('D-71-1')!.spki).toBe(keys.districts.get('D-71-1')!.spki);
@@ -176,8 +176,8 @@ describe('keys kept apart', () => {
       await cp(join(roles, 'pepper.bin'), join(dir, 'pepper.bin'));
       await cp(join(roleKeysDir(stackDir, index.id, 'publisher'), 'snapshot.pem'), join(dir, 'snapshot.pem'));
       await cp(join(roleKeysDir(stackDir, index.id, 'dev-login'), 'identity.pem'), join(dir, 'identity.pem'));
-      // The old layout predates station keys: those two are made.
-      expect(await makeKeys(old, index)).toEqual({ created: 2, kept: 6 });
+      // The old layout predates station and operator keys: those three are made.
+      expect(await makeKeys(old, index)).toEqual({ created: 3, kept: 6 });
       const moved = await readKeys(old, index.id);
       expect(moved.pepper.equals(keys.pepper)).toBe(true);
       expect(moved.snapshot.spki).toBe(keys.snapshot.spki);

@@ -188,8 +188,11 @@ export async function produceResults(
         election: index.id,
         type: 'candidate-removed',
         at: Date.now(),
+        by: 'OP-1',
         ...options.removeCandidate,
         detail: 'publisher test',
+        reference: 'publisher-test',
+        signature: '',
       };
       await producer.send({
         topic: TOPICS.electionEvents,
