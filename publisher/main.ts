@@ -15,13 +15,15 @@ import { loadConfig } from '../common/config.js';
 import { createLogger } from '../common/log.js';
 import {
   buildManifest,
+  ElectionEventsFollower,
   loadElection,
   manifestPath,
+  readOperatorKeys,
   readPublisherKeys,
   writeManifest,
 } from '../election/index.js';
 import { ClickHouseSource } from './clickhouse-source.js';
-import { configCommission } from './commission-view.js';
+import { commissionView } from './commission-view.js';
 import { districtKeyFingerprints } from './district-keys.js';
 import { signKeyStatement } from './key-statement.js';
 import { LiveFeed } from './live-feed.js';
@@ -76,13 +78,20 @@ const scheduler = new SnapshotScheduler({
   logger,
   intervalMs: intervalSec * 1000,
 });
+// The commission's actions as they are applied (signed, allowed transitions only), for the observers.
+const events = ElectionEventsFollower.fromConfig(config, {
+  election: index,
+  keys: await readOperatorKeys(config.stackDir, index.id),
+  log: logger,
+  clientId: 'saylau-publisher-events',
+});
 const observers = new ObserverFeed({
   index,
   source,
   roll,
   redis: redisClient,
   head: () => store.head,
-  commission: configCommission(index),
+  commission: (now) => commissionView(events.state(), now),
   // Integration point: `reportCounts(ch, index.id)` (aggregator/queries.ts, issue 16 reports) once on main.
   reports: async () => ({}),
   verify: await watcherVerifierFor(config, index),
@@ -103,6 +112,12 @@ const server = new StaticServer({
 const port = await server.listen();
 live.start();
 observers.start();
+events.on('change', () => observers.push());
+// Not awaited: the site serves while the follower catches up (it keeps reading if that takes long).
+events.start().then(
+  () => observers.push(),
+  (err: unknown) => logger.warn({ err }, 'election events: not caught up at start; still following'),
+);
 scheduler.start();
 logger.info(
   { port, opsPort: server.opsPort, publicDir, election: index.id, intervalSec, head: head.seq },
@@ -115,7 +130,7 @@ async function shutdown(signal: string): Promise<void> {
   logger.info({ signal }, 'shutting down');
   server.close();
   await Promise.allSettled([scheduler.stop(), live.stop(), observers.stop()]);
-  await Promise.allSettled([source.close(), redis?.quit()]);
+  await Promise.allSettled([source.close(), redis?.quit(), events.close()]);
   logger.info('stopped');
   process.exit(0);
 }

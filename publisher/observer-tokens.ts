@@ -17,6 +17,7 @@ import {
   readIdentityPublicKey,
   type StaffClaims,
   type StaffTokenVerifier,
+  staffRosterOf,
   type TrustedIssuer,
 } from '../election/index.js';
 
@@ -37,14 +38,11 @@ export async function watcherVerifierFor(config: Config, election: ElectionIndex
     const key = await readIdentityPublicKey(config.stackDir, election.id);
     issuers.push(await issuerWithKeys(DEV_ISSUER, [key.publicKey]));
   }
-  const officials = new Map(
-    election.config.paperPrecincts.flatMap((p) => p.officials.map((o) => [o.id, p.id] as const)),
-  );
   const staff: StaffTokenVerifier = createStaffTokenVerifier({
     issuers,
     audience: election.id,
     maxAgeSec: config.identity.maxStaffTokenAgeSec,
-    officials,
+    ...staffRosterOf(election),
   });
   return async (token) => {
     const claims = await staff(token);

@@ -6,18 +6,23 @@
  * - an observer sees turnout per region and district equal to what this
  *   test issued, cast and checked in on paper; both ingest processes'
  *   health beacons, accepting; and the chain head of the latest snapshot;
+ * - a signed commission action (pause, then resume) produced to `election-events`
+ *   shows within 5 s with its operator and reason, and the phase follows it;
  * - nothing in the feed names a member, a ballot id, a receipt or a token.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ELECTION_EVENTS_PARTITION, type ElectionEventRecord, TOPICS } from '../common/records.js';
 import {
   type ElectionIndex,
   type ElectionKeys,
   issueDevStaffToken,
   issueDevToken,
   listSampleMembers,
+  newEventId,
   readKeys,
+  signEvent,
 } from '../election/index.js';
 import { snapshotHash } from '../publisher/signer.js';
 import {
@@ -38,7 +43,7 @@ import {
 } from './observers.support.js';
 import { checkIn } from './paper.harness.js';
 import { testPort } from './support/ports.js';
-import { config } from './support/stack.js';
+import { config, kafkaClient } from './support/stack.js';
 
 const INGEST_PORT = testPort(18_780);
 const PUBLISHER_PORT = testPort(18_781);
@@ -73,14 +78,14 @@ beforeAll(async () => {
   index = prepared.index;
   keys = await readKeys(config.stackDir, ELECTION);
   [ingest, publisher] = await Promise.all([
-    startIngest({ election: prepared.path, port: INGEST_PORT, processes: 2 }),
+    startIngest({ election: prepared.path, port: INGEST_PORT, processes: 2, readyTimeoutMs: 180_000 }),
     startPublisher({
       election: prepared.path,
       port: PUBLISHER_PORT,
       publicDir: join(outputDir, `${ELECTION}-public`),
     }),
   ]);
-}, 180_000);
+}, 240_000);
 
 afterAll(async () => {
   for (const c of clients) c.close();
@@ -224,6 +229,52 @@ describe('what an observer sees', () => {
       )
       .toBe(true);
   }, 70_000);
+
+  it('shows a signed commission action within 5 s with its operator and reason, and the phase follows', async () => {
+    const [operator, key] = [...keys.operators.entries()][0]!;
+    const producer = kafkaClient('observers-feed-test').producer();
+    await producer.connect();
+    const act = async (type: 'paused' | 'resumed', detail: string): Promise<ElectionEventRecord> => {
+      const record = signEvent(
+        { v: 1, id: newEventId(), election: ELECTION, type, at: Date.now(), by: operator, detail },
+        key.privateKey,
+      );
+      await producer.send({
+        topic: TOPICS.electionEvents,
+        acks: -1,
+        messages: [{ key: record.id, value: JSON.stringify(record), partition: ELECTION_EVENTS_PARTITION }],
+      });
+      return record;
+    };
+    const seen = (id: string) => observer.latest?.actions.find((a) => a.id === id);
+    try {
+      const pause = await act('paused', 'Observers test: a fault at a data centre');
+      const paused = Date.now();
+      await expect.poll(() => seen(pause.id), { timeout: 5_000, interval: 100 }).toBeDefined();
+      expect(Date.now() - paused).toBeLessThan(5_000);
+      expect(seen(pause.id)).toEqual({
+        id: pause.id,
+        type: 'paused',
+        at: pause.at,
+        by: operator,
+        detail: 'Observers test: a fault at a data centre',
+        race: null,
+        candidate: null,
+        reference: null,
+        until: null,
+      });
+      expect(observer.latest).toMatchObject({
+        phase: 'paused',
+        pause: { reason: 'Observers test: a fault at a data centre', until: null },
+      });
+      const resume = await act('resumed', 'Observers test: fixed');
+      await expect.poll(() => seen(resume.id), { timeout: 5_000, interval: 100 }).toBeDefined();
+      expect(observer.latest).toMatchObject({ phase: 'open', pause: null });
+      expect(observer.latest!.actions.map((a) => a.id)).toEqual([pause.id, resume.id]);
+    } finally {
+      await producer.disconnect();
+    }
+  }, 30_000);
 
   it('never carries a member id, credential, ballot id, receipt or token, nor a time finer than a second', () => {
     expect(observer.raw.length).toBeGreaterThan(0);

@@ -64,7 +64,7 @@ export async function startPublisher(options: {
   });
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
   const base = `http://127.0.0.1:${options.port}`;
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + 180_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`publisher exited during start:\n${output}`);
     try {
@@ -74,7 +74,7 @@ export async function startPublisher(options: {
     }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`publisher not up in 60 s:\n${output}`);
+      throw new Error(`publisher not up in 180 s:\n${output}`);
     }
     await new Promise((r) => setTimeout(r, 200));
   }
