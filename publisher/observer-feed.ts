@@ -194,6 +194,9 @@ export class ObserverFeed {
             });
           },
           (err: unknown) => {
+            if (!isElectionError(err)) this.#o.logger.warn({ err }, "observers' feed: token check failed");
+            else
+              this.#o.logger.info({ code: err.code, reason: err.message }, "observers' feed: token refused");
             if (data.closed) return;
             const code = isElectionError(err) ? err.code : 'unauthorized';
             this.#refuse(ws, code === 'token_wrong_role' ? CLOSE_WRONG_ROLE : CLOSE_UNAUTHORIZED, code);

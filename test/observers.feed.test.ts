@@ -188,7 +188,13 @@ describe('what an observer sees', () => {
         { issuedOnline: p.cast + p.issuedOnly, paperCheckIns: p.paper, castOnline: p.cast },
       ]),
     );
-    await expect.poll(districtsNow, { timeout: 60_000, interval: 500 }).toEqual(want);
+    await expect
+      .poll(districtsNow, {
+        timeout: 60_000,
+        interval: 500,
+        message: `closed: ${JSON.stringify(observer.closedWith)}`,
+      })
+      .toEqual(want);
     const view = observer.latest!;
     expect(view).toMatchObject({
       v: 1,

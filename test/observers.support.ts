@@ -50,7 +50,7 @@ export async function startPublisher(options: {
       PUBLISHER_OPS_PORT: '0',
       SNAPSHOT_INTERVAL: '3',
       DEV_LOGIN: '1',
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: 'info',
       ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -62,6 +62,7 @@ export async function startPublisher(options: {
   child.stderr?.on('data', (d) => {
     output += d;
   });
+  child.on('exit', () => writeFileSync(`${options.publicDir}.log`, output));
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
   const base = `http://127.0.0.1:${options.port}`;
   const deadline = Date.now() + 180_000;
@@ -105,6 +106,8 @@ export class FeedClient {
   /** Every raw message, to check what the feed never carries. */
   readonly raw: string[] = [];
   readonly closed: Promise<{ code: number; reason: string }>;
+  /** How it closed, once it has (for assertion messages). */
+  closedWith: { code: number; reason: string } | null = null;
   readonly #socket: MiniSocket;
 
   /** Connects; `first` (if given) is sent as the first message once open. */
@@ -120,7 +123,10 @@ export class FeedClient {
       this.views.push(JSON.parse(String(data)) as FeedBody);
     });
     this.closed = new Promise((resolve) =>
-      this.#socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+      this.#socket.on('close', (code, reason) => {
+        this.closedWith = { code, reason: reason.toString() };
+        resolve(this.closedWith);
+      }),
     );
   }
 
