@@ -116,6 +116,8 @@ export interface ObserverFeedOptions {
 }
 
 interface WatcherData {
+  /** The first message (the token) arrived: later ones are ignored. */
+  asked: boolean;
   authed: boolean;
   closed: boolean;
   timer: NodeJS.Timeout | null;
@@ -163,7 +165,7 @@ export class ObserverFeed {
           return;
         }
         res.upgrade<WatcherData>(
-          { authed: false, closed: false, timer: null },
+          { asked: false, authed: false, closed: false, timer: null },
           req.getHeader('sec-websocket-key'),
           req.getHeader('sec-websocket-protocol'),
           req.getHeader('sec-websocket-extensions'),
@@ -174,11 +176,12 @@ export class ObserverFeed {
         this.#watchers++;
         this.#o.metrics.observers.set(this.#watchers);
         const data = ws.getUserData();
-        data.timer = setTimeout(() => this.#refuse(ws, CLOSE_UNAUTHORIZED, 'unauthorized'), AUTH_TIMEOUT_MS);
+        this.#awaitToken(ws, data);
       },
       message: (ws, message) => {
         const data = ws.getUserData();
-        if (data.authed) return; // observers only listen
+        if (data.asked) return; // observers only listen
+        data.asked = true;
         if (data.timer !== null) clearTimeout(data.timer);
         data.timer = null;
         const token = tokenOf(Buffer.from(message).toString('utf8'));
@@ -282,6 +285,19 @@ export class ObserverFeed {
       );
     }
     return false;
+  }
+
+  /**
+   * Closes a socket that sent no token within {@link AUTH_TIMEOUT_MS}. A timer that fires late
+   * means this process stalled (a busy host): the token may be waiting unread, so wait once more.
+   */
+  #awaitToken(ws: WebSocket<WatcherData>, data: WatcherData): void {
+    const due = Date.now() + AUTH_TIMEOUT_MS;
+    data.timer = setTimeout(() => {
+      if (data.closed || data.asked) return;
+      if (Date.now() - due > 1_000) return this.#awaitToken(ws, data);
+      this.#refuse(ws, CLOSE_UNAUTHORIZED, 'unauthorized');
+    }, AUTH_TIMEOUT_MS);
   }
 
   #refuse(ws: WebSocket<WatcherData>, code: number, reason: string): void {
