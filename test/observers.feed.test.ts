@@ -77,14 +77,18 @@ beforeAll(async () => {
   const prepared = await prepareTinyElection(ELECTION);
   index = prepared.index;
   keys = await readKeys(config.stackDir, ELECTION);
-  [ingest, publisher] = await Promise.all([
-    startIngest({ election: prepared.path, port: INGEST_PORT, processes: 2, readyTimeoutMs: 180_000 }),
-    startPublisher({
-      election: prepared.path,
-      port: PUBLISHER_PORT,
-      publicDir: join(outputDir, `${ELECTION}-public`),
-    }),
-  ]);
+  // One after the other: a start that fails must not leave the other process behind, unstopped.
+  publisher = await startPublisher({
+    election: prepared.path,
+    port: PUBLISHER_PORT,
+    publicDir: join(outputDir, `${ELECTION}-public`),
+  });
+  ingest = await startIngest({
+    election: prepared.path,
+    port: INGEST_PORT,
+    processes: 2,
+    readyTimeoutMs: 180_000,
+  });
 }, 240_000);
 
 afterAll(async () => {

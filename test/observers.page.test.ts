@@ -94,15 +94,14 @@ beforeAll(async () => {
   keys = await readKeys(config.stackDir, ELECTION);
   observerToken = await issueDevStaffToken(keys, index, { role: 'observer', id: 'proxy-1' });
   producer = kafkaClient('observers-page-test').producer();
-  [publisher, browser] = await Promise.all([
-    startPublisher({
-      election: prepared.path,
-      port: PUBLISHER_PORT,
-      publicDir: join(outputDir, `${ELECTION}-public`),
-    }),
-    launchChromium(),
-    producer.connect(),
-  ]);
+  // One after the other: a start that fails must not leave the other behind, unstopped.
+  publisher = await startPublisher({
+    election: prepared.path,
+    port: PUBLISHER_PORT,
+    publicDir: join(outputDir, `${ELECTION}-public`),
+  });
+  browser = await launchChromium();
+  await producer.connect();
   await act(reason);
 }, 240_000);
 
