@@ -10,7 +10,7 @@
  *     │ yes
  *   valid v1 ballot? ──no──► refused
  *     │ yes
- *   FirstRecordIndex.observe ─► first / displaces: counted in its region
+ *   FirstRecordIndex.observe ─► first / displaces (a higher revision): counted in its region
  *                               duplicate / conflict: counts nothing
  *
  * The validity rule is the views' (migrations/001-initial.ts): `v` 1 and
@@ -53,7 +53,7 @@ export class ElectionBallots {
   refused = 0;
   /** `ballots/<partition>` → the next offset to read. */
   readonly offsets: PartitionOffsets = new Map();
-  /** Winners that lost their place to an earlier record in another partition: their counts must go. */
+  /** Winners that lost their place (to a higher revision, or an earlier record in another partition): their counts must go. */
   readonly displaced: LogPosition[] = [];
 
   constructor(election: string) {
@@ -67,7 +67,7 @@ export class ElectionBallots {
 
   apply(record: ScannedBallot, partition: number, offset: number): void {
     this.records++;
-    const seen = this.index.observe(record.ballotId, record.ballotHash, partition, offset);
+    const seen = this.index.observe(record.ballotId, record.ballotHash, record.rev, partition, offset);
     if (seen === 'first') this.count(record, 1);
     else if (seen === 'displaces') {
       this.count(record, 1);
@@ -171,8 +171,9 @@ export class BallotScan {
 }
 
 /**
- * Takes back the counts of displaced winners (rare: a ballotId in two
- * partitions), reading each from the log again. `reader` may be the scan's
+ * Takes back the counts of displaced winners (a re-vote that changed the
+ * choices; without re-voting rare: a ballotId in two partitions), reading
+ * each from the log again. `reader` may be the scan's
  * once its range is drained (readRange replaces the handler).
  */
 export async function takeBackDisplaced(
@@ -212,9 +213,12 @@ export function parseBallot(value: Buffer | null): ScannedBallot | null {
     return null;
   }
   if (!isBallot(record)) return null;
-  // A missing hash reads as '' in ClickHouse; the same here, so both sides see the same ballots.
-  if (typeof record.ballotHash !== 'string') return { ...record, ballotHash: '' };
-  return record;
+  // A missing hash reads as '' in ClickHouse, a missing or odd rev as 0 (revisions came later);
+  // the same here, so both sides see the same ballots.
+  const raw = record as unknown as Record<string, unknown>;
+  const rev = Number.isSafeInteger(raw.rev) && (raw.rev as number) > 0 ? (raw.rev as number) : 0;
+  const ballotHash = typeof record.ballotHash === 'string' ? record.ballotHash : '';
+  return { ...record, ballotHash, rev };
 }
 
 export interface ScannedBallot {
@@ -223,6 +227,8 @@ export interface ScannedBallot {
   readonly region: string;
   readonly ballotId: string;
   readonly ballotHash: string;
+  /** The ballot's revision (re-voting): the highest counts (first-record.ts). */
+  readonly rev: number;
   readonly selections?: unknown;
 }
 

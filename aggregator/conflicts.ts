@@ -1,5 +1,6 @@
 /**
- * First record wins, on the ClickHouse side (first-record.ts has the rule).
+ * First record wins — highest revision wins, first in the log among equals —
+ * on the ClickHouse side (first-record.ts has the rule).
  *
  * The views count every record: `tally` and `turnout` merge uniqExact states
  * of ballot ids, `ballots_raw` keeps every record. For a ballotId whose
@@ -11,12 +12,16 @@
  *   raw count (SQL)  −1 for each key that any stored version of the id reaches
  *                    +1 for each key the counted version reaches
  *
- * The counted version is the stored one with the winner's hash (argMin of the
- * rule's rank in `ballot_winners`); while no winner is recorded, or the
- * winner's record is not stored, the id counts nowhere — a snapshot taken
- * then misses one ballot, and reconcile reports it if it lasts. Conflicts
- * are rare, so this costs one GROUP BY over the election's `ballots_raw`
- * rows (~0.2 s at 300,000 ballots here) and a handful of rows per query.
+ * The counted version is the stored one of the highest revision when it is
+ * the only one of that revision (a re-vote: ClickHouse stores `rev`, so it
+ * needs no offsets to decide); otherwise, among those of the highest
+ * revision, the one with the winner's hash (argMin of the rule's rank in
+ * `revision_winners`). While no winner is recorded, or the winner's record is
+ * not stored, the id counts nowhere — a snapshot taken then misses one
+ * ballot, and reconcile reports it if it lasts. Conflicts are rare, so this
+ * costs one GROUP BY over the election's `ballots_raw` rows (~0.2 s at
+ * 300,000 ballots here) and a handful of rows per query; every re-vote that
+ * changed the choices adds one id to that handful.
  */
 import type { ClickHouse } from './client.js';
 import { WINNER_RANK_SQL, type Winner } from './first-record.js';
@@ -25,6 +30,8 @@ import { idLiteral } from './sql.js';
 /** One ballot ClickHouse stores under a conflicted ballotId (all records with one hash). */
 export interface StoredVersion {
   readonly ballotHash: string;
+  /** The highest revision its records carry (a re-vote may repeat earlier choices). */
+  readonly rev: number;
   readonly region: string;
   readonly district: string;
   /** Every arrival minute its records carry (a retry may fall in a later minute). */
@@ -109,13 +116,14 @@ export function adjust<T extends object>(
 type VersionRow = {
   ballot_id: string;
   ballot_hash: string;
+  top_rev: number | string;
   region: string;
   district: string;
   buckets: (number | string)[];
   selections: string[][];
 };
 
-/** Reads the conflicted ballotIds of `election`: every stored version and the recorded winner. */
+/** Reads the conflicted ballotIds of `election`: every stored version and the one that counts. */
 export async function loadConflicts(ch: ClickHouse, election: string): Promise<Conflicts> {
   const e = idLiteral(election);
   // Found by 64-bit hashes of the id and the ballot hash: numbers group ~3× faster
@@ -124,10 +132,10 @@ export async function loadConflicts(ch: ClickHouse, election: string): Promise<C
   // rows turn out to carry one hash and no recorded winner (two ids sharing
   // a cityHash64) is dropped below, so a collision costs a few rows, nothing more.
   // Two hashes of one id sharing a cityHash64 would hide a conflict only until
-  // reconcile records its winner: `ballot_winners` is matched by id.
+  // reconcile records its winner: `revision_winners` is matched by id.
   const [rows, winners] = await Promise.all([
     ch.rows<VersionRow>(
-      `SELECT ballot_id, ballot_hash, any(region) AS region, any(district) AS district,
+      `SELECT ballot_id, ballot_hash, max(rev) AS top_rev, any(region) AS region, any(district) AS district,
          groupUniqArray(bucket) AS buckets, any(selections) AS selections
        FROM ballots_raw
        WHERE election = ${e} AND cityHash64(ballot_id) IN (
@@ -136,7 +144,7 @@ export async function loadConflicts(ch: ClickHouse, election: string): Promise<C
            GROUP BY h HAVING min(cityHash64(ballot_hash)) != max(cityHash64(ballot_hash))
          )
          UNION ALL
-         SELECT cityHash64(ballot_id) AS h FROM ballot_winners WHERE election = ${e}
+         SELECT cityHash64(ballot_id) AS h FROM revision_winners WHERE election = ${e}
        )
        GROUP BY ballot_id, ballot_hash
        ORDER BY ballot_id, ballot_hash`,
@@ -149,6 +157,7 @@ export async function loadConflicts(ch: ClickHouse, election: string): Promise<C
     const versions = byId.get(r.ballot_id) ?? [];
     versions.push({
       ballotHash: r.ballot_hash,
+      rev: Number(r.top_rev),
       region: r.region,
       district: r.district,
       buckets: r.buckets.map(Number).sort((a, b) => a - b),
@@ -158,26 +167,60 @@ export async function loadConflicts(ch: ClickHouse, election: string): Promise<C
   }
   const ballots = [...byId]
     .filter(([ballotId, versions]) => versions.length > 1 || winners.has(ballotId))
-    .map(([ballotId, versions]) => {
-      const winner = winners.get(ballotId);
-      return { ballotId, versions, counted: versions.find((v) => v.ballotHash === winner) ?? null };
-    });
+    .map(([ballotId, versions]) => ({
+      ballotId,
+      versions,
+      counted: countedVersion(versions, winners.get(ballotId)),
+    }));
   return new Conflicts(ballots);
 }
 
-/** ballotId → the winner's ballotHash, as reconcile recorded them for `election`. */
-export async function recordedWinners(ch: ClickHouse, election: string): Promise<Map<string, string>> {
-  const rows = await ch.rows<{ ballot_id: string; winner: string }>(
-    `SELECT ballot_id, argMin(ballot_hash, ${WINNER_RANK_SQL}) AS winner
-     FROM ballot_winners WHERE election = ${idLiteral(election)}
+/**
+ * The version that counts, or null while that is not known:
+ *
+ *   recorded winner of a higher revision than any stored   null: ClickHouse lost it (reconcile fails)
+ *   recorded winner of the highest stored revision         the version with its hash (null if none)
+ *   otherwise (none recorded, or of a lower revision)      the only version of the highest revision;
+ *                                                          null if several (a conflict reconcile has
+ *                                                          not decided yet)
+ */
+export function countedVersion(
+  versions: readonly StoredVersion[],
+  winner: RecordedWinner | undefined,
+): StoredVersion | null {
+  const top = Math.max(...versions.map((v) => v.rev));
+  if (winner !== undefined && winner.rev > top) return null;
+  const highest = versions.filter((v) => v.rev === top);
+  if (winner !== undefined && winner.rev === top) {
+    return highest.find((v) => v.ballotHash === winner.ballotHash) ?? null;
+  }
+  return highest.length === 1 ? highest[0]! : null;
+}
+
+/** What `revision_winners` says counts for one ballotId: the winner's hash and revision. */
+export interface RecordedWinner {
+  readonly ballotHash: string;
+  readonly rev: number;
+}
+
+/** ballotId → the winner's ballotHash and revision, as reconcile recorded them for `election`. */
+export async function recordedWinners(
+  ch: ClickHouse,
+  election: string,
+): Promise<Map<string, RecordedWinner>> {
+  const rows = await ch.rows<{ ballot_id: string; winner: string; winner_rev: number | string }>(
+    `SELECT ballot_id, argMin(ballot_hash, ${WINNER_RANK_SQL}) AS winner,
+       argMin(rev, ${WINNER_RANK_SQL}) AS winner_rev
+     FROM revision_winners WHERE election = ${idLiteral(election)}
      GROUP BY ballot_id`,
   );
-  return new Map(rows.map((r) => [r.ballot_id, r.winner]));
+  return new Map(rows.map((r) => [r.ballot_id, { ballotHash: r.winner, rev: Number(r.winner_rev) }]));
 }
 
 /**
- * Records the winners ClickHouse does not hold yet (or holds another hash
- * for: a winner displaced by an earlier record ranks lower, so argMin moves).
+ * Records the winners ClickHouse does not hold yet (or holds another hash or
+ * revision for: a winner displaced by a higher revision or an earlier record
+ * ranks lower, so argMin moves).
  * Returns how many rows were written.
  */
 export async function recordWinners(
@@ -188,14 +231,18 @@ export async function recordWinners(
   if (winners.length === 0) return 0;
   const recorded = await recordedWinners(ch, election);
   const rows = winners
-    .filter((w) => recorded.get(w.ballotId) !== w.ballotHash)
+    .filter((w) => {
+      const known = recorded.get(w.ballotId);
+      return known?.ballotHash !== w.ballotHash || known.rev !== w.rev;
+    })
     .map((w) => ({
       election,
       ballot_id: w.ballotId,
       ballot_hash: w.ballotHash,
       log_partition: w.partition,
       log_offset: w.offset,
+      rev: w.rev,
     }));
-  await ch.insert('ballot_winners', rows);
+  await ch.insert('revision_winners', rows);
   return rows.length;
 }

@@ -94,7 +94,7 @@ function memoryOf(n: number): { ballots: number; mb: number; bytesPerBallot: num
         ballotHash: createHash('sha256').update(String(i)).digest('hex'),
       }),
     ) as { ballotId: string; ballotHash: string };
-    index.observe(ballotId, ballotHash, i % 20, i);
+    index.observe(ballotId, ballotHash, 0, i % 20, i);
   }
   const bytes = held() - before;
   // Used after the measurement, so the collector cannot take it before.

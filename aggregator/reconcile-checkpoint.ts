@@ -8,11 +8,11 @@
  *                                    records, refused, conflicted[], regions{…}}
  *   <dir>/<election>.<gen>.winners  append-only, read up to header.winnersBytes; per entry
  *                                   u32 id bytes | id | u8 kind | 32-byte hash (kind 0) or
- *                                   u32 bytes + odd hash (kind 1) | u32 partition | f64 offset
+ *                                   u32 bytes + odd hash (kind 1) | u32 partition | f64 offset | u32 rev
  *                                   — a later entry for an id replaces an earlier one
  *
  * A save appends the winners created or changed since the last one, then
- * swaps the header: its cost follows the new records (~76 bytes a ballot),
+ * swaps the header: its cost follows the new records (~80 bytes a ballot),
  * and a crash between the two leaves the old header pointing at a prefix of
  * the file. It appends only when the header on disk is the one this process
  * last loaded or wrote, so it never writes below what a reader may be
@@ -36,7 +36,8 @@ import type { Logger } from '../common/log.js';
 import { ElectionBallots, type RegionCount } from './ballot-scan.js';
 import type { FirstRecordIndex, IndexEntry } from './first-record.js';
 
-const VERSION = 1;
+/** 2: entries carry the winner's revision (re-voting); a v1 checkpoint is scanned afresh. */
+const VERSION = 2;
 /** A lock older than this was left by a crashed save. */
 const STALE_LOCK_MS = 120_000;
 
@@ -219,7 +220,7 @@ function encodeWinners(index: FirstRecordIndex, slots: readonly number[]): Buffe
   let size = 0;
   for (const e of entries) {
     const hash = e.oddHash === null ? 32 : 4 + Buffer.byteLength(e.oddHash);
-    size += 4 + Buffer.byteLength(e.ballotId) + 1 + hash + 4 + 8;
+    size += 4 + Buffer.byteLength(e.ballotId) + 1 + hash + 4 + 8 + 4;
   }
   const out = Buffer.allocUnsafe(size);
   let at = 0;
@@ -239,7 +240,8 @@ function encodeWinners(index: FirstRecordIndex, slots: readonly number[]): Buffe
     }
     out.writeUInt32LE(e.partition, at);
     out.writeDoubleLE(e.offset, at + 4);
-    at += 12;
+    out.writeUInt32LE(e.rev, at + 12);
+    at += 16;
   }
   return out;
 }
@@ -266,8 +268,9 @@ function decodeWinners(bytes: Buffer, index: FirstRecordIndex): void {
       oddHash,
       partition: bytes.readUInt32LE(at),
       offset: bytes.readDoubleLE(at + 4),
+      rev: bytes.readUInt32LE(at + 12),
     };
-    at += 12;
+    at += 16;
     index.restore(entry);
   }
   if (at !== bytes.length) throw new Error('winners file ends inside an entry');

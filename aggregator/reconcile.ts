@@ -14,7 +14,7 @@
  * up to three rounds.
  *
  *   checkpoint (or where the election's records begin)
- *     ─► scan the new records (ballot-scan.ts) ─► record new conflicts' winners (ballot_winners)
+ *     ─► scan the new records (ballot-scan.ts) ─► record new conflicts' winners (revision_winners)
  *     ─► wait for ClickHouse to reach the scanned offsets ─► compare ─► save the checkpoint
  *
  * Conflicts (a ballotId with a second, different ballot in the log) are
@@ -385,7 +385,7 @@ async function fromKafka<T>(what: string, read: () => Promise<T>): Promise<T> {
   }
 }
 
-/** The winners of the election's conflicted ballotIds, for `ballot_winners`. */
+/** The winners of the election's conflicted ballotIds, for `revision_winners`. */
 function conflictWinners(state: ElectionBallots): Winner[] {
   const out: Winner[] = [];
   for (const ballotId of state.index.conflicted) {
@@ -415,8 +415,8 @@ export function formatReconcileTable(report: ReconcileReport): string {
       `${report.records} ballot records in all, ${report.refused} refused (not valid v1 ballots), ${report.rounds} round(s)`,
   );
   lines.push(
-    `${report.conflicts} conflict(s): ballotIds with a second, different ballot in the log; ` +
-      'each counted once, as its first record',
+    `${report.conflicts} conflict(s): ballotIds with a second, different ballot in the log ` +
+      '(a re-vote that changed the choices is one); each counted once, as its highest revision, first record',
   );
   for (const problem of report.problems) lines.push(`MISMATCH ${problem}`);
   lines.push(report.ok ? 'reconcile: ok' : `reconcile: FAILED (${report.problems.length} problem(s))`);

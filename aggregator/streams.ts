@@ -11,6 +11,8 @@
  *   paper ───────────► paper_protocol_versions_queue → _mv ► paper_protocol_versions (every version)
  *         └──────────► paper_dissents_queue → _mv ────► paper_dissents
  *   election-events ─► election_events_queue → _mv ───► election_events
+ *   reports ─────────► reports_queue → _mv ───────────► reports          (kind report; no texts)
+ *           └────────► report_triage_queue → _mv ─────► report_triage    (kind triage)
  *
  * Why not one Kafka table per topic with several views on it: 18.16 starts
  * consuming (and committing) as soon as the first view is attached, so views
@@ -36,6 +38,8 @@ export const STREAMS = [
   { name: 'paper_protocol_versions', topic: 'paper' },
   { name: 'paper_dissents', topic: 'paper' },
   { name: 'election_events', topic: 'election-events' },
+  { name: 'reports', topic: 'reports' },
+  { name: 'report_triage', topic: 'reports' },
 ] as const satisfies readonly StreamSpec[];
 
 export type StreamName = (typeof STREAMS)[number]['name'];

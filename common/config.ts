@@ -103,6 +103,10 @@ const EnvSchema = T.Object({
   INGEST_PAPER_OBSERVER_PER_MIN: T.Integer({ minimum: 1, default: 10 }),
   /** Dissent notes one observer may send at once before the per-minute rate applies. @default 10 */
   INGEST_PAPER_OBSERVER_BURST: T.Integer({ minimum: 1, default: 10 }),
+  /** Violation reports per sign-in (voter or staff token) per minute, per host. @default 2 */
+  INGEST_REPORT_PER_MIN: T.Integer({ minimum: 1, default: 2 }),
+  /** Violation reports one sign-in may file at once before the per-minute rate applies. @default 5 */
+  INGEST_REPORT_BURST: T.Integer({ minimum: 1, default: 5 }),
   /** Kafka producer linger: how long a record that finds the producer idle, or arrives during a send, waits for others. @default 20 */
   INGEST_PRODUCE_LINGER_MS: T.Integer({ minimum: 0, maximum: 1000, default: 20 }),
   /** Kafka producer batch cap (records). @default 500 */
@@ -124,6 +128,13 @@ const EnvSchema = T.Object({
   SNAPSHOT_INTERVAL: T.Integer({ minimum: 0, default: 0 }),
   /** Where snapshots and the live feed are written. @default "<STACK_DIR>/public" */
   PUBLIC_DIR: T.String({ default: '' }),
+
+  /** Admin service (commission operations) port; never an ingest or publisher port. @default 8090 */
+  ADMIN_PORT: T.Intersect([Port], { default: 8090 }),
+  /** Admin operations port (`/healthz`, `/readyz`, `/metrics`); 0 means ADMIN_PORT + 1000. @default 0 */
+  ADMIN_OPS_PORT: T.Integer({ minimum: 0, maximum: 65535, default: 0 }),
+  /** Where `npm run admin` sends its requests. @default "http://127.0.0.1:<ADMIN_PORT>" */
+  ADMIN_URL: T.String({ default: '' }),
 });
 
 type Env = Static<typeof EnvSchema>;
@@ -175,6 +186,8 @@ export interface Config {
     /** Paper check-ins per official (staff token `sub`). */
     readonly paperOfficialLimit: RateLimit;
     readonly paperObserverLimit: RateLimit;
+    /** Violation reports per sign-in (voter hash or staff id). */
+    readonly reportLimit: RateLimit;
     readonly produceLingerMs: number;
     readonly produceMaxBatch: number;
     readonly produceTimeoutMs: number;
@@ -187,6 +200,11 @@ export interface Config {
     readonly opsPort: number;
     readonly snapshotIntervalSec: number;
     readonly publicDir: string;
+  };
+  readonly admin: {
+    readonly port: number;
+    readonly opsPort: number;
+    readonly url: string;
   };
 }
 
@@ -276,6 +294,23 @@ export function loadConfig(
       `must be a free port apart from the public and ingest ops ones (got ${publisherOpsPort})`,
     );
   }
+  const adminOpsPort = e.ADMIN_OPS_PORT === 0 ? e.ADMIN_PORT + 1000 : e.ADMIN_OPS_PORT;
+  // The admin API is never on a voting or results port (issue 16).
+  if (publicPorts.includes(e.ADMIN_PORT)) {
+    throw new ConfigError(
+      'ADMIN_PORT',
+      `must be apart from the ingest and publisher ports (got ${e.ADMIN_PORT})`,
+    );
+  }
+  if (
+    adminOpsPort > 65535 ||
+    [...publicPorts, e.ADMIN_PORT, ingestOpsPort, publisherOpsPort].includes(adminOpsPort)
+  ) {
+    throw new ConfigError(
+      'ADMIN_OPS_PORT',
+      `must be a free port apart from the others (got ${adminOpsPort})`,
+    );
+  }
   const config: Config = {
     stackDir,
     logLevel: e.LOG_LEVEL,
@@ -331,6 +366,7 @@ export function loadConfig(
         perMinute: e.INGEST_PAPER_OBSERVER_PER_MIN,
         burst: e.INGEST_PAPER_OBSERVER_BURST,
       },
+      reportLimit: { perMinute: e.INGEST_REPORT_PER_MIN, burst: e.INGEST_REPORT_BURST },
       produceLingerMs: e.INGEST_PRODUCE_LINGER_MS,
       produceMaxBatch: e.INGEST_PRODUCE_MAX_BATCH,
       produceTimeoutMs: e.INGEST_PRODUCE_TIMEOUT_MS,
@@ -343,6 +379,11 @@ export function loadConfig(
       opsPort: publisherOpsPort,
       snapshotIntervalSec: e.SNAPSHOT_INTERVAL,
       publicDir: e.PUBLIC_DIR === '' ? join(stackDir, 'public') : resolve(repoRoot, e.PUBLIC_DIR),
+    },
+    admin: {
+      port: e.ADMIN_PORT,
+      opsPort: adminOpsPort,
+      url: e.ADMIN_URL === '' ? `http://127.0.0.1:${e.ADMIN_PORT}` : e.ADMIN_URL.replace(/\/+$/, ''),
     },
   };
   return deepFreeze(config);

@@ -21,9 +21,10 @@
  * identifies a voter; and the ballots' log order is not arrival order
  * (ingest/ledger/mix.ts).
  *
- * `paper` (protocols and dissents) is described with its types below.
+ * `paper` (protocols and dissents) and `reports` (violation reports and their
+ * triage) are described with their types below.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { canonicalJson } from './canonical.js';
 
 export const TOPICS = {
@@ -31,6 +32,7 @@ export const TOPICS = {
   issuance: 'issuance',
   paper: 'paper',
   electionEvents: 'election-events',
+  reports: 'reports',
 } as const;
 
 export type TopicName = (typeof TOPICS)[keyof typeof TOPICS];
@@ -333,4 +335,108 @@ export function eventSignedBytes(r: UnsignedElectionEvent | ElectionEventRecord)
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(r)) if (k !== 'signature' && v !== undefined) out[k] = v;
   return Buffer.from(canonicalJson(out), 'utf8');
+}
+
+/**
+ * The `reports` topic carries violation reports and the control committee's
+ * triage of them, told apart by `kind`, partitioned by region (a report's
+ * partition is chosen by its tracking number among its region's, and its
+ * triage goes to the same partition, so one partition's order holds a
+ * report's whole story):
+ *
+ *   report  {v, kind:'report', id, election, region, district, category, text, attachment, filedAs, bucket}
+ *   triage  {v, kind:'triage', id:'<report>:<n>', report, election, region, status, summary, removal, by, at}
+ *
+ * A report names no one who filed it: `filedAs` is the kind of sign-in
+ * (voter, observer, official, …), and `bucket` is the election's cast bucket
+ * (half an hour by default), not the minute, so that the time of a voter's
+ * report cannot be matched with the minute of their credential in `issuance`.
+ * `district`, `attachment`, `summary` and `removal` are '' when absent (a
+ * missing field reads as '' in ClickHouse too). A report's text is for the
+ * committee only; the public sees its status and the committee's `summary`.
+ */
+export const REPORT_KINDS = { report: 'report', triage: 'triage' } as const;
+
+export const REPORT_CATEGORIES = [
+  'coercion',
+  'vote-buying',
+  'campaigning',
+  'technical',
+  'procedure',
+  'other',
+] as const;
+export type ReportCategory = (typeof REPORT_CATEGORIES)[number];
+
+/** A report is `open` until its first triage; the rest are triage statuses. */
+export const REPORT_STATUSES = ['open', 'investigating', 'upheld', 'dismissed'] as const;
+export type ReportStatus = (typeof REPORT_STATUSES)[number];
+export type TriageStatus = Exclude<ReportStatus, 'open'>;
+
+/** Who filed a report: a voter, or a staff role (election/identity.ts STAFF_ROLES). */
+export type ReportFiler = string;
+
+export interface ReportRecord {
+  readonly v: typeof RECORD_VERSION;
+  readonly kind: typeof REPORT_KINDS.report;
+  /** The tracking number ({@link newTrackingNumber}). */
+  readonly id: string;
+  readonly election: string;
+  /** Where the violation happened, as the filer says. */
+  readonly region: string;
+  /** '' when not given. */
+  readonly district: string;
+  readonly category: ReportCategory;
+  /** For the committee only. */
+  readonly text: string;
+  /** A reference or URL to evidence kept elsewhere (never a file); '' when not given. */
+  readonly attachment: string;
+  /** `voter` or the staff role: never who. */
+  readonly filedAs: ReportFiler;
+  /** The election's cast bucket of the filing, Unix seconds. */
+  readonly bucket: number;
+}
+
+export interface TriageRecord {
+  readonly v: typeof RECORD_VERSION;
+  readonly kind: typeof REPORT_KINDS.triage;
+  /** `<report>:<n>`, n = 1 for the report's first triage, then 2…: a resend is the same record. */
+  readonly id: string;
+  readonly report: string;
+  readonly election: string;
+  /** The report's region (the triage goes to the report's partition). */
+  readonly region: string;
+  readonly status: TriageStatus;
+  /** What the public may read about the report; '' for none. */
+  readonly summary: string;
+  /** Upheld only: the `candidate-removed` event the finding led to; '' for none. */
+  readonly removal: string;
+  /** The committee member's id (config `committee[].id`). */
+  readonly by: string;
+  /** Unix ms. */
+  readonly at: number;
+}
+
+/** Crockford's base32: no I, L, O, U, so a number read aloud over the phone is not misheard. */
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+/** `R-XXXX-XXXX`: the shape of a tracking number. */
+export const TRACKING_NUMBER = /^R-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$/;
+
+/**
+ * A new random tracking number, `R-XXXX-XXXX` (40 random bits). Random, not
+ * sequential, so a number tells nothing of how many reports came before it
+ * and cannot be guessed to look up someone else's report.
+ */
+export function newTrackingNumber(random: (n: number) => Buffer = randomBytes): string {
+  const bytes = random(5);
+  let bits = 0n;
+  for (const b of bytes) bits = (bits << 8n) | BigInt(b);
+  let out = '';
+  for (let i = 7; i >= 0; i--) out += CROCKFORD[Number((bits >> BigInt(i * 5)) & 31n)];
+  return `R-${out.slice(0, 4)}-${out.slice(4)}`;
+}
+
+/** The id of a report's n-th triage (n from 1). */
+export function triageId(report: string, n: number): string {
+  return `${report}:${n}`;
 }

@@ -161,6 +161,12 @@ export const ElectionConfigSchema = Strict({
    * district's ballots of that bucket (common/records.ts). Default 1800.
    */
   castBucketSec: T.Optional(T.Integer({ minimum: 60, maximum: 86_400, multipleOf: 60 })),
+  /**
+   * Re-voting (docs/guarantees.md § Re-voting): a credential may cast again
+   * with a higher `rev`, and its highest revision counts. Default false: a
+   * second ballot under one credential is refused.
+   */
+  revoting: T.Optional(T.Boolean()),
   regions: T.Array(RegionSchema, { minItems: 1 }),
   districts: T.Array(DistrictSchema, { minItems: 1 }),
   partyBranches: T.Array(PartyBranchSchema),

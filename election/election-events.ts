@@ -81,7 +81,7 @@ export interface FollowerOptions {
 
 /** What a follower tells its listeners. */
 export interface ElectionEventsFollowerEvents {
-  change: [state: ElectionState, event: ElectionEventRecord];
+  change: [state: ElectionState, event: ElectionEventRecord, offset: number];
   skip: [reason: SkipReason, offset: number];
 }
 
@@ -97,6 +97,8 @@ export class ElectionEventsFollower extends EventEmitter<ElectionEventsFollowerE
   /** The next offset of election-events/0 to read. */
   #position = 0;
   #skipped = 0;
+  /** Applied event id → its offset in election-events/0. */
+  readonly #offsets = new Map<string, number>();
 
   constructor(options: FollowerOptions) {
     super();
@@ -124,6 +126,11 @@ export class ElectionEventsFollower extends EventEmitter<ElectionEventsFollowerE
 
   state(): ElectionState {
     return this.#state;
+  }
+
+  /** The offset of an applied event, or undefined. */
+  offsetOf(id: string): number | undefined {
+    return this.#offsets.get(id);
   }
 
   /** Events skipped so far (bad record, bad signature, refused transition). */
@@ -177,12 +184,12 @@ export class ElectionEventsFollower extends EventEmitter<ElectionEventsFollowerE
   }
 
   #take(offset: number, value: Buffer | null): void {
-    const skip = this.#apply(value);
+    const skip = this.#apply(offset, value);
     if (skip !== null) this.#skip(skip[0], offset, skip[1], skip[2]);
   }
 
   /** Applies one record; returns why it is skipped, or null (applied, another election's, or a redelivery). */
-  #apply(value: Buffer | null): [SkipReason, string, string?] | null {
+  #apply(offset: number, value: Buffer | null): [SkipReason, string, string?] | null {
     let record: ElectionEventRecord;
     try {
       record = JSON.parse(value?.toString('utf8') ?? 'null') as ElectionEventRecord;
@@ -202,8 +209,9 @@ export class ElectionEventsFollower extends EventEmitter<ElectionEventsFollowerE
       return [`transition:${next.refused}`, next.message, record.id];
     }
     this.#state = next;
+    this.#offsets.set(record.id, offset);
     try {
-      this.emit('change', next, record);
+      this.emit('change', next, record, offset);
     } catch (err) {
       // A listener's bug must not stop the stream every other listener depends on.
       this.#o.log.error(

@@ -41,8 +41,9 @@ import {
   jwtVerify,
   SignJWT,
 } from 'jose';
+import type { Config } from '../common/config.js';
 import { ElectionError } from './errors.js';
-import type { ElectionKeys } from './keys.js';
+import type { ElectionKeys, SigningKey } from './keys.js';
 import type { ElectionIndex } from './load.js';
 import { sampleMemberDistrict, sampleRollPlan } from './sample-roll.js';
 import { voterHash } from './voter-hash.js';
@@ -233,6 +234,26 @@ export async function issuerFromJwks(issuer: string, source: string): Promise<Tr
       },
     );
   }
+}
+
+/**
+ * The issuers a service trusts by its settings: the member registry
+ * (`IDENTITY_JWKS` with `IDENTITY_ISSUER`) and, only while `DEV_LOGIN` is on,
+ * the dev login with `devKey`'s public half. Ingest and the admin service both.
+ * @throws ElectionError `issuer_keys_invalid` when the JWKS cannot be read or fetched
+ */
+export async function trustedIssuersFor(
+  config: Pick<Config, 'identity' | 'devLogin'>,
+  devKey: Pick<SigningKey, 'publicKey'> | null,
+): Promise<TrustedIssuer[]> {
+  const { jwks, issuer } = config.identity;
+  const issuers: TrustedIssuer[] = [];
+  if (jwks !== '') issuers.push(await issuerFromJwks(issuer, jwks));
+  if (config.devLogin) {
+    if (devKey === null) throw new TypeError('the dev login is on but its key was not loaded');
+    issuers.push(await issuerWithKeys(DEV_ISSUER, [devKey.publicKey]));
+  }
+  return issuers;
 }
 
 /**

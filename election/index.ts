@@ -74,6 +74,7 @@ export {
   type TokenVerifier,
   type TokenVerifierOptions,
   type TrustedIssuer,
+  trustedIssuersFor,
 } from './identity.js';
 export {
   ensureRoll,
@@ -104,12 +105,14 @@ export {
   operatorKeyPath,
   type PublicKey,
   type PublisherKeys,
+  readDevLoginKey,
   readIdentityPublicKey,
   readIngestKeys,
   readKeys,
   readOperatorKeys,
   readPepper,
   readPublisherKeys,
+  readSigningKeyFile,
   roleKeysDir,
   type SigningKey,
   type StationKeys,

@@ -421,6 +421,16 @@ export async function readIdentityPublicKey(stackDir: string, electionId: string
   return readPublicKey(join(keysDir(stackDir, electionId), FILES.publicIdentity), electionId, 'ed25519');
 }
 
+/** An Ed25519 private key file (an operator's or a station's, wherever its holder keeps it). */
+export function readSigningKeyFile(path: string, electionId: string): Promise<SigningKey> {
+  return readSigningKey(path, electionId);
+}
+
+/** Just the dev login's key (`dev-login/identity.pem`): what a service that trusts the dev login (DEV_LOGIN=1) verifies with. */
+export async function readDevLoginKey(stackDir: string, electionId: string): Promise<SigningKey> {
+  return readSigningKey(join(keysDir(stackDir, electionId), FILES.identity), electionId);
+}
+
 /** Just the pepper (`ingest/pepper.bin`): what the ingest supervisor's roll restore needs. */
 export async function readPepper(stackDir: string, electionId: string): Promise<Buffer> {
   return readPepperAt(keysDir(stackDir, electionId), electionId);

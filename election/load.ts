@@ -27,6 +27,8 @@ export interface ElectionIndex {
   readonly partitionCount: number;
   /** A ballot's time bucket, seconds: the config's `castBucketSec` or the default. */
   readonly castBucketSec: number;
+  /** The config's `revoting` (default false): a credential may cast again, its highest `rev` counts. */
+  readonly revoting: boolean;
   region(code: string): Region | undefined;
   district(id: string): District | undefined;
   race(id: string): Race | undefined;
@@ -89,6 +91,8 @@ class IndexedElection implements ElectionIndex {
   readonly closesAt: number;
   readonly partitionCount: number;
   readonly castBucketSec: number;
+  /** The config's `revoting` (default false): a credential may cast again, its highest `rev` counts. */
+  readonly revoting: boolean;
   readonly #regions = new Map<string, Region>();
   readonly #districts = new Map<string, District>();
   readonly #races = new Map<string, Race>();
@@ -102,6 +106,7 @@ class IndexedElection implements ElectionIndex {
     this.opensAt = Date.parse(config.opens);
     this.closesAt = Date.parse(config.closes);
     this.castBucketSec = config.castBucketSec ?? DEFAULT_CAST_BUCKET_SEC;
+    this.revoting = config.revoting ?? false;
     let max = -1;
     for (const r of config.regions) {
       this.#regions.set(r.code, r);

@@ -20,7 +20,13 @@ import { keysDir } from './keys.js';
  * The topics whose records the ledger indexes (ingest rebuilds Redis from
  * them), and `election-events`, which every service follows from here.
  */
-const RECORDED_TOPICS = [TOPICS.ballots, TOPICS.issuance, TOPICS.paper, TOPICS.electionEvents];
+const RECORDED_TOPICS = [
+  TOPICS.ballots,
+  TOPICS.issuance,
+  TOPICS.paper,
+  TOPICS.reports,
+  TOPICS.electionEvents,
+];
 
 export const logStartPath = (stackDir: string, electionId: string): string =>
   join(keysDir(stackDir, electionId), 'log-start.json');

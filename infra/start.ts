@@ -4,11 +4,12 @@
  *   1. the stack (Redis, 3 Kafka brokers, ClickHouse) and its topics
  *   2. the election: config validated, keys made, roll loaded, manifest written
  *   3. ClickHouse migrations
- *   4. ingest (one process per core, port 8080) and the publisher (8081)
+ *   4. ingest (one process per core, port 8080), the publisher (8081) and the
+ *      admin service (8090: the commission's operations, docs/operations.md)
  *
  * Steps 2–3 are the services' own CLIs, run as child processes, so this file
- * only sequences them. Ctrl-C (or SIGTERM) stops ingest and the publisher
- * gracefully; the stack keeps running (`npm run stack -- down` stops it).
+ * only sequences them. Ctrl-C (or SIGTERM) stops ingest, the publisher and
+ * the admin service gracefully; the stack keeps running (`npm run stack -- down` stops it).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { loadConfig } from '../common/config.js';
@@ -44,8 +45,12 @@ function run(label: string, args: readonly string[]): Promise<void> {
   });
 }
 
-function serve(name: string, entry: string): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], { cwd: repoRoot, env, stdio: 'inherit' });
+function serve(name: string, entry: string, ...args: string[]): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
+    cwd: repoRoot,
+    env,
+    stdio: 'inherit',
+  });
   child.on('exit', (code, signal) => {
     if (!stopping) {
       say(`${name} exited (${signal ?? code}); stopping`);
@@ -71,7 +76,7 @@ async function stop(code: number): Promise<void> {
         }),
     ),
   );
-  say('ingest and publisher stopped; the stack is still up (npm run stack -- down)');
+  say('ingest, publisher and admin stopped; the stack is still up (npm run stack -- down)');
   process.exit(code);
 }
 
@@ -84,11 +89,15 @@ async function main(): Promise<void> {
   for (const line of await ensureTopics(config, election.partitionCount)) say(line);
   await run(`preparing election ${election.id}`, ['election/cli.ts', 'init', config.election]);
   await run('applying ClickHouse migrations', ['aggregator/cli.ts', 'migrate']);
-  services.push(serve('ingest', 'ingest/main.ts'), serve('publisher', 'publisher/main.ts'));
+  services.push(
+    serve('ingest', 'ingest/main.ts'),
+    serve('publisher', 'publisher/main.ts'),
+    serve('admin', 'election/admin/cli.ts', 'serve'),
+  );
   process.once('SIGINT', () => void stop(0));
   process.once('SIGTERM', () => void stop(0));
   // Readiness is on the operations ports; the public ones answer 404 there.
-  for (const port of [config.ingest.opsPort, config.publisher.opsPort]) {
+  for (const port of [config.ingest.opsPort, config.publisher.opsPort, config.admin.opsPort]) {
     const ready = await waitFor(
       async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).ok,
       120_000,
@@ -103,8 +112,12 @@ async function main(): Promise<void> {
     `officials: http://127.0.0.1:${config.ingest.port}/official/#token=<token from: npm run --silent election -- staff-token ${election.id} --role official --official ${election.config.paperPrecincts[0]?.officials[0]?.id ?? '<id>'}>  (docs/paper.md)`,
   );
   say(`results: http://127.0.0.1:${config.publisher.port}/  (a snapshot every ${env.SNAPSHOT_INTERVAL} s)`);
+  const operator = election.config.operators?.[0]?.id ?? '<operator id>';
   say(
-    `operations (/healthz /readyz /metrics): ingest :${config.ingest.opsPort}, publisher :${config.publisher.opsPort}`,
+    `admin:   ${config.admin.url}/v1/admin/state  (commission operations: npm run admin -- --help; token: npm run --silent election -- staff-token ${election.id} --role operator --id ${operator}; docs/operations.md)`,
+  );
+  say(
+    `operations (/healthz /readyz /metrics): ingest :${config.ingest.opsPort}, publisher :${config.publisher.opsPort}, admin :${config.admin.opsPort}`,
   );
   say('Ctrl-C to stop');
 }

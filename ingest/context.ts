@@ -8,6 +8,7 @@ import type { ElectionIndex, IngestKeys, StaffTokenVerifier, TokenVerifier } fro
 import type { Admission } from './admission.js';
 import type { DistrictPlan } from './ballot-rules.js';
 import type { CryptoPool } from './crypto/pool.js';
+import type { ElectionLive } from './election-live.js';
 import type { IndexStore } from './ledger/index-store.js';
 import type { Ledger } from './ledger/ledger.js';
 import type { LedgerSink } from './ledger/ledger-host.js';
@@ -48,4 +49,6 @@ export interface IngestContext {
   readonly metrics: IngestMetrics;
   readonly counted: CountedCodes;
   readonly lifecycle: Lifecycle;
+  /** The commission's live decisions (pause, close, candidates), from this worker's event follower. */
+  readonly live: ElectionLive;
 }

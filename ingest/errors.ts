@@ -16,6 +16,7 @@ export const ERROR_CODES = [
   'credential_already_used',
   'election_closed',
   'not_found',
+  'not_acceptable',
   'overloaded',
   'unavailable',
   'rebuilding',
@@ -33,6 +34,11 @@ export const ERROR_CODES = [
   'protocol_signature_invalid',
   'protocol_version_taken',
   'precinct_open',
+  'report_invalid',
+  'election_not_open',
+  'election_paused',
+  'candidate_removed',
+  'candidate_withdrawn',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -78,6 +84,12 @@ export const ERROR_TABLE: { readonly [C in ErrorCode]: ErrorSpec } = {
   },
   election_closed: { status: '403 Forbidden', retriable: false, message: 'The election is not open.' },
   not_found: { status: '404 Not Found', retriable: false, message: 'Not found.' },
+  // RFC 9110 §12.5.3: the client refused identity and every coding held (common/static-files/).
+  not_acceptable: {
+    status: '406 Not Acceptable',
+    retriable: false,
+    message: 'No content coding the request accepts (Accept-Encoding).',
+  },
   overloaded: { status: '503 Service Unavailable', retriable: true, message: 'Too busy; retry shortly.' },
   unavailable: {
     status: '503 Service Unavailable',
@@ -158,6 +170,30 @@ export const ERROR_TABLE: { readonly [C in ErrorCode]: ErrorSpec } = {
     status: '403 Forbidden',
     retriable: false,
     message: 'The polling station has not closed yet: its protocol comes after it closes.',
+  },
+  // Violation reports (ingest/routes/reports.ts): the message says which field.
+  report_invalid: {
+    status: '422 Unprocessable Entity',
+    retriable: false,
+    message: 'The report names a region or district this election does not have.',
+  },
+  // The commission's live decisions (ingest/election-live.ts, the `election-events` stream): online
+  // issuance and casting only; a pause's message carries its reason and until when.
+  election_not_open: { status: '403 Forbidden', retriable: false, message: 'Voting has not opened yet.' },
+  election_paused: {
+    status: '503 Service Unavailable',
+    retriable: true,
+    message: 'Voting is paused by the election commission; retry later.',
+  },
+  candidate_removed: {
+    status: '422 Unprocessable Entity',
+    retriable: false,
+    message: 'A candidate marked on the ballot was removed from the race by the election commission.',
+  },
+  candidate_withdrawn: {
+    status: '422 Unprocessable Entity',
+    retriable: false,
+    message: 'A candidate marked on the ballot has withdrawn from the race.',
   },
 };
 

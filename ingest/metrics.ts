@@ -125,7 +125,7 @@ export class IngestMetrics {
   });
   readonly rateLimited = new Counter({
     name: 'saylau_rate_limited_total',
-    help: 'Issuance requests refused with 429 rate_limited, by limit: token (one voter), address (one source address), official (paper check-ins of one official) or observer (dissent notes of one observer)',
+    help: 'Issuance requests refused with 429 rate_limited, by limit: token (one voter), address (one source address), official (paper check-ins of one official), observer (dissent notes of one observer) or report (violation reports of one sign-in)',
     labelNames: ['limit'] as const,
     registers: [this.registry],
   });
@@ -133,6 +133,12 @@ export class IngestMetrics {
     name: 'saylau_paper_check_ins_total',
     help: 'Paper check-ins answered, by outcome: checked_in, repeated (the same station again), or the refusal code (already_issued_online, already_checked_in, not_eligible, precinct_closed, …)',
     labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly reports = new Counter({
+    name: 'saylau_reports_total',
+    help: 'Violation reports answered, by outcome: filed, or the refusal code (report_invalid, rate_limited, unauthorized, …), and by who filed (voter or the staff role; none when refused before sign-in)',
+    labelNames: ['outcome', 'filed_as'] as const,
     registers: [this.registry],
   });
   readonly bodyTimeouts = new Counter({
@@ -143,6 +149,12 @@ export class IngestMetrics {
   readonly sessions = new Gauge({
     name: 'saylau_sessions_open',
     help: 'Open WebSocket session channels',
+    registers: [this.registry],
+  });
+  readonly electionEvents = new Counter({
+    name: 'saylau_election_events_total',
+    help: "The commission's events this worker read: applied, or skipped (unreadable, invalid, signature, a refused transition; logged by the follower)",
+    labelNames: ['result'] as const,
     registers: [this.registry],
   });
 

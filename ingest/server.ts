@@ -15,13 +15,21 @@ import { Redis } from 'ioredis';
 import { type Config, loadConfig } from '../common/config.js';
 import { createLogger, type Logger, loggableError } from '../common/log.js';
 import { type ListenSocket, loadUws } from '../common/uws.js';
-import { type ElectionIndex, type IngestKeys, loadElection, readIngestKeys } from '../election/index.js';
+import {
+  ElectionEventsFollower,
+  type ElectionIndex,
+  type IngestKeys,
+  loadElection,
+  readIngestKeys,
+  readOperatorKeys,
+} from '../election/index.js';
 import { Admission } from './admission.js';
 import { compileDistricts } from './ballot-rules.js';
 import { serveClient } from './client/serve.js';
 import { type IngestContext, Lifecycle } from './context.js';
 import { modulusOf } from './crypto/blind-rsa.js';
 import { CryptoPool } from './crypto/pool.js';
+import { ElectionLive } from './election-live.js';
 import { ERROR_BODIES } from './errors.js';
 import { configPhase, HealthBeacon } from './health-beacon.js';
 import { BodyDeadlines } from './http/body.js';
@@ -40,11 +48,13 @@ import { CountedCodes } from './receipts/counted-codes.js';
 import { ballotsRoute } from './routes/ballots.js';
 import { credentialsRoute } from './routes/credentials.js';
 import { devRoutes } from './routes/dev.js';
+import { electionStatusRoute } from './routes/election-status.js';
 import { electionRoutes } from './routes/elections.js';
 import { healthRoutes } from './routes/health.js';
 import { paperCheckInsRoute } from './routes/paper-check-ins.js';
 import { paperProtocolRoutes } from './routes/paper-protocols.js';
 import { receiptsRoute } from './routes/receipts.js';
+import { reportsRoute } from './routes/reports.js';
 import { SessionChannel } from './routes/session.js';
 import { staffTokenVerifierFor, tokenVerifierFor } from './token-verifier.js';
 
@@ -99,6 +109,15 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const moduli = new Map([...keys.districts].map(([id, key]) => [id, modulusOf(key.publicKey)]));
   const counted = new CountedCodes(config.publisher.publicDir, CODES_REFRESH_MS, log);
   await counted.start();
+  // One follower per worker (DESIGN §6): each applies the commission's events itself, within ~1 s.
+  const events = ElectionEventsFollower.fromConfig(config, {
+    election,
+    keys: await readOperatorKeys(config.stackDir, election.id),
+    log,
+    clientId: 'saylau-ingest-events',
+  });
+  const live = new ElectionLive(election, log, metrics);
+  live.follow(events);
 
   const ctx: IngestContext = {
     config,
@@ -119,6 +138,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     metrics,
     counted,
     lifecycle,
+    live,
   };
 
   const app = uws.App();
@@ -131,9 +151,11 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   };
   const router = new Router(app, routerDeps);
   for (const spec of electionRoutes(ctx)) router.add(spec);
+  router.add(electionStatusRoute(ctx));
   router.add(credentialsRoute(ctx)).add(ballotsRoute(ctx)).add(receiptsRoute(ctx));
   router.add(paperCheckInsRoute(ctx));
   for (const spec of paperProtocolRoutes(ctx)) router.add(spec);
+  router.add(reportsRoute(ctx));
   if (config.devLogin) for (const spec of devRoutes(ctx)) router.add(spec);
   const sessions = new SessionChannel(app, uws, ctx);
   sessions.mount();
@@ -181,6 +203,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     await sink.close();
     sessions.stop();
     counted.stop();
+    await events.close();
     for (const each of [app, ops]) (each as typeof each & { close(): void }).close(); // closes sessions and keep-alive sockets; missing from the d.ts
     routerDeps.bodyDeadlines.stop();
     await crypto.destroy();

@@ -12,13 +12,12 @@ import {
   createTokenVerifier,
   DEV_ISSUER,
   type ElectionIndex,
-  issuerFromJwks,
-  issuerWithKeys,
   type SigningKey,
   type StaffTokenVerifier,
   staffRosterOf,
   type TokenVerifier,
   type TrustedIssuer,
+  trustedIssuersFor,
 } from '../election/index.js';
 
 /**
@@ -74,12 +73,5 @@ export async function staffTokenVerifierFor(
 
 async function trustedIssuers(config: Config, devKey: SigningKey | null): Promise<TrustedIssuer[]> {
   checkIdentityConfig(config);
-  const { jwks, issuer } = config.identity;
-  const issuers: TrustedIssuer[] = [];
-  if (jwks !== '') issuers.push(await issuerFromJwks(issuer, jwks));
-  if (config.devLogin) {
-    if (devKey === null) throw new TypeError('the dev login is on but its key was not loaded');
-    issuers.push(await issuerWithKeys(DEV_ISSUER, [devKey.publicKey]));
-  }
-  return issuers;
+  return trustedIssuersFor(config, devKey);
 }

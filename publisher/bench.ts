@@ -80,12 +80,10 @@ async function serve(kind: string, root: string): Promise<void> {
       const path = FileCache.resolve(req.url ?? '/');
       const send = (entry: Entry | null) => {
         if (entry === null) return res.writeHead(404).end();
-        res.writeHead(200, {
-          'content-type': entry.type,
-          'cache-control': entry.cacheControl,
-          etag: entry.etag,
-        });
-        res.end(entry.body);
+        // The plain variant, as the node:http baseline has always sent.
+        const plain = entry.rep.variants[entry.rep.variants.length - 1]!;
+        res.writeHead(200, Object.fromEntries(plain.headers));
+        res.end(plain.body);
       };
       if (path === null) return send(null);
       const hit = cache.fresh(path, Date.now());

@@ -14,6 +14,7 @@ import {
   paperCheckIns,
   paperDissents,
   paperProtocols,
+  reportCounts,
   tallyByDistrict,
   turnout,
 } from '../aggregator/queries.js';
@@ -79,6 +80,10 @@ export class ClickHouseSource implements ResultsSource {
 
   electionEvents(election: string) {
     return electionEvents(this.#ch, election);
+  }
+
+  reportCounts(election: string) {
+    return reportCounts(this.#ch, election);
   }
 
   close(): Promise<void> {

@@ -47,6 +47,10 @@ export const PUBLISHER_ERROR_CODES = [
   'district_keys_changed',
   /** The verifier's state file cannot be read or written. */
   'state_invalid',
+  /** Verification: a final snapshot's winners, round or changes are not what its counts and the previous final imply. */
+  'final_mismatch',
+  /** Verification: a final's district protocol is missing, unsigned by the snapshot key, or not the one the snapshot implies. */
+  'protocol_mismatch',
 ] as const;
 
 export type PublisherErrorCode = (typeof PUBLISHER_ERROR_CODES)[number];

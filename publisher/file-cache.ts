@@ -3,85 +3,49 @@
  * (STYLE §7), so a page view costs a Map lookup and a socket write — never a
  * ClickHouse or Redis query, and on a hit not even a file-system call.
  *
- *   path ──► Entry {body, gzip|null, etag, type, cacheControl, stamp, checkedAt}
+ *   path ──► Entry {rep: Brotli/gzip/plain variants with ETags and headers, stamp, checkedAt}
  *
- * Immutable files (`snapshots/N.*`, `codes/N.txt`) are cached for good.
+ * Immutable files (`snapshots/N.*`, `codes/N.txt`, `final/N/<district>.*`) are cached for good.
  * Mutable ones (`latest.json`, `live.json`, site assets) are trusted for
  * `revalidateMs`, then re-`stat`ed; a changed inode/size/mtime reloads them.
  * Entries are evicted oldest-first beyond `maxBytes`.
  */
-import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
-import { extname, join } from 'node:path';
-import { promisify } from 'node:util';
-import { gzip } from 'node:zlib';
-
-const gzipAsync = promisify(gzip);
+import { join } from 'node:path';
+import { contentTypeOf } from '../common/static-files/content-type.js';
+import { type Header, type Representation, represent } from '../common/static-files/representation.js';
 
 export interface Entry {
-  readonly body: Buffer;
-  /** Gzip-compressed body, when that is smaller; `null` otherwise. */
-  readonly gzip: Buffer | null;
-  readonly etag: string;
-  readonly type: string;
-  readonly cacheControl: string;
+  /** Every variant (Brotli, gzip, plain) with its headers, computed once at load (STYLE §7). */
+  readonly rep: Representation;
   readonly immutable: boolean;
-  /** Every header of a 200 but `Content-Encoding`, in write order, computed once at load (STYLE §7). */
-  readonly headers: readonly (readonly [string, string])[];
   readonly stamp: string;
   checkedAt: number;
 }
-
-const TYPES: Readonly<Record<string, string>> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.csv': 'text/csv; charset=utf-8',
-  '.txt': 'text/plain; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-};
 
 /** A year, and `immutable`: these names are never rewritten (snapshot-store.ts). */
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 /** Short: `latest.json` and `live.json` change every few seconds to minutes. */
 const FEED = 'public, max-age=2, stale-while-revalidate=5';
 const ASSET = 'public, max-age=60';
-const IMMUTABLE_PATH = /^(snapshots\/\d+\.(json|csv)|codes\/\d+\.txt)$/;
+const IMMUTABLE_PATH =
+  /^(snapshots\/\d+\.(json|csv)|codes\/\d+\.txt|final\/\d+\/[A-Za-z0-9_-]+\.(json|html))$/;
 /** Only these characters, no dot-files, no `..`: anything else is a 404 without touching the disk. */
 const SAFE_PATH = /^(?:[A-Za-z0-9_-][A-Za-z0-9._-]*\/)*[A-Za-z0-9_-][A-Za-z0-9._-]*$/;
 
 /** Pages get the browser-side protections; data files get CORS so any auditor's page or tool may fetch them. */
-const PAGE_HEADERS: readonly (readonly [string, string])[] = [
-  ['X-Content-Type-Options', 'nosniff'],
-  ['Referrer-Policy', 'no-referrer'],
+const PAGE_HEADERS: readonly Header[] = [
+  ['x-content-type-options', 'nosniff'],
+  ['referrer-policy', 'no-referrer'],
   [
-    'Content-Security-Policy',
+    'content-security-policy',
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'",
   ],
 ];
-const DATA_HEADERS: readonly (readonly [string, string])[] = [
-  ['X-Content-Type-Options', 'nosniff'],
-  ['Access-Control-Allow-Origin', '*'],
+const DATA_HEADERS: readonly Header[] = [
+  ['x-content-type-options', 'nosniff'],
+  ['access-control-allow-origin', '*'],
 ];
-
-function responseHeaders(
-  type: string,
-  cacheControl: string,
-  etag: string,
-  vary: boolean,
-): readonly (readonly [string, string])[] {
-  const headers: (readonly [string, string])[] = [
-    ['Content-Type', type],
-    ['Cache-Control', cacheControl],
-    ['ETag', etag],
-  ];
-  if (vary) headers.push(['Vary', 'Accept-Encoding']);
-  headers.push(...(type.startsWith('text/html') ? PAGE_HEADERS : DATA_HEADERS));
-  return headers;
-}
 
 export class FileCache {
   readonly root: string;
@@ -139,31 +103,23 @@ export class FileCache {
     }
     const body = await readFile(file).catch(() => null);
     if (body === null) return this.#drop(path);
-    const type = TYPES[extname(path)] ?? 'application/octet-stream';
-    const compressible = body.length > 1024 && !type.startsWith('image/png');
-    const zipped = compressible ? await gzipAsync(body) : null;
+    const type = contentTypeOf(path);
     const immutable = IMMUTABLE_PATH.test(path);
-    const gzipped = zipped !== null && zipped.length < body.length ? zipped : null;
-    const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
     const cacheControl = immutable
       ? IMMUTABLE
       : path === 'latest.json' || path === 'live.json'
         ? FEED
         : ASSET;
-    const entry: Entry = {
-      body,
-      gzip: gzipped,
-      etag,
+    const rep = await represent(body, {
       type,
       cacheControl,
-      immutable,
-      headers: responseHeaders(type, cacheControl, etag, gzipped !== null),
-      stamp,
-      checkedAt: Date.now(),
-    };
+      headers: type.startsWith('text/html') ? PAGE_HEADERS : DATA_HEADERS,
+      effort: 'fast',
+    });
+    const entry: Entry = { rep, immutable, stamp, checkedAt: Date.now() };
     this.#drop(path);
     this.#entries.set(path, entry);
-    this.#bytes += entry.body.length + (entry.gzip?.length ?? 0);
+    this.#bytes += entry.rep.bytes;
     for (const key of this.#entries.keys()) {
       if (this.#bytes <= this.#maxBytes || key === path) break;
       this.#drop(key);
@@ -174,7 +130,7 @@ export class FileCache {
   #drop(path: string): null {
     const e = this.#entries.get(path);
     if (e !== undefined) {
-      this.#bytes -= e.body.length + (e.gzip?.length ?? 0);
+      this.#bytes -= e.rep.bytes;
       this.#entries.delete(path);
     }
     return null;

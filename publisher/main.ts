@@ -2,10 +2,11 @@
  * `npm run publisher`: the results publisher and site, one process.
  *
  *   config ─► election + snapshot key ─► public dir (site assets, manifest, keys.json)
- *     ├─ SnapshotScheduler  every SNAPSHOT_INTERVAL: settle → reconcile → sign → store
- *     ├─ LiveFeed           every few seconds: live.json (turnout, no choices)
+ *     ├─ ElectionEventsFollower  election-events: a `declared` event → a final snapshot at once
  *     ├─ ObserverFeed       every 2 s and on each commission action: /v1/observe/feed (staff tokens only)
- *     └─ StaticServer       PUBLISHER_PORT: the public dir and the feed; PUBLISHER_OPS_PORT: /healthz /readyz /metrics
+ *     ├─ SnapshotScheduler  every SNAPSHOT_INTERVAL: settle → reconcile → sign → store (final: + protocols)
+ *     ├─ LiveFeed           every few seconds: live.json (turnout, no choices)
+ *     └─ StaticServer       PUBLISHER_PORT: the public dir; PUBLISHER_OPS_PORT: /healthz /readyz /metrics
  *
  * SIGTERM/SIGINT: stop accepting connections, let a snapshot being written
  * finish, stop the feed, close ClickHouse and Redis, exit 0.
@@ -25,13 +26,14 @@ import {
 import { ClickHouseSource } from './clickhouse-source.js';
 import { commissionView } from './commission-view.js';
 import { districtKeyFingerprints } from './district-keys.js';
+import { FinalFiles } from './final-files.js';
 import { signKeyStatement } from './key-statement.js';
 import { LiveFeed } from './live-feed.js';
 import { PublisherMetrics } from './metrics.js';
 import { ObserverFeed } from './observer-feed.js';
 import { watcherVerifierFor } from './observer-tokens.js';
 import { rollSourceFor } from './roll-source.js';
-import { SnapshotScheduler } from './scheduler.js';
+import { runOnDeclaration, SnapshotScheduler } from './scheduler.js';
 import { installSite } from './site-assets.js';
 import { SnapshotStore } from './snapshot-store.js';
 import { StaticServer } from './static-server.js';
@@ -65,6 +67,16 @@ const roll = rollSourceFor(index, redisClient);
 const source = new ClickHouseSource(config, logger, index);
 const metrics = new PublisherMetrics();
 metrics.lastSeq.set(head.seq);
+// The commission's signed events: a `declared` one makes the next snapshot final (scheduler.ts).
+const finals = new FinalFiles(store, keys.snapshot.privateKey);
+await finals.open();
+const electionEvents = ElectionEventsFollower.fromConfig(config, {
+  election: index,
+  keys: await readOperatorKeys(config.stackDir, index.id),
+  log: logger,
+  clientId: 'saylau-publisher-events',
+});
+await electionEvents.start();
 const live = new LiveFeed({ index, source, roll, store, metrics, logger, intervalMs: LIVE_INTERVAL_MS });
 const scheduler = new SnapshotScheduler({
   index,
@@ -77,27 +89,23 @@ const scheduler = new SnapshotScheduler({
   metrics,
   logger,
   intervalMs: intervalSec * 1000,
+  final: { events: () => electionEvents.state(), files: finals },
 });
-// The commission's actions as they are applied (signed, allowed transitions only), for the observers.
-const events = ElectionEventsFollower.fromConfig(config, {
-  election: index,
-  keys: await readOperatorKeys(config.stackDir, index.id),
-  log: logger,
-  clientId: 'saylau-publisher-events',
-});
+runOnDeclaration(electionEvents, scheduler);
 const observers = new ObserverFeed({
   index,
   source,
   roll,
   redis: redisClient,
   head: () => store.head,
-  commission: (now) => commissionView(events.state(), now),
-  // Integration point: `reportCounts(ch, index.id)` (aggregator/queries.ts, issue 16 reports) once on main.
+  commission: (now) => commissionView(electionEvents.state(), now),
+  // Integration point: `reportCounts(ch, index.id)` (aggregator/queries.ts, issue 16 reports), not wired yet.
   reports: async () => ({}),
   verify: await watcherVerifierFor(config, index),
   metrics,
   logger,
 });
+electionEvents.on('change', () => observers.push());
 // Ready from the moment it listens (site assets and chain head are in place by then) until shutdown begins.
 let stopping = false;
 const server = new StaticServer({
@@ -112,12 +120,6 @@ const server = new StaticServer({
 const port = await server.listen();
 live.start();
 observers.start();
-events.on('change', () => observers.push());
-// Not awaited: the site serves while the follower catches up (it keeps reading if that takes long).
-events.start().then(
-  () => observers.push(),
-  (err: unknown) => logger.warn({ err }, 'election events: not caught up at start; still following'),
-);
 scheduler.start();
 logger.info(
   { port, opsPort: server.opsPort, publicDir, election: index.id, intervalSec, head: head.seq },
@@ -130,7 +132,7 @@ async function shutdown(signal: string): Promise<void> {
   logger.info({ signal }, 'shutting down');
   server.close();
   await Promise.allSettled([scheduler.stop(), live.stop(), observers.stop()]);
-  await Promise.allSettled([source.close(), redis?.quit(), events.close()]);
+  await Promise.allSettled([source.close(), redis?.quit(), electionEvents.close()]);
   logger.info('stopped');
   process.exit(0);
 }

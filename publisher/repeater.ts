@@ -9,6 +9,7 @@ export class Repeater {
   #timer: NodeJS.Timeout | null = null;
   #running: Promise<number> | null = null;
   #stopped = true;
+  #again = false;
 
   /** `task` resolves with the delay before the next run (ms) and must not reject. */
   constructor(task: () => Promise<number>) {
@@ -27,11 +28,31 @@ export class Repeater {
     await this.#running;
   }
 
+  /** Runs the task as soon as possible: now if it is waiting, right after the run in progress otherwise. */
+  kick(): void {
+    if (this.#stopped) return;
+    if (this.#timer === null) {
+      this.#again = true;
+      return;
+    }
+    clearTimeout(this.#timer);
+    this.#timer = null;
+    this.#tick();
+  }
+
   #tick(): void {
+    this.#again = false;
     const run = this.#task();
     this.#running = run;
     void run.then((delayMs) => {
-      if (!this.#stopped) this.#timer = setTimeout(() => this.#tick(), delayMs);
+      if (this.#stopped) return;
+      this.#timer = setTimeout(
+        () => {
+          this.#timer = null;
+          this.#tick();
+        },
+        this.#again ? 0 : delayMs,
+      );
     });
   }
 }

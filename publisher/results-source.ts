@@ -12,6 +12,7 @@ import type {
   PaperCheckInRow,
   PaperDissentRow,
   PaperProtocolRow,
+  ReportCounts,
   TallyRow,
   TurnoutRow,
 } from '../aggregator/queries.js';
@@ -56,6 +57,8 @@ export interface ResultsSource {
   codes(election: string): Promise<readonly string[]>;
   /** The election's events, oldest first. */
   electionEvents(election: string): Promise<readonly ElectionEventRow[]>;
+  /** Violation reports by category and status (no texts: ClickHouse has none). */
+  reportCounts(election: string): Promise<ReportCounts>;
 }
 
 /** Members on the roll per region: computed for sample rolls, counted in Redis for imported ones. */
@@ -74,4 +77,6 @@ export interface ResultsInput {
   readonly roll: ReadonlyMap<string, number>;
   /** Oldest first; candidate status changes are applied over the config's statuses. */
   readonly events: readonly ElectionEventRow[];
+  /** Violation reports by category and status; none when absent. */
+  readonly reports?: ReportCounts;
 }

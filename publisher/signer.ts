@@ -14,6 +14,18 @@ export function snapshotHash(snapshot: UnsignedSnapshot | Snapshot): string {
 }
 
 export function signSnapshot(unsigned: UnsignedSnapshot, privateKey: KeyObject): Snapshot {
+  return signDocument(unsigned, privateKey);
+}
+
+export function verifySnapshotSignature(snapshot: Snapshot, publicKey: KeyObject): boolean {
+  return verifyDocument(snapshot, publicKey);
+}
+
+/** Any document the snapshot key signs (a snapshot, a district protocol): `signature` over its canonical form. */
+export function signDocument<D extends object>(
+  unsigned: D,
+  privateKey: KeyObject,
+): D & { readonly signature: string } {
   if (privateKey.asymmetricKeyType !== 'ed25519') {
     throw new PublisherError('key_invalid', `snapshot key is ${privateKey.asymmetricKeyType}, not ed25519`);
   }
@@ -21,10 +33,10 @@ export function signSnapshot(unsigned: UnsignedSnapshot, privateKey: KeyObject):
   return { ...unsigned, signature };
 }
 
-export function verifySnapshotSignature(snapshot: Snapshot, publicKey: KeyObject): boolean {
-  const signature = Buffer.from(snapshot.signature, 'base64url');
+export function verifyDocument(document: { readonly signature: string }, publicKey: KeyObject): boolean {
+  const signature = Buffer.from(document.signature, 'base64url');
   if (signature.length !== 64) return false;
-  return verify(null, canonicalBytes(snapshot), publicKey, signature);
+  return verify(null, canonicalBytes(document), publicKey, signature);
 }
 
 /** Reads a public key given as SPKI DER in base64url (the manifest's `snapshotKey.spki`). */

@@ -28,6 +28,7 @@ import type { DistrictKeyFingerprint } from './district-keys.js';
 import { PublisherError } from './errors.js';
 import { merkleRoot } from './merkle.js';
 import { judgePaper, type PaperOutcome } from './paper.js';
+import { reportTable } from './report-counts.js';
 import type { ResultsInput } from './results-source.js';
 import {
   type CandidateCount,
@@ -75,6 +76,7 @@ export function buildSnapshot(
     turnout: counted,
     reporting: { precincts: counted.total.precincts, reported: counted.total.precinctsReported },
     precincts: paper.reports,
+    reports: reportTable(input.reports ?? {}),
     codes: { count: codes.length, merkleRoot: merkleRoot(codes), file: snapshotPaths(at.seq).codes },
     districtKeys: checkedDistrictKeys(index, districtKeys),
   };

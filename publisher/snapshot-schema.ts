@@ -30,8 +30,50 @@ const TurnoutFields = {
   precinctsReported: Count,
 };
 
+/** Every category, each with every status (common/records.ts REPORT_CATEGORIES × REPORT_STATUSES). */
+const StatusCounts = Strict({ open: Count, investigating: Count, upheld: Count, dismissed: Count });
+const ReportTable = Strict({
+  coercion: StatusCounts,
+  'vote-buying': StatusCounts,
+  campaigning: StatusCounts,
+  technical: StatusCounts,
+  procedure: StatusCounts,
+  other: StatusCounts,
+});
+
+const Votes = T.Union([Count, T.String()]);
+const Final = Strict({
+  declaration: T.String({ minLength: 1 }),
+  by: T.String(),
+  reason: T.String(),
+  at: Count,
+  reference: T.String(),
+  round: T.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
+  winners: T.Array(
+    Strict({
+      race: Id,
+      seats: Count,
+      winners: T.Array(Id),
+      tie: T.Union([Strict({ at: Count, candidates: T.Array(Id) }), T.Null()]),
+    }),
+  ),
+  changes: T.Union([
+    T.Array(
+      Strict({
+        race: Id,
+        district: T.Union([Id, T.Null()]),
+        candidate: Id,
+        what: T.Union([T.Literal('votes'), T.Literal('status'), T.Literal('winner')]),
+        from: Votes,
+        to: Votes,
+      }),
+    ),
+    T.Null(),
+  ]),
+});
+
 export const SnapshotSchema = Strict({
-  v: T.Union([T.Literal(2), T.Literal(SNAPSHOT_VERSION)]),
+  v: T.Union([T.Literal(2), T.Literal(3), T.Literal(SNAPSHOT_VERSION)]),
   election: Strict({ id: T.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }), names: Names }),
   seq: T.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
   takenAt: T.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}Z$' }),
@@ -81,8 +123,10 @@ export const SnapshotSchema = Strict({
       }),
     ),
   ),
+  reports: T.Optional(ReportTable),
   codes: Strict({ count: Count, merkleRoot: Hex256, file: T.String({ pattern: '^codes/\\d+\\.txt$' }) }),
   districtKeys: T.Array(Strict({ id: Id, sha256: Hex256 })),
+  final: T.Optional(Final),
   signature: T.String({ pattern: '^[A-Za-z0-9_-]{86}$' }),
 });
 
@@ -91,10 +135,11 @@ const validate = new Ajv({ allErrors: false }).compile<Static<typeof SnapshotSch
 /** Checks shape only (sums are totals.ts's job); returns the first problem or `null`. */
 export function snapshotShapeProblem(value: unknown): string | null {
   if (validate(value)) {
-    // v3 carries the precincts, v2 (before issue 15) does not.
+    // v3 on carries the precincts, v2 (before issue 15) does not; only v4 may be final (issue 16).
     const { v, precincts } = value;
-    if (v === SNAPSHOT_VERSION && precincts === undefined) return '/ must have property precincts';
-    if (v !== SNAPSHOT_VERSION && precincts !== undefined) return `/precincts is not part of v${v}`;
+    if (v !== 2 && precincts === undefined) return '/ must have property precincts';
+    if (v === 2 && precincts !== undefined) return `/precincts is not part of v${v}`;
+    if (v !== SNAPSHOT_VERSION && value.final !== undefined) return `/final is not part of v${v}`;
     return null;
   }
   const first = validate.errors?.[0];

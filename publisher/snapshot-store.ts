@@ -8,6 +8,8 @@
  *   ├─ snapshots/{seq}.json    3. the commit point       } fails if the name exists, so a
  *   ├─ latest.json             4. copy of the newest     } published file is never rewritten
  *   ├─ keys.json               district key fingerprints, signed; written once at start (key-statement.ts)
+ *   ├─ final/{round}/{district}.json|.html  a final's protocols, after its snapshot (final-files.ts)
+ *   ├─ final/index.json        the rounds declared so far  (replaced)
  *   └─ live.json               live turnout feed          (4 and live: temp + rename, replaced)
  *
  * `snapshots/{seq}.json` is the commit point: a crash before it leaves only
@@ -105,6 +107,17 @@ export class SnapshotStore {
         `${KEYS_PATH} in ${this.publicDir} lists other district keys (or another snapshot key) than this election's manifest; keys never change mid-election`,
       );
     }
+  }
+
+  /**
+   * Publishes a file derived from a published snapshot (a final's protocols):
+   * never rewritten, but writing the same bytes again is no error, so a
+   * restart can finish what a crash cut short.
+   */
+  async publishDerived(relative: string, body: string): Promise<void> {
+    const old = await readFile(join(this.publicDir, relative), 'utf8').catch(() => null);
+    if (old === body) return;
+    await this.#create(relative, body);
   }
 
   /** Replaces a mutable file (the live feed) atomically. */

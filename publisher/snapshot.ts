@@ -16,20 +16,28 @@
  *   │                                   protocol's version, status (accepted | rejected | missing),
  *   │                                   why rejected, the correction's reason, issued/spoiled/unused,
  *   │                                   check-ins, keyId + station signature, observers' dissents
+ *   ├─ reports                          (issue 16) violation reports: {[category]: {[status]: n}},
+ *   │                                   every category and status (report-counts.ts); no texts
  *   ├─ codes {count, merkleRoot, file}  the counted ballot codes (merkle.ts)
  *   ├─ districtKeys[] {id, sha256}      SHA-256 of each district key's SPKI DER (district-keys.ts)
+ *   ├─ final?                           (v4) only on a snapshot taken for a `declared` event (final.ts):
+ *   │                                   the declaration, its round, winners per race, changes vs the last final
  *   └─ signature                        Ed25519 over the canonical form, base64url
  *
  *   Counts = {candidates[] {id, online, paper, total}, valid, excluded}
  *     total = online + paper; valid = Σ total of candidates not `removed`;
  *     excluded = Σ total of `removed` candidates (shown, not valid).
  */
+import type { ReportCategory, ReportStatus } from '../common/records.js';
 import type { CandidateStatus, Names } from '../election/index.js';
 import type { DistrictKeyFingerprint } from './district-keys.js';
 
-/** 2: `districtKeys` added (issue 14). 3: `precincts` added (issue 15); verify still reads 2. */
-export const SNAPSHOT_VERSION = 3;
-export type SnapshotVersion = 2 | typeof SNAPSHOT_VERSION;
+/**
+ * 2: `districtKeys` added (issue 14). 3: `precincts` added (issue 15).
+ * 4: `final` on the snapshots that declare the result (issue 16). Verify still reads 2 and 3.
+ */
+export const SNAPSHOT_VERSION = 4;
+export type SnapshotVersion = 2 | 3 | typeof SNAPSHOT_VERSION;
 
 export type PrecinctStatus = 'accepted' | 'rejected' | 'missing';
 
@@ -57,6 +65,9 @@ export interface PrecinctReport {
   /** Observers' notes, on any version of the precinct's protocol. */
   readonly dissents: readonly { readonly version: number; readonly author: string; readonly text: string }[];
 }
+
+/** Violation reports per category and status (every one of both, zeros included). */
+export type ReportTable = { readonly [C in ReportCategory]: { readonly [S in ReportStatus]: number } };
 
 export interface CandidateCount {
   readonly id: string;
@@ -123,14 +134,55 @@ export interface Snapshot {
   readonly reporting: { readonly precincts: number; readonly reported: number };
   /** Present from v3 on. */
   readonly precincts?: readonly PrecinctReport[];
+  /** Violation reports by category and status (issue 16: required from v4 on). */
+  readonly reports?: ReportTable;
   readonly codes: { readonly count: number; readonly merkleRoot: string; readonly file: string };
   /** The districts' blind-signature keys, config order; the same in every snapshot of an election. */
   readonly districtKeys: readonly DistrictKeyFingerprint[];
+  /** v4: present only on a final snapshot, the one taken for a `declared` event. */
+  readonly final?: FinalResult;
   /** Ed25519 signature of the canonical form, base64url (no padding). */
   readonly signature: string;
 }
 
 export type UnsignedSnapshot = Omit<Snapshot, 'signature'>;
+
+/** A race's winners: the top `seats` by total among candidates not removed (winners.ts). */
+export interface RaceWinners {
+  readonly race: string;
+  readonly seats: number;
+  /** Sure winners, most votes first (race order among equals); fewer than `seats` when tied or short. */
+  readonly winners: readonly string[];
+  /** Candidates tied on `at` votes across the seat boundary: left to the commission, not resolved. */
+  readonly tie: { readonly at: number; readonly candidates: readonly string[] } | null;
+}
+
+/** One difference from the previous final: a total (race-wide when `district` is null), a status or a seat. */
+export interface FinalChange {
+  readonly race: string;
+  readonly district: string | null;
+  readonly candidate: string;
+  /** votes: from/to are totals; status: candidate statuses; winner: 'winner' | 'tied' | 'not-winner'. */
+  readonly what: 'votes' | 'status' | 'winner';
+  readonly from: number | string;
+  readonly to: number | string;
+}
+
+/** The declared result (v4): what the commission's `declared` event made final. */
+export interface FinalResult {
+  /** The `declared` event's id, operator, reason, time (Unix ms) and protocol reference ('' if none). */
+  readonly declaration: string;
+  readonly by: string;
+  readonly reason: string;
+  readonly at: number;
+  readonly reference: string;
+  /** 1 for the first declaration, 2… for each re-declaration. */
+  readonly round: number;
+  /** One per race, config order. */
+  readonly winners: readonly RaceWinners[];
+  /** `null` in round 1; otherwise what differs from the previous round's final snapshot. */
+  readonly changes: readonly FinalChange[] | null;
+}
 
 /** Paths of a snapshot's files, relative to the public directory. */
 export const snapshotPaths = (seq: number) =>
@@ -141,6 +193,15 @@ export const snapshotPaths = (seq: number) =>
     precincts: `snapshots/${seq}.precincts.csv`,
     codes: `codes/${seq}.txt`,
   }) as const;
+
+/** A final round's files (protocol.ts, final-files.ts), relative to the public directory. */
+export const finalPaths = (round: number, district: string) =>
+  ({
+    json: `final/${round}/${district}.json`,
+    html: `final/${round}/${district}.html`,
+  }) as const;
+/** The rounds declared so far, for the site (final-files.ts). */
+export const FINAL_INDEX_PATH = 'final/index.json';
 
 export const LATEST_PATH = 'latest.json';
 export const LIVE_PATH = 'live.json';

@@ -1,7 +1,8 @@
 /**
  * The results site's own HTTP server (DESIGN §6, promise 5): serves the
  * public directory — site assets, snapshots, live feed — from memory
- * (file-cache.ts); `/healthz`, `/readyz` and `/metrics` on a second,
+ * (file-cache.ts), GET and HEAD, through the static-file module both sites
+ * share (common/static-files/: Brotli/gzip negotiation, ETags, 304); `/healthz`, `/readyz` and `/metrics` on a second,
  * operations port (PUBLISHER_OPS_PORT), never on the public one (DESIGN §11:
  * operations endpoints never share a public port). Its own process and
  * ports; it never shares either with ingest.
@@ -17,7 +18,15 @@
  * bodies sent with `tryEnd` + `onWritable` (back-pressure).
  */
 import type { Logger } from '../common/log.js';
-import { type HttpResponse, type ListenSocket, loadUws, type TemplatedApp, type Uws } from '../common/uws.js';
+import { type AbortFlag, type Ask, askOf, endWith, send, watchAbort } from '../common/static-files/send.js';
+import {
+  type HttpRequest,
+  type HttpResponse,
+  type ListenSocket,
+  loadUws,
+  type TemplatedApp,
+  type Uws,
+} from '../common/uws.js';
 import { type Entry, FileCache } from './file-cache.js';
 import type { PublisherMetrics } from './metrics.js';
 
@@ -60,33 +69,36 @@ export class StaticServer {
     const uws = loadUws();
     const app = uws.App();
     this.#options.mount?.(app, uws);
-    app.get('/*', (res, req) => {
-      const url = req.getUrl();
-      const ifNoneMatch = req.getHeader('if-none-match');
-      const gzipOk = req.getHeader('accept-encoding').includes('gzip');
-      const path = FileCache.resolve(url);
-      if (path === null) return this.#notFound(res);
+    const handler = (res: HttpResponse, req: HttpRequest): void => {
+      const ask = askOf(req);
+      const path = FileCache.resolve(req.getUrl());
+      if (path === null) {
+        this.#notFound(res, ask.head);
+        return;
+      }
       const hit = this.cache.fresh(path, Date.now());
-      let aborted = false;
-      res.onAborted(() => {
-        aborted = true;
-      });
-      if (hit !== undefined) return this.#send(res, hit, ifNoneMatch, gzipOk);
+      const abort = watchAbort(res);
+      if (hit !== undefined) {
+        this.#send(res, hit, ask, abort);
+        return;
+      }
       this.cache.load(path).then(
         (entry) => {
-          if (aborted) return;
-          res.cork(() =>
-            entry === null ? this.#notFound(res) : this.#send(res, entry, ifNoneMatch, gzipOk),
-          );
+          if (abort.aborted) return;
+          if (entry === null) res.cork(() => this.#notFound(res, ask.head));
+          else this.#send(res, entry, ask, abort);
         },
         (error: unknown) => {
           this.#options.logger.error({ err: error, path }, 'cannot read public file');
-          if (!aborted) res.cork(() => res.writeStatus('500 Internal Server Error').end());
+          if (!abort.aborted)
+            res.cork(() => endWith(res.writeStatus('500 Internal Server Error'), '', ask.head));
         },
       );
-    });
+    };
+    app.get('/*', handler);
+    app.head('/*', handler);
     app.any('/*', (res) => {
-      res.writeStatus('405 Method Not Allowed').writeHeader('Allow', 'GET').end();
+      res.writeStatus('405 Method Not Allowed').writeHeader('Allow', 'GET, HEAD').end();
     });
     this.#port = await this.#bind(app, this.#options.port);
     this.#opsPort = await this.#bind(this.#opsApp(), this.#options.opsPort);
@@ -144,36 +156,17 @@ export class StaticServer {
     this.#listen = [];
   }
 
-  #notFound(res: HttpResponse): void {
+  #notFound(res: HttpResponse, head: boolean): void {
     this.#options.metrics.requests.inc({ status: '404' });
-    res.writeStatus('404 Not Found').writeHeader('Cache-Control', 'public, max-age=2').end('not found\n');
+    endWith(
+      res.writeStatus('404 Not Found').writeHeader('Cache-Control', 'public, max-age=2'),
+      'not found\n',
+      head,
+    );
   }
 
-  #send(res: HttpResponse, entry: Entry, ifNoneMatch: string, gzipOk: boolean): void {
-    if (ifNoneMatch === entry.etag) {
-      this.#options.metrics.requests.inc({ status: '304' });
-      res
-        .writeStatus('304 Not Modified')
-        .writeHeader('ETag', entry.etag)
-        .writeHeader('Cache-Control', entry.cacheControl);
-      res.endWithoutBody();
-      return;
-    }
-    this.#options.metrics.requests.inc({ status: '200' });
-    const body = gzipOk && entry.gzip !== null ? entry.gzip : entry.body;
-    for (const [name, value] of entry.headers) res.writeHeader(name, value);
-    if (body === entry.gzip) res.writeHeader('Content-Encoding', 'gzip');
-    sendBody(res, body);
+  #send(res: HttpResponse, entry: Entry, ask: Ask, abort: AbortFlag): void {
+    const status = send(res, entry.rep, ask, abort);
+    if (status !== null) this.#options.metrics.requests.inc({ status: status.slice(0, 3) });
   }
-}
-
-/** Ends with `body`, honouring back-pressure for bodies larger than the socket buffer. */
-function sendBody(res: HttpResponse, body: Buffer): void {
-  const start = res.getWriteOffset();
-  const [ok, done] = res.tryEnd(body, body.length);
-  if (ok || done) return;
-  res.onWritable((offset) => {
-    const [more] = res.tryEnd(body.subarray(offset - start), body.length);
-    return more;
-  });
 }

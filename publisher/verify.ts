@@ -7,8 +7,12 @@
  * counts is still counted in the next; its district key fingerprints are
  * those of the snapshot before, of `keys.json` and of the published
  * manifest. Given the head seen on an earlier run, the chain must still
- * hold it (no rolled-back head, truncated or forked chain). Stops at the
- * first problem with a PublisherError naming it.
+ * hold it (no rolled-back head, truncated or forked chain). A final
+ * snapshot (v4) must state the winners its counts give, the next round and
+ * the changes since the previous final, and every district protocol of the
+ * round must be published, signed by the snapshot key and be the one the
+ * snapshot implies (JSON and printable HTML). Stops at the first problem
+ * with a PublisherError naming it.
  *
  * The key always comes from the caller, pinned (verify-trust.ts): a key
  * read from the target itself would only prove the target agrees with
@@ -17,6 +21,7 @@
 import type { KeyObject } from 'node:crypto';
 import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { canonicalJson } from '../common/canonical.js';
 import { precinctsCsv, snapshotCsv } from './csv.js';
 import {
   type DistrictKeyFingerprint,
@@ -25,10 +30,12 @@ import {
   spkiSha256,
 } from './district-keys.js';
 import { PublisherError } from './errors.js';
+import { finalResult } from './final.js';
 import { KEYS_PATH, readKeyStatement } from './key-statement.js';
 import { merkleRoot, parseCodesFile } from './merkle.js';
-import { publicKeyFromSpki, snapshotHash, verifySnapshotSignature } from './signer.js';
-import { LATEST_PATH, type Snapshot, snapshotPaths } from './snapshot.js';
+import { type DistrictProtocol, districtProtocols, protocolHtml, protocolJson } from './protocol.js';
+import { publicKeyFromSpki, snapshotHash, verifyDocument, verifySnapshotSignature } from './signer.js';
+import { finalPaths, LATEST_PATH, type Snapshot, snapshotPaths } from './snapshot.js';
 import { snapshotShapeProblem } from './snapshot-schema.js';
 import { checkTotals } from './totals.js';
 
@@ -106,6 +113,7 @@ export async function verifyPublished(files: PublishedFiles, options: VerifyOpti
     );
   }
   let prev: Snapshot | null = null;
+  let prevFinal: Snapshot | null = null;
   let prevCodes: readonly string[] = [];
   /** hashes[seq - 1]: to compare with the head seen before. */
   const hashes: string[] = [];
@@ -162,6 +170,10 @@ export async function verifyPublished(files: PublishedFiles, options: VerifyOpti
       if (table !== precinctsCsv(s))
         throw new PublisherError('csv_mismatch', `snapshot ${seq}: ${paths.precincts} differs from the JSON`);
     }
+    if (s.final !== undefined) {
+      await checkFinal(files, key, s, prevFinal);
+      prevFinal = s;
+    }
     prev = s;
     prevCodes = codes;
     hashes.push(snapshotHash(s));
@@ -182,6 +194,66 @@ export async function verifyPublished(files: PublishedFiles, options: VerifyOpti
     );
   }
   return { election: latest.election.id, snapshots: latest.seq, head, takenAt: latest.takenAt };
+}
+
+/**
+ * A final snapshot states what its counts and the previous final imply
+ * (final.ts recomputes it from the same declaration fields), and each
+ * district's protocol is published, signed and the one it implies.
+ */
+async function checkFinal(
+  files: PublishedFiles,
+  key: KeyObject,
+  s: Snapshot,
+  previous: Snapshot | null,
+): Promise<void> {
+  const stated = s.final!;
+  const expected = finalResult(
+    s,
+    {
+      id: stated.declaration,
+      by: stated.by,
+      detail: stated.reason,
+      at: stated.at,
+      reference: stated.reference,
+    },
+    previous,
+  );
+  if (canonicalJson(expected) !== canonicalJson(stated)) {
+    const what = (['round', 'winners', 'changes'] as const).find(
+      (k) => canonicalJson(expected[k]) !== canonicalJson(stated[k]),
+    );
+    throw new PublisherError(
+      'final_mismatch',
+      `snapshot ${s.seq}: the final's ${what ?? 'declaration'} is not what its counts${previous === null ? '' : ` and final snapshot ${previous.seq}`} give`,
+    );
+  }
+  for (const unsigned of districtProtocols(s)) {
+    const paths = finalPaths(stated.round, unsigned.district.id);
+    const where = `snapshot ${s.seq}: ${paths.json}`;
+    const text = await files.read(paths.json);
+    if (text === null) throw new PublisherError('protocol_mismatch', `${where} is missing`);
+    let protocol: DistrictProtocol;
+    try {
+      protocol = JSON.parse(text) as DistrictProtocol;
+    } catch (cause) {
+      throw new PublisherError('protocol_mismatch', `${where} is not JSON`, { cause });
+    }
+    if (typeof protocol.signature !== 'string' || !verifyDocument(protocol, key)) {
+      throw new PublisherError('protocol_mismatch', `${where}: the signature does not verify`);
+    }
+    const { signature: _signature, ...rest } = protocol;
+    if (canonicalJson(rest) !== canonicalJson(unsigned) || text !== protocolJson(protocol)) {
+      throw new PublisherError('protocol_mismatch', `${where} is not the protocol the snapshot implies`);
+    }
+    const html = await files.read(paths.html);
+    if (html !== protocolHtml(protocol)) {
+      throw new PublisherError(
+        'protocol_mismatch',
+        `snapshot ${s.seq}: ${paths.html} ${html === null ? 'is missing' : 'differs from the JSON'}`,
+      );
+    }
+  }
 }
 
 /**

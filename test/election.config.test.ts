@@ -67,6 +67,11 @@ describe('the sample election', () => {
   it('is frozen', () => {
     expect(Object.isFrozen(index.config.races[0]!.candidates[0])).toBe(true);
   });
+
+  it('does not allow re-voting unless the config says so', () => {
+    expect(index.revoting).toBe(false);
+    expect(indexElection({ ...fresh(), revoting: true }).revoting).toBe(true);
+  });
 });
 
 /** Each case breaks one rule; the error must name this path and this rule. */
@@ -149,6 +154,7 @@ const broken: [name: string, mutate: (c: Raw) => void, path: string, message: Re
     'regions',
     /contiguous 0\.\.20; missing 19/,
   ],
+  ['revoting not a boolean', (c) => ((c as Record<string, unknown>).revoting = 'yes'), 'revoting', /boolean/],
   [
     'region without districts',
     (c) => (c.districts = c.districts.filter((d) => d.region !== 'KZ-62')),

@@ -13,10 +13,12 @@ import { join } from 'node:path';
 import { exportJWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  createStaffTokenVerifier,
   createTokenVerifier,
   DEV_ISSUER,
   type ElectionKeys,
   indexElection,
+  issueDevStaffToken,
   issueDevToken,
   issuerFromJwks,
   issuerWithKeys,
@@ -25,6 +27,7 @@ import {
   loadElection,
   makeKeys,
   readKeys,
+  staffRosterOf,
   type TokenVerifier,
   voterHash,
 } from '../election/index.js';
@@ -252,3 +255,42 @@ describe("a member registry's keys from configuration", () => {
     }
   });
 });
+
+describe('staff roles of the commission (issue 16)', () => {
+  it('operator and committee tokens must name an id of the config; observers any; voters none', async () => {
+    const staff = createStaffTokenVerifier({
+      issuers: [await issuerWithKeys(DEV_ISSUER, [keys.identity.publicKey])],
+      audience: index.id,
+      maxAgeSec: MAX_AGE_SEC,
+      ...staffRosterOf(index),
+    });
+    const token = (role: 'operator' | 'committee' | 'observer', id: string) =>
+      issueDevStaffToken(keys, index, { role, id });
+    expect(await staff(await token('operator', 'OP-1'))).toEqual({
+      role: 'operator',
+      id: 'OP-1',
+      precinct: null,
+    });
+    expect(await staff(await token('committee', 'CC-1'))).toEqual({
+      role: 'committee',
+      id: 'CC-1',
+      precinct: null,
+    });
+    expect(await staff(await token('observer', 'anyone'))).toMatchObject({ role: 'observer', id: 'anyone' });
+    // An operator's id is not a committee member's, and an id the config lacks is no operator.
+    expect(await rejectionOf(staff, await token('committee', 'OP-1'))).toBe('token_wrong_role');
+    expect(await rejectionOf(staff, await token('operator', 'OP-9'))).toBe('token_wrong_role');
+    expect(await rejectionOf(staff, await issueDevToken(keys, index, member.memberId))).toBe(
+      'token_wrong_role',
+    );
+  });
+});
+
+async function rejectionOf(verify: (token: string) => Promise<unknown>, token: string): Promise<string> {
+  try {
+    await verify(token);
+  } catch (err) {
+    return (err as { code: string }).code;
+  }
+  return 'accepted';
+}

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { ballotIdOf, base32, formatReceipt, parseReceipt } from '../common/ballot-id.js';
 import { paperCheckInHash } from '../common/records.js';
 import { indexElection, loadElection } from '../election/index.js';
-import { checkSelections, compileDistricts } from '../ingest/ballot-rules.js';
+import { candidateChanges, checkSelections, compileDistricts } from '../ingest/ballot-rules.js';
 import { BlindSignError, blindSign, verifyCredential } from '../ingest/crypto/blind-rsa.js';
 import { ERROR_CODES, ERROR_TABLE } from '../ingest/errors.js';
 import { CAST_BODY_BYTES, padJson } from '../ingest/http/fixed-length.js';
@@ -151,6 +151,40 @@ describe('selection rules', () => {
   ])('refuses %s', (_, selections) => {
     if (selections.some((s) => s.choices.length > active.length)) return;
     expect(() => checkSelections(plan, selections)).toThrow(/./);
+  });
+
+  it('follows the commission: removed, withdrawn and reinstated candidates, each refused with its own code', () => {
+    const config = new Map(
+      index.config.races.flatMap((r) => r.candidates.map((c) => [`${r.id}\0${c.id}`, c.status] as const)),
+    );
+    expect(candidateChanges(index, config).size).toBe(0);
+    const [removed, withdrawn] = active;
+    const configWithdrawn = index.config.races
+      .flatMap((r) => r.candidates.map((c) => ({ race: r, c })))
+      .find(({ race: r, c }) => c.status === 'withdrawn' && plans.get(district.id)!.races.has(r.id));
+    const live = new Map(config);
+    live.set(`${race.id}\0${removed}`, 'removed');
+    live.set(`${race.id}\0${withdrawn}`, 'withdrawn');
+    // The sample's first district has a candidate withdrawn in the config (C-NAT-08): reinstate them.
+    const back = configWithdrawn!;
+    live.set(`${back.race.id}\0${back.c.id}`, 'active');
+    const changes = candidateChanges(index, live);
+    const pick = (candidate: string) => [{ race: race.id, choices: [candidate] }];
+    expect(() => checkSelections(plan, pick(removed!), changes)).toThrow(
+      expect.objectContaining({ code: 'candidate_removed' }),
+    );
+    expect(() => checkSelections(plan, pick(withdrawn!), changes)).toThrow(
+      expect.objectContaining({ code: 'candidate_withdrawn' }),
+    );
+    expect(checkSelections(plan, pick(removed!))[0]).toEqual([race.id, removed]);
+    expect(() => checkSelections(plan, pick('nobody'), changes)).toThrow(
+      expect.objectContaining({ code: 'invalid_selection' }),
+    );
+    const again = [{ race: back.race.id, choices: [back.c.id] }];
+    expect(() => checkSelections(plan, again)).toThrow(
+      expect.objectContaining({ code: 'candidate_withdrawn' }),
+    );
+    expect(checkSelections(plan, again, changes)[0]).toEqual([back.race.id, back.c.id]);
   });
 
   it('indexes inline configs too', () => {

@@ -4,7 +4,7 @@
  */
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { credKey } from '../ingest/ledger/entries.js';
+import { ballotDedupHash, claimKeyOf, credKey } from '../ingest/ledger/entries.js';
 import { IndexStore } from '../ingest/ledger/index-store.js';
 import { config } from './support/stack.js';
 
@@ -77,5 +77,50 @@ describe('a dedup key after an unanswered produce', () => {
     expect(await index.settle(key, 'h1', 'unsent', 'a1')).toBe(true);
     expect(await redis.get(key)).toBeNull();
     expect(await index.begin(REGION, key, 'h2', 'cast', 'a2')).toBe('new');
+  });
+});
+
+describe('a ballot key under re-voting: the highest revision wins, first in the log among equals', () => {
+  const cast = (key: string, hash: string) => ({ region: REGION, key, hash, done: 'cast' as const });
+
+  it('records a higher revision beside the recorded one, and refuses what does not outrank it', async () => {
+    const key = credKey(REGION, ELECTION, 'R1');
+    const h0 = ballotDedupHash('a'.repeat(64), 0);
+    const h1 = ballotDedupHash('b'.repeat(64), 1);
+    const h1other = ballotDedupHash('c'.repeat(64), 1);
+    expect(await index.begin(REGION, key, h0, 'cast', 'a0')).toBe('new');
+    expect(await index.apply([cast(key, h0)], () => '')).toEqual(['first']);
+    // Revision 1 is claimed apart: the key keeps revision 0's mark while it is written.
+    expect(await index.begin(REGION, key, h1, 'cast', 'a1', 1)).toBe('new');
+    expect(await redis.get(key)).toBe(`cast:${h0}`);
+    expect(await index.begin(REGION, key, h1other, 'cast', 'a2', 1)).toBe('claimed');
+    expect(await index.apply([cast(key, h1), cast(key, h1other), cast(key, h0)], () => '')).toEqual([
+      'first',
+      'conflict',
+      'conflict',
+    ]);
+    expect(await redis.get(key)).toBe(`cast:${h1}`);
+    expect(await index.begin(REGION, key, h1, 'cast', 'a3', 1)).toBe('done');
+    expect(await index.begin(REGION, key, h1other, 'cast', 'a4', 1)).toBe('conflict');
+    expect(await index.begin(REGION, key, h0, 'cast', 'a5')).toBe('conflict');
+  });
+
+  it('frees only the revision’s own claim when its produce never left', async () => {
+    const key = credKey(REGION, ELECTION, 'R2');
+    const h0 = ballotDedupHash('a'.repeat(64), 0);
+    const h2 = ballotDedupHash('d'.repeat(64), 2);
+    await index.apply([cast(key, h0)], () => '');
+    expect(await index.begin(REGION, key, h2, 'cast', 'a1', 2)).toBe('new');
+    expect(await index.settle(claimKeyOf({ key, rev: 2 }), h2, 'unsent', 'a1')).toBe(true);
+    expect(await redis.get(key)).toBe(`cast:${h0}`);
+    expect(await index.begin(REGION, key, h0, 'cast', 'a2')).toBe('done');
+  });
+
+  it('waits for a first ballot still being written before taking a revision', async () => {
+    const key = credKey(REGION, ELECTION, 'R3');
+    expect(await index.begin(REGION, key, 'e'.repeat(64), 'cast', 'a1')).toBe('new');
+    expect(await index.begin(REGION, key, ballotDedupHash('f'.repeat(64), 1), 'cast', 'a2', 1)).toBe(
+      'claimed',
+    );
   });
 });

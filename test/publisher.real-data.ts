@@ -260,21 +260,36 @@ export async function realPublisher(prefix: string, options: { retryMs?: number 
   sources.push(source);
   const metrics = new PublisherMetrics();
   const roll = rollSourceFor(index, noRedis);
+  const districtKeys = fakeDistrictKeys(index);
+  const stations = fixtureStations(index);
   const scheduler = new SnapshotScheduler({
     index,
     source,
     roll,
     store,
     privateKey,
-    districtKeys: fakeDistrictKeys(index),
-    stations: fixtureStations(index),
+    districtKeys,
+    stations,
     metrics,
     logger,
     intervalMs: 60_000,
     settleTimeoutMs: 90_000,
     ...options,
   });
-  return { index, dir, spki, store, metrics, scheduler, source, roll, logger };
+  return {
+    index,
+    dir,
+    spki,
+    privateKey,
+    districtKeys,
+    stations,
+    store,
+    metrics,
+    scheduler,
+    source,
+    roll,
+    logger,
+  };
 }
 
 export async function closeRealPublishers(): Promise<void> {

@@ -4,6 +4,8 @@ import { replay } from './002-replay.js';
 import { ballotWinners } from './003-ballot-winners.js';
 import { separateTurnout } from './004-separate-turnout.js';
 import { paperChannel } from './005-paper-channel.js';
+import { reports } from './006-reports.js';
+import { revisionWinners } from './007-revision-winners.js';
 import type { Migration } from './types.js';
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -12,6 +14,8 @@ export const MIGRATIONS: readonly Migration[] = [
   ballotWinners,
   separateTurnout,
   paperChannel,
+  reports,
+  revisionWinners,
 ];
 
 export type { Migration, MigrationContext } from './types.js';

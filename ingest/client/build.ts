@@ -4,9 +4,11 @@
  * (`official/`, at `/official/`). For each, esbuild bundles the entry (ES
  * modules, code splitting) and the stylesheet, the message catalogues are
  * content-hashed, and `index.html` is filled with the hashed names. Returns the files in memory;
- * run as a script (`npm run client:build`) it also writes `dist/` and prints
- * the size of the critical path (what a first visit must download before the
- * voter can sign in) and of the lazily loaded chunks.
+ * run as a script (`npm run client:build`, once at install: bootstrap, CI,
+ * deploy) it writes `dist/` — the only place ingest reads the client from
+ * (dist.ts) — and prints the size of the critical path (what a first visit
+ * must download before the voter can sign in) and of the lazily loaded chunks.
+ * `--if-stale` does nothing when `dist/` is a build of the current sources.
  *
  *   index.html ─► assets/main-HASH.js ─► assets/i18n/<lang>-HASH.json (one)
  *              └► assets/main-HASH.css
@@ -17,25 +19,17 @@
  *             └► official/sw.js (service worker: the files above, for offline reloads)
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, relative } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { basename, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
+import { contentTypeOf } from '../../common/static-files/content-type.js';
+import { CLIENT_DIR, type ClientFile, DIST_DIR, distIsCurrent, writeDist } from './dist.js';
 
-export const CLIENT_DIR = dirname(new URL(import.meta.url).pathname);
-export const DIST_DIR = join(CLIENT_DIR, 'dist');
 export const LANGS = ['kk', 'ru', 'en'] as const;
 /** The issue's budget for the critical path, compressed (gzip). */
 export const CRITICAL_BUDGET_BYTES = 50 * 1024;
-
-export interface ClientFile {
-  /** URL path, e.g. `/` or `/assets/main-ABC.js`. */
-  readonly path: string;
-  readonly body: Buffer;
-  readonly type: string;
-  /** Content-hashed: cacheable for a year. */
-  readonly immutable: boolean;
-}
 
 export interface SizeLine {
   readonly path: string;
@@ -52,17 +46,6 @@ export interface ClientBuild {
   readonly lazy: readonly SizeLine[];
   /** The official's page (`/official/`): all of it is loaded at once. */
   readonly officialCritical: readonly SizeLine[];
-}
-
-const TYPES: Record<string, string> = {
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.html': 'text/html; charset=utf-8',
-};
-
-function typeOf(path: string): string {
-  return TYPES[path.slice(path.lastIndexOf('.'))] ?? 'application/octet-stream';
 }
 
 const hash8 = (body: Buffer): string => createHash('sha256').update(body).digest('base64url').slice(0, 10);
@@ -123,7 +106,7 @@ async function buildPage(esbuild: Esbuild, page: PageSpec): Promise<PageBuild> {
     const path = `/assets/i18n/${page.cataloguePrefix}${lang}-${hash8(body)}.json`;
     catalogues[lang] = path;
     catalogueBodies.set(lang, body);
-    files.push({ path, body, type: typeOf(path), immutable: true });
+    files.push({ path, body, type: contentTypeOf(path), immutable: true });
   }
 
   const outDir = join(CLIENT_DIR, 'out');
@@ -169,7 +152,7 @@ async function buildPage(esbuild: Esbuild, page: PageSpec): Promise<PageBuild> {
     if (rel.endsWith('.map')) continue;
     const path = `/assets/${rel}`;
     const body = Buffer.from(out.contents);
-    files.push({ path, body, type: typeOf(path), immutable: true });
+    files.push({ path, body, type: contentTypeOf(path), immutable: true });
     const line = sizeOf(path, body);
     if (rel === script || rel === style || entryImports.has(rel)) critical.push(line);
     else lazy.push(line);
@@ -179,7 +162,7 @@ async function buildPage(esbuild: Esbuild, page: PageSpec): Promise<PageBuild> {
   const html = Buffer.from(
     template.replace('{{script}}', `/assets/${script}`).replace('{{style}}', `/assets/${style}`),
   );
-  files.push({ path: page.route, body: html, type: typeOf('.html'), immutable: false });
+  files.push({ path: page.route, body: html, type: contentTypeOf('index.html'), immutable: false });
   critical.unshift(sizeOf(page.route, html));
   const largest = [...catalogueBodies.entries()].sort((a, b) => b[1].length - a[1].length)[0]!;
   critical.push(sizeOf(catalogues[largest[0]]!, largest[1]));
@@ -209,7 +192,7 @@ async function buildServiceWorker(esbuild: Esbuild, page: PageBuild): Promise<Cl
     logLevel: 'silent',
   });
   const body = Buffer.from(result.outputFiles[0]!.contents);
-  return { path: `${OFFICIAL.route}sw.js`, body, type: typeOf('.js'), immutable: false };
+  return { path: `${OFFICIAL.route}sw.js`, body, type: contentTypeOf('sw.js'), immutable: false };
 }
 
 /** Bundles both pages in memory: the voter's at `/`, the polling-station official's at `/official/`. */
@@ -266,24 +249,20 @@ export function sizeReport(build: ClientBuild): string {
   ].join('\n');
 }
 
-/** A URL path's file under `dist/`: a path ending in `/` is that folder's `index.html`. */
-export const distPath = (path: string): string => `${path.slice(1)}${path.endsWith('/') ? 'index.html' : ''}`;
-
-/** Writes a build to `dir` (URL paths become file paths; `/` is `index.html`, `/official/` `official/index.html`). */
-export async function writeBuild(build: ClientBuild, dir = DIST_DIR): Promise<void> {
-  await rm(dir, { recursive: true, force: true });
-  for (const file of build.files) {
-    const target = join(dir, distPath(file.path));
-    await mkdir(dirname(target), { recursive: true });
-    await writeFile(target, file.body);
-  }
-  const index = build.files.map((f) => ({ path: f.path, type: f.type, immutable: f.immutable }));
-  await writeFile(join(dir, 'files.json'), `${JSON.stringify(index, null, 2)}\n`);
+/** Builds and writes `dist/` unless it is a build of the current sources; returns the report, or null. */
+export async function buildIfStale(): Promise<string | null> {
+  if (await distIsCurrent()) return null;
+  const build = await buildClient();
+  await writeDist(build.files);
+  return sizeReport(build);
 }
 
+/** `npm run client:build [-- --if-stale]`: writes `dist/`, prints the sizes, fails over budget. */
 async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { 'if-stale': { type: 'boolean', default: false } } });
+  if (values['if-stale'] && (await distIsCurrent())) return;
   const build = await buildClient();
-  await writeBuild(build);
+  await writeDist(build.files);
   process.stdout.write(`${sizeReport(build)}\nwritten to ${relative(process.cwd(), DIST_DIR)}/\n`);
   if (Math.max(totals(build.critical).gzip, totals(build.officialCritical).gzip) > CRITICAL_BUDGET_BYTES)
     process.exitCode = 1;

@@ -42,8 +42,12 @@ export class Exchange {
   query = '';
   /** `authorization` header, copied when the route reads it. */
   authorization = '';
-  /** `if-none-match` header, copied when the route reads it. */
+  /** `if-none-match` header, copied when the route is conditional. */
   ifNoneMatch = '';
+  /** `accept-encoding` header, copied when the route is conditional (negotiated). */
+  acceptEncoding = '';
+  /** A HEAD request (conditional routes answer HEAD as GET, without the body). */
+  head = false;
   /** The TCP peer's address as text, copied when the route reads it (issuance limits). */
   address = '';
   /** The request body (≤ 8 KiB), once read; `null` for routes without one. */

@@ -32,7 +32,7 @@ import {
 } from './body.js';
 import { Exchange, type Headers, type Reply } from './exchange.js';
 import { padJson } from './fixed-length.js';
-import { respond } from './respond.js';
+import { NOT_MODIFIED, respond, respondWithoutBody } from './respond.js';
 
 export interface RouteSpec {
   /** Metrics label and log context: a fixed name, never the URL. */
@@ -46,7 +46,11 @@ export interface RouteSpec {
   readonly auth: boolean;
   /** Reads the TCP peer's address (issuance limits). */
   readonly address?: boolean;
-  /** Reads the `if-none-match` header. */
+  /**
+   * A fixed representation: reads `if-none-match` and `accept-encoding`
+   * (the handler negotiates, common/static-files/), answers HEAD too, and
+   * sends a 304 or a HEAD without a body.
+   */
   readonly conditional: boolean;
   /** Counts against the in-flight budget (and is shed when it is spent). */
   readonly admission: boolean;
@@ -73,6 +77,8 @@ function paddedErrorBodies(size: number): ErrorBodies {
   ) as ErrorBodies;
 }
 
+const PAUSED_RETRY_AFTER = '30';
+
 /** `Retry-After` for the retriable codes; jittered so shed clients spread out. */
 function retryHeaders(code: ErrorCode, retryAfterSec?: number): Headers {
   if (code === 'rate_limited') {
@@ -81,6 +87,8 @@ function retryHeaders(code: ErrorCode, retryAfterSec?: number): Headers {
   }
   if (code === 'overloaded') return [['retry-after', jitteredRetryAfter(1, 5)]];
   if (code === 'unavailable') return [['retry-after', jitteredRetryAfter(1, 3)]];
+  // A pause lasts minutes: the client asks again in 30 s (and reads the status endpoint meanwhile).
+  if (code === 'election_paused') return [['retry-after', PAUSED_RETRY_AFTER]];
   return null;
 }
 
@@ -97,6 +105,7 @@ export class Router {
     const handler = (res: HttpResponse, req: HttpRequest): void => this.enter(spec, errorBodies, res, req);
     if (spec.method === 'get') this.app.get(spec.pattern, handler);
     else this.app.post(spec.pattern, handler);
+    if (spec.method === 'get' && spec.conditional) this.app.head(spec.pattern, handler);
     return this;
   }
 
@@ -115,7 +124,11 @@ export class Router {
     for (let i = 0; i < spec.params; i++) ex.params.push(req.getParameter(i) ?? '');
     ex.query = req.getQuery() ?? '';
     if (spec.auth) ex.authorization = req.getHeader('authorization');
-    if (spec.conditional) ex.ifNoneMatch = req.getHeader('if-none-match');
+    if (spec.conditional) {
+      ex.ifNoneMatch = req.getHeader('if-none-match');
+      ex.acceptEncoding = req.getHeader('accept-encoding');
+      ex.head = req.getCaseSensitiveMethod() === 'HEAD';
+    }
     if (spec.address === true) ex.address = Buffer.from(res.getRemoteAddressAsText()).toString();
     const contentLength = spec.body ? req.getHeader('content-length') : '';
     res.onAborted(() => {
@@ -194,7 +207,8 @@ export class Router {
   }
 
   private reply(ex: Exchange, reply: Reply): void {
-    respond(ex, reply.status, reply.body, reply.headers, false, reply.contentType);
+    if (ex.head || reply.status === NOT_MODIFIED) respondWithoutBody(ex, reply);
+    else respond(ex, reply.status, reply.body, reply.headers, false, reply.contentType);
     this.finish(ex);
   }
 

@@ -3,11 +3,17 @@
  * one rule shared by the routes (before producing) and the follower (when it
  * applies the log to the Redis index), so both always name the same key.
  *
- *   ballots  record ─► cred:{<region>}:<election>:<ballotId>    hash = ballotHash    done = cast
+ *   ballots  record ─► cred:{<region>}:<election>:<ballotId>    hash = ballotHash[.<rev>] done = cast
  *   issuance record ─► voter:{<region>}:<election>:<voterHash>  hash = blindedHash   done = issued
  *   paper protocol  ─► protocol:{<region>}:<election>:<precinct>:v<version>
  *                                                       hash = protocolHash  done = reported
  *   paper dissent   ─► dissent:{<region>}:<election>:<id>     hash = id            done = noted
+ *   report          ─► report:{<region>}:<election>:<tracking> hash = tracking     done = filed
+ *
+ * A ballot's revision (re-voting) is part of its dedup hash (`<ballotHash>.<rev>`,
+ * rev 0 without the suffix, as before revisions existed): the key holds the
+ * highest revision recorded, and a revision above it claims the key's
+ * revision claim `<key>#<rev>` while it is written (scripts.ts BEGIN).
  *
  * So a precinct's protocol version is taken by the first protocol in the log
  * (a different one is `protocol_version_taken`, a resend is `repeated`), and
@@ -25,11 +31,13 @@ import {
   type PaperProtocol,
   type PaperProtocolRecord,
   protocolHash,
+  REPORT_KINDS,
+  type ReportRecord,
   TOPICS,
   type TopicName,
 } from '../../common/records.js';
 
-export type DoneMark = 'cast' | 'issued' | 'reported' | 'noted';
+export type DoneMark = 'cast' | 'issued' | 'reported' | 'noted' | 'filed';
 
 /** One record the ledger writes: where it goes and the key it claims. */
 export interface LedgerEntry {
@@ -47,6 +55,8 @@ export interface LedgerEntry {
   /** The hash that tells an identical retry from a different record under the same key. */
   readonly hash: string;
   readonly done: DoneMark;
+  /** A ballot's revision (re-voting); absent or 0 for the first ballot and every other kind. */
+  readonly rev?: number;
 }
 
 export function voterKey(region: string, election: string, voterHash: string): string {
@@ -63,6 +73,11 @@ export function protocolKey(region: string, election: string, precinct: string, 
 
 export function dissentKey(region: string, election: string, id: string): string {
   return `dissent:{${region}}:${election}:${id}`;
+}
+
+/** A tracking number is taken by the first report in the log that drew it. */
+export function reportKey(region: string, election: string, tracking: string): string {
+  return `report:{${region}}:${election}:${tracking}`;
 }
 
 /**
@@ -89,6 +104,24 @@ export function positionsKey(election: string): string {
   return `ledger-log:{${election}}`;
 }
 
+/**
+ * A ballot's dedup hash: its ballotHash (a function of its content), and its
+ * revision when above 0. Two records of one credential are the same record
+ * only with the same content at the same revision.
+ */
+export function ballotDedupHash(ballotHash: string, rev: number): string {
+  return rev > 0 ? `${ballotHash}.${rev}` : ballotHash;
+}
+
+/**
+ * Where a write claims its key while it is produced: the key itself, or for
+ * a ballot revision above 0 `<key>#<rev>` (same slot), so the key keeps the
+ * recorded revision's done mark until the follower replaces it.
+ */
+export function claimKeyOf(entry: Pick<LedgerEntry, 'key' | 'rev'>): string {
+  return entry.rev !== undefined && entry.rev > 0 ? `${entry.key}#${entry.rev}` : entry.key;
+}
+
 /** A ballot as the ledger writes it: to its region's partition chosen by ballotId. */
 export function ballotEntry(record: BallotRecord, partitions: readonly number[]): LedgerEntry {
   return {
@@ -99,8 +132,9 @@ export function ballotEntry(record: BallotRecord, partitions: readonly number[])
     region: record.region,
     mix: record.district,
     key: credKey(record.region, record.election, record.ballotId),
-    hash: record.ballotHash,
+    hash: ballotDedupHash(record.ballotHash, record.rev),
     done: 'cast',
+    rev: record.rev,
   };
 }
 
@@ -151,6 +185,25 @@ export function dissentEntry(record: PaperDissentRecord, partitions: readonly nu
 }
 
 /**
+ * A violation report, to its region's partition chosen by its tracking
+ * number (the committee's triage of it goes to the same one), written as it
+ * comes: its time is already coarse (the cast bucket), and not mixed.
+ */
+export function reportEntry(record: ReportRecord, partitions: readonly number[]): LedgerEntry {
+  return {
+    topic: TOPICS.reports,
+    partition: pickPartition(partitions, record.id),
+    value: JSON.stringify(record),
+    timestampMs: record.bucket * 1000,
+    region: record.region,
+    mix: null,
+    key: reportKey(record.region, record.election, record.id),
+    hash: record.id,
+    done: 'filed',
+  };
+}
+
+/**
  * The region's partition for a record: explicit (DESIGN §4), and the same for
  * every record of one key, so "first in the partition's log" is one order.
  * A region's partition set must therefore not change during an election.
@@ -173,10 +226,12 @@ export interface IndexedRecord {
   readonly key: string;
   readonly hash: string;
   readonly done: DoneMark;
+  /** A ballot's revision (absent: 0, and for every other kind). */
+  readonly rev?: number;
 }
 
 /**
- * Parses a `ballots`, `issuance` or `paper` record of `election` into its index entry;
+ * Parses a `ballots`, `issuance`, `paper` or `reports` record of `election` into its index entry;
  * null for other elections, other versions and records without their key
  * fields (those never claim a key).
  */
@@ -196,7 +251,10 @@ export function indexedRecordOf(topic: string, election: string, value: Buffer |
   if (topic === TOPICS.ballots) {
     const { ballotId, ballotHash } = record;
     if (typeof ballotId !== 'string' || ballotId === '' || typeof ballotHash !== 'string') return null;
-    return { region, key: credKey(region, election, ballotId), hash: ballotHash, done: 'cast' };
+    // A record without a valid rev is the first ballot (revisions came later; ClickHouse reads it as 0).
+    const rev = Number.isSafeInteger(record.rev) && (record.rev as number) > 0 ? (record.rev as number) : 0;
+    const hash = ballotDedupHash(ballotHash, rev);
+    return { region, key: credKey(region, election, ballotId), hash, done: 'cast', rev };
   }
   if (topic === TOPICS.issuance) {
     const { voterHash, blindedHash } = record;
@@ -207,6 +265,12 @@ export function indexedRecordOf(topic: string, election: string, value: Buffer |
     return { region, key: voterKey(region, election, voterHash), hash, done: 'issued' };
   }
   if (topic === TOPICS.paper) return indexedPaperRecord(record, region, election);
+  if (topic === TOPICS.reports) {
+    // Triage records claim nothing in ingest's index: the admin service writes them.
+    const { kind, id } = record;
+    if (kind !== REPORT_KINDS.report || typeof id !== 'string' || id === '') return null;
+    return { region, key: reportKey(region, election, id), hash: id, done: 'filed' };
+  }
   return null;
 }
 

@@ -43,8 +43,8 @@ export type Confirmation =
   /** The follower did not reach the offset in time. */
   | 'timeout';
 
-/** `paper` too: protocol versions and dissents are ledger keys (entries.ts). */
-export const LEDGER_TOPICS = [TOPICS.ballots, TOPICS.issuance, TOPICS.paper] as const;
+/** `paper` too: protocol versions and dissents are ledger keys (entries.ts); and reports' tracking numbers. */
+export const LEDGER_TOPICS = [TOPICS.ballots, TOPICS.issuance, TOPICS.paper, TOPICS.reports] as const;
 
 export interface FollowerOptions {
   readonly reader: LogReader;

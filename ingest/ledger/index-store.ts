@@ -5,14 +5,16 @@
  * ioredis auto-pipelining, so concurrent requests share round trips.
  *
  *   voter:{<region>}:<election>:<voterHash>  → pending[!]:|held:|issued: <blindedHash> (scripts.ts)
- *   cred:{<region>}:<election>:<ballotId>    → pending[!]:|held:|cast: <ballotHash>
+ *   cred:{<region>}:<election>:<ballotId>    → pending[!]:|held:|cast: <ballotHash>[.<rev>]
+ *   cred:{<region>}:<election>:<ballotId>#<rev> → pending[!]:|held: <ballotHash>.<rev> (a revision
+ *                                              being written, re-voting; expires with its TTL)
  *   ledger:{<region>}:<election>             → rebuild id (present = region complete)
  *   ledger-rebuild:{<region>}:<election>     → SET of the ids of rebuilds under way
  *   ledger-log:{<election>}                  → HASH topic/partition → next offset applied
  */
 import type { Redis } from 'ioredis';
 import type { DoneMark, IndexedRecord } from './entries.js';
-import { indexMarkerKey, positionsKey, rebuildsKey } from './entries.js';
+import { claimKeyOf, indexMarkerKey, positionsKey, rebuildsKey } from './entries.js';
 import { APPLY, BEGIN, REBUILD_BEGIN, REBUILD_FINISH, SETTLE } from './scripts.js';
 
 export type BeginStatus = 'rebuilding' | 'new' | 'retry' | 'busy' | 'done' | 'conflict' | 'claimed';
@@ -30,11 +32,13 @@ interface LedgerCommands {
   saylauBegin(
     key: string,
     marker: string,
+    claim: string,
     hash: string,
     done: string,
     ttl: string,
     busy: string,
     attempt: string,
+    rev: string,
   ): Promise<string>;
   saylauSettle(key: string, hash: string, outcome: string, attempt: string): Promise<number>;
   saylauApply(
@@ -68,7 +72,7 @@ export class IndexStore {
   readonly #rebuilds = new Map<string, string>();
 
   constructor(redis: Redis, options: IndexStoreOptions) {
-    redis.defineCommand('saylauBegin', { numberOfKeys: 2, lua: BEGIN });
+    redis.defineCommand('saylauBegin', { numberOfKeys: 3, lua: BEGIN });
     redis.defineCommand('saylauSettle', { numberOfKeys: 1, lua: SETTLE });
     redis.defineCommand('saylauApply', { numberOfKeys: 3, lua: APPLY });
     redis.defineCommand('saylauRebuildBegin', { numberOfKeys: 2, lua: REBUILD_BEGIN });
@@ -102,29 +106,35 @@ export class IndexStore {
     return key;
   }
 
-  /** Claims `key` for `hash` before producing (BEGIN); `attempt` is a random id for SETTLE. */
+  /**
+   * Claims `key` for `hash` before producing (BEGIN); `attempt` is a random id for SETTLE.
+   * A ballot revision `rev` above 0 claims `claimKeyOf` instead, which SETTLE is then given.
+   */
   async begin(
     region: string,
     key: string,
     hash: string,
     done: DoneMark,
     attempt: string,
+    rev = 0,
   ): Promise<BeginStatus> {
     const started = performance.now();
     const status = await this.#redis.saylauBegin(
       key,
       this.markerOf(region),
+      claimKeyOf({ key, rev }),
       hash,
       done,
       this.#ttl,
       this.#busy,
       attempt,
+      String(rev),
     );
     this.#timer('begin', started);
     return status as BeginStatus;
   }
 
-  /** After a produce that did not reach the log: free the key or hold it for this record (SETTLE). */
+  /** After a produce that did not reach the log: free the claimed key or hold it for this record (SETTLE). */
   async settle(key: string, hash: string, outcome: SettleOutcome, attempt: string): Promise<boolean> {
     const started = performance.now();
     const changed = await this.#redis.saylauSettle(key, hash, outcome, attempt);

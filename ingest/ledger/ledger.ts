@@ -5,7 +5,8 @@
  *
  *   BEGIN (Redis, atomic) ─┬─ rebuilding ─► 503 rebuilding (the index is being rebuilt from Kafka)
  *                          ├─ done ───────► repeated (the log already holds this record first)
- *                          ├─ conflict ───► 409 (the log holds another record first; the code says
+ *                          ├─ conflict ───► 409 (the log holds another record first — for a ballot, of
+ *                          │                the same or a higher revision; the code says
  *                          │                which channel holds the member: conflictCode)
  *                          ├─ claimed ────► 503 (another record is pending or held: it may never
  *                          │                reach the log, so 409 would not yet be true)
@@ -32,7 +33,7 @@ import { loggableError } from '../../common/log.js';
 import { isPaperCheckInHash } from '../../common/records.js';
 import { type ErrorCode, IngestError } from '../errors.js';
 import type { IngestMetrics } from '../metrics.js';
-import { doneValue, type LedgerEntry } from './entries.js';
+import { claimKeyOf, doneValue, type LedgerEntry } from './entries.js';
 import type { IndexStore, SettleOutcome } from './index-store.js';
 import type { LedgerSink } from './ledger-host.js';
 
@@ -56,6 +57,9 @@ export function conflictCode(entry: Pick<LedgerEntry, 'done' | 'hash'>, holder: 
   if (entry.done === 'reported') return 'protocol_version_taken';
   // A dissent's key is its id and its hash that same id: two different notes never share a key.
   if (entry.done === 'noted') return 'bad_request';
+  // A report's tracking number is random (40 bits): another report drew it first. A retry draws
+  // a new one, so the request may simply be retried.
+  if (entry.done === 'filed') return 'unavailable';
   const heldOnPaper = isPaperCheckInHash(holder);
   if (!isPaperCheckInHash(entry.hash))
     return heldOnPaper ? 'checked_in_on_paper' : 'credential_already_issued';
@@ -78,6 +82,12 @@ export class Ledger {
     private readonly options: LedgerOptions,
   ) {}
 
+  /** Whether the log already holds `entry` itself (its key done with its hash), by the index. */
+  async holds(entry: LedgerEntry): Promise<boolean> {
+    const [held] = await this.index.values([entry.key]);
+    return held === doneValue(entry.done, entry.hash);
+  }
+
   /**
    * Records `entry` exactly once. Resolves `created` when this request put it
    * in the log first, `repeated` when the log already had it (or another
@@ -97,7 +107,14 @@ export class Ledger {
   async #attempt(entry: LedgerEntry): Promise<Recorded> {
     // Only this attempt may settle the pending value it sets (another process may retry meanwhile).
     const attempt = randomBytes(6).toString('base64url');
-    const begun = await this.index.begin(entry.region, entry.key, entry.hash, entry.done, attempt);
+    const begun = await this.index.begin(
+      entry.region,
+      entry.key,
+      entry.hash,
+      entry.done,
+      attempt,
+      entry.rev ?? 0,
+    );
     switch (begun) {
       case 'rebuilding':
         throw new IngestError('rebuilding');
@@ -148,7 +165,7 @@ export class Ledger {
 
   async #settle(entry: LedgerEntry, outcome: SettleOutcome, attempt: string): Promise<void> {
     try {
-      const changed = await this.index.settle(entry.key, entry.hash, outcome, attempt);
+      const changed = await this.index.settle(claimKeyOf(entry), entry.hash, outcome, attempt);
       // Not an error: the follower applied a record, or a later attempt took the key over.
       if (!changed) this.options.log.debug({ outcome }, 'dedup key no longer this attempt’s: left as it is');
     } catch (err) {

@@ -38,8 +38,8 @@ interface LimiterCommands {
   saylauGcra(key: string, now: number, intervalMs: number, burst: number): Promise<number>;
 }
 
-/** A voter's token, a source address (issuance), an official (paper check-ins). */
-export type LimitKind = 'token' | 'address' | 'official' | 'observer';
+/** A voter's token, a source address (issuance), an official (paper check-ins), a report's filer. */
+export type LimitKind = 'token' | 'address' | 'official' | 'observer' | 'report';
 
 export class RateLimiter {
   readonly #redis: Redis & LimiterCommands;

@@ -1,10 +1,17 @@
 /**
  * `POST /v1/ballots`: anonymous casting (DESIGN §3).
  *
- *   validate ─► selections fit the district ─► PSS-verify credential (inline)
+ *   validate ─► voting open now (election-live.ts: 403 election_not_open | election_closed,
+ *   503 election_paused) ─► selections fit the district, its candidates standing now
+ *   (422 invalid_selection | candidate_removed | candidate_withdrawn) ─► PSS-verify credential (inline)
  *   ─► ballotId = base32(SHA-256(message))[0..26], ballotHash
  *   ─► ledger.record(ballot) ─► created 201 | repeated 200 (same receipt)
  *                               409 credential_already_used | 503 unavailable / rebuilding
+ *
+ * Re-voting (config `revoting`): a request may carry `rev` > 0; the ledger
+ * records it when it is higher than the credential's recorded revision, and
+ * the receipt stays the credential's (one receipt per credential: it says
+ * whether the credential's highest revision is counted, not which one).
  *
  * Every answer is padded to CAST_BODY_BYTES (size is a side channel).
  *
@@ -16,7 +23,7 @@
 import { createHash } from 'node:crypto';
 import { ballotIdOf, formatReceipt } from '../../common/ballot-id.js';
 import { type BallotRecord, castBucket, RECORD_VERSION } from '../../common/records.js';
-import { checkSelections } from '../ballot-rules.js';
+import { canonicalSelections } from '../ballot-rules.js';
 import type { IngestContext } from '../context.js';
 import { verifyCredential } from '../crypto/blind-rsa.js';
 import { IngestError } from '../errors.js';
@@ -31,22 +38,31 @@ import { parseBody, validateBallotRequest } from '../schemas.js';
 const MIN_MESSAGE_BYTES = 33;
 
 export function ballotsRoute(ctx: IngestContext): RouteSpec {
-  const { election, districts, ledger, keys } = ctx;
+  const { election, districts, ledger, keys, live } = ctx;
+
+  function votingRefusal(now: number): IngestError | null {
+    try {
+      live.assertVoting(now);
+      return null;
+    } catch (err) {
+      if (err instanceof IngestError) return err;
+      throw err;
+    }
+  }
 
   async function handle(ex: Exchange): Promise<Reply> {
     const request = parseBody(ex.body, validateBallotRequest);
     if (request.election !== election.id) throw new IngestError('not_found', 'Unknown election.');
     const now = Date.now();
-    if (!election.isOpen(now)) throw new IngestError('election_closed');
     const plan = districts.get(request.district);
     if (plan === undefined) throw new IngestError('invalid_credential', 'Unknown district.');
-    const selections = checkSelections(plan, request.selections);
+    const { rows: selections, notStanding } = canonicalSelections(plan, request.selections, live.candidates);
     const message = Buffer.from(request.credential.message, 'base64url');
     const signature = Buffer.from(request.credential.signature, 'base64url');
     if (message.length < MIN_MESSAGE_BYTES) throw new IngestError('invalid_credential');
-    const districtKey = keys.districts.get(plan.id);
-    if (districtKey === undefined || !verifyCredential(districtKey.publicKey, message, signature)) {
-      throw new IngestError('invalid_credential');
+    const rev = request.rev ?? 0;
+    if (rev > 0 && !election.revoting) {
+      throw new IngestError('bad_request', 'This election does not allow re-voting: rev must be 0.');
     }
 
     const ballotId = ballotIdOf(message);
@@ -60,12 +76,25 @@ export function ballotsRoute(ctx: IngestContext): RouteSpec {
       district: plan.id,
       ballotId,
       ballotHash,
-      rev: 0,
+      rev,
       bucket: castBucket(now, election.castBucketSec),
       selections,
     };
-    const outcome = await ledger.record(ballotEntry(record, plan.partitions));
+    const entry = ballotEntry(record, plan.partitions);
     const body = padJson({ receipt: formatReceipt(ballotId), ballotId }, CAST_BODY_BYTES);
+    const refusal = votingRefusal(now) ?? notStanding;
+    if (refusal !== null) {
+      // A resend, after the close or the candidate's removal, of a ballot the log took before
+      // it (its answer lost): refusing it would tell the voter a counted ballot was not taken.
+      // Safe before the signature check: the index holds this very record only if it verified then.
+      if (await ledger.holds(entry)) return json('200 OK', body);
+      throw refusal;
+    }
+    const districtKey = keys.districts.get(plan.id);
+    if (districtKey === undefined || !verifyCredential(districtKey.publicKey, message, signature)) {
+      throw new IngestError('invalid_credential');
+    }
+    const outcome = await ledger.record(entry);
     return json(outcome === 'created' ? '201 Created' : '200 OK', body);
   }
 

@@ -2,6 +2,7 @@
  * `POST /v1/credentials`: blind issuance (DESIGN §3).
  *
  *   source address limit ─► Bearer identity token ─► claims {voterHash, district, election}
+ *   ─► voting open now (election-live.ts: 403 election_not_open | election_closed, 503 election_paused)
  *   ─► token limit ─► an identical request answered before? ─► its stored signature, 200
  *   ─► roll: HGET roll:{region}:election voterHash == district
  *   ─► ledger.record(issuance {voterHash, blindedHash})
@@ -34,8 +35,19 @@ import { bearerClaims } from './bearer.js';
 import { assertOnRoll } from './roll-check.js';
 
 export function credentialsRoute(ctx: IngestContext): RouteSpec {
-  const { election, districts, moduli, index, ledger, crypto, verifyToken, limiter, signatures, metrics } =
-    ctx;
+  const {
+    election,
+    districts,
+    moduli,
+    index,
+    ledger,
+    crypto,
+    verifyToken,
+    limiter,
+    signatures,
+    metrics,
+    live,
+  } = ctx;
   const limits = ctx.config.ingest.issueLimits;
 
   async function limit(kind: 'token' | 'address', id: string, rate: RateLimit): Promise<void> {
@@ -54,7 +66,7 @@ export function credentialsRoute(ctx: IngestContext): RouteSpec {
     const claims = await bearerClaims(authorization, verifyToken);
     if (claims.election !== election.id) throw new IngestError('unauthorized');
     const now = Date.now();
-    if (!election.isOpen(now)) throw new IngestError('election_closed');
+    live.assertVoting(now);
     const plan = districts.get(claims.district);
     const modulus = moduli.get(claims.district);
     if (plan === undefined || modulus === undefined) throw new IngestError('not_eligible');

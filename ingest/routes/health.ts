@@ -1,6 +1,7 @@
 /**
  * `/healthz` (the process answers), `/readyz` (it can take votes: Redis,
  * Kafka, keys loaded, the ledger's index complete and its follower reading,
+ * the commission's event stream read to its end once,
  * not draining — with the ledger's alarms as detail) and `/metrics` (prom-client).
  */
 import type { IngestContext } from '../context.js';
@@ -10,7 +11,7 @@ import type { RouteSpec } from '../http/router.js';
 const HEALTHY = json('200 OK', { status: 'ok' });
 
 export function healthRoutes(ctx: IngestContext): RouteSpec[] {
-  const { index, sink, lifecycle, metrics, crypto } = ctx;
+  const { index, sink, lifecycle, metrics, crypto, live } = ctx;
 
   async function ready(): Promise<Reply> {
     const redis = await index.ping().catch(() => false);
@@ -23,9 +24,17 @@ export function healthRoutes(ctx: IngestContext): RouteSpec[] {
       // A follower that does not read confirms no write: every one would time out.
       follower: follower === null,
       draining: lifecycle.draining,
+      // The commission's stream read to its end once: until then a pause or a removal is unknown.
+      events: live.caughtUp,
     };
     const ok =
-      checks.redis && checks.kafka && checks.keys && checks.index && checks.follower && !checks.draining;
+      checks.redis &&
+      checks.kafka &&
+      checks.keys &&
+      checks.index &&
+      checks.follower &&
+      checks.events &&
+      !checks.draining;
     return json(ok ? '200 OK' : '503 Service Unavailable', {
       status: ok ? 'ready' : 'not_ready',
       checks,

@@ -107,11 +107,11 @@ export class SessionChannel {
   }
 
   private statusMessage(): string {
-    const { election, counted, lifecycle } = this.ctx;
+    const { election, counted, lifecycle, live } = this.ctx;
     return JSON.stringify({
       type: 'status',
       election: election.id,
-      open: election.isOpen(Date.now()) && !lifecycle.draining,
+      open: live.phase(Date.now()) === 'open' && !lifecycle.draining,
       turnout: counted.turnout ?? null,
     });
   }

@@ -5,7 +5,16 @@ import { LANGS, STRINGS } from './i18n.js';
 import { verifyChain } from './verify.js';
 
 const $ = (id) => document.getElementById(id);
-const state = { lang: 'kk', latest: null, live: null, race: null, codes: null, manifest: null };
+const state = {
+  lang: 'kk',
+  latest: null,
+  live: null,
+  race: null,
+  codes: null,
+  manifest: null,
+  // The newest declared round (final/index.json) and its final snapshot.
+  final: null,
+};
 
 function pickLang() {
   const saved = localStorage.getItem('lang');
@@ -216,6 +225,125 @@ function renderPrecincts() {
   );
 }
 
+/** The declared result: winners per race (ties flagged) and each district's signed protocol. */
+function renderFinal() {
+  const f = state.final;
+  $('final-section').hidden = f === null;
+  if (f === null) return;
+  const s = f.snapshot;
+  const d = s.final;
+  const raceNames = new Map(s.races.map((r) => [r.id, r]));
+  const candidateName = (race, id) => {
+    const c = raceNames.get(race)?.candidates.find((x) => x.id === id);
+    return c ? name(c.names) : id;
+  };
+  const votes = (race, id) => raceNames.get(race)?.total.candidates.find((x) => x.id === id)?.total ?? 0;
+  $('final-declared').textContent = t().finalDeclared(
+    d.round,
+    d.by,
+    time(new Date(d.at).toISOString()),
+    d.reason,
+    d.reference,
+    s.seq,
+  );
+  const changes = d.changes ?? [];
+  $('final-changes-summary').hidden = d.changes === null;
+  $('final-changes-summary').textContent = t().finalChanges(d.round - 1, changes.length);
+  $('final-changes').hidden = changes.length === 0;
+  $('final-changes').replaceChildren(
+    ...changes.map((c) =>
+      el(
+        'li',
+        {},
+        t().changeLine(
+          name(raceNames.get(c.race)?.names ?? { kk: c.race, ru: c.race, en: c.race }),
+          c.district,
+          candidateName(c.race, c.candidate),
+          c.what,
+          c.what === 'votes' ? num(c.from) : (t().changeValue[c.from] ?? c.from),
+          c.what === 'votes' ? num(c.to) : (t().changeValue[c.to] ?? c.to),
+        ),
+      ),
+    ),
+  );
+  $('winners-table').tHead.replaceChildren(
+    el(
+      'tr',
+      {},
+      el('th', { scope: 'col' }, t().raceCol),
+      el('th', { scope: 'col', class: 'names' }, t().winnersCol),
+    ),
+  );
+  $('winners-table').tBodies[0].replaceChildren(
+    ...d.winners.map((w) => {
+      const cell = el('td', { class: 'names' });
+      const list = el(
+        'ul',
+        { class: 'winners' },
+        ...w.winners.map((id) =>
+          el('li', { 'data-winner': id }, `${candidateName(w.race, id)} — ${num(votes(w.race, id))}`),
+        ),
+      );
+      if (w.winners.length > 0) cell.append(list);
+      if (w.tie !== null) {
+        cell.append(
+          el(
+            'p',
+            { class: 'tie', 'data-tie': w.tie.candidates.join(' ') },
+            t().tie(num(w.tie.at), w.tie.candidates.map((id) => candidateName(w.race, id)).join(', ')),
+          ),
+        );
+      }
+      if (cell.childNodes.length === 0) cell.append('—');
+      return el(
+        'tr',
+        { 'data-race': w.race },
+        el(
+          'th',
+          { scope: 'row' },
+          name(raceNames.get(w.race)?.names ?? { kk: w.race, ru: w.race, en: w.race }),
+          el('small', { class: 'seats' }, `${t().seatsCol}: ${num(w.seats)}`),
+        ),
+        cell,
+      );
+    }),
+  );
+  $('protocols-table').tHead.replaceChildren(
+    el(
+      'tr',
+      {},
+      el('th', { scope: 'col' }, t().district),
+      el('th', { scope: 'col' }, t().protocolJson),
+      el('th', { scope: 'col' }, t().protocolPrint),
+    ),
+  );
+  $('protocols-table').tBodies[0].replaceChildren(
+    ...f.round.districts.map((id) => {
+      const base = `final/${f.round.round}/${id}`;
+      return el(
+        'tr',
+        { 'data-district': id },
+        el('th', { scope: 'row' }, id),
+        el('td', {}, el('a', { href: `${base}.json`, download: `${id}.json` }, t().protocolJsonLink(id))),
+        el(
+          'td',
+          {},
+          el('a', { href: `${base}.html`, target: '_blank', rel: 'noopener' }, t().protocolPrintLink(id)),
+        ),
+      );
+    }),
+  );
+}
+
+/** The newest declared round and its snapshot (fetched once per round: published files never change). */
+async function loadFinal() {
+  const index = await getJson('final/index.json', true);
+  const round = index?.rounds.at(-1) ?? null;
+  if (round === null) return null;
+  if (state.final?.round.round === round.round) return state.final;
+  return { round, snapshot: await getJson(`snapshots/${round.seq}.json`) };
+}
+
 function renderDownloads() {
   const s = state.latest;
   $('dl-json').href = `snapshots/${s.seq}.json`;
@@ -231,6 +359,7 @@ function render() {
   applyStrings();
   renderHeader();
   renderLive();
+  renderFinal();
   const has = state.latest !== null;
   for (const id of ['race-section', 'turnout-section', 'downloads']) $(id).hidden = !has;
   if (!has) return;
@@ -334,10 +463,15 @@ function readTrust(key) {
 
 async function refresh() {
   try {
-    const [latest, live] = await Promise.all([getJson('latest.json', true), getJson('live.json', true)]);
-    const changed = latest?.seq !== state.latest?.seq;
+    const [latest, live, final] = await Promise.all([
+      getJson('latest.json', true),
+      getJson('live.json', true),
+      loadFinal(),
+    ]);
+    const changed = latest?.seq !== state.latest?.seq || final?.round.round !== state.final?.round.round;
     state.latest = latest;
     state.live = live;
+    state.final = final;
     if (changed) render();
     else renderLive();
   } catch {

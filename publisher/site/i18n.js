@@ -84,6 +84,35 @@ export const STRINGS = {
     verifying: 'Тексерілуде…',
     downloads: 'Жүктеп алу',
     codesFile: 'Есептелген кодтар',
+    finalTitle: 'Түпкілікті нәтижелер',
+    finalDeclared: (round, by, time, reason, ref, seq) =>
+      `Комиссия жариялады (${round}-кезең): ${by}, ${time}. Себебі: ${reason}.` +
+      (ref ? ` Хаттама: ${ref}.` : '') +
+      ` №${seq} нұсқа.`,
+    finalChanges: (prev, n) =>
+      n === 0 ? `${prev}-кезеңнен бері өзгеріс жоқ.` : `${prev}-кезеңнен бері ${n} өзгеріс:`,
+    changeLine: (race, district, candidate, what, from, to) =>
+      `${race}${district ? `, ${district} округі` : ''}: ${candidate} — ` +
+      { votes: 'дауыстар', status: 'мәртебесі', winner: 'нәтиже' }[what] +
+      ` ${from} → ${to}`,
+    changeValue: {
+      winner: 'жеңімпаз',
+      tied: 'тең дауыс',
+      'not-winner': 'жеңімпаз емес',
+      active: 'тіркелген',
+      withdrawn: 'өз кандидатурасын алып тастады',
+      removed: 'тіркеуден шығарылды',
+    },
+    winnersCaption: 'Әр сайлаудың жеңімпаздары',
+    raceCol: 'Сайлау',
+    seatsCol: 'Орын',
+    winnersCol: 'Жеңімпаздар (дауыс саны)',
+    tie: (at, names) => `Тең дауыс (${at}), шешімді комиссия қабылдайды: ${names}`,
+    protocolsCaption: 'Әр округтің қол қойылған хаттамасы',
+    protocolJson: 'Деректер (JSON)',
+    protocolPrint: 'Басып шығаруға',
+    protocolJsonLink: (id) => `${id} хаттамасы, JSON`,
+    protocolPrintLink: (id) => `${id} хаттамасы, басып шығаруға`,
     footer:
       'Нәтижелер қол қойылған статикалық файлдар ретінде жарияланады; кез келген адам оларды тексере алады.',
   },
@@ -167,6 +196,35 @@ export const STRINGS = {
     verifying: 'Проверка…',
     downloads: 'Скачать',
     codesFile: 'Учтённые коды',
+    finalTitle: 'Окончательные итоги',
+    finalDeclared: (round, by, time, reason, ref, seq) =>
+      `Объявлено комиссией (тур ${round}): ${by}, ${time}. Основание: ${reason}.` +
+      (ref ? ` Протокол: ${ref}.` : '') +
+      ` Срез №${seq}.`,
+    finalChanges: (prev, n) =>
+      n === 0 ? `С тура ${prev} ничего не изменилось.` : `Изменения с тура ${prev} (${n}):`,
+    changeLine: (race, district, candidate, what, from, to) =>
+      `${race}${district ? `, округ ${district}` : ''}: ${candidate} — ` +
+      { votes: 'голоса', status: 'статус', winner: 'итог' }[what] +
+      ` ${from} → ${to}`,
+    changeValue: {
+      winner: 'победитель',
+      tied: 'равенство голосов',
+      'not-winner': 'не победитель',
+      active: 'зарегистрирован',
+      withdrawn: 'снял кандидатуру',
+      removed: 'снят с регистрации',
+    },
+    winnersCaption: 'Победители по каждым выборам',
+    raceCol: 'Выборы',
+    seatsCol: 'Мест',
+    winnersCol: 'Победители (голосов)',
+    tie: (at, names) => `Равенство голосов (${at}), решает комиссия: ${names}`,
+    protocolsCaption: 'Подписанный протокол каждого округа',
+    protocolJson: 'Данные (JSON)',
+    protocolPrint: 'Для печати',
+    protocolJsonLink: (id) => `Протокол ${id}, JSON`,
+    protocolPrintLink: (id) => `Протокол ${id}, для печати`,
     footer: 'Результаты публикуются в виде подписанных статических файлов; проверить их может любой.',
   },
   en: {
@@ -249,6 +307,35 @@ export const STRINGS = {
     verifying: 'Verifying…',
     downloads: 'Downloads',
     codesFile: 'Counted codes',
+    finalTitle: 'Final results',
+    finalDeclared: (round, by, time, reason, ref, seq) =>
+      `Declared by the commission (round ${round}): ${by}, ${time}. Reason: ${reason}.` +
+      (ref ? ` Protocol: ${ref}.` : '') +
+      ` Snapshot #${seq}.`,
+    finalChanges: (prev, n) =>
+      n === 0 ? `Nothing changed since round ${prev}.` : `Changes since round ${prev} (${n}):`,
+    changeLine: (race, district, candidate, what, from, to) =>
+      `${race}${district ? `, district ${district}` : ''}: ${candidate} — ` +
+      { votes: 'votes', status: 'status', winner: 'result' }[what] +
+      ` ${from} → ${to}`,
+    changeValue: {
+      winner: 'winner',
+      tied: 'tied',
+      'not-winner': 'not a winner',
+      active: 'standing',
+      withdrawn: 'withdrawn',
+      removed: 'removed',
+    },
+    winnersCaption: 'Winners of each race',
+    raceCol: 'Race',
+    seatsCol: 'Seats',
+    winnersCol: 'Winners (votes)',
+    tie: (at, names) => `Tie at ${at} votes, for the commission to decide: ${names}`,
+    protocolsCaption: 'Signed protocol of each district',
+    protocolJson: 'Data (JSON)',
+    protocolPrint: 'Printable',
+    protocolJsonLink: (id) => `Protocol ${id}, JSON`,
+    protocolPrintLink: (id) => `Protocol ${id}, printable`,
     footer: 'Results are published as signed static files that anyone can check.',
   },
 };

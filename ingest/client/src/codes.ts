@@ -12,6 +12,7 @@ export const API_CODES = [
   'credential_already_used',
   'election_closed',
   'not_found',
+  'not_acceptable',
   'overloaded',
   'unavailable',
   'rebuilding',
@@ -29,6 +30,11 @@ export const API_CODES = [
   'protocol_signature_invalid',
   'protocol_version_taken',
   'precinct_open',
+  'report_invalid',
+  'election_not_open',
+  'election_paused',
+  'candidate_removed',
+  'candidate_withdrawn',
   'network',
   'timeout',
   'district_key_mismatch',
@@ -42,6 +48,8 @@ export const RETRIED_CODES: readonly ApiCode[] = [
   'unavailable',
   'rebuilding',
   'rate_limited',
+  // Until the commission resumes voting: the same request, every Retry-After (30 s).
+  'election_paused',
   'network',
   'timeout',
 ];

@@ -77,3 +77,10 @@ export function has(key: string): boolean {
 export function nameOf(names: Names): string {
   return names[current];
 }
+
+/** An ISO time in the voter's language and time zone (a pause's "until", the opening). */
+export function dateTime(iso: string): string {
+  const at = new Date(iso);
+  if (Number.isNaN(at.getTime())) return iso;
+  return new Intl.DateTimeFormat(current, { dateStyle: 'long', timeStyle: 'short' }).format(at);
+}

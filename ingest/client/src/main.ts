@@ -12,11 +12,14 @@
  *
  * Every request that can be refused for load or lost in transit is resent
  * unchanged by retry.ts, so an identical retry yields the same receipt.
+ * Meanwhile live.ts follows the commission (paused, closed, candidates no
+ * longer standing): a banner above every step, and the ballot as it stands now.
  */
 import { type ApiCode, ApiError, getJson, request } from './api.js';
 import { ballotIdOf, fromB64u, groupReceipt } from './bytes.js';
 import { announce } from './dom.js';
 import { LANGS, type Lang, nameOf, preferredLang, t, useLang } from './i18n.js';
+import { LIVE_CODES, LiveStatusWatch, pruneDraft, withLiveStatus } from './live.js';
 import { ballotBody, type District, type Manifest, paddedLength, racesOf } from './manifest.js';
 import {
   clearReceipt,
@@ -28,10 +31,11 @@ import {
   saveVote,
   type VoteState,
 } from './persist.js';
-import { untilAnswered } from './retry.js';
+import { untilAnswered, type Waiting } from './retry.js';
 import { claimsOf, tokenFromFragment } from './token.js';
 import {
   paintBallot,
+  paintBanner,
   paintChrome,
   paintProblem,
   paintReceipt,
@@ -54,6 +58,9 @@ let election = '';
 const draft = new Map<string, Set<string>>();
 /** Repaints the current step in the current language. */
 let repaint: () => void = () => undefined;
+/** The current step shows candidates (ballot, review): repaint it when who is standing changes. */
+let showsCandidates = false;
+let live: LiveStatusWatch | null = null;
 
 const credentialModule = () => import('./credential.js');
 
@@ -62,9 +69,23 @@ function resultsUrl(ballotId?: string): string {
   return ballotId === undefined ? base : `${base}#receipt=${ballotId}`;
 }
 
-function paint(view: () => void): void {
+function paint(view: () => void, candidates = false): void {
   repaint = view;
+  showsCandidates = candidates;
   view();
+}
+
+/** An answer that says the commission changed something: read the status now, not in 15 s. */
+function noticeCode(code: string): void {
+  if (LIVE_CODES.has(code)) void live?.refresh();
+}
+
+/** The waiting panel of a step, reading the status at once when the wait is the commission's pause. */
+function waitingFor(step: Parameters<typeof paintWorking>[0]) {
+  return (w: Waiting) => {
+    noticeCode(w.code);
+    paintWorking(step, w);
+  };
 }
 
 function districtOf(id: string): District | undefined {
@@ -182,10 +203,11 @@ async function issue(vote: Extract<VoteState, { phase: 'issuing' }>): Promise<vo
           JSON.stringify({ election, blindedMessage: vote.blinded }),
           { authorization: `Bearer ${vote.token}` },
         ),
-      (w) => paintWorking('issuing', w),
+      waitingFor('issuing'),
     ));
   } catch (error) {
     const code = error instanceof ApiError ? error.code : 'unknown';
+    noticeCode(code);
     // A token that is no good any more (or never was): sign in again, keeping the blinded request.
     if (code === 'unauthorized' || code === 'token_expired' || code === 'token_too_old') {
       saveVote(election, { ...vote, token: '' });
@@ -213,31 +235,43 @@ async function issue(vote: Extract<VoteState, { phase: 'issuing' }>): Promise<vo
 
 /* ---------- ballot ---------- */
 
-function showBallot(vote: Extract<VoteState, { phase: 'ballot' }>): void {
+function showBallot(vote: Extract<VoteState, { phase: 'ballot' }>, notice: string | null = null): void {
   const district = districtOf(vote.district);
   if (district === undefined || manifest === null) {
     problem('not_eligible');
     return;
   }
-  const races = racesOf(manifest, district);
+  // Read at each paint: a candidate withdrawn or removed meanwhile is shown as no longer standing.
+  const races = () => withLiveStatus(racesOf(manifest!, district), live?.status ?? null);
   const review = () =>
-    paint(() =>
-      paintReview({
-        races,
-        draft,
-        onChange: () => paint(ballot),
-        onCast: () => void castFinal(vote),
-      }),
+    paint(
+      () =>
+        paintReview({
+          races: races(),
+          draft,
+          onChange: () => paint(ballot, true),
+          onCast: () => void castFinal(vote),
+        }),
+      true,
     );
   const ballot = () =>
     paintBallot({
       manifest: manifest!,
       districtName: nameOf(district.names),
-      races,
+      races: races(),
       draft,
+      notice,
       onReview: review,
     });
-  paint(ballot);
+  paint(ballot, true);
+}
+
+function statusChanged(candidates: boolean): void {
+  paintBanner(live?.status ?? null);
+  if (!candidates || manifest === null) return;
+  const pruned = pruneDraft(withLiveStatus(manifest.races, live?.status ?? null), draft);
+  if (showsCandidates) repaint();
+  if (pruned) announce(t('ballot.pruned'));
 }
 
 async function castFinal(vote: Extract<VoteState, { phase: 'ballot' }>): Promise<void> {
@@ -265,7 +299,7 @@ async function cast(vote: Extract<VoteState, { phase: 'casting' }>): Promise<voi
   try {
     const answer = await untilAnswered(
       () => request<{ receipt: string; ballotId: string }>('POST', '/v1/ballots', vote.body),
-      (w) => paintWorking('casting', w),
+      waitingFor('casting'),
     );
     const receipt = { receipt: answer.receipt, ballotId: answer.ballotId };
     keepOnlyReceipt(election, receipt);
@@ -278,6 +312,16 @@ async function cast(vote: Extract<VoteState, { phase: 'casting' }>): Promise<voi
       const receipt = { receipt: groupReceipt(ballotId), ballotId };
       keepOnlyReceipt(election, receipt);
       showReceipt(receipt, 'receipt.alreadyUsed');
+      return;
+    }
+    noticeCode(code);
+    if (code === 'candidate_removed' || code === 'candidate_withdrawn') {
+      // Nothing was recorded and the credential is unused: back to the ballot as it stands now.
+      const { signature } = (JSON.parse(vote.body) as { credential: { signature: string } }).credential;
+      const back: VoteState = { phase: 'ballot', district: vote.district, message: vote.message, signature };
+      saveVote(election, back);
+      await live?.refresh();
+      showBallot(back, 'ballot.changed');
       return;
     }
     clearVote(election);
@@ -332,6 +376,7 @@ function showReceipt(receipt: Receipt, note: string | null): void {
 async function switchLang(next: Lang): Promise<void> {
   await useLang(next, (url) => getJson(url));
   paintChrome(manifest);
+  paintBanner(live?.status ?? null);
   repaint();
 }
 
@@ -359,6 +404,8 @@ async function boot(): Promise<void> {
     onWait,
   );
   paintChrome(manifest);
+  live = new LiveStatusWatch(election, (_, candidates) => statusChanged(candidates));
+  await live.start();
 
   const fragmentToken = tokenFromFragment();
   const receipt = loadReceipt(election);

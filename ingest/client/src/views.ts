@@ -6,7 +6,8 @@
  */
 import type { ApiCode } from './api.js';
 import { announce, byId, h, show } from './dom.js';
-import { lang, nameOf, t } from './i18n.js';
+import { dateTime, lang, nameOf, t } from './i18n.js';
+import type { LiveStatus } from './live.js';
 import type { Manifest, Race } from './manifest.js';
 import type { Receipt } from './persist.js';
 import type { Waiting } from './retry.js';
@@ -22,6 +23,35 @@ export function paintChrome(manifest: Manifest | null): void {
   for (const button of document.querySelectorAll<HTMLButtonElement>('#langs button')) {
     button.setAttribute('aria-pressed', String(button.dataset.lang === lang()));
   }
+}
+
+/**
+ * The commission's word above every step: paused (why, and until when if
+ * said), closed, not open yet; nothing while voting runs. `#banner` is a
+ * status region, so a change is read out without moving the voter's focus.
+ */
+export function paintBanner(status: LiveStatus | null): void {
+  const banner = byId('banner');
+  const parts: HTMLElement[] = [];
+  if (status?.phase === 'paused' && status.pause !== null) {
+    parts.push(
+      h('p', { class: 'banner-title' }, t('banner.paused')),
+      h('p', {}, t('banner.reason', { reason: status.pause.reason })),
+      h(
+        'p',
+        {},
+        status.pause.until === null
+          ? t('banner.untilUnknown')
+          : t('banner.until', { time: dateTime(status.pause.until) }),
+      ),
+    );
+  } else if (status?.phase === 'closed') {
+    parts.push(h('p', { class: 'banner-title' }, t('banner.closed')));
+  } else if (status?.phase === 'scheduled') {
+    parts.push(h('p', { class: 'banner-title' }, t('banner.scheduled', { time: dateTime(status.opens) })));
+  }
+  banner.className = parts.length === 0 ? '' : `banner ${status?.phase ?? ''}`;
+  banner.replaceChildren(...parts);
 }
 
 /** A step that is waiting on the server (connecting, issuing, casting). */
@@ -100,7 +130,27 @@ export interface BallotOptions {
   readonly districtName: string;
   readonly races: readonly Race[];
   readonly draft: Map<string, Set<string>>;
+  /** A notice above the ballot (e.g. why it came back), or null. */
+  readonly notice: string | null;
   readonly onReview: () => void;
+}
+
+/** A candidate no longer standing: still listed (voters look for them), disabled, with why. */
+function notStanding(race: Race, c: Race['candidates'][number], party: string): HTMLElement {
+  const id = `c-${race.id}-${c.id}`;
+  const whyId = `${id}-why`;
+  return h(
+    'li',
+    { class: 'not-standing' },
+    h('input', { type: 'checkbox', id, disabled: true, 'aria-describedby': whyId }),
+    h(
+      'label',
+      { for: id },
+      h('span', { class: 'name' }, nameOf(c.names)),
+      party && h('span', { class: 'party' }, party),
+      h('span', { class: 'why', id: whyId }, t(`ballot.notStanding.${c.status}`)),
+    ),
+  );
 }
 
 function partyName(manifest: Manifest, id: string): string {
@@ -127,7 +177,10 @@ export function paintBallot(o: BallotOptions): void {
     };
     const list = h('ul', { class: 'candidates' });
     for (const c of race.candidates) {
-      if (c.status !== 'active') continue;
+      if (c.status !== 'active') {
+        list.append(notStanding(race, c, partyName(o.manifest, c.partyBranch)));
+        continue;
+      }
       const id = `c-${race.id}-${c.id}`;
       const box = h('input', {
         type: 'checkbox',
@@ -163,7 +216,6 @@ export function paintBallot(o: BallotOptions): void {
         ),
       );
     }
-    const withdrawn = race.candidates.filter((c) => c.status !== 'active');
     form.append(
       h(
         'fieldset',
@@ -171,13 +223,6 @@ export function paintBallot(o: BallotOptions): void {
         h('legend', {}, nameOf(race.names)),
         h('p', { id: hintId, class: 'hint' }, t('ballot.maxChoices', { n: race.maxChoices })),
         list,
-        withdrawn.length > 0
-          ? h(
-              'p',
-              { class: 'hint' },
-              t('ballot.withdrawn', { names: withdrawn.map((c) => nameOf(c.names)).join(', ') }),
-            )
-          : null,
         counter,
       ),
     );
@@ -194,6 +239,7 @@ export function paintBallot(o: BallotOptions): void {
   show(
     main(),
     h('h2', {}, t('ballot.title', { district: o.districtName })),
+    o.notice !== null ? h('p', { class: 'notice', role: 'alert' }, t(o.notice)) : null,
     h('p', {}, t('ballot.intro')),
     form,
   );
