@@ -12,6 +12,8 @@
  * finish, stop the feed, close ClickHouse and Redis, exit 0.
  */
 import { Redis } from 'ioredis';
+import { ClickHouse } from '../aggregator/client.js';
+import { reportCounts } from '../aggregator/queries.js';
 import { loadConfig } from '../common/config.js';
 import { createLogger } from '../common/log.js';
 import {
@@ -92,6 +94,8 @@ const scheduler = new SnapshotScheduler({
   final: { events: () => electionEvents.state(), files: finals },
 });
 runOnDeclaration(electionEvents, scheduler);
+// Report counts by category and status for the feed (the reports' texts are never read here).
+const reportsCh = new ClickHouse(config, { requestTimeoutMs: 10_000 });
 const observers = new ObserverFeed({
   index,
   source,
@@ -99,8 +103,7 @@ const observers = new ObserverFeed({
   redis: redisClient,
   head: () => store.head,
   commission: (now) => commissionView(electionEvents.state(), now),
-  // Integration point: `reportCounts(ch, index.id)` (aggregator/queries.ts, issue 16 reports), not wired yet.
-  reports: async () => ({}),
+  reports: () => reportCounts(reportsCh, index.id),
   verify: await watcherVerifierFor(config, index),
   metrics,
   logger,
@@ -132,7 +135,7 @@ async function shutdown(signal: string): Promise<void> {
   logger.info({ signal }, 'shutting down');
   server.close();
   await Promise.allSettled([scheduler.stop(), live.stop(), observers.stop()]);
-  await Promise.allSettled([source.close(), redis?.quit(), electionEvents.close()]);
+  await Promise.allSettled([source.close(), redis?.quit(), electionEvents.close(), reportsCh.close()]);
   logger.info('stopped');
   process.exit(0);
 }
