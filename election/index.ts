@@ -106,6 +106,7 @@ export {
   type PublicKey,
   type PublisherKeys,
   readDevLoginKey,
+  readIdentityPublicKey,
   readIngestKeys,
   readKeys,
   readOperatorKeys,

@@ -186,6 +186,7 @@ const FILES = {
   publicStations: join('public', 'precinct-keys.json'),
   operators: 'operators',
   publicOperators: join('public', 'operator-keys.json'),
+  publicIdentity: join('public', 'identity.pem'),
 } as const;
 
 /** Before keys were kept apart everything sat in the election's directory: `makeKeys` moves it. */
@@ -298,6 +299,8 @@ async function exportPublicKeys(dir: string, index: ElectionIndex, keys: Electio
   const publicDistricts = join(dir, FILES.publicDistricts);
   for (const d of [join(dir, 'public'), publicDistricts]) await mkdirPublic(d);
   const want = new Map<string, string>([[join(dir, FILES.publicSnapshot), pemOf(keys.snapshot.publicKey)]]);
+  // The dev login's token key, for services that check staff tokens without signing any (the publisher's observer feed).
+  want.set(join(dir, FILES.publicIdentity), pemOf(keys.identity.publicKey));
   for (const [id, key] of keys.districts) want.set(join(publicDistricts, `${id}.pem`), pemOf(key.publicKey));
   for (const file of await readdir(publicDistricts)) {
     if (file.endsWith('.pem') && !want.has(join(publicDistricts, file)))
@@ -411,6 +414,11 @@ export async function readPublisherKeys(stackDir: string, electionId: string): P
     snapshot,
     stations: await readStationPublicKeys(dir, electionId),
   });
+}
+
+/** The dev login's public token key (`public/identity.pem`): verifies its tokens, signs none. */
+export async function readIdentityPublicKey(stackDir: string, electionId: string): Promise<PublicKey> {
+  return readPublicKey(join(keysDir(stackDir, electionId), FILES.publicIdentity), electionId, 'ed25519');
 }
 
 /** An Ed25519 private key file (an operator's or a station's, wherever its holder keeps it). */

@@ -31,6 +31,7 @@ import { modulusOf } from './crypto/blind-rsa.js';
 import { CryptoPool } from './crypto/pool.js';
 import { ElectionLive } from './election-live.js';
 import { ERROR_BODIES } from './errors.js';
+import { configPhase, HealthBeacon } from './health-beacon.js';
 import { BodyDeadlines } from './http/body.js';
 import { Router } from './http/router.js';
 import { IndexStore } from './ledger/index-store.js';
@@ -182,6 +183,8 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     listening.push(socket);
   }
   sessions.start();
+  const beacon = new HealthBeacon({ redis, metrics, admission, sink, log, phase: configPhase(election) });
+  beacon.start();
   lifecycle.keysLoaded = true;
   log.info(
     { ports, opsPort: config.ingest.opsPort, election: election.id, districts: keys.districts.size },
@@ -204,6 +207,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     for (const each of [app, ops]) (each as typeof each & { close(): void }).close(); // closes sessions and keep-alive sockets; missing from the d.ts
     routerDeps.bodyDeadlines.stop();
     await crypto.destroy();
+    await beacon.stop();
     await redis.quit().catch(() => redis.disconnect());
     log.info({ inFlight: admission.inFlight }, 'ingest stopped');
   }

@@ -10,6 +10,8 @@
  *                cast p99 must not move (≤ 1.2× + 5 ms)
  *   paper        the paper day: station-sized check-in bursts alongside online voting, both holding
  *                the step rule; check-ins checked voter by voter against the log
+ *   observers    1,000 observers on the publisher's live feed while casts run: commission actions and
+ *                turnout changes reach every observer within 5 s at p99; cast p99 against casts alone
  *
  * Exit code: 0 when every threshold holds, 1 when one fails, 2 on usage errors.
  */
@@ -17,13 +19,14 @@ import { availableParallelism } from 'node:os';
 import { type CommonOptions, RunContext } from './run-context.js';
 import { ABUSE_DEFAULTS, abuseScenario } from './scenarios/abuse.js';
 import { MIXING_DEFAULTS, mixingScenario } from './scenarios/mixing.js';
+import { OBSERVERS_DEFAULTS, observersScenario } from './scenarios/observers.js';
 import { overloadScenario } from './scenarios/overload.js';
 import { PAPER_DEFAULTS, paperScenario } from './scenarios/paper.js';
 import { sessionsScenario } from './scenarios/sessions.js';
 import { smokeScenario } from './scenarios/smoke.js';
 import { THROUGHPUT_DEFAULTS, throughputScenario } from './scenarios/throughput.js';
 
-const USAGE = `usage: npm run loadtest -- <smoke|throughput|issuance|overload|sessions|mixing|abuse|paper> [options]
+const USAGE = `usage: npm run loadtest -- <smoke|throughput|issuance|overload|sessions|mixing|abuse|paper|observers> [options]
 
 common:   --port N (18700) --ports N --processes N --record (write docs/reports/) --no-baselines --quiet
 throughput/issuance: --start R --factor F --step-sec S --max-steps N --workers N --max-in-flight N --min-rate R
@@ -33,6 +36,8 @@ mixing:   --pairs k:T,… (1:0,4:500,8:1000,8:2500,16:2500) --rates R,… (3,9,3
 abuse:    --cast-rate R (500) --phase-sec S (30) --retry-rate R (1000) --tokens N (200) --slow-sockets N (1000)
           --max-ratio F (1.2) --slack-ms MS (5) --shed-slack FRACTION (0.01)
 paper:    --stations N (50) --per-station N (600) --duration-sec S (600) --cast-rate R (300) --alone-sec S (60)
+observers: --observers N (1000) --cast-rate R (300) --alone-sec S (60) --with-sec S (120) --actions N (3)
+          --ramp R (200/s) --publisher-port N (port + 95)
 `;
 
 function parse(argv: readonly string[]): { scenario: string; flags: Map<string, string> } {
@@ -164,6 +169,16 @@ async function main(): Promise<number> {
           aloneSec: flags.num('alone-sec', PAPER_DEFAULTS.aloneSec),
         });
         return;
+      case 'observers':
+        return observersScenario(ctx, {
+          observers: flags.num('observers', OBSERVERS_DEFAULTS.observers),
+          castRate: flags.num('cast-rate', OBSERVERS_DEFAULTS.castRate),
+          aloneSec: flags.num('alone-sec', OBSERVERS_DEFAULTS.aloneSec),
+          withSec: flags.num('with-sec', OBSERVERS_DEFAULTS.withSec),
+          actions: flags.num('actions', OBSERVERS_DEFAULTS.actions),
+          rampPerSec: flags.num('ramp', OBSERVERS_DEFAULTS.rampPerSec),
+          publisherPort: flags.num('publisher-port', common.port + 95),
+        });
       default:
         throw new UsageError(`unknown scenario "${scenario}"`);
     }

@@ -3,6 +3,7 @@
  *
  *   config ─► election + snapshot key ─► public dir (site assets, manifest, keys.json)
  *     ├─ ElectionEventsFollower  election-events: a `declared` event → a final snapshot at once
+ *     ├─ ObserverFeed       every 2 s and on each commission action: /v1/observe/feed (staff tokens only)
  *     ├─ SnapshotScheduler  every SNAPSHOT_INTERVAL: settle → reconcile → sign → store (final: + protocols)
  *     ├─ LiveFeed           every few seconds: live.json (turnout, no choices)
  *     └─ StaticServer       PUBLISHER_PORT: the public dir; PUBLISHER_OPS_PORT: /healthz /readyz /metrics
@@ -11,6 +12,8 @@
  * finish, stop the feed, close ClickHouse and Redis, exit 0.
  */
 import { Redis } from 'ioredis';
+import { ClickHouse } from '../aggregator/client.js';
+import { reportCounts } from '../aggregator/queries.js';
 import { loadConfig } from '../common/config.js';
 import { createLogger } from '../common/log.js';
 import {
@@ -23,11 +26,14 @@ import {
   writeManifest,
 } from '../election/index.js';
 import { ClickHouseSource } from './clickhouse-source.js';
+import { commissionView } from './commission-view.js';
 import { districtKeyFingerprints } from './district-keys.js';
 import { FinalFiles } from './final-files.js';
 import { signKeyStatement } from './key-statement.js';
 import { LiveFeed } from './live-feed.js';
 import { PublisherMetrics } from './metrics.js';
+import { ObserverFeed } from './observer-feed.js';
+import { watcherVerifierFor } from './observer-tokens.js';
 import { rollSourceFor } from './roll-source.js';
 import { runOnDeclaration, SnapshotScheduler } from './scheduler.js';
 import { installSite } from './site-assets.js';
@@ -55,10 +61,11 @@ const head = await store.open();
 await store.publishKeyStatement(signKeyStatement(index.id, districtKeys, keys.snapshot.privateKey));
 
 let redis: Redis | null = null;
-const roll = rollSourceFor(index, () => {
+const redisClient = (): Redis => {
   redis ??= new Redis({ host: config.redis.host, port: config.redis.port, lazyConnect: false });
   return redis;
-});
+};
+const roll = rollSourceFor(index, redisClient);
 const source = new ClickHouseSource(config, logger, index);
 const metrics = new PublisherMetrics();
 metrics.lastSeq.set(head.seq);
@@ -87,6 +94,21 @@ const scheduler = new SnapshotScheduler({
   final: { events: () => electionEvents.state(), files: finals },
 });
 runOnDeclaration(electionEvents, scheduler);
+// Report counts by category and status for the feed (the reports' texts are never read here).
+const reportsCh = new ClickHouse(config, { requestTimeoutMs: 10_000 });
+const observers = new ObserverFeed({
+  index,
+  source,
+  roll,
+  redis: redisClient,
+  head: () => store.head,
+  commission: (now) => commissionView(electionEvents.state(), now),
+  reports: () => reportCounts(reportsCh, index.id),
+  verify: await watcherVerifierFor(config, index),
+  metrics,
+  logger,
+});
+electionEvents.on('change', () => observers.push());
 // Ready from the moment it listens (site assets and chain head are in place by then) until shutdown begins.
 let stopping = false;
 const server = new StaticServer({
@@ -96,9 +118,11 @@ const server = new StaticServer({
   metrics,
   logger,
   ready: () => true,
+  mount: (app, uws) => observers.mount(app, uws),
 });
 const port = await server.listen();
 live.start();
+observers.start();
 scheduler.start();
 logger.info(
   { port, opsPort: server.opsPort, publicDir, election: index.id, intervalSec, head: head.seq },
@@ -110,8 +134,8 @@ async function shutdown(signal: string): Promise<void> {
   stopping = true;
   logger.info({ signal }, 'shutting down');
   server.close();
-  await Promise.allSettled([scheduler.stop(), live.stop()]);
-  await Promise.allSettled([source.close(), redis?.quit(), electionEvents.close()]);
+  await Promise.allSettled([scheduler.stop(), live.stop(), observers.stop()]);
+  await Promise.allSettled([source.close(), redis?.quit(), electionEvents.close(), reportsCh.close()]);
   logger.info('stopped');
   process.exit(0);
 }

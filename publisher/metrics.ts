@@ -49,6 +49,22 @@ export class PublisherMetrics {
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });
+  readonly observers = new Gauge({
+    name: 'saylau_publisher_observers',
+    help: "Open sockets on the observers' feed (/v1/observe/feed), signed in or not yet",
+    registers: [this.registry],
+  });
+  readonly observerAuth = new Counter({
+    name: 'saylau_publisher_observer_auth_total',
+    help: "Observers' feed sign-ins, by outcome: ok or the refusal code (unauthorized, token_wrong_role, token_expired, …)",
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly observerPushes = new Counter({
+    name: 'saylau_publisher_observer_pushes_total',
+    help: "Views pushed to the observers' feed (one serialisation each, whatever the number of observers)",
+    registers: [this.registry],
+  });
   readonly requests = new Counter({
     name: 'saylau_site_requests_total',
     help: 'Results-site responses, by status',

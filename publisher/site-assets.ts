@@ -11,13 +11,20 @@ import { fileURLToPath } from 'node:url';
 
 export const SITE_DIR = join(dirname(fileURLToPath(import.meta.url)), 'site');
 
+/** Sub-pages copied as folders of their own (`/observe/`: the observers' live view). */
+const PAGES = ['observe'] as const;
+
 export async function installSite(publicDir: string): Promise<string[]> {
-  await mkdir(publicDir, { recursive: true });
-  const files = (await readdir(SITE_DIR)).filter((f) => /^[a-z0-9-]+\.(html|css|js)$/.test(f));
-  for (const file of files) {
-    const tmp = join(publicDir, `.${file}.${process.pid}.tmp`);
-    await copyFile(join(SITE_DIR, file), tmp);
-    await rename(tmp, join(publicDir, file));
+  const installed: string[] = [];
+  for (const dir of ['', ...PAGES]) {
+    await mkdir(join(publicDir, dir), { recursive: true });
+    const files = (await readdir(join(SITE_DIR, dir))).filter((f) => /^[a-z0-9-]+\.(html|css|js)$/.test(f));
+    for (const file of files) {
+      const tmp = join(publicDir, dir, `.${file}.${process.pid}.tmp`);
+      await copyFile(join(SITE_DIR, dir, file), tmp);
+      await rename(tmp, join(publicDir, dir, file));
+      installed.push(join(dir, file));
+    }
   }
-  return files;
+  return installed;
 }

@@ -31,13 +31,15 @@ export interface ChainHead {
   readonly seq: number;
   /** Its hash (the next `prevHash`); `null` when nothing has been published. */
   readonly hash: string | null;
+  /** Its `takenAt` (ISO 8601); `null` when nothing has been published. */
+  readonly takenAt: string | null;
 }
 
 const SEQ_FILE = /^(\d+)\.(json|csv|txt|precincts\.csv)$/;
 
 export class SnapshotStore {
   readonly publicDir: string;
-  #head: ChainHead = { seq: 0, hash: null };
+  #head: ChainHead = { seq: 0, hash: null, takenAt: null };
 
   constructor(publicDir: string) {
     this.publicDir = publicDir;
@@ -62,7 +64,7 @@ export class SnapshotStore {
     const last = JSON.parse(
       await readFile(join(this.publicDir, snapshotPaths(seq).json), 'utf8'),
     ) as Snapshot;
-    this.#head = { seq, hash: snapshotHash(last) };
+    this.#head = { seq, hash: snapshotHash(last), takenAt: last.takenAt };
     await this.#replace(LATEST_PATH, `${JSON.stringify(last)}\n`);
     return this.#head;
   }
@@ -81,7 +83,7 @@ export class SnapshotStore {
     if (snapshot.precincts !== undefined) await this.#create(paths.precincts, precinctsCsv(snapshot));
     const json = `${JSON.stringify(snapshot)}\n`;
     await this.#create(paths.json, json);
-    this.#head = { seq: snapshot.seq, hash: snapshotHash(snapshot) };
+    this.#head = { seq: snapshot.seq, hash: snapshotHash(snapshot), takenAt: snapshot.takenAt };
     await this.#replace(LATEST_PATH, json);
     return this.#head;
   }

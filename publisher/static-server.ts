@@ -25,6 +25,7 @@ import {
   type ListenSocket,
   loadUws,
   type TemplatedApp,
+  type Uws,
 } from '../common/uws.js';
 import { type Entry, FileCache } from './file-cache.js';
 import type { PublisherMetrics } from './metrics.js';
@@ -39,6 +40,8 @@ export interface StaticServerOptions {
   readonly logger: Logger;
   /** Whether `/readyz` should say ready (site assets in place, first feed written). */
   readonly ready: () => boolean;
+  /** Mounts routes of its own on the public app before the files (the observers' feed). */
+  readonly mount?: (app: TemplatedApp, uws: Uws) => void;
 }
 
 export class StaticServer {
@@ -65,6 +68,7 @@ export class StaticServer {
   async listen(): Promise<number> {
     const uws = loadUws();
     const app = uws.App();
+    this.#options.mount?.(app, uws);
     const handler = (res: HttpResponse, req: HttpRequest): void => {
       const ask = askOf(req);
       const path = FileCache.resolve(req.getUrl());

@@ -110,6 +110,8 @@ export async function startIngest(options: {
   port: number;
   processes?: number;
   env?: Record<string, string>;
+  /** How long to wait for `/readyz` (a busy box starts workers slowly). @default 60 s */
+  readyTimeoutMs?: number;
 }): Promise<Ingest> {
   const child = spawn(process.execPath, ['--import', 'tsx', join('ingest', options.entry ?? 'main.ts')], {
     cwd: repoRoot,
@@ -136,7 +138,8 @@ export async function startIngest(options: {
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const base = `http://127.0.0.1:${options.port}`;
   const ops = `http://127.0.0.1:${opsPortOf(options.port)}`;
-  const deadline = Date.now() + 60_000;
+  const readyTimeoutMs = options.readyTimeoutMs ?? 60_000;
+  const deadline = Date.now() + readyTimeoutMs;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`ingest exited during start:\n${output}`);
     try {
@@ -147,7 +150,7 @@ export async function startIngest(options: {
     }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`ingest not ready in 60 s:\n${output}`);
+      throw new Error(`ingest not ready in ${readyTimeoutMs / 1000} s:\n${output}`);
     }
     await new Promise((r) => setTimeout(r, 200));
   }
