@@ -15,7 +15,6 @@
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import { type Logger, loggableError } from '../common/log.js';
-import type { ElectionIndex } from '../election/index.js';
 import type { Admission } from './admission.js';
 import type { LedgerSink } from './ledger/ledger-host.js';
 import type { IngestMetrics } from './metrics.js';
@@ -27,7 +26,8 @@ export const HEALTH_TTL_SEC = 10;
 const WINDOW_MS = 10_000;
 
 /** Whether the election takes ballots now, as this process sees it. */
-export type BeaconPhase = 'scheduled' | 'open' | 'paused' | 'closed';
+/** The worker's live phase (election-live.ts); `catching-up` until its follower has read the events once. */
+export type BeaconPhase = 'scheduled' | 'open' | 'paused' | 'closed' | 'catching-up';
 
 export interface IngestHealth {
   readonly v: 1;
@@ -134,10 +134,3 @@ export class HealthBeacon {
 }
 
 const sum = (values: readonly { value: number }[]): number => values.reduce((a, v) => a + v.value, 0);
-
-/** The phase from the config's times alone (what ingest enforced before it followed the event stream). */
-export function configPhase(
-  election: Pick<ElectionIndex, 'opensAt' | 'closesAt'>,
-): (now: number) => BeaconPhase {
-  return (now) => (now < election.opensAt ? 'scheduled' : now < election.closesAt ? 'open' : 'closed');
-}

@@ -31,7 +31,7 @@ import { modulusOf } from './crypto/blind-rsa.js';
 import { CryptoPool } from './crypto/pool.js';
 import { ElectionLive } from './election-live.js';
 import { ERROR_BODIES } from './errors.js';
-import { configPhase, HealthBeacon } from './health-beacon.js';
+import { HealthBeacon } from './health-beacon.js';
 import { BodyDeadlines } from './http/body.js';
 import { Router } from './http/router.js';
 import { IndexStore } from './ledger/index-store.js';
@@ -183,7 +183,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     listening.push(socket);
   }
   sessions.start();
-  const beacon = new HealthBeacon({ redis, metrics, admission, sink, log, phase: configPhase(election) });
+  const beacon = new HealthBeacon({ redis, metrics, admission, sink, log, phase: (now) => live.phase(now) ?? 'catching-up' });
   beacon.start();
   lifecycle.keysLoaded = true;
   log.info(
