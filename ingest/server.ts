@@ -183,7 +183,14 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     listening.push(socket);
   }
   sessions.start();
-  const beacon = new HealthBeacon({ redis, metrics, admission, sink, log, phase: (now) => live.phase(now) ?? 'catching-up' });
+  const beacon = new HealthBeacon({
+    redis,
+    metrics,
+    admission,
+    sink,
+    log,
+    phase: (now) => live.phase(now) ?? 'catching-up',
+  });
   beacon.start();
   lifecycle.keysLoaded = true;
   log.info(
