@@ -1,6 +1,8 @@
 // The results site: reads latest.json, live.json and the files they name,
 // renders them in Kazakh, Russian or English, and lets anyone check a
 // receipt or verify the whole chain. Plain JS modules, no build step.
+
+import { el } from './dom.js';
 import { LANGS, STRINGS } from './i18n.js';
 import { verifyChain } from './verify.js';
 
@@ -51,16 +53,6 @@ async function getText(path) {
   if (res.status === 404) return null;
   if (!res.ok) throw new Error(`${path}: HTTP ${res.status}`);
   return res.text();
-}
-
-function el(tag, props = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(props)) {
-    if (k === 'class') node.className = v;
-    else node.setAttribute(k, v);
-  }
-  for (const c of children) node.append(c);
-  return node;
 }
 
 function applyStrings() {

@@ -3,6 +3,8 @@
 // commission actions, report counts, the chain head) in Kazakh, Russian or
 // English. Plain JS module, no build step. The token stays in this tab
 // (sessionStorage) and is sent only as the socket's first message.
+
+import { el } from '../dom.js';
 import { LANGS, STRINGS } from './i18n.js';
 
 const $ = (id) => document.getElementById(id);
@@ -28,16 +30,6 @@ const time = (when) =>
     second: '2-digit',
   }).format(new Date(when));
 const name = (names, fallback) => (names ? (names[state.lang] ?? names.en) : fallback);
-
-function el(tag, props = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(props)) {
-    if (k === 'class') node.className = v;
-    else node.setAttribute(k, v);
-  }
-  for (const c of children) node.append(c);
-  return node;
-}
 
 function applyStrings() {
   document.documentElement.lang = state.lang;
