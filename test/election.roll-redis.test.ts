@@ -52,7 +52,7 @@ describe('the roll in Redis', () => {
     const lines: string[] = [];
     const result = await initElection(settings, index, redis, { log: (l) => lines.push(l) });
     expect(result.roll.action).toBe('loaded');
-    expect(result.keysCreated).toBe(8); // tiny.json: 3 districts, 2 station keys, 2 Ed25519, pepper
+    expect(result.keysCreated).toBe(9); // tiny.json: 3 districts, 2 station keys, 2 Ed25519, operator OP-1's key, pepper
     expect(JSON.parse(await readFile(manifestPath(settings.publisher.publicDir, index.id), 'utf8')).id).toBe(
       index.id,
     );
