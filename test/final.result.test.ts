@@ -140,6 +140,47 @@ afterAll(async () => {
 });
 
 describe('declaring the result', () => {
+  it('takes candidate statuses from signed events only, never from an event written straight to Kafka', async () => {
+    // A removal no operator signed (signed with another key): ClickHouse stores it like any
+    // event, the follower skips it, and the snapshot keeps the candidate standing.
+    const race = t.index.race(NATIONAL)!;
+    const target = race.candidates.find((c) => c.id !== removed && c.status === 'active')!.id;
+    const forged = signEvent(
+      {
+        v: 1,
+        id: newEventId(),
+        election: t.index.id,
+        at: Date.now(),
+        by: 'OP-1',
+        type: 'candidate-removed',
+        race: NATIONAL,
+        candidate: target,
+        reference: 'FORGED',
+        detail: 'written straight to Kafka',
+      },
+      generateKeyPairSync('ed25519').privateKey,
+    );
+    const skippedBefore = follower.skipped;
+    const producer = kafkaClient('saylau-final-forged').producer();
+    await producer.connect();
+    try {
+      await producer.send({
+        topic: TOPICS.electionEvents,
+        acks: -1,
+        messages: [{ key: forged.id, value: JSON.stringify(forged), partition: ELECTION_EVENTS_PARTITION }],
+      });
+    } finally {
+      await producer.disconnect();
+    }
+    await until('the follower skipped it', () => follower.skipped > skippedBefore);
+    await expect
+      .poll(async () => (await t.source.electionEvents(t.index.id)).map((e) => e.id), { timeout: 30_000 })
+      .toContain(forged.id);
+    const snapshot = await scheduler.runOnce();
+    const status = snapshot.races.find((r) => r.id === NATIONAL)!.candidates.find((c) => c.id === target)!;
+    expect(status.status).toBe('active');
+  });
+
   it('takes a final snapshot with winners per race when the declaration arrives', async () => {
     expect(await scheduler.runOnce()).not.toHaveProperty('final');
     const [removal, , declaration] = await commission([
@@ -158,7 +199,7 @@ describe('declaring the result', () => {
 
     round1 = await scheduler.runOnce();
     expect(round1.v).toBe(4);
-    expect(round1.seq).toBe(3);
+    expect(round1.seq).toBe(4);
     expect(round1.final).toMatchObject({
       declaration: declaration!.id,
       by: 'OP-1',
