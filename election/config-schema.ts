@@ -14,6 +14,7 @@
  *   ├─ paperPrecincts[] id, district → districts[].id, address, opens, closes,
  *   │                   officials[] (id, name): special polling stations of the paper day
  *   ├─ sampleRoll?      seed, size: a synthetic roll instead of an imported CSV
+ *   ├─ about?           organiser, help (contact), privacy: the trust cues every public page shows
  *   ├─ operators?[]     id, name: the commission's operators (sign election events, role `operator`)
  *   └─ committee?[]     id, name: the control committee (triages violation reports, role `committee`)
  */
@@ -53,6 +54,31 @@ function Strict<P extends Record<string, TSchema>>(properties: P) {
 
 /** Kazakh, Russian and English: the three languages of every public page (DESIGN §6). */
 export const NamesSchema = Strict({ kk: Text, ru: Text, en: Text });
+
+/** A paragraph in the three languages (the privacy note). */
+const ParagraphSchema = Strict({
+  kk: T.String({ minLength: 1, maxLength: 1200 }),
+  ru: T.String({ minLength: 1, maxLength: 1200 }),
+  en: T.String({ minLength: 1, maxLength: 1200 }),
+});
+
+/**
+ * Who runs the election and whom to ask: shown on the voter page and the
+ * results site so a voter can tell the page is the real one and where help is.
+ */
+export const AboutSchema = Strict({
+  /** The body that runs the election (the party's central election commission). */
+  organiser: NamesSchema,
+  help: Strict({
+    /** How to reach the help desk, in words (hours included). */
+    names: NamesSchema,
+    phone: T.Optional(T.String({ pattern: '^\\+?[0-9 ()-]{3,30}$' })),
+    email: T.Optional(T.String({ pattern: '^[^@\\s]+@[^@\\s]+$', maxLength: 200 })),
+    url: T.Optional(T.String({ pattern: '^https://[^\\s]+$', maxLength: 300 })),
+  }),
+  /** One paragraph: what is kept about the voter, by whom, and what is never kept. */
+  privacy: ParagraphSchema,
+});
 
 export const CANDIDATE_STATUSES = ['active', 'withdrawn', 'removed'] as const;
 
@@ -174,6 +200,8 @@ export const ElectionConfigSchema = Strict({
   paperPrecincts: T.Array(PaperPrecinctSchema),
   /** Present for demo elections: a roll generated from a seed instead of imported. */
   sampleRoll: T.Optional(SampleRollSchema),
+  /** Organiser, help contact and privacy note for the public pages (issue 17). */
+  about: T.Optional(AboutSchema),
   /** The commission's operators: open, pause, close, candidate status, declare (signed events). */
   operators: T.Optional(T.Array(StaffMemberSchema, { maxItems: 100 })),
   /** The control committee: triages violation reports. */
@@ -189,6 +217,7 @@ type Frozen<V> = V extends readonly (infer E)[]
 
 export type ElectionConfig = Frozen<Static<typeof ElectionConfigSchema>>;
 export type Names = ElectionConfig['names'];
+export type About = NonNullable<ElectionConfig['about']>;
 export type Region = ElectionConfig['regions'][number];
 export type District = ElectionConfig['districts'][number];
 export type Race = ElectionConfig['races'][number];

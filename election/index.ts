@@ -3,6 +3,7 @@
  * import from here only, never from the files behind it.
  */
 export type {
+  About,
   Candidate,
   CandidateStatus,
   District,

@@ -11,7 +11,7 @@
  */
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { CandidateStatus, Names } from './config-schema.js';
+import type { About, CandidateStatus, Names } from './config-schema.js';
 import { ElectionError } from './errors.js';
 import { BLIND_RSA_ALG, type ManifestKeys, missingDistrictKeys } from './keys.js';
 import type { ElectionIndex } from './load.js';
@@ -25,6 +25,8 @@ export interface Manifest {
   readonly opens: string;
   readonly closes: string;
   readonly snapshotIntervalSec: number;
+  /** Organiser, help contact and privacy note (config `about`), when the config has them. */
+  readonly about?: About;
   readonly regions: readonly {
     readonly code: string;
     readonly names: Names;
@@ -80,6 +82,7 @@ export function buildManifest(index: ElectionIndex, keys: ManifestKeys): Manifes
     opens: c.opens,
     closes: c.closes,
     snapshotIntervalSec: c.snapshotIntervalSec,
+    ...(c.about === undefined ? {} : { about: c.about }),
     regions: c.regions.map((r) => ({
       code: r.code,
       names: r.names,
