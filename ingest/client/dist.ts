@@ -9,7 +9,8 @@
  *   dist/index.html, dist/official/index.html, dist/official/sw.js, dist/assets/…
  *
  * The fingerprint hashes every source the build reads (this folder but
- * `dist/`, the READMEs and `serve.ts`) and `package-lock.json` (the bundled packages);
+ * `dist/`, the READMEs and `serve.ts`), the files outside it that the page
+ * bundles ({@link SHARED_SOURCES}) and `package-lock.json` (the bundled packages);
  * a build whose fingerprint differs from the sources' is stale, and ingest
  * refuses to start on it rather than serve a page that does not match the API.
  */
@@ -54,7 +55,10 @@ const notSource = (rel: string): boolean =>
   rel.endsWith('.md') ||
   rel === 'serve.ts';
 
-/** SHA-256 over the client's sources (path and bytes, in sorted order) and the lockfile. */
+/** Files outside this folder that the page bundles, relative to the repository root. */
+const SHARED_SOURCES = ['election/ballot-size.ts'];
+
+/** SHA-256 over the client's sources (path and bytes, in sorted order), the shared ones and the lockfile. */
 export async function sourceFingerprint(): Promise<string> {
   const hash = createHash('sha256');
   const entries = (await readdir(CLIENT_DIR, { recursive: true })).filter((rel) => !notSource(rel)).sort();
@@ -66,6 +70,7 @@ export async function sourceFingerprint(): Promise<string> {
       .update(await readFile(path))
       .update('\0');
   }
+  for (const rel of SHARED_SOURCES) hash.update(`${rel}\0`).update(await readFile(join(repoRoot, rel)));
   hash.update(await readFile(join(repoRoot, 'package-lock.json')));
   return hash.digest('base64url');
 }
