@@ -114,7 +114,10 @@ export function renderMap(nodes, v, mode, race, regions) {
         'tr',
         { 'data-region': r.code },
         el('th', { scope: 'row' }, v.name(r.names)),
-        ...rows.byRegion.get(r.code).cells.map((c) => el('td', {}, c)),
+        // In leader mode the first cell is a name (it wraps); the others are figures.
+        ...rows.byRegion
+          .get(r.code)
+          .cells.map((c, i) => el('td', i === 0 && mode === 'leader' ? { class: 'name' } : {}, c)),
       ),
     ),
   );
