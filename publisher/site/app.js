@@ -7,6 +7,7 @@ import { LANGS, STRINGS } from './i18n.js';
 import { renderRacePicker } from './race-picker.js';
 import { renderRaceRegions, renderTurnoutRegions } from './region-cards.js';
 import { renderChain } from './snapshot-chain.js';
+import { labelCells } from './stack-table.js';
 import { renderMap } from './tile-map.js';
 import { verifyChain } from './verify.js';
 import { viewContext } from './view-context.js';
@@ -402,6 +403,7 @@ function render() {
   renderRace();
   renderTurnout();
   renderPrecincts();
+  labelCells($('precincts-table'));
   renderDownloads();
 }
 
