@@ -387,7 +387,7 @@ describe('results site, phone first (issue 17)', () => {
     ).violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
   }
 
-  /** Elements of the results sections that reach past the right edge of the screen. */
+  /** Elements of the page that reach past the right edge of the screen. */
   async function tooWide(): Promise<string[]> {
     return page.evaluate(() => {
       const g = globalThis as unknown as {
@@ -401,9 +401,7 @@ describe('results site, phone first (issue 17)', () => {
         };
       };
       const out: string[] = [];
-      for (const e of g.document.querySelectorAll(
-        '#race-section *, #map-section *, #turnout-section *, header *',
-      )) {
+      for (const e of g.document.querySelectorAll('header *, main *, footer *')) {
         const r = e.getBoundingClientRect();
         if (r.width > 0 && r.right > g.innerWidth + 0.5)
           out.push(`${e.tagName}#${e.id} right ${Math.round(r.right)}`);
