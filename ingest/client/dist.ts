@@ -10,7 +10,8 @@
  *
  * The fingerprint hashes every source the build reads (this folder but
  * `dist/`, the READMEs and `serve.ts`; `common/web/`, the browser modules the
- * client shares with the results site) and `package-lock.json` (the bundled packages);
+ * client shares with the results site), the other files outside it that the page
+ * bundles ({@link SHARED_SOURCES}) and `package-lock.json` (the bundled packages);
  * a build whose fingerprint differs from the sources' is stale, and ingest
  * refuses to start on it rather than serve a page that does not match the API.
  */
@@ -57,6 +58,9 @@ const notSource = (rel: string): boolean =>
   rel.endsWith('.md') ||
   rel === 'serve.ts';
 
+/** Single files outside this folder that the page bundles, relative to the repository root. */
+const SHARED_SOURCES = ['election/ballot-size.ts'];
+
 /** Hashes the sources under `dir` (path relative to the repository and bytes, in sorted order). */
 async function hashSources(hash: Hash, dir: string): Promise<void> {
   const entries = (await readdir(dir, { recursive: true })).filter((rel) => !notSource(rel)).sort();
@@ -70,10 +74,11 @@ async function hashSources(hash: Hash, dir: string): Promise<void> {
   }
 }
 
-/** SHA-256 over the client's sources, the shared browser modules and the lockfile. */
+/** SHA-256 over the client's sources, the shared browser modules and files, and the lockfile. */
 export async function sourceFingerprint(): Promise<string> {
   const hash = createHash('sha256');
   for (const dir of [CLIENT_DIR, ...SHARED_DIRS]) await hashSources(hash, dir);
+  for (const rel of SHARED_SOURCES) hash.update(`${rel}\0`).update(await readFile(join(repoRoot, rel)));
   hash.update(await readFile(join(repoRoot, 'package-lock.json')));
   return hash.digest('base64url');
 }
