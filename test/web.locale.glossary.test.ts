@@ -7,7 +7,7 @@
  * string is read as the pages get it: the JSON catalogues, and the results
  * site's message functions called with stand-in arguments.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -117,6 +117,25 @@ describe("both sites' strings", () => {
       .filter(([, text]) => /\p{L}\((s|es|ов|а|и|ы)\)/u.test(text))
       .map(([where, text]) => `${where}: ${text}`);
     expect(hacks).toEqual([]);
+  });
+
+  it("format through common/web/format.js: no toLocaleString or Intl number/date formats in the sites' code", async () => {
+    const dirs = [
+      'ingest/client/src',
+      'ingest/client/official/src',
+      'publisher/site',
+      'publisher/site/observe',
+    ];
+    const found: string[] = [];
+    for (const dir of dirs)
+      for (const file of await readdir(join(repoRoot, dir))) {
+        if (!/\.(ts|js)$/.test(file)) continue;
+        const text = await readFile(join(repoRoot, dir, file), 'utf8');
+        for (const call of text.match(/toLocale\w*String|Intl\.(NumberFormat|DateTimeFormat|PluralRules)/g) ??
+          [])
+          found.push(`${dir}/${file}: ${call}`);
+      }
+    expect(found).toEqual([]);
   });
 
   it('give the two Kazakh buttons of the results page distinct labels', async () => {
