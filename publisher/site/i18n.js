@@ -58,7 +58,7 @@ export const STRINGS = {
     precinctsFile: 'Учаскелер (CSV)',
     receiptTitle: 'Бюллетенім есептелді ме?',
     receiptLabel: 'Түбіртек коды:',
-    receiptCheck: 'Кодты іздеу',
+    receiptCheck: 'Кодты тексеру',
     receiptFound: (seq) => `Иә: бұл код №${seq} нұсқадағы есептелген бюллетеньдер тізімінде бар.`,
     receiptMissing: (seq, time) =>
       `Бұл код №${seq} нұсқада (${time}) жоқ. Егер сіз осы уақыттан кейін дауыс берсеңіз, келесі нұсқаны тексеріңіз; әйтпесе кодты қайта тексеріп, комиссияға хабарласыңыз.`,
@@ -174,7 +174,7 @@ export const STRINGS = {
     precinctsFile: 'Участки (CSV)',
     receiptTitle: 'Учтён ли мой бюллетень?',
     receiptLabel: 'Код квитанции:',
-    receiptCheck: 'Найти код',
+    receiptCheck: 'Проверить код',
     receiptFound: (seq) => `Да: этот код есть в списке учтённых бюллетеней среза №${seq}.`,
     receiptMissing: (seq, time) =>
       `Этого кода нет в срезе №${seq} (${time}). Если вы голосовали позже, проверьте следующий срез; иначе проверьте код и обратитесь в комиссию.`,
@@ -288,7 +288,7 @@ export const STRINGS = {
     precinctsFile: 'Polling stations (CSV)',
     receiptTitle: 'Was my ballot counted?',
     receiptLabel: 'Receipt code:',
-    receiptCheck: 'Look up code',
+    receiptCheck: 'Check code',
     receiptFound: (seq) => `Yes: this code is in the set of counted ballots of snapshot #${seq}.`,
     receiptMissing: (seq, time) =>
       `This code is not in snapshot #${seq} (${time}). If you voted after that, check the next snapshot; otherwise check the code and contact the commission.`,
