@@ -3,6 +3,7 @@
 // receipt or verify the whole chain. Plain JS modules, no build step.
 
 import { el } from './dom.js';
+import { renderGlossary } from './glossary-view.js';
 import { LANGS, STRINGS } from './i18n.js';
 import { renderRacePicker } from './race-picker.js';
 import { renderRaceRegions, renderTurnoutRegions } from './region-cards.js';
@@ -11,6 +12,7 @@ import { labelCells } from './stack-table.js';
 import { renderMap } from './tile-map.js';
 import { verifyChain } from './verify.js';
 import { viewContext } from './view-context.js';
+import { formatDateTime, formatNumber, formatPercent } from './web/format.js';
 import { normaliseReceiptCode } from './web/receipt-code.js';
 
 const $ = (id) => document.getElementById(id);
@@ -38,19 +40,10 @@ function pickLang() {
 }
 
 const t = () => STRINGS[state.lang];
-const locale = () => ({ kk: 'kk-KZ', ru: 'ru-RU', en: 'en-GB' })[state.lang];
-const num = (n) => new Intl.NumberFormat(locale()).format(n);
-const pct = (a, b) =>
-  new Intl.NumberFormat(locale(), { style: 'percent', maximumFractionDigits: 2 }).format(b > 0 ? a / b : 0);
-const time = (iso) =>
-  new Intl.DateTimeFormat(locale(), {
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-  }).format(new Date(iso));
+// Through web/format.js, not Intl: browsers without Kazakh data would show "800,000" and "2026 M12 4".
+const num = (n) => formatNumber(state.lang, n);
+const pct = (a, b) => formatPercent(state.lang, b > 0 ? a / b : 0);
+const time = (iso) => formatDateTime(state.lang, iso);
 const name = (names) => names[state.lang] ?? names.en;
 const view = () => viewContext(state.lang, t());
 
@@ -391,6 +384,7 @@ function renderDownloads() {
 function render() {
   applyStrings();
   if (!$('receipt-error').hidden) $('receipt-error').textContent = t().receiptBad;
+  renderGlossary($('glossary-list'), state.lang);
   renderHeader();
   renderLive();
   renderFinal();
