@@ -539,7 +539,7 @@ describe('results site, phone first (issue 17)', () => {
       'verify',
     ])
       expect(seen).toContain(view);
-    await page.screenshot({ path: join(OUT, 'publisher-site-phone.png') });
+    await page.screenshot({ path: join(OUT, 'publisher-site-last-view.png') });
   });
 
   it('on a phone, votes by region are cards with the snapshot numbers, nothing wider than the screen', async () => {
@@ -616,6 +616,12 @@ describe('results site, phone first (issue 17)', () => {
     // The next snapshot: live.json's nextSnapshotAt, or taken + the interval (snapshot v5).
     expect(await page.locator('#sum-next-item').isVisible()).toBe(true);
     expect(await page.locator('#sum-next').textContent()).not.toBe('');
+    // Who runs it, whom to ask, the privacy note and the closing time (snapshot v5 election.about, closes).
+    const about = snapshot.election.about!;
+    expect(await page.locator('#about-organiser').textContent()).toBe(about.organiser.en);
+    expect(await page.locator('#about-help').textContent()).toContain(about.help.names.en);
+    expect(await page.locator('#about-privacy').textContent()).toBe(about.privacy.en);
+    expect(await page.locator('#about-closes').textContent()).not.toBe('—');
   });
 
   it('maps the regions by leader and by turnout, with a table of the same figures', async () => {

@@ -220,6 +220,7 @@ function renderAbout() {
   if (about.help.url) contacts.push(el('a', { href: about.help.url, rel: 'noopener' }, about.help.url));
   $('about-help').replaceChildren(name(about.help.names), ...contacts.flatMap((a) => [el('br'), a]));
   $('about-privacy').textContent = name(about.privacy);
+  $('about-closes').textContent = state.latest.election.closes ? time(state.latest.election.closes) : '—';
 }
 
 /** v3 snapshots list every paper precinct's latest protocol (v2 ones do not: the section stays hidden). */

@@ -178,6 +178,7 @@ export const STRINGS = {
     aboutOrganiser: 'Ұйымдастырушы',
     aboutHelp: 'Анықтама',
     aboutPrivacy: 'Құпиялылық',
+    aboutCloses: 'Дауыс беру аяқталатын уақыт',
     glossaryTitle: 'Сөздік',
   },
   ru: {
@@ -358,6 +359,7 @@ export const STRINGS = {
     aboutOrganiser: 'Организатор',
     aboutHelp: 'Справка',
     aboutPrivacy: 'Тайна голосования',
+    aboutCloses: 'Голосование закрывается',
     glossaryTitle: 'Словарь',
   },
   en: {
@@ -527,6 +529,7 @@ export const STRINGS = {
     aboutOrganiser: 'Organiser',
     aboutHelp: 'Help',
     aboutPrivacy: 'Your privacy',
+    aboutCloses: 'Voting closes',
     glossaryTitle: 'Words used here',
   },
 };
