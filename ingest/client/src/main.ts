@@ -6,7 +6,9 @@
  *                             ─► ballot:  show the ballot again
  *                             ─► casting: resend the same padded body
  *        ─► sign in (dev list, or redirect to the identity provider and back with #token=)
- *   sign in ─► district key = the results site's keys.json? (key-check.ts; refuse if not)
+ *   boot ─► the election summary (no races, no keys: small before sign-in)
+ *   sign in ─► the district's slice, its SHA-256 = the summary's? (slice.ts; refuse if not)
+ *           ─► district key = the results site's keys.json? (key-check.ts; refuse if not)
  *           ─► blind (lazy RFC 9474 chunk) ─► POST /v1/credentials ─► finalize
  *           ─► ballot ─► review ─► POST /v1/ballots (until answered) ─► receipt
  *
@@ -15,12 +17,13 @@
  * Meanwhile live.ts follows the commission (paused, closed, candidates no
  * longer standing): a banner above every step, and the ballot as it stands now.
  */
-import { type ApiCode, ApiError, getJson, request } from './api.js';
+import { ballotBody } from '../../../election/ballot-size.js';
+import { type ApiCode, ApiError, getFixed, getJson, parseJson, request } from './api.js';
 import { ballotIdOf, fromB64u, groupReceipt } from './bytes.js';
 import { announce } from './dom.js';
 import { LANGS, type Lang, nameOf, preferredLang, t, useLang } from './i18n.js';
 import { LIVE_CODES, LiveStatusWatch, pruneDraft, withLiveStatus } from './live.js';
-import { ballotBody, type District, type Manifest, paddedLength, racesOf } from './manifest.js';
+import type { DistrictSlice, ElectionSummary } from './manifest.js';
 import {
   clearReceipt,
   clearVote,
@@ -32,6 +35,7 @@ import {
   type VoteState,
 } from './persist.js';
 import { untilAnswered, type Waiting } from './retry.js';
+import { fetchSlice } from './slice.js';
 import { claimsOf, tokenFromFragment } from './token.js';
 import {
   paintBallot,
@@ -52,7 +56,9 @@ interface ClientConfig {
 }
 
 let config: ClientConfig;
-let manifest: Manifest | null = null;
+let summary: ElectionSummary | null = null;
+/** The voter's district slice, fetched (and digest-checked) once the district is known. */
+let slice: DistrictSlice | null = null;
 let election = '';
 /** Marks on the ballot being filled in: memory only until the voter casts. */
 const draft = new Map<string, Set<string>>();
@@ -88,8 +94,20 @@ function waitingFor(step: Parameters<typeof paintWorking>[0]) {
   };
 }
 
-function districtOf(id: string): District | undefined {
-  return manifest?.districts.find((d) => d.id === id);
+/**
+ * The slice of the district a vote is for: the one held, else fetched and
+ * checked (after a reload, a 304 from the HTTP cache). Paints the problem and
+ * returns null when it cannot be had or does not match the summary.
+ */
+async function sliceFor(district: string, step: Parameters<typeof paintWorking>[0]) {
+  if (slice?.district.id === district) return slice;
+  try {
+    slice = await untilAnswered(() => fetchSlice(summary!, district), waitingFor(step));
+    return slice;
+  } catch (error) {
+    problem(error instanceof ApiError ? error.code : 'unknown');
+    return null;
+  }
 }
 
 function problem(code: ApiCode): void {
@@ -126,7 +144,7 @@ async function signIn(notice: string | null): Promise<void> {
       identityProviderUrl: config.identityProviderUrl,
       members,
       notice,
-      manifest: manifest!,
+      summary: summary!,
       onDevLogin: (memberId) => void devLogin(memberId),
       onProvider: () => {
         const back = `${location.origin}${location.pathname}`;
@@ -155,25 +173,27 @@ async function devLogin(memberId: string): Promise<void> {
 async function signedIn(token: string): Promise<void> {
   const claim = claimsOf(token)?.district;
   const districtId = typeof claim === 'string' ? claim : null;
-  const district = districtId === null ? undefined : districtOf(districtId);
-  if (district === undefined) {
+  if (districtId === null || !summary!.districts.some((d) => d.id === districtId)) {
     problem('not_eligible');
     return;
   }
   const held = loadVote(election);
   let vote: VoteState;
-  if (held?.phase === 'issuing' && held.district === district.id) {
+  if (held?.phase === 'issuing' && held.district === districtId) {
     // Signed in again after the token expired: the same blinded message, so a credential
     // already issued for it comes back instead of `credential_already_issued`.
     vote = { ...held, token };
   } else {
     paint(() => paintWorking('preparing', null));
+    const own = await sliceFor(districtId, 'preparing');
+    if (own === null) return;
+    const district = own.district;
     const [{ blind }, { checkDistrictKey }] = await Promise.all([
       credentialModule(),
       import('./key-check.js'),
     ]);
     // Before anything is blinded or sent: a key other than the published one could mark this voter.
-    if ((await checkDistrictKey(resultsUrl(), manifest!, district)) === 'mismatch') {
+    if ((await checkDistrictKey(resultsUrl(), summary!, district)) === 'mismatch') {
       problem('district_key_mismatch');
       return;
     }
@@ -186,13 +206,10 @@ async function signedIn(token: string): Promise<void> {
 /* ---------- credential ---------- */
 
 async function issue(vote: Extract<VoteState, { phase: 'issuing' }>): Promise<void> {
-  const district = districtOf(vote.district);
-  if (district === undefined) {
-    clearVote(election);
-    problem('not_eligible');
-    return;
-  }
   paint(() => paintWorking('issuing', null));
+  const own = await sliceFor(vote.district, 'issuing');
+  if (own === null) return;
+  const district = own.district;
   let blindSignature: string;
   try {
     ({ blindSignature } = await untilAnswered(
@@ -230,19 +247,20 @@ async function issue(vote: Extract<VoteState, { phase: 'issuing' }>): Promise<vo
   const next: VoteState = { phase: 'ballot', district: district.id, message: vote.prepared, signature };
   saveVote(election, next);
   announce('');
-  showBallot(next);
+  await showBallot(next);
 }
 
 /* ---------- ballot ---------- */
 
-function showBallot(vote: Extract<VoteState, { phase: 'ballot' }>, notice: string | null = null): void {
-  const district = districtOf(vote.district);
-  if (district === undefined || manifest === null) {
-    problem('not_eligible');
-    return;
-  }
+async function showBallot(
+  vote: Extract<VoteState, { phase: 'ballot' }>,
+  notice: string | null = null,
+): Promise<void> {
+  const own = await sliceFor(vote.district, 'connecting');
+  if (own === null) return;
+  const district = own.district;
   // Read at each paint: a candidate withdrawn or removed meanwhile is shown as no longer standing.
-  const races = () => withLiveStatus(racesOf(manifest!, district), live?.status ?? null);
+  const races = () => withLiveStatus(own.races, live?.status ?? null);
   const review = () =>
     paint(
       () =>
@@ -250,13 +268,13 @@ function showBallot(vote: Extract<VoteState, { phase: 'ballot' }>, notice: strin
           races: races(),
           draft,
           onChange: () => paint(ballot, true),
-          onCast: () => void castFinal(vote),
+          onCast: () => void castFinal(vote, own),
         }),
       true,
     );
   const ballot = () =>
     paintBallot({
-      manifest: manifest!,
+      slice: own,
       districtName: nameOf(district.names),
       races: races(),
       draft,
@@ -268,15 +286,15 @@ function showBallot(vote: Extract<VoteState, { phase: 'ballot' }>, notice: strin
 
 function statusChanged(candidates: boolean): void {
   paintBanner(live?.status ?? null);
-  if (!candidates || manifest === null) return;
-  const pruned = pruneDraft(withLiveStatus(manifest.races, live?.status ?? null), draft);
+  if (!candidates || slice === null) return;
+  const pruned = pruneDraft(withLiveStatus(slice.races, live?.status ?? null), draft);
   if (showsCandidates) repaint();
   if (pruned) announce(t('ballot.pruned'));
 }
 
-async function castFinal(vote: Extract<VoteState, { phase: 'ballot' }>): Promise<void> {
-  const district = districtOf(vote.district)!;
-  const selections = racesOf(manifest!, district).map((race) => {
+async function castFinal(vote: Extract<VoteState, { phase: 'ballot' }>, own: DistrictSlice): Promise<void> {
+  const district = own.district;
+  const selections = own.races.map((race) => {
     const chosen = draft.get(race.id) ?? new Set<string>();
     return { race: race.id, choices: race.candidates.filter((c) => chosen.has(c.id)).map((c) => c.id) };
   });
@@ -286,7 +304,7 @@ async function castFinal(vote: Extract<VoteState, { phase: 'ballot' }>): Promise
     vote.message,
     vote.signature,
     selections,
-    paddedLength(manifest!),
+    summary!.ballotBytes,
   );
   const next: VoteState = { phase: 'casting', district: district.id, message: vote.message, body };
   saveVote(election, next); // before sending: a crash from here on resends exactly this body
@@ -321,7 +339,7 @@ async function cast(vote: Extract<VoteState, { phase: 'casting' }>): Promise<voi
       const back: VoteState = { phase: 'ballot', district: vote.district, message: vote.message, signature };
       saveVote(election, back);
       await live?.refresh();
-      showBallot(back, 'ballot.changed');
+      await showBallot(back, 'ballot.changed');
       return;
     }
     clearVote(election);
@@ -339,7 +357,7 @@ function showReceipt(receipt: Receipt, note: string | null): void {
     paintReceipt({
       receipt,
       resultsUrl: link,
-      intervalMinutes: Math.max(1, Math.round((manifest?.snapshotIntervalSec ?? 1800) / 60)),
+      intervalMinutes: Math.max(1, Math.round((summary?.snapshotIntervalSec ?? 1800) / 60)),
       note,
       status,
       qr,
@@ -375,7 +393,7 @@ function showReceipt(receipt: Receipt, note: string | null): void {
 
 async function switchLang(next: Lang): Promise<void> {
   await useLang(next, (url) => getJson(url));
-  paintChrome(manifest);
+  paintChrome(summary);
   paintBanner(live?.status ?? null);
   repaint();
 }
@@ -399,11 +417,12 @@ async function boot(): Promise<void> {
   config = await untilAnswered(() => getJson<ClientConfig>('/assets/config.json'), onWait);
   const list = await untilAnswered(() => getJson<{ elections: { id: string }[] }>('/v1/elections'), onWait);
   election = list.elections[0]?.id ?? '';
-  manifest = await untilAnswered(
-    () => getJson<Manifest>(`/v1/elections/${encodeURIComponent(election)}`),
+  summary = await untilAnswered(
+    async () =>
+      parseJson<ElectionSummary>(await getFixed(`/v1/elections/${encodeURIComponent(election)}/summary`)),
     onWait,
   );
-  paintChrome(manifest);
+  paintChrome(summary);
   live = new LiveStatusWatch(election, (_, candidates) => statusChanged(candidates));
   await live.start();
 
