@@ -20,6 +20,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../common/paths.js';
 import { TOPICS } from '../common/records.js';
+import { GLOSSARY, TERM_IDS } from '../common/web/glossary.js';
 import { type ElectionIndex, issueDevToken, loadElection, readKeys, voterHash } from '../election/index.js';
 import { buildClient, CRITICAL_BUDGET_BYTES, sizeReport, totals } from '../ingest/client/build.js';
 import { modulusOf } from '../ingest/crypto/blind-rsa.js';
@@ -321,6 +322,13 @@ describe('voter web client', () => {
   it('the same voter in a second browser is told they already have a credential', async () => {
     const w = await openPage('en-GB');
     await w.page.locator('#member').waitFor();
+    // The sign-in view links to the glossary in the footer: every term, in English; axe-clean open.
+    await w.page.click('a.glossary-link');
+    await expect
+      .poll(() => w.page.locator('#glossary-list dt').allTextContents())
+      .toEqual(TERM_IDS.map((id) => GLOSSARY.en[id].term));
+    expect(await w.page.locator('#glossary-title').textContent()).toBe('Words used here');
+    expect(await axe(w.page)).toEqual([]);
     await signIn(w.page, members[0]!.memberId);
     const problem = w.page.locator('#problem');
     await problem.waitFor();

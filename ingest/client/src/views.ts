@@ -6,6 +6,7 @@
  */
 import type { ApiCode } from './api.js';
 import { announce, byId, h, show } from './dom.js';
+import { glossaryLink, paintGlossary } from './glossary.js';
 import { dateTime, lang, nameOf, t } from './i18n.js';
 import type { LiveStatus } from './live.js';
 import type { DistrictSlice, ElectionSummary, Race } from './manifest.js';
@@ -23,6 +24,7 @@ export function paintChrome(summary: ElectionSummary | null): void {
   for (const button of document.querySelectorAll<HTMLButtonElement>('#langs button')) {
     button.setAttribute('aria-pressed', String(button.dataset.lang === lang()));
   }
+  paintGlossary();
 }
 
 /**
@@ -122,6 +124,7 @@ export function paintSignIn(o: SignInOptions): void {
   } else {
     parts.push(h('p', { class: 'notice', role: 'alert' }, t('signin.unconfigured')));
   }
+  parts.push(glossaryLink());
   show(main(), ...parts);
 }
 
