@@ -152,7 +152,7 @@ export class SnapshotScheduler {
             source.paperCheckIns(id),
             source.turnout(id),
             source.codes(id),
-            roll.rollByRegion(id),
+            roll.rollByDistrict(id),
             source.electionEvents(id),
             source.reportCounts(id),
           ]),
