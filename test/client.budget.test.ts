@@ -14,7 +14,8 @@
  * Then the district slice: a slice changed on the way (another district's
  * key in it) is refused with `manifest_mismatch` in each language, nothing
  * blinded, stored or sent; the same page with the slice as served goes on
- * to ask for its credential.
+ * to ask for its credential, and after a reload at the ballot revalidates
+ * the slice (a 304 on the wire) and shows the ballot again.
  *
  * Ingest runs without dev login (its member list is a demo aid, not part of
  * the voter's path), with a member registry's JWKS, as in production.
@@ -246,7 +247,7 @@ describe("the voter's district slice", () => {
     }
   }, 120_000);
 
-  it('as served, passes the check: the page goes on to ask for its credential', async () => {
+  it('as served, passes the check: the page asks for its credential; a reload at the ballot revalidates the slice (304)', async () => {
     const member = listSampleMembers(index, 3, 1)[0]!;
     const context = await browser.newContext({ locale: 'en', viewport: SIZES[0] });
     try {
@@ -255,6 +256,16 @@ describe("the voter's district slice", () => {
       await page.locator('form.ballot').waitFor({ timeout: 60_000 });
       expect(watched.posted).toEqual(['/v1/credentials']);
       expect(await page.locator('#problem').count()).toBe(0);
+
+      // A reload at the ballot fetches the slice again: revalidated with its ETag, checked, shown.
+      const cdp = await context.newCDPSession(page);
+      const network = await watchNetwork(cdp);
+      await page.reload();
+      await page.locator('form.ballot').waitFor();
+      const slice = network.transfers().find((t) => t.url.endsWith(`/districts/${member.district}`));
+      // Chromium reports the cached 200; on the wire only a 304's headers came.
+      expect(slice!.bytes).toBeLessThan(Number(slice!.headers['content-length']));
+      expect(watched.posted).toEqual(['/v1/credentials']);
     } finally {
       await context.close();
     }
