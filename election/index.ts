@@ -17,7 +17,7 @@ export type {
   SampleRoll,
   StaffMember,
 } from './config-schema.js';
-export { CANDIDATE_STATUSES, ElectionConfigSchema } from './config-schema.js';
+export { AboutSchema, CANDIDATE_STATUSES, ElectionConfigSchema } from './config-schema.js';
 export {
   ElectionEventsFollower,
   type ElectionEventsFollowerEvents,
