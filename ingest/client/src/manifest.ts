@@ -7,6 +7,18 @@ import { fromB64u } from './bytes.js';
 /** A name in each of the client's languages. */
 export type Names = Readonly<Record<'kk' | 'ru' | 'en', string>>;
 
+/** The config's `about` (election/config-schema.ts `About`). */
+export interface About {
+  readonly organiser: Names;
+  readonly help: {
+    readonly names: Names;
+    readonly phone?: string;
+    readonly email?: string;
+    readonly url?: string;
+  };
+  readonly privacy: Names;
+}
+
 export interface Selection {
   readonly race: string;
   readonly choices: readonly string[];
@@ -41,6 +53,8 @@ export interface Manifest {
   readonly opens: string;
   readonly closes: string;
   readonly snapshotIntervalSec: number;
+  /** Organiser, help contact, privacy note (config `about`): the trust cues of every view (trust.ts). */
+  readonly about?: About;
   readonly regions: readonly { readonly code: string; readonly names: Names }[];
   readonly districts: readonly District[];
   readonly partyBranches: readonly { readonly id: string; readonly names: Names }[];
