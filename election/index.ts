@@ -17,7 +17,7 @@ export type {
   SampleRoll,
   StaffMember,
 } from './config-schema.js';
-export { CANDIDATE_STATUSES, ElectionConfigSchema } from './config-schema.js';
+export { AboutSchema, CANDIDATE_STATUSES, ElectionConfigSchema } from './config-schema.js';
 export {
   ElectionEventsFollower,
   type ElectionEventsFollowerEvents,
@@ -123,7 +123,18 @@ export {
 } from './keys.js';
 export { type ElectionIndex, indexElection, loadElection, resolveElectionPath } from './load.js';
 export { logStartPath, readLogStart, recordLogStart } from './log-start.js';
-export { buildManifest, type Manifest, manifestPath, writeManifest } from './manifest.js';
+export {
+  buildManifest,
+  type DistrictSlice,
+  type ElectionSummary,
+  type Manifest,
+  manifestPath,
+  type ServedManifest,
+  servedManifest,
+  sliceOf,
+  summaryOf,
+  writeManifest,
+} from './manifest.js';
 export { protocolProblem, signatureProblem } from './paper-protocol.js';
 export { assertRollCsv, type RollCsvScan, rollCsvRows, scanRollCsv } from './roll-csv.js';
 export {

@@ -38,8 +38,6 @@ export interface ElectionIndex {
   districtsOf(region: string): readonly District[];
   /** The region's Kafka partitions (DESIGN §4); empty for an unknown region. */
   partitionsFor(region: string): readonly number[];
-  /** Whether ballots are accepted at `nowMs`: opens ≤ now < closes. */
-  isOpen(nowMs: number): boolean;
 }
 
 const NONE: readonly never[] = Object.freeze([]);
@@ -144,9 +142,6 @@ class IndexedElection implements ElectionIndex {
   }
   partitionsFor(region: string): readonly number[] {
     return this.#regions.get(region)?.partitions ?? NONE;
-  }
-  isOpen(nowMs: number): boolean {
-    return nowMs >= this.opensAt && nowMs < this.closesAt;
   }
 }
 

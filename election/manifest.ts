@@ -9,8 +9,10 @@
  * config and public keys — no timestamps — so rebuilding it gives identical
  * bytes, whichever role's key set (tools, ingest, publisher) builds it.
  */
+import { createHash } from 'node:crypto';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { ballotBytes } from './ballot-size.js';
 import type { About, CandidateStatus, Names } from './config-schema.js';
 import { ElectionError } from './errors.js';
 import { BLIND_RSA_ALG, type ManifestKeys, missingDistrictKeys } from './keys.js';
@@ -111,6 +113,112 @@ export function buildManifest(index: ElectionIndex, keys: ManifestKeys): Manifes
     paperPrecincts: c.paperPrecincts.map((p) => ({ id: p.id, district: p.district, address: p.address })),
     snapshotKey: { alg: 'Ed25519', spki: keys.snapshot.spki },
   };
+}
+
+type ManifestDistrict = Manifest['districts'][number];
+
+/**
+ * What the voter page reads before sign-in (`GET /v1/elections/{id}/summary`):
+ * the manifest without races, candidates, keys and paper precincts, plus the
+ * SHA-256 of each district's slice and of the full manifest as served, so the
+ * page can check the one slice it fetches once the voter's district is known.
+ */
+export interface ElectionSummary {
+  readonly v: typeof MANIFEST_VERSION;
+  readonly id: string;
+  readonly names: Names;
+  readonly opens: string;
+  readonly closes: string;
+  readonly snapshotIntervalSec: number;
+  readonly about?: About;
+  readonly regions: readonly { readonly code: string; readonly names: Names }[];
+  readonly districts: readonly {
+    readonly id: string;
+    readonly region: string;
+    readonly names: Names;
+    /** Hex SHA-256 of this district's slice, byte for byte as served. */
+    readonly digest: string;
+  }[];
+  /** The fixed `POST /v1/ballots` body size (election/ballot-size.ts). */
+  readonly ballotBytes: number;
+  readonly snapshotKey: Manifest['snapshotKey'];
+  /** Hex SHA-256 of the full manifest, byte for byte as served. */
+  readonly manifestDigest: string;
+}
+
+/**
+ * One district's part of the manifest (`GET /v1/elections/{id}/districts/{district}`):
+ * its entry (with its key), its races in the entry's order, and the party
+ * branches their candidates stand for, in manifest order.
+ */
+export interface DistrictSlice {
+  readonly v: typeof MANIFEST_VERSION;
+  readonly election: string;
+  readonly district: ManifestDistrict;
+  readonly races: Manifest['races'];
+  readonly partyBranches: Manifest['partyBranches'];
+}
+
+/** The manifest's slice for `districtId`; undefined for a district it does not have. */
+export function sliceOf(manifest: Manifest, districtId: string): DistrictSlice | undefined {
+  const district = manifest.districts.find((d) => d.id === districtId);
+  if (district === undefined) return undefined;
+  const races = district.races.flatMap((id) => manifest.races.filter((r) => r.id === id));
+  const used = new Set(races.flatMap((r) => r.candidates.map((c) => c.partyBranch)));
+  return {
+    v: MANIFEST_VERSION,
+    election: manifest.id,
+    district,
+    races,
+    partyBranches: manifest.partyBranches.filter((b) => used.has(b.id)),
+  };
+}
+
+/** The summary, given the digests of the served bytes (see {@link servedManifest}). */
+export function summaryOf(
+  manifest: Manifest,
+  digests: { readonly manifest: string; readonly districts: ReadonlyMap<string, string> },
+): ElectionSummary {
+  return {
+    v: MANIFEST_VERSION,
+    id: manifest.id,
+    names: manifest.names,
+    opens: manifest.opens,
+    closes: manifest.closes,
+    snapshotIntervalSec: manifest.snapshotIntervalSec,
+    ...(manifest.about === undefined ? {} : { about: manifest.about }),
+    regions: manifest.regions.map((r) => ({ code: r.code, names: r.names })),
+    districts: manifest.districts.map((d) => ({
+      id: d.id,
+      region: d.region,
+      names: d.names,
+      digest: digests.districts.get(d.id)!,
+    })),
+    ballotBytes: ballotBytes(manifest),
+    snapshotKey: manifest.snapshotKey,
+    manifestDigest: digests.manifest,
+  };
+}
+
+/** The bytes ingest serves, each serialised once: what the summary's digests are of. */
+export interface ServedManifest {
+  readonly manifest: Buffer;
+  readonly summary: Buffer;
+  /** By district id. */
+  readonly slices: ReadonlyMap<string, Buffer>;
+}
+
+const sha256Hex = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
+
+const serialise = (value: object): Buffer => Buffer.from(JSON.stringify(value));
+
+/** Serialises the manifest, every district's slice, and the summary holding their digests. */
+export function servedManifest(manifest: Manifest): ServedManifest {
+  const full = serialise(manifest);
+  const slices = new Map(manifest.districts.map((d) => [d.id, serialise(sliceOf(manifest, d.id)!)]));
+  const districts = new Map([...slices].map(([id, bytes]) => [id, sha256Hex(bytes)]));
+  const summary = serialise(summaryOf(manifest, { manifest: sha256Hex(full), districts }));
+  return { manifest: full, summary, slices };
 }
 
 export const manifestPath = (publicDir: string, electionId: string): string =>

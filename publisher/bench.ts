@@ -198,6 +198,7 @@ async function publishSample(root: string): Promise<number> {
     { seq: 1, prevHash: null, takenAtMs: Date.now() },
     keys,
     new Map(),
+    { closesAtMs: index.closesAt, snapshotIntervalSec: index.config.snapshotIntervalSec },
   );
   const snapshot = signSnapshot(unsigned, generateKeyPairSync('ed25519').privateKey);
   await store.publish(snapshot, []);

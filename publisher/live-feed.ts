@@ -4,7 +4,7 @@
  * session channel. It carries no choices, is not reconciled and not signed —
  * the signed snapshots are the record; this is a progress bar.
  *
- *   {v, election, at, snapshot, total {roll, issuedOnline, issuedPaper, castOnline},
+ *   {v, election, at, snapshot, nextSnapshotAt, total {roll, issuedOnline, issuedPaper, castOnline},
  *    regions [{code, roll, issuedOnline, issuedPaper, castOnline}]}
  *
  * One timer, re-armed after each refresh finishes, so a slow ClickHouse
@@ -34,6 +34,11 @@ export interface LiveFeedBody {
   readonly at: string;
   /** The newest published snapshot's seq (0 before the first). */
   readonly snapshot: number;
+  /**
+   * When the scheduler next tries to take a snapshot (ISO 8601 UTC, whole seconds, rounded up); a time
+   * not after `at` means one is being taken now; `null` when no publisher schedules snapshots.
+   */
+  readonly nextSnapshotAt: string | null;
   readonly total: Omit<LiveRegion, 'code'>;
   readonly regions: readonly LiveRegion[];
 }
@@ -46,6 +51,8 @@ export interface LiveFeedOptions {
   readonly metrics: PublisherMetrics;
   readonly logger: Logger;
   readonly intervalMs: number;
+  /** When the snapshot scheduler next tries (Unix ms; SnapshotScheduler.nextAttemptAt), `null` if not running. */
+  readonly nextSnapshotAt?: () => number | null;
   readonly now?: () => number;
 }
 
@@ -101,11 +108,14 @@ export class LiveFeed {
       total.castOnline += r.castOnline;
     }
     const now = (this.#o.now ?? Date.now)();
+    const next = this.#o.nextSnapshotAt?.() ?? null;
     const body: LiveFeedBody = {
       v: 1,
       election: index.id,
       at: new Date(Math.floor(now / 1000) * 1000).toISOString().replace('.000Z', 'Z'),
       snapshot: store.head.seq,
+      nextSnapshotAt:
+        next === null ? null : new Date(Math.ceil(next / 1000) * 1000).toISOString().replace('.000Z', 'Z'),
       total,
       regions,
     };

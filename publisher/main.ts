@@ -79,7 +79,17 @@ const electionEvents = ElectionEventsFollower.fromConfig(config, {
   clientId: 'saylau-publisher-events',
 });
 await electionEvents.start();
-const live = new LiveFeed({ index, source, roll, store, metrics, logger, intervalMs: LIVE_INTERVAL_MS });
+const live = new LiveFeed({
+  index,
+  source,
+  roll,
+  store,
+  metrics,
+  logger,
+  intervalMs: LIVE_INTERVAL_MS,
+  // The scheduler's own timer says when it next tries: no second clock to drift from it.
+  nextSnapshotAt: () => scheduler.nextAttemptAt,
+});
 const scheduler = new SnapshotScheduler({
   index,
   source,

@@ -10,6 +10,8 @@ export class Repeater {
   #running: Promise<number> | null = null;
   #stopped = true;
   #again = false;
+  /** When the next run starts (Unix ms): the timer's due time, or the start of the run in progress. */
+  #nextRunAt: number | null = null;
 
   /** `task` resolves with the delay before the next run (ms) and must not reject. */
   constructor(task: () => Promise<number>) {
@@ -21,8 +23,17 @@ export class Repeater {
     this.#tick();
   }
 
+  /**
+   * When the task next runs (Unix ms): the armed timer's due time, or when the run in progress
+   * started (not after now); `null` once stopped or before the start.
+   */
+  get nextRunAt(): number | null {
+    return this.#nextRunAt;
+  }
+
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.#nextRunAt = null;
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = null;
     await this.#running;
@@ -42,17 +53,17 @@ export class Repeater {
 
   #tick(): void {
     this.#again = false;
+    this.#nextRunAt = Date.now();
     const run = this.#task();
     this.#running = run;
     void run.then((delayMs) => {
       if (this.#stopped) return;
-      this.#timer = setTimeout(
-        () => {
-          this.#timer = null;
-          this.#tick();
-        },
-        this.#again ? 0 : delayMs,
-      );
+      const delay = this.#again ? 0 : delayMs;
+      this.#nextRunAt = Date.now() + delay;
+      this.#timer = setTimeout(() => {
+        this.#timer = null;
+        this.#tick();
+      }, delay);
     });
   }
 }

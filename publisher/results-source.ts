@@ -61,8 +61,11 @@ export interface ResultsSource {
   reportCounts(election: string): Promise<ReportCounts>;
 }
 
-/** Members on the roll per region: computed for sample rolls, counted in Redis for imported ones. */
+/** Members on the roll: computed for sample rolls, read from the roll's marker in Redis for imported ones. */
 export interface RollSource {
+  /** Every district of the config, in its order. */
+  rollByDistrict(election: string): Promise<ReadonlyMap<string, number>>;
+  /** Every region of the config: the sums of its districts (one read). */
   rollByRegion(election: string): Promise<ReadonlyMap<string, number>>;
 }
 
@@ -74,6 +77,7 @@ export interface ResultsInput {
   readonly paperCheckIns: readonly PaperCheckInRow[];
   readonly turnout: readonly TurnoutRow[];
   readonly codes: readonly string[];
+  /** Members on the roll per district id. */
   readonly roll: ReadonlyMap<string, number>;
   /** Oldest first; candidate status changes are applied over the config's statuses. */
   readonly events: readonly ElectionEventRow[];

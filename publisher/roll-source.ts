@@ -1,30 +1,54 @@
 /**
- * Members on the roll per region, the denominator of turnout.
+ * Members on the roll per district, the denominator of turnout; regions are
+ * the sums of their districts, so the two can never disagree.
  *
  * A sample roll is a pure function of the config, so its counts are
- * computed exactly without touching Redis; an imported roll is counted in
- * Redis (`HLEN roll:{<region>}:<election>`, one call per region, once per
- * snapshot or live refresh — never per page view).
+ * computed exactly without touching Redis. An imported roll's counts per
+ * district are in its marker, `roll-meta:{<election>}` (election/roll-redis.ts):
+ * written by the loader only after a complete load, from the rows it stored
+ * (it checks stored = sent), so one GET per snapshot or live refresh gives
+ * what an HLEN per region would, per district too — never per page view.
+ * No marker means no complete roll (never loaded, or a reload under way):
+ * `source_unavailable`, so nothing is published with a wrong denominator.
  */
 import type { Redis } from 'ioredis';
-import { type ElectionIndex, rollKey, sampleRollCounts } from '../election/index.js';
+import { type ElectionIndex, readRollMeta, sampleRollCounts } from '../election/index.js';
+import { PublisherError } from './errors.js';
 import type { RollSource } from './results-source.js';
 
 export function rollSourceFor(index: ElectionIndex, redis: () => Redis): RollSource {
-  if (index.config.sampleRoll !== undefined) {
-    const byRegion = new Map<string, number>();
-    for (const [district, n] of sampleRollCounts(index)) {
-      const region = index.district(district)!.region;
-      byRegion.set(region, (byRegion.get(region) ?? 0) + n);
+  const sample =
+    index.config.sampleRoll === undefined
+      ? null
+      : inConfigOrder(index, Object.fromEntries(sampleRollCounts(index)));
+  const rollByDistrict = async (election: string): Promise<ReadonlyMap<string, number>> => {
+    if (sample !== null) return sample;
+    const meta = await readRollMeta(redis(), election);
+    if (meta === null) {
+      throw new PublisherError(
+        'source_unavailable',
+        `no complete roll of ${election} in Redis (roll-meta missing: not loaded, or a load is under way)`,
+      );
     }
-    return { rollByRegion: async () => byRegion };
-  }
+    return inConfigOrder(index, meta.districts);
+  };
   return {
+    rollByDistrict,
     async rollByRegion(election) {
-      const client = redis();
-      const regions = index.config.regions.map((r) => r.code);
-      const counts = await Promise.all(regions.map((code) => client.hlen(rollKey(election, code))));
-      return new Map(regions.map((code, i) => [code, counts[i]!]));
+      const regions = new Map(index.config.regions.map((r) => [r.code, 0]));
+      for (const [district, n] of await rollByDistrict(election)) {
+        const region = index.district(district)!.region;
+        regions.set(region, regions.get(region)! + n);
+      }
+      return regions;
     },
   };
+}
+
+/** Every district of the config, in its order; one the counts do not name has nobody on the roll. */
+function inConfigOrder(
+  index: ElectionIndex,
+  counts: Readonly<Record<string, number>>,
+): ReadonlyMap<string, number> {
+  return new Map(index.config.districts.map((d) => [d.id, counts[d.id] ?? 0]));
 }

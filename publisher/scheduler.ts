@@ -31,7 +31,7 @@ import { Repeater } from './repeater.js';
 import type { ElectionEventRow, ResultsInput, ResultsSource, RollSource } from './results-source.js';
 import { signSnapshot } from './signer.js';
 import type { Snapshot, UnsignedSnapshot } from './snapshot.js';
-import { buildSnapshot } from './snapshot-builder.js';
+import { buildSnapshot, type PublishingTerms } from './snapshot-builder.js';
 import type { SnapshotStore } from './snapshot-store.js';
 
 /** Reads of one attempt before an inconsistent result set fails it. */
@@ -67,6 +67,9 @@ export interface SchedulerOptions {
 export interface FollowedEvents {
   /** `declared` events, in order. */
   readonly declarations: readonly Declaration[];
+  /** The closing time in force (the config's, moved by `extended`), and an early close's time: Unix ms. */
+  readonly closesAt: number;
+  readonly closedAt: number | null;
   /** Every applied (verified) event, in the stream's order. */
   readonly events: readonly (Declaration & {
     readonly type: string;
@@ -93,6 +96,14 @@ export class SnapshotScheduler {
   /** Takes the next snapshot now (or right after the one in progress): a declaration arrived. */
   runSoon(): void {
     this.#repeater.kick();
+  }
+
+  /**
+   * When the next attempt starts (Unix ms): the timer's due time, or when the attempt in progress
+   * started; `null` before `start()` and after `stop()`. For live.json's `nextSnapshotAt`.
+   */
+  get nextAttemptAt(): number | null {
+    return this.#repeater.nextRunAt;
   }
 
   /** Stops the timer and waits for a snapshot in progress to finish writing. */
@@ -173,6 +184,7 @@ export class SnapshotScheduler {
           },
           this.#o.districtKeys,
           this.#o.stations,
+          this.#terms(),
         );
       } catch (error) {
         if (isPublisherError(error, 'results_inconsistent') && attempt < READ_ATTEMPTS) continue;
@@ -194,6 +206,18 @@ export class SnapshotScheduler {
       metrics.lastSnapshot.set(Date.parse(snapshot.takenAt) / 1000);
       return snapshot;
     }
+  }
+
+  /**
+   * The closing time in force and the real interval: the followed state's when following events
+   * (an `extended` moves it, an early `closed` sets it), the config's otherwise.
+   */
+  #terms(): PublishingTerms {
+    const followed = this.#o.final?.events();
+    return {
+      closesAtMs: followed === undefined ? this.#o.index.closesAt : (followed.closedAt ?? followed.closesAt),
+      snapshotIntervalSec: Math.max(1, Math.round(this.#o.intervalMs / 1000)),
+    };
   }
 
   /** Every event the follower applied (signed, allowed), as rows for the builder; null without one. */

@@ -37,6 +37,7 @@ import {
   SNAPSHOT_VERSION,
   snapshotPaths,
   type TurnoutCounts,
+  type TurnoutDistrict,
   type TurnoutRegion,
   type UnsignedSnapshot,
 } from './snapshot.js';
@@ -47,6 +48,14 @@ export interface ChainPosition {
   readonly prevHash: string | null;
   /** Taken-at time, Unix ms; stored to the whole second. */
   readonly takenAtMs: number;
+}
+
+/** What a snapshot states about the publication besides results (v5). */
+export interface PublishingTerms {
+  /** The closing time in force (the config's, moved by `extended`, or an early `closed`), Unix ms. */
+  readonly closesAtMs: number;
+  /** The publisher's real interval between snapshots, seconds. */
+  readonly snapshotIntervalSec: number;
 }
 
 /** Online and paper votes per `race␀district␀candidate`. */
@@ -60,6 +69,7 @@ export function buildSnapshot(
   at: ChainPosition,
   districtKeys: readonly DistrictKeyFingerprint[],
   stations: StationKeys,
+  terms: PublishingTerms,
 ): UnsignedSnapshot {
   const paper = judgePaper(index, input, stations);
   const votes = collectVotes(index, input, paper);
@@ -68,9 +78,15 @@ export function buildSnapshot(
   const counted = turnout(index, input, paper);
   const snapshot: UnsignedSnapshot = {
     v: SNAPSHOT_VERSION,
-    election: { id: index.id, names: index.config.names },
+    election: {
+      id: index.id,
+      names: index.config.names,
+      closes: isoSeconds(terms.closesAtMs),
+      snapshotIntervalSec: terms.snapshotIntervalSec,
+      ...(index.config.about === undefined ? {} : { about: index.config.about }),
+    },
     seq: at.seq,
-    takenAt: new Date(Math.floor(at.takenAtMs / 1000) * 1000).toISOString().replace('.000Z', 'Z'),
+    takenAt: isoSeconds(at.takenAtMs),
     prevHash: at.prevHash,
     races: index.config.races.map((race) => raceResult(index, race.id, votes, statuses)),
     turnout: counted,
@@ -256,31 +272,44 @@ function sum(parts: readonly Counts[], ids: readonly string[], removed: Readonly
   return counts(pairs, ids, removed);
 }
 
+type MutableTurnout = { -readonly [K in keyof TurnoutCounts]: number };
+
+const noTurnout = (roll: number): MutableTurnout => ({
+  roll,
+  issuedOnline: 0,
+  issuedPaper: 0,
+  castOnline: 0,
+  castPaper: 0,
+  precincts: 0,
+  precinctsReported: 0,
+});
+
+/** Adds `part` into `into`, field by field. */
+function addTurnout(into: MutableTurnout, part: TurnoutCounts): void {
+  for (const key of Object.keys(into) as (keyof TurnoutCounts)[]) into[key] += part[key];
+}
+
+/**
+ * Turnout per district (the finest grain the aggregator keeps: issued and
+ * cast share no finer key), in config order; each region is the sum of its
+ * districts and the total the sum of the regions.
+ */
 function turnout(
   index: ElectionIndex,
   input: ResultsInput,
   paper: PaperOutcome,
 ): UnsignedSnapshot['turnout'] {
-  const byRegion = new Map<string, { -readonly [K in keyof TurnoutCounts]: number }>();
-  for (const region of index.config.regions) {
-    byRegion.set(region.code, {
-      roll: input.roll.get(region.code) ?? 0,
-      issuedOnline: 0,
-      issuedPaper: 0,
-      castOnline: 0,
-      castPaper: 0,
-      precincts: 0,
-      precinctsReported: 0,
-    });
-  }
-  const regionOf = (district: string, what: string) => {
-    const t = byRegion.get(index.district(district)?.region ?? '');
+  const byDistrict = new Map<string, MutableTurnout>(
+    index.config.districts.map((d) => [d.id, noTurnout(input.roll.get(d.id) ?? 0)]),
+  );
+  const districtOf = (district: string, what: string) => {
+    const t = byDistrict.get(district);
     if (t === undefined)
       throw new PublisherError('results_inconsistent', `${what}: unknown district ${district}`);
     return t;
   };
   for (const row of input.turnout) {
-    const t = regionOf(row.district, 'turnout');
+    const t = districtOf(row.district, 'turnout');
     if (index.district(row.district)!.region !== row.region) {
       throw new PublisherError(
         'results_inconsistent',
@@ -291,30 +320,32 @@ function turnout(
     t.issuedPaper += row.issuedPaper;
     t.castOnline += row.castOnline;
   }
-  for (const p of index.config.paperPrecincts) regionOf(p.district, 'precinct').precincts += 1;
+  for (const p of index.config.paperPrecincts) districtOf(p.district, 'precinct').precincts += 1;
   for (const p of paper.accepted) {
-    const t = regionOf(p.district, 'paper');
+    const t = districtOf(p.district, 'paper');
     t.precinctsReported += 1;
     t.castPaper += p.issued;
   }
+  const districts: TurnoutDistrict[] = index.config.districts.map((d) => ({
+    id: d.id,
+    region: d.region,
+    names: d.names,
+    ...byDistrict.get(d.id)!,
+  }));
+  const byRegion = new Map(index.config.regions.map((r) => [r.code, noTurnout(0)]));
+  for (const d of districts) addTurnout(byRegion.get(d.region)!, d);
   const regions: TurnoutRegion[] = index.config.regions.map((r) => ({
     code: r.code,
     names: r.names,
     ...byRegion.get(r.code)!,
   }));
-  const total: { -readonly [K in keyof TurnoutCounts]: number } = {
-    roll: 0,
-    issuedOnline: 0,
-    issuedPaper: 0,
-    castOnline: 0,
-    castPaper: 0,
-    precincts: 0,
-    precinctsReported: 0,
-  };
-  for (const r of regions)
-    for (const key of Object.keys(total) as (keyof TurnoutCounts)[]) total[key] += r[key];
-  return { total, regions };
+  const total = noTurnout(0);
+  for (const r of regions) addTurnout(total, r);
+  return { total, regions, districts };
 }
+
+const isoSeconds = (ms: number): string =>
+  new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 
 function checkedCodes(codes: readonly string[]): readonly string[] {
   for (let i = 0; i < codes.length; i++) {

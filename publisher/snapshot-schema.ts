@@ -6,6 +6,7 @@
  */
 import { type Static, Type as T, type TSchema } from '@sinclair/typebox';
 import { Ajv } from 'ajv';
+import { AboutSchema } from '../election/index.js';
 import { SNAPSHOT_VERSION, type Snapshot } from './snapshot.js';
 
 const Strict = <P extends Record<string, TSchema>>(p: P) => T.Object(p, { additionalProperties: false });
@@ -19,6 +20,8 @@ const Counts = Strict({
   valid: Count,
   excluded: Count,
 });
+
+const IsoSeconds = T.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}Z$' });
 
 const TurnoutFields = {
   roll: Count,
@@ -73,10 +76,16 @@ const Final = Strict({
 });
 
 export const SnapshotSchema = Strict({
-  v: T.Union([T.Literal(2), T.Literal(3), T.Literal(SNAPSHOT_VERSION)]),
-  election: Strict({ id: T.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }), names: Names }),
+  v: T.Union([T.Literal(2), T.Literal(3), T.Literal(4), T.Literal(SNAPSHOT_VERSION)]),
+  election: Strict({
+    id: T.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }),
+    names: Names,
+    closes: T.Optional(IsoSeconds),
+    snapshotIntervalSec: T.Optional(T.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })),
+    about: T.Optional(AboutSchema),
+  }),
   seq: T.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
-  takenAt: T.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}Z$' }),
+  takenAt: IsoSeconds,
   prevHash: T.Union([Hex256, T.Null()]),
   races: T.Array(
     Strict({
@@ -101,6 +110,7 @@ export const SnapshotSchema = Strict({
   turnout: Strict({
     total: Strict(TurnoutFields),
     regions: T.Array(Strict({ code: T.String(), names: Names, ...TurnoutFields })),
+    districts: T.Optional(T.Array(Strict({ id: Id, region: T.String(), names: Names, ...TurnoutFields }))),
   }),
   reporting: Strict({ precincts: Count, reported: Count }),
   precincts: T.Optional(
@@ -135,11 +145,22 @@ const validate = new Ajv({ allErrors: false }).compile<Static<typeof SnapshotSch
 /** Checks shape only (sums are totals.ts's job); returns the first problem or `null`. */
 export function snapshotShapeProblem(value: unknown): string | null {
   if (validate(value)) {
-    // v3 on carries the precincts, v2 (before issue 15) does not; only v4 may be final (issue 16).
-    const { v, precincts } = value;
+    // v3 on carries the precincts, v2 (before issue 15) does not; only v4 on may be final (issue 16);
+    // v5 on states the closing time, the interval and district turnout (issue 17), and may carry `about`.
+    const { v, precincts, election, turnout } = value;
     if (v !== 2 && precincts === undefined) return '/ must have property precincts';
     if (v === 2 && precincts !== undefined) return `/precincts is not part of v${v}`;
-    if (v !== SNAPSHOT_VERSION && value.final !== undefined) return `/final is not part of v${v}`;
+    if (v < 4 && value.final !== undefined) return `/final is not part of v${v}`;
+    const v5 = {
+      '/election/closes': election.closes,
+      '/election/snapshotIntervalSec': election.snapshotIntervalSec,
+      '/turnout/districts': turnout.districts,
+    };
+    for (const [path, present] of Object.entries(v5)) {
+      if (v >= 5 && present === undefined) return `${path} is required from v5 on`;
+      if (v < 5 && present !== undefined) return `${path} is not part of v${v}`;
+    }
+    if (v < 5 && election.about !== undefined) return `/election/about is not part of v${v}`;
     return null;
   }
   const first = validate.errors?.[0];

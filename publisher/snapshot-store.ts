@@ -6,15 +6,18 @@
  *   ├─ snapshots/{seq}.csv     2. CSV download           } then hard-linked into place: link(2)
  *   ├─ snapshots/{seq}.precincts.csv  CSV of the paper precincts (v3)
  *   ├─ snapshots/{seq}.json    3. the commit point       } fails if the name exists, so a
- *   ├─ latest.json             4. copy of the newest     } published file is never rewritten
+ *   ├─ snapshots/index.json    4. the chain, newest first} published file is never rewritten
+ *   ├─ latest.json             5. copy of the newest     }
  *   ├─ keys.json               district key fingerprints, signed; written once at start (key-statement.ts)
  *   ├─ final/{round}/{district}.json|.html  a final's protocols, after its snapshot (final-files.ts)
  *   ├─ final/index.json        the rounds declared so far  (replaced)
- *   └─ live.json               live turnout feed          (4 and live: temp + rename, replaced)
+ *   └─ live.json               live turnout feed          (4, 5 and live: temp + rename, replaced)
  *
  * `snapshots/{seq}.json` is the commit point: a crash before it leaves only
  * files no published snapshot refers to, which `open()` removes; a crash
- * after it leaves at worst a stale `latest.json`, which `open()` rewrites.
+ * after it leaves at worst a stale index or `latest.json`, which `open()`
+ * rewrites. The index is replaced before `latest.json`, so whoever sees a
+ * snapshot as the latest finds it in the index.
  * One publisher per directory (the scheduler never overlaps itself).
  */
 import { link, mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
@@ -24,7 +27,14 @@ import { PublisherError } from './errors.js';
 import { KEYS_PATH, type KeyStatement, keyStatementText } from './key-statement.js';
 import { codesFileText } from './merkle.js';
 import { snapshotHash } from './signer.js';
-import { LATEST_PATH, type Snapshot, snapshotPaths } from './snapshot.js';
+import {
+  LATEST_PATH,
+  SNAPSHOT_INDEX_PATH,
+  type Snapshot,
+  type SnapshotIndexEntry,
+  snapshotPaths,
+} from './snapshot.js';
+import { readSnapshotIndex, snapshotIndexEntry, snapshotIndexText } from './snapshot-index.js';
 
 export interface ChainHead {
   /** The last published seq; 0 when nothing has been published. */
@@ -40,6 +50,8 @@ const SEQ_FILE = /^(\d+)\.(json|csv|txt|precincts\.csv)$/;
 export class SnapshotStore {
   readonly publicDir: string;
   #head: ChainHead = { seq: 0, hash: null, takenAt: null };
+  /** `snapshots/index.json`'s entries, newest first. */
+  #index: SnapshotIndexEntry[] = [];
 
   constructor(publicDir: string) {
     this.publicDir = publicDir;
@@ -61,12 +73,46 @@ export class SnapshotStore {
       }
     }
     if (seq === 0) return this.#head;
-    const last = JSON.parse(
-      await readFile(join(this.publicDir, snapshotPaths(seq).json), 'utf8'),
-    ) as Snapshot;
+    const last = await this.#read(seq);
     this.#head = { seq, hash: snapshotHash(last), takenAt: last.takenAt };
+    await this.#openIndex(last);
     await this.#replace(LATEST_PATH, `${JSON.stringify(last)}\n`);
     return this.#head;
+  }
+
+  /**
+   * Keeps the published index when its newest entry is the head; adds the
+   * entries a crash left out from their files when its newest entry is
+   * still the file at that seq; otherwise (missing, unreadable, another
+   * chain) rebuilds it from every snapshot file.
+   */
+  async #openIndex(last: Snapshot): Promise<void> {
+    const text = await readFile(join(this.publicDir, SNAPSHOT_INDEX_PATH), 'utf8').catch(() => null);
+    const entries = readSnapshotIndex(text) ?? [];
+    const newest = entries[0];
+    if (newest?.seq === last.seq && newest.hash === this.#head.hash) {
+      this.#index = entries;
+      return;
+    }
+    const kept =
+      newest !== undefined &&
+      newest.seq < last.seq &&
+      newest.hash === snapshotHash(await this.#read(newest.seq))
+        ? entries
+        : [];
+    for (let seq = (kept[0]?.seq ?? 0) + 1; seq <= last.seq; seq++) {
+      kept.unshift(snapshotIndexEntry(seq === last.seq ? last : await this.#read(seq)));
+    }
+    this.#index = kept;
+    await this.#writeIndex(last.election.id);
+  }
+
+  async #read(seq: number): Promise<Snapshot> {
+    return JSON.parse(await readFile(join(this.publicDir, snapshotPaths(seq).json), 'utf8')) as Snapshot;
+  }
+
+  #writeIndex(election: string): Promise<void> {
+    return this.#replace(SNAPSHOT_INDEX_PATH, snapshotIndexText({ v: 1, election, snapshots: this.#index }));
   }
 
   /** Publishes a signed snapshot and its codes; the seq must follow the head. */
@@ -84,6 +130,8 @@ export class SnapshotStore {
     const json = `${JSON.stringify(snapshot)}\n`;
     await this.#create(paths.json, json);
     this.#head = { seq: snapshot.seq, hash: snapshotHash(snapshot), takenAt: snapshot.takenAt };
+    this.#index.unshift(snapshotIndexEntry(snapshot));
+    await this.#writeIndex(snapshot.election.id);
     await this.#replace(LATEST_PATH, json);
     return this.#head;
   }

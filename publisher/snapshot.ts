@@ -1,16 +1,18 @@
 /**
- * The published snapshot format (DESIGN §6), version 3. Every number is an
+ * The published snapshot format (DESIGN §6), version 5. Every number is an
  * integer so the canonical form (canonical.ts) is unambiguous; shares are
  * given as numerator and denominator for the reader to divide.
  *
  *   Snapshot
- *   ├─ election {id, names}
+ *   ├─ election {id, names,             (v5) closes, snapshotIntervalSec, about?: the closing time in
+ *   │            closes, …}             force, the publisher's real interval, the config's organiser/help/privacy
  *   ├─ seq, takenAt, prevHash           chain: prevHash = SHA-256(canonical(snapshot seq-1))
  *   ├─ races[]                          config order
  *   │   ├─ id, names, seats, maxChoices, candidates[] {id, names, partyBranch, status}
  *   │   ├─ total: Counts                = Σ regions
  *   │   └─ regions[] {code, total, districts[] {id, total}}   region total = Σ districts
- *   ├─ turnout {total, regions[]}       total = Σ regions (no choices in it)
+ *   ├─ turnout {total, regions[],       total = Σ regions (no choices in it)
+ *   │           districts[]}            (v5) config order; a region = Σ its districts
  *   ├─ reporting {precincts, reported}  paper precincts whose latest protocol is accepted
  *   ├─ precincts[]                      (v3) every paper precinct, config order: its latest
  *   │                                   protocol's version, status (accepted | rejected | missing),
@@ -29,15 +31,17 @@
  *     excluded = Σ total of `removed` candidates (shown, not valid).
  */
 import type { ReportCategory, ReportStatus } from '../common/records.js';
-import type { CandidateStatus, Names } from '../election/index.js';
+import type { About, CandidateStatus, Names } from '../election/index.js';
 import type { DistrictKeyFingerprint } from './district-keys.js';
 
 /**
  * 2: `districtKeys` added (issue 14). 3: `precincts` added (issue 15).
- * 4: `final` on the snapshots that declare the result (issue 16). Verify still reads 2 and 3.
+ * 4: `final` on the snapshots that declare the result (issue 16).
+ * 5: `election.closes`, `election.snapshotIntervalSec`, `election.about`, `turnout.districts`
+ * (issue 17). Verify still reads 2, 3 and 4.
  */
-export const SNAPSHOT_VERSION = 4;
-export type SnapshotVersion = 2 | 3 | typeof SNAPSHOT_VERSION;
+export const SNAPSHOT_VERSION = 5;
+export type SnapshotVersion = 2 | 3 | 4 | typeof SNAPSHOT_VERSION;
 
 export type PrecinctStatus = 'accepted' | 'rejected' | 'missing';
 
@@ -121,16 +125,44 @@ export interface TurnoutRegion extends TurnoutCounts {
   readonly names: Names;
 }
 
+/** v5: a district's turnout; the districts of a region add up to it, field by field. */
+export interface TurnoutDistrict extends TurnoutCounts {
+  readonly id: string;
+  /** The region's code. */
+  readonly region: string;
+  readonly names: Names;
+}
+
+/** Which election, and (v5 on) what a reader needs to know about it without the manifest. */
+export interface SnapshotElection {
+  readonly id: string;
+  readonly names: Names;
+  /**
+   * v5 on: the closing time in force when the snapshot was taken, ISO 8601 UTC, whole seconds: the
+   * config's, moved by an `extended` event, or when a `closed` event closed it early.
+   */
+  readonly closes?: string;
+  /** v5 on: seconds between snapshots, as this publisher runs (SNAPSHOT_INTERVAL, else the config's). */
+  readonly snapshotIntervalSec?: number;
+  /** v5 on, when the config has one: organiser, help contact, privacy note. */
+  readonly about?: About;
+}
+
 export interface Snapshot {
   readonly v: SnapshotVersion;
-  readonly election: { readonly id: string; readonly names: Names };
+  readonly election: SnapshotElection;
   readonly seq: number;
   /** ISO 8601 UTC, whole seconds. */
   readonly takenAt: string;
   /** Hex SHA-256 of the previous snapshot's canonical bytes; `null` for seq 1. */
   readonly prevHash: string | null;
   readonly races: readonly RaceResult[];
-  readonly turnout: { readonly total: TurnoutCounts; readonly regions: readonly TurnoutRegion[] };
+  readonly turnout: {
+    readonly total: TurnoutCounts;
+    readonly regions: readonly TurnoutRegion[];
+    /** Present from v5 on: every district of the config, in its order. */
+    readonly districts?: readonly TurnoutDistrict[];
+  };
   readonly reporting: { readonly precincts: number; readonly reported: number };
   /** Present from v3 on. */
   readonly precincts?: readonly PrecinctReport[];
@@ -204,4 +236,31 @@ export const finalPaths = (round: number, district: string) =>
 export const FINAL_INDEX_PATH = 'final/index.json';
 
 export const LATEST_PATH = 'latest.json';
+
+/**
+ * The published chain at a glance, for the site's list of past snapshots
+ * (snapshot-index.ts): rewritten atomically after each snapshot; verify
+ * checks every entry against the snapshot files.
+ */
+export const SNAPSHOT_INDEX_PATH = 'snapshots/index.json';
+
+export interface SnapshotIndexEntry {
+  readonly seq: number;
+  /** The snapshot's `takenAt`. */
+  readonly takenAt: string;
+  /** Hex SHA-256 of its canonical bytes: the next snapshot's `prevHash`. */
+  readonly hash: string;
+  readonly prevHash: string | null;
+  /** Counted codes (`codes.count`). */
+  readonly codes: number;
+  /** The final's round when the snapshot declares the result, else `null`. */
+  readonly final: number | null;
+}
+
+export interface SnapshotIndex {
+  readonly v: 1;
+  readonly election: string;
+  /** Newest first: `snapshots[0]` is `latest.json`. */
+  readonly snapshots: readonly SnapshotIndexEntry[];
+}
 export const LIVE_PATH = 'live.json';

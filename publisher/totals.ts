@@ -11,7 +11,11 @@
  * the total = Σ regions; issued ≤ roll; cast ≤ issued per channel; reported
  * ≤ precincts. Codes: count = online ballots cast. Precincts (v3): per
  * region, reported = its accepted precincts and paper ballots = Σ their
- * issued; an accepted protocol has spoiled ≤ issued ≤ check-ins.
+ * issued; an accepted protocol has spoiled ≤ issued ≤ check-ins. District
+ * turnout (v5): listed once each, in a listed region; each region = Σ its
+ * districts, field by field; each district obeys the same bounds as a
+ * region, and its reported precincts and paper ballots are its accepted
+ * protocols'.
  */
 import type { Counts, TurnoutCounts, UnsignedSnapshot } from './snapshot.js';
 
@@ -67,7 +71,11 @@ export function checkTotals(s: UnsignedSnapshot): string | null {
     if (sum !== s.turnout.total[field])
       return `turnout ${field}: total ${s.turnout.total[field]} ≠ Σ regions ${sum}`;
   }
-  for (const r of [...s.turnout.regions, { ...s.turnout.total, code: 'total' }]) {
+  const districts = s.turnout.districts ?? [];
+  const districtProblem = checkDistrictSums(s.turnout.regions, districts);
+  if (districtProblem !== null) return districtProblem;
+  const districtAreas: Area[] = districts.map((d) => ({ ...d, code: `district ${d.id}` }));
+  for (const r of [...s.turnout.regions, ...districtAreas, { ...s.turnout.total, code: 'total' }]) {
     const where = `turnout ${r.code}`;
     for (const field of TURNOUT_FIELDS) {
       if (!Number.isSafeInteger(r[field]) || r[field] < 0) return `${where}: ${field} is not a count`;
@@ -88,14 +96,43 @@ export function checkTotals(s: UnsignedSnapshot): string | null {
   }
   if (s.codes.count !== t.castOnline)
     return `codes: ${s.codes.count} codes ≠ ${t.castOnline} online ballots cast`;
-  return s.precincts === undefined ? null : checkPrecincts(s.precincts, s.turnout.regions);
+  if (s.precincts === undefined) return null;
+  return (
+    checkPrecincts(s.precincts) ??
+    checkReported(s.precincts, s.turnout.regions, (p) => p.region) ??
+    checkReported(s.precincts, districtAreas, (p) => `district ${p.district}`)
+  );
 }
 
-function checkPrecincts(
-  precincts: NonNullable<UnsignedSnapshot['precincts']>,
+type Area = TurnoutCounts & { readonly code: string };
+type Precinct = NonNullable<UnsignedSnapshot['precincts']>[number];
+
+/** v5: each district once, in a listed region; each region's counts = Σ its districts'. */
+function checkDistrictSums(
   regions: UnsignedSnapshot['turnout']['regions'],
+  districts: NonNullable<UnsignedSnapshot['turnout']['districts']>,
 ): string | null {
-  const reported = new Map<string, { precincts: number; paper: number }>();
+  if (districts.length === 0) return null;
+  const sums = new Map(regions.map((r) => [r.code, new Map(TURNOUT_FIELDS.map((f) => [f, 0]))]));
+  const seen = new Set<string>();
+  for (const d of districts) {
+    if (seen.has(d.id)) return `turnout district ${d.id}: listed twice`;
+    seen.add(d.id);
+    const sum = sums.get(d.region);
+    if (sum === undefined) return `turnout district ${d.id}: region ${d.region} has no turnout`;
+    for (const field of TURNOUT_FIELDS) sum.set(field, sum.get(field)! + d[field]);
+  }
+  for (const r of regions) {
+    for (const field of TURNOUT_FIELDS) {
+      const sum = sums.get(r.code)!.get(field)!;
+      if (sum !== r[field]) return `turnout ${r.code} ${field}: ${r[field]} ≠ Σ its districts ${sum}`;
+    }
+  }
+  return null;
+}
+
+/** Each precinct: a reason exactly when rejected; an accepted protocol has spoiled ≤ issued ≤ check-ins. */
+function checkPrecincts(precincts: readonly Precinct[]): string | null {
   for (const p of precincts) {
     const where = `precinct ${p.id}`;
     if (p.status === 'rejected' && p.rejection === '') return `${where}: rejected without a reason`;
@@ -103,15 +140,28 @@ function checkPrecincts(
     if (p.status !== 'accepted') continue;
     if (p.spoiled > p.issued) return `${where}: ${p.spoiled} spoiled of ${p.issued} issued`;
     if (p.issued > p.checkIns) return `${where}: ${p.issued} issued, ${p.checkIns} checked in`;
-    const r = reported.get(p.region) ?? { precincts: 0, paper: 0 };
+  }
+  return null;
+}
+
+/** Per area (region or district): reported precincts and paper ballots = its accepted protocols'. */
+function checkReported(
+  precincts: readonly Precinct[],
+  areas: readonly Area[],
+  areaOf: (p: Precinct) => string,
+): string | null {
+  const reported = new Map<string, { precincts: number; paper: number }>();
+  for (const p of precincts) {
+    if (p.status !== 'accepted') continue;
+    const r = reported.get(areaOf(p)) ?? { precincts: 0, paper: 0 };
     r.precincts += 1;
     r.paper += p.issued;
-    reported.set(p.region, r);
+    reported.set(areaOf(p), r);
   }
-  for (const region of regions) {
-    const r = reported.get(region.code) ?? { precincts: 0, paper: 0 };
-    if (r.precincts !== region.precinctsReported || r.paper !== region.castPaper) {
-      return `turnout ${region.code}: ${region.precinctsReported} precincts reported and ${region.castPaper} paper ballots ≠ accepted protocols' ${r.precincts} and ${r.paper}`;
+  for (const area of areas) {
+    const r = reported.get(area.code) ?? { precincts: 0, paper: 0 };
+    if (r.precincts !== area.precinctsReported || r.paper !== area.castPaper) {
+      return `turnout ${area.code}: ${area.precinctsReported} precincts reported and ${area.castPaper} paper ballots ≠ accepted protocols' ${r.precincts} and ${r.paper}`;
     }
   }
   return null;

@@ -9,9 +9,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../common/paths.js';
+import { ballotBody, ballotBytes } from '../election/ballot-size.js';
 import { buildManifest, type ElectionKeys, loadElection } from '../election/index.js';
 import { API_CODES, RETRIED_CODES } from '../ingest/client/src/codes.js';
-import { ballotBody, type Manifest, paddedLength, racesOf } from '../ingest/client/src/manifest.js';
 import { ERROR_CODES } from '../ingest/errors.js';
 
 type Catalogue = Record<string, string | Record<string, string>>;
@@ -73,15 +73,15 @@ describe('fixed-length ballot bodies', () => {
       districts: new Map(index.config.districts.map((d) => [d.id, { spki }])),
       snapshot: { spki },
     } as unknown as ElectionKeys;
-    const manifest = buildManifest(index, keys) as unknown as Manifest;
-    const size = paddedLength(manifest);
+    const manifest = buildManifest(index, keys);
+    const size = ballotBytes(manifest);
     expect(size % 1024).toBe(0);
     expect(size).toBeLessThanOrEqual(8192);
     const message = 'm'.repeat(86);
     const signature = 's'.repeat(342);
     const sizes = new Set<number>();
     for (const district of manifest.districts) {
-      const races = racesOf(manifest, district);
+      const races = index.racesOf(district.id);
       const blank = races.map((r) => ({ race: r.id, choices: [] }));
       const full = races.map((r) => ({
         race: r.id,

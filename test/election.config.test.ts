@@ -11,8 +11,10 @@ import {
   type ElectionConfig,
   type ElectionError,
   indexElection,
+  initialState,
   isElectionError,
   loadElection,
+  phaseAt,
 } from '../election/index.js';
 
 type Mutable<V> = { -readonly [K in keyof V]: Mutable<V[K]> };
@@ -31,7 +33,7 @@ describe('the sample election', () => {
 
   it('validates and is open now', () => {
     expect(index.id).toBe('kz-primary-2020');
-    expect(index.isOpen(Date.now())).toBe(true);
+    expect(phaseAt(initialState(index), Date.now())).toBe('open');
     expect(index.config.sampleRoll?.size).toBe(800_000);
   });
 

@@ -76,7 +76,12 @@ beforeAll(async () => {
     at: at + 1,
     reference: 'PROTOCOL-1',
   };
-  const followed: FollowedEvents = { declarations: [declared], events: [removal, declared] };
+  const followed: FollowedEvents = {
+    declarations: [declared],
+    events: [removal, declared],
+    closesAt: t.index.closesAt,
+    closedAt: null,
+  };
   const files = new FinalFiles(t.store, t.privateKey);
   await files.open();
   const scheduler = new SnapshotScheduler({

@@ -198,7 +198,7 @@ describe('declaring the result', () => {
     expect(follower.state().events.map((e) => e.id)).toContain(removal!.id);
 
     round1 = await scheduler.runOnce();
-    expect(round1.v).toBe(4);
+    expect(round1.v).toBe(5);
     expect(round1.seq).toBe(4);
     expect(round1.final).toMatchObject({
       declaration: declaration!.id,
@@ -356,10 +356,18 @@ describe('declaring the result', () => {
     });
   });
 
-  it('reads v2 and v3 snapshots still, and a final only in v4', () => {
-    const { final: _final, ...v3 } = { ...round1, v: 3 as const };
+  it('reads v2, v3 and v4 snapshots still; a final only from v4, v5 fields only from v5', () => {
+    const { closes: _c, snapshotIntervalSec: _i, about: _a, ...election } = round1.election;
+    const { districts: _d, ...turnout } = round1.turnout;
+    const v4 = { ...round1, v: 4 as const, election, turnout };
+    expect(snapshotShapeProblem(v4)).toBeNull();
+    expect(snapshotShapeProblem({ ...v4, turnout: round1.turnout })).toBe(
+      '/turnout/districts is not part of v4',
+    );
+    expect(snapshotShapeProblem({ ...round1, election })).toBe('/election/closes is required from v5 on');
+    const { final: _final, ...v3 } = { ...v4, v: 3 as const };
     expect(snapshotShapeProblem(v3)).toBeNull();
-    expect(snapshotShapeProblem({ ...round1, v: 3 })).toBe('/final is not part of v3');
+    expect(snapshotShapeProblem({ ...v4, v: 3 })).toBe('/final is not part of v3');
     const { precincts: _p, ...v2 } = { ...v3, v: 2 as const };
     expect(snapshotShapeProblem(v2)).toBeNull();
   });

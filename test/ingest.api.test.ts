@@ -6,13 +6,15 @@
  * written to Kafka, record secrecy, batching, the session channel and a
  * graceful shutdown that loses no acknowledged ballot.
  */
+import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOPICS } from '../common/records.js';
-import { type ElectionIndex, issueDevToken, readKeys } from '../election/index.js';
+import { ballotBytes } from '../election/ballot-size.js';
+import { type ElectionIndex, issueDevToken, type Manifest, readKeys } from '../election/index.js';
 import { CAST_BODY_BYTES } from '../ingest/http/fixed-length.js';
 import {
   api,
@@ -89,6 +91,61 @@ describe('the voter happy path', () => {
       'if-none-match': etag,
     });
     expect(again.status).toBe(304);
+  });
+
+  it("serves the summary and each district's slice, which hash to the summary's digests and are the manifest's parts", async () => {
+    const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+    // Decoded bytes, as a browser's fetch hands them to the page: what the digests are of.
+    const get = async (path: string, headers: Record<string, string> = {}) => {
+      const res = await fetch(`${ingest.base}${path}`, { headers });
+      return { res, bytes: Buffer.from(await res.arrayBuffer()) };
+    };
+    const full = await get(`/v1/elections/${index.id}`);
+    const manifest = JSON.parse(full.bytes.toString()) as Manifest;
+    const summary = await get(`/v1/elections/${index.id}/summary`, { 'accept-encoding': 'br, gzip' });
+    expect(summary.res.status).toBe(200);
+    expect(summary.res.headers.get('content-encoding')).toBe('br');
+    expect(summary.res.headers.get('cache-control')).toBe('no-cache');
+    expect(summary.res.headers.get('vary')).toBe('accept-encoding');
+    const s = JSON.parse(summary.bytes.toString());
+    expect(Object.keys(s)).not.toContain('races');
+    expect(s.manifestDigest).toBe(sha256(full.bytes));
+    expect(s.ballotBytes).toBe(ballotBytes(manifest));
+    expect(s.snapshotKey).toEqual(manifest.snapshotKey);
+    expect(s.regions).toEqual(manifest.regions.map((r) => ({ code: r.code, names: r.names })));
+    expect(s.districts.map((d: { id: string }) => d.id)).toEqual(manifest.districts.map((d) => d.id));
+    expect(summary.bytes.length).toBeLessThan(full.bytes.length / 4);
+
+    for (const entry of manifest.districts) {
+      const slice = await get(`/v1/elections/${index.id}/districts/${entry.id}`, {
+        'accept-encoding': 'gzip',
+      });
+      expect(slice.res.status).toBe(200);
+      expect(slice.res.headers.get('content-encoding')).toBe('gzip');
+      expect(slice.res.headers.get('cache-control')).toBe('no-cache');
+      expect(sha256(slice.bytes)).toBe(s.districts.find((d: { id: string }) => d.id === entry.id).digest);
+      const body = JSON.parse(slice.bytes.toString());
+      expect(body.election).toBe(index.id);
+      expect(body.district).toEqual(entry);
+      expect(body.races).toEqual(entry.races.map((id) => manifest.races.find((r) => r.id === id)));
+      const branches = new Set(
+        body.races.flatMap((r: Manifest['races'][number]) => r.candidates.map((c) => c.partyBranch)),
+      );
+      expect(body.partyBranches).toEqual(manifest.partyBranches.filter((b) => branches.has(b.id)));
+    }
+
+    const first = manifest.districts[0]!.id;
+    const etag = (await get(`/v1/elections/${index.id}/districts/${first}`)).res.headers.get('etag')!;
+    const again = await get(`/v1/elections/${index.id}/districts/${first}`, { 'if-none-match': etag });
+    expect(again.res.status).toBe(304);
+    for (const path of [
+      `/v1/elections/${index.id}/districts/D-NOPE`,
+      '/v1/elections/nope/districts/D-NOPE',
+      '/v1/elections/nope/summary',
+    ]) {
+      const missing = await api(ingest.base, 'GET', path);
+      expect([missing.status, missing.body.error.code], path).toEqual([404, 'not_found']);
+    }
   });
 
   it('issues a credential, casts, repeats idempotently and tracks the receipt to counted', async () => {

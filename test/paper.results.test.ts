@@ -280,7 +280,7 @@ afterAll(async () => {
 
 describe('a paper day in the published snapshot', () => {
   it('is reconciled and published, and verifies', async () => {
-    expect(snapshot.v).toBe(4);
+    expect(snapshot.v).toBe(5);
     expect((await source.reconcile(index.id)).problems).toEqual([]);
     await expect(verifyPublished(publishedFiles(dir), { spki })).resolves.toMatchObject({
       election: index.id,

@@ -12,7 +12,7 @@ import { signProtocol } from '../ingest/paper/protocol.js';
 import type { DistrictKeyFingerprint } from '../publisher/district-keys.js';
 import type { ResultsInput, TallyRow, TurnoutRow } from '../publisher/results-source.js';
 import { signSnapshot } from '../publisher/signer.js';
-import { buildSnapshot } from '../publisher/snapshot-builder.js';
+import { buildSnapshot, type PublishingTerms } from '../publisher/snapshot-builder.js';
 import { SnapshotStore } from '../publisher/snapshot-store.js';
 
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
@@ -25,13 +25,9 @@ export function fakeCode(seed: string): string {
   return out;
 }
 
-export function rollByRegion(index: ElectionIndex): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const [district, n] of sampleRollCounts(index)) {
-    const region = index.district(district)!.region;
-    out.set(region, (out.get(region) ?? 0) + n);
-  }
-  return out;
+/** What the scheduler passes the builder besides results: the config's closing time, a 30-minute interval. */
+export function fixtureTerms(index: ElectionIndex): PublishingTerms {
+  return { closesAtMs: index.closesAt, snapshotIntervalSec: 1800 };
 }
 
 export function constructedResults(index: ElectionIndex, ballots: number, salt = 'a'): ResultsInput {
@@ -101,7 +97,7 @@ export function constructedResults(index: ElectionIndex, ballots: number, salt =
     ],
     turnout: [...turnout.values()],
     codes: codes.sort(),
-    roll: rollByRegion(index),
+    roll: new Map(sampleRollCounts(index)),
     events: [],
   };
 }
@@ -159,6 +155,7 @@ export async function publishConstructedChain(
       { seq, prevHash: store.head.hash, takenAtMs: Date.UTC(2020, 4, 17, 8) + seq * 1_800_000 },
       keys ?? fakeDistrictKeys(index),
       fixtureStations(index),
+      fixtureTerms(index),
     );
     await store.publish(signSnapshot(unsigned, privateKey), input.codes);
   }

@@ -29,6 +29,7 @@ import {
   fakeCode,
   fakeDistrictKeys,
   fixtureStations,
+  fixtureTerms,
   publishConstructedChain,
 } from './publisher.fixtures.js';
 
@@ -349,6 +350,7 @@ describe('snapshots', () => {
         { seq: 3, prevHash: null, takenAtMs: 0 },
         fakeDistrictKeys(index),
         fixtureStations(index),
+        fixtureTerms(index),
       ),
       privateKey,
     );

@@ -54,7 +54,7 @@ import {
   readRecords,
   startIngest,
 } from './ingest.harness.js';
-import { constructedResults, fakeDistrictKeys, fixtureStations } from './publisher.fixtures.js';
+import { constructedResults, fakeDistrictKeys, fixtureStations, fixtureTerms } from './publisher.fixtures.js';
 import { testPort } from './support/ports.js';
 import { config, kafkaClient } from './support/stack.js';
 
@@ -428,6 +428,7 @@ describe('counts (ClickHouse) and snapshots', () => {
         { seq: 1, prevHash: null, takenAtMs: Date.now() },
         fakeDistrictKeys(sample),
         fixtureStations(sample),
+        fixtureTerms(sample),
       );
       expect(snapshotShapeProblem({ ...snapshot, signature: 'A'.repeat(86) })).toBeNull();
       for (const category of REPORT_CATEGORIES) {

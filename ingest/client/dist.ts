@@ -9,17 +9,21 @@
  *   dist/index.html, dist/official/index.html, dist/official/sw.js, dist/assets/…
  *
  * The fingerprint hashes every source the build reads (this folder but
- * `dist/`, the READMEs and `serve.ts`) and `package-lock.json` (the bundled packages);
+ * `dist/`, the READMEs and `serve.ts`; `common/web/`, the browser modules the
+ * client shares with the results site), the other files outside it that the page
+ * bundles ({@link SHARED_SOURCES}) and `package-lock.json` (the bundled packages);
  * a build whose fingerprint differs from the sources' is stale, and ingest
  * refuses to start on it rather than serve a page that does not match the API.
  */
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { repoRoot } from '../../common/paths.js';
 
 export const CLIENT_DIR = dirname(new URL(import.meta.url).pathname);
 export const DIST_DIR = join(CLIENT_DIR, 'dist');
+/** Browser modules the client bundles from outside its folder (shared with the results site). */
+const SHARED_DIRS = [join(repoRoot, 'common', 'web')];
 /** What to tell an operator whose build is missing or stale. */
 export const BUILD_COMMAND = 'npm run client:build';
 
@@ -54,18 +58,27 @@ const notSource = (rel: string): boolean =>
   rel.endsWith('.md') ||
   rel === 'serve.ts';
 
-/** SHA-256 over the client's sources (path and bytes, in sorted order) and the lockfile. */
-export async function sourceFingerprint(): Promise<string> {
-  const hash = createHash('sha256');
-  const entries = (await readdir(CLIENT_DIR, { recursive: true })).filter((rel) => !notSource(rel)).sort();
+/** Single files outside this folder that the page bundles, relative to the repository root. */
+const SHARED_SOURCES = ['election/ballot-size.ts'];
+
+/** Hashes the sources under `dir` (path relative to the repository and bytes, in sorted order). */
+async function hashSources(hash: Hash, dir: string): Promise<void> {
+  const entries = (await readdir(dir, { recursive: true })).filter((rel) => !notSource(rel)).sort();
   for (const rel of entries) {
-    const path = join(CLIENT_DIR, rel);
+    const path = join(dir, rel);
     if (!(await stat(path)).isFile()) continue;
     hash
-      .update(`${rel}\0`)
+      .update(`${relative(repoRoot, path)}\0`)
       .update(await readFile(path))
       .update('\0');
   }
+}
+
+/** SHA-256 over the client's sources, the shared browser modules and files, and the lockfile. */
+export async function sourceFingerprint(): Promise<string> {
+  const hash = createHash('sha256');
+  for (const dir of [CLIENT_DIR, ...SHARED_DIRS]) await hashSources(hash, dir);
+  for (const rel of SHARED_SOURCES) hash.update(`${rel}\0`).update(await readFile(join(repoRoot, rel)));
   hash.update(await readFile(join(repoRoot, 'package-lock.json')));
   return hash.digest('base64url');
 }

@@ -1,10 +1,16 @@
 /**
- * `GET /v1/elections` and `GET /v1/elections/{id}` (the manifest). Both
- * bodies are serialised and compressed once at start-up (FixedJson: Brotli
- * or gzip by `Accept-Encoding`, a strong ETag per variant, 304, HEAD), and
- * are cacheable, so clients and CDNs revalidate with a 304.
+ * `GET /v1/elections`, `GET /v1/elections/{id}` (the full manifest, for API
+ * clients and load tests), and what the voter page reads instead of it:
+ * `GET /v1/elections/{id}/summary` before sign-in and
+ * `GET /v1/elections/{id}/districts/{district}` (one district's slice, whose
+ * SHA-256 the summary carries) once the voter's district is known. Every
+ * body is serialised and compressed once at start-up (FixedJson: Brotli or
+ * gzip by `Accept-Encoding`, a strong ETag per variant, 304, HEAD). The list
+ * and manifest are cacheable for a minute; the summary and slices are
+ * `no-cache` (revalidated with the ETag) so a page never pairs a summary
+ * with a slice of another start-up's keys.
  */
-import { buildManifest } from '../../election/index.js';
+import { buildManifest, servedManifest } from '../../election/index.js';
 import type { IngestContext } from '../context.js';
 import { IngestError } from '../errors.js';
 import type { Exchange, Reply } from '../http/exchange.js';
@@ -12,6 +18,7 @@ import { FixedJson } from '../http/fixed-json.js';
 import type { RouteSpec } from '../http/router.js';
 
 const CACHE = 'public, max-age=60';
+const REVALIDATE = 'no-cache';
 
 export function electionRoutes(ctx: IngestContext): RouteSpec[] {
   const { election, keys } = ctx;
@@ -30,11 +37,20 @@ export function electionRoutes(ctx: IngestContext): RouteSpec[] {
     ),
     CACHE,
   );
-  const manifest = new FixedJson(Buffer.from(JSON.stringify(buildManifest(election, keys))), CACHE);
+  const served = servedManifest(buildManifest(election, keys));
+  const manifest = new FixedJson(served.manifest, CACHE);
+  const summary = new FixedJson(served.summary, REVALIDATE);
+  const slices = new Map([...served.slices].map(([id, body]) => [id, new FixedJson(body, REVALIDATE)]));
 
-  function getManifest(ex: Exchange): Reply {
+  function known(ex: Exchange): void {
     if (ex.params[0] !== election.id) throw new IngestError('not_found', 'Unknown election.');
-    return manifest.reply(ex);
+  }
+
+  function getSlice(ex: Exchange): Reply {
+    known(ex);
+    const slice = slices.get(ex.params[1]!);
+    if (slice === undefined) throw new IngestError('not_found', 'Unknown district.');
+    return slice.reply(ex);
   }
 
   const base = { method: 'get', body: false, auth: false, admission: false, padTo: null } as const;
@@ -53,7 +69,29 @@ export function electionRoutes(ctx: IngestContext): RouteSpec[] {
       pattern: '/v1/elections/:id',
       params: 1,
       conditional: true,
-      handle: getManifest,
+      handle: (ex) => {
+        known(ex);
+        return manifest.reply(ex);
+      },
+    },
+    {
+      ...base,
+      name: 'election_summary',
+      pattern: '/v1/elections/:id/summary',
+      params: 1,
+      conditional: true,
+      handle: (ex) => {
+        known(ex);
+        return summary.reply(ex);
+      },
+    },
+    {
+      ...base,
+      name: 'district_slice',
+      pattern: '/v1/elections/:id/districts/:district',
+      params: 2,
+      conditional: true,
+      handle: getSlice,
     },
   ];
 }

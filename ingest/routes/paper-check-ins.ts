@@ -5,8 +5,9 @@
  * the ledger's "first record in the log wins":
  *
  *   Bearer staff token ─► role official, bound to its precinct (else 403 token_wrong_role)
- *   ─► official limit ─► precinct window (else 403 precinct_closed, unless the index already
- *      holds this very check-in: 200 repeated, a resend after closing)
+ *   ─► official limit ─► precinct window (else 403 precinct_closed, unless Ledger.progress finds
+ *      this very check-in: done ─► 200 repeated, a resend after closing; begun ─► record it;
+ *      an index still rebuilding ─► 503 rebuilding)
  *   ─► voterHash = HMAC(pepper, member id) ─► roll: the precinct's district (else 403 not_eligible)
  *   ─► ledger.record(issuance {channel paper, precinct, blindedHash paper:<precinct>})
  *        created ─► 200 checked_in   (in Kafka and read back first: the official hands a ballot)
@@ -26,7 +27,7 @@ import type { IngestContext } from '../context.js';
 import { IngestError, isIngestError } from '../errors.js';
 import { type Exchange, json, type Reply } from '../http/exchange.js';
 import type { RouteSpec } from '../http/router.js';
-import { doneValue, issuanceEntry, voterKey } from '../ledger/entries.js';
+import { issuanceEntry } from '../ledger/entries.js';
 import { parseBody, validatePaperCheckInRequest } from '../schemas.js';
 import { bearerClaims } from './bearer.js';
 import { assertOnRoll } from './roll-check.js';
@@ -80,21 +81,6 @@ export function paperCheckInsRoute(ctx: IngestContext): RouteSpec {
     const { plan } = station;
     const hash = voterHash(keys.pepper, request.memberId);
     const checkInHash = paperCheckInHash(station.precinct.id);
-    if (now < station.opensAt || now >= station.closesAt) {
-      // A resend after closing of a check-in made before it (its answer lost, an offline queue
-      // drained late): the log already holds it, so "not recorded" would be false.
-      const [held] = await index.values([voterKey(plan.region, election.id, hash)]);
-      if (held !== doneValue('issued', checkInHash)) throw new IngestError('precinct_closed');
-      return { status: 'repeated', precinct: station.precinct.id, district: plan.id };
-    }
-
-    await assertOnRoll(
-      index,
-      station.rollKey,
-      hash,
-      plan,
-      'The member is not on the roll of this station’s district.',
-    );
     const record: IssuanceRecord = {
       v: RECORD_VERSION,
       election: election.id,
@@ -106,7 +92,25 @@ export function paperCheckInsRoute(ctx: IngestContext): RouteSpec {
       bucket: minuteBucket(now),
       precinct: station.precinct.id,
     };
-    const recorded = await ledger.record(issuanceEntry(record, plan.partitions));
+    const entry = issuanceEntry(record, plan.partitions);
+    if (now < station.opensAt || now >= station.closesAt) {
+      // A resend after closing of a check-in made before it (its answer lost, an offline queue
+      // drained late): the log may already hold it, so "not recorded" would be false.
+      const progress = await ledger.progress(entry);
+      if (progress === 'done')
+        return { status: 'repeated', precinct: station.precinct.id, district: plan.id };
+      if (progress === 'none') throw new IngestError('precinct_closed');
+      // 'begun': a send of it began before the close and may be in the log: finish recording it.
+    }
+
+    await assertOnRoll(
+      index,
+      station.rollKey,
+      hash,
+      plan,
+      'The member is not on the roll of this station’s district.',
+    );
+    const recorded = await ledger.record(entry);
     const status: CheckInStatus = recorded === 'created' ? 'checked_in' : 'repeated';
     return { status, precinct: station.precinct.id, district: plan.id };
   }

@@ -38,6 +38,7 @@ export const API_CODES = [
   'network',
   'timeout',
   'district_key_mismatch',
+  'manifest_mismatch',
   'unknown',
 ] as const;
 export type ApiCode = (typeof API_CODES)[number];

@@ -2,10 +2,13 @@
  * Kazakh, Russian and English. Every string lives in `i18n/<lang>.json`
  * (content-hashed by the build; the map arrives as `__CATALOGUES__`). A
  * message is a string with `{name}` slots, or an object of CLDR plural forms
- * chosen with `Intl.PluralRules` (Russian needs one/few/many; Kazakh and
- * English one/other).
+ * chosen by `plural()` (Russian needs one/few/many; Kazakh and English
+ * one/other). Numbers, dates and plural categories come from
+ * `common/web/format.js`, shared with the results site: it does not depend on
+ * the browser having Kazakh locale data.
  */
 
+import { formatDateTime, formatNumber, type PluralForms, plural } from '../../../common/web/format.js';
 import type { Names } from './manifest.js';
 
 declare const __CATALOGUES__: Record<string, string>;
@@ -19,7 +22,6 @@ type Catalogue = Readonly<Record<string, Message>>;
 const LANG_KEY = 'saylau:lang';
 const loaded = new Map<Lang, Catalogue>();
 let current: Lang = 'kk';
-let rules = new Intl.PluralRules('kk');
 
 export function lang(): Lang {
   return current;
@@ -46,7 +48,6 @@ export async function useLang(next: Lang, fetchJson: (url: string) => Promise<un
     loaded.set(next, (await fetchJson(url)) as Catalogue);
   }
   current = next;
-  rules = new Intl.PluralRules(next);
   localStorage.setItem(LANG_KEY, next);
   document.documentElement.lang = next;
 }
@@ -55,7 +56,7 @@ function fill(text: string, vars: Readonly<Record<string, string | number>>): st
   return text.replace(/\{(\w+)\}/g, (slot, name: string) => {
     const value = vars[name];
     if (value === undefined) return slot;
-    return typeof value === 'number' ? value.toLocaleString(current) : value;
+    return typeof value === 'number' ? formatNumber(current, value) : value;
   });
 }
 
@@ -65,7 +66,7 @@ export function t(key: string, vars: Readonly<Record<string, string | number>> =
   if (message === undefined) return key;
   if (typeof message === 'string') return fill(message, vars);
   const n = typeof vars.n === 'number' ? vars.n : 0;
-  const form = message[rules.select(n)] ?? message.other ?? key;
+  const form = plural(current, n, { other: key, ...message } as PluralForms<string>);
   return fill(form, vars);
 }
 
@@ -80,7 +81,5 @@ export function nameOf(names: Names): string {
 
 /** An ISO time in the voter's language and time zone (a pause's "until", the opening). */
 export function dateTime(iso: string): string {
-  const at = new Date(iso);
-  if (Number.isNaN(at.getTime())) return iso;
-  return new Intl.DateTimeFormat(current, { dateStyle: 'long', timeStyle: 'short' }).format(at);
+  return formatDateTime(current, iso);
 }

@@ -5,7 +5,7 @@
  * second origin; its `keys.json` lists each district key's SHA-256 (of the
  * SPKI DER), signed by the snapshot key (publisher/key-statement.ts).
  *
- * The signature is checked with the snapshot key of the election manifest
+ * The signature is checked with the snapshot key of the election summary
  * the page already has from ingest, so the two origins must agree: to make
  * a voter blind against a key of its choosing, an attacker must control what
  * both serve (and, for the real snapshot key, hold its private half, which
@@ -25,7 +25,7 @@
  * protection against a tampered copy of the results site.
  */
 import { fromB64u } from './bytes.js';
-import type { District, Manifest } from './manifest.js';
+import type { District, ElectionSummary } from './manifest.js';
 
 export type KeyCheck = 'match' | 'mismatch' | 'unchecked';
 
@@ -49,11 +49,11 @@ function canonical(value: unknown): string {
     .join(',')}}`;
 }
 
-async function signatureOk(manifest: Manifest, statement: Statement): Promise<boolean> {
+async function signatureOk(summary: ElectionSummary, statement: Statement): Promise<boolean> {
   const { signature, ...signed } = statement;
   let key: CryptoKey;
   try {
-    key = await crypto.subtle.importKey('spki', fromB64u(manifest.snapshotKey.spki), 'Ed25519', false, [
+    key = await crypto.subtle.importKey('spki', fromB64u(summary.snapshotKey.spki), 'Ed25519', false, [
       'verify',
     ]);
   } catch (err) {
@@ -73,7 +73,7 @@ async function signatureOk(manifest: Manifest, statement: Statement): Promise<bo
 
 export async function checkDistrictKey(
   resultsBase: string,
-  manifest: Manifest,
+  summary: ElectionSummary,
   district: District,
 ): Promise<KeyCheck> {
   let statement: Statement;
@@ -87,7 +87,7 @@ export async function checkDistrictKey(
   } catch {
     return 'unchecked';
   }
-  if (statement?.election !== manifest.id || !(await signatureOk(manifest, statement))) return 'mismatch';
+  if (statement?.election !== summary.id || !(await signatureOk(summary, statement))) return 'mismatch';
   const digest = await crypto.subtle.digest('SHA-256', fromB64u(district.key.spki));
   const own = Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
   const published = statement.districtKeys?.find((k) => k.id === district.id)?.sha256;

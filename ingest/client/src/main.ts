@@ -6,7 +6,9 @@
  *                             ─► ballot:  show the ballot again
  *                             ─► casting: resend the same padded body
  *        ─► sign in (dev list, or redirect to the identity provider and back with #token=)
- *   sign in ─► district key = the results site's keys.json? (key-check.ts; refuse if not)
+ *   boot ─► the election summary (no races, no keys: small before sign-in)
+ *   sign in ─► the district's slice, its SHA-256 = the summary's? (slice.ts; refuse if not)
+ *           ─► district key = the results site's keys.json? (key-check.ts; refuse if not)
  *           ─► blind (lazy RFC 9474 chunk) ─► POST /v1/credentials ─► finalize
  *           ─► ballot ─► review ─► POST /v1/ballots (until answered) ─► receipt
  *
@@ -19,13 +21,14 @@
  * Meanwhile live.ts follows the commission (paused, closed, candidates no
  * longer standing): a banner above every step, and the ballot as it stands now.
  */
-import { type ApiCode, ApiError, getJson, request } from './api.js';
+import { ballotBody } from '../../../election/ballot-size.js';
+import { type ApiCode, ApiError, getFixed, getJson, parseJson, request } from './api.js';
 import { ballotIdOf, fromB64u, groupReceipt } from './bytes.js';
 import { announce } from './dom.js';
 import { currentStep, enterStep, onStepChange } from './history.js';
 import { LANGS, type Lang, nameOf, preferredLang, t, useLang } from './i18n.js';
 import { LIVE_CODES, LiveStatusWatch, pruneDraft, withLiveStatus } from './live.js';
-import { ballotBody, type District, type Manifest, paddedLength, racesOf } from './manifest.js';
+import type { DistrictSlice, ElectionSummary } from './manifest.js';
 import {
   clearReceipt,
   clearVote,
@@ -37,6 +40,7 @@ import {
   type VoteState,
 } from './persist.js';
 import { untilAnswered, type Waiting } from './retry.js';
+import { fetchSlice } from './slice.js';
 import { claimsOf, tokenFromFragment } from './token.js';
 import {
   paintAnotherDevice,
@@ -61,7 +65,9 @@ interface ClientConfig {
 }
 
 let config: ClientConfig;
-let manifest: Manifest | null = null;
+let summary: ElectionSummary | null = null;
+/** The voter's district slice, fetched (and digest-checked) once the district is known. */
+let slice: DistrictSlice | null = null;
 let election = '';
 /** Marks on the ballot being filled in; stored with the vote state at every change (`keepMarks`). */
 const draft = new Map<string, Set<string>>();
@@ -99,15 +105,27 @@ function waitingFor(step: Parameters<typeof paintWorking>[0]) {
   };
 }
 
-function districtOf(id: string): District | undefined {
-  return manifest?.districts.find((d) => d.id === id);
+/**
+ * The slice of the district a vote is for: the one held, else fetched and
+ * checked (after a reload, a 304 from the HTTP cache). Paints the problem and
+ * returns null when it cannot be had or does not match the summary.
+ */
+async function sliceFor(district: string, step: Parameters<typeof paintWorking>[0]) {
+  if (slice?.district.id === district) return slice;
+  try {
+    slice = await untilAnswered(() => fetchSlice(summary!, district), waitingFor(step));
+    return slice;
+  } catch (error) {
+    problem(error instanceof ApiError ? error.code : 'unknown');
+    return null;
+  }
 }
 
 function problem(code: ApiCode): void {
   if (code === 'credential_already_issued') {
     paint(() =>
       paintAnotherDevice({
-        about: manifest?.about,
+        about: summary?.about,
         resultsUrl: resultsUrl(),
         onRestart: () => void signIn(null),
       }),
@@ -147,7 +165,7 @@ async function signIn(notice: string | null): Promise<void> {
       identityProviderUrl: config.identityProviderUrl,
       members,
       notice,
-      manifest: manifest!,
+      summary: summary!,
       onDevLogin: (memberId) => void devLogin(memberId),
       onProvider: () => {
         const back = `${location.origin}${location.pathname}`;
@@ -176,25 +194,27 @@ async function devLogin(memberId: string): Promise<void> {
 async function signedIn(token: string): Promise<void> {
   const claim = claimsOf(token)?.district;
   const districtId = typeof claim === 'string' ? claim : null;
-  const district = districtId === null ? undefined : districtOf(districtId);
-  if (district === undefined) {
+  if (districtId === null || !summary!.districts.some((d) => d.id === districtId)) {
     problem('not_eligible');
     return;
   }
   const held = loadVote(election);
   let vote: VoteState;
-  if (held?.phase === 'issuing' && held.district === district.id) {
+  if (held?.phase === 'issuing' && held.district === districtId) {
     // Signed in again after the token expired: the same blinded message, so a credential
     // already issued for it comes back instead of `credential_already_issued`.
     vote = { ...held, token };
   } else {
     paint(() => paintWorking('preparing', null));
+    const own = await sliceFor(districtId, 'preparing');
+    if (own === null) return;
+    const district = own.district;
     const [{ blind }, { checkDistrictKey }] = await Promise.all([
       credentialModule(),
       import('./key-check.js'),
     ]);
     // Before anything is blinded or sent: a key other than the published one could mark this voter.
-    if ((await checkDistrictKey(resultsUrl(), manifest!, district)) === 'mismatch') {
+    if ((await checkDistrictKey(resultsUrl(), summary!, district)) === 'mismatch') {
       problem('district_key_mismatch');
       return;
     }
@@ -207,13 +227,10 @@ async function signedIn(token: string): Promise<void> {
 /* ---------- credential ---------- */
 
 async function issue(vote: Extract<VoteState, { phase: 'issuing' }>): Promise<void> {
-  const district = districtOf(vote.district);
-  if (district === undefined) {
-    clearVote(election);
-    problem('not_eligible');
-    return;
-  }
   paint(() => paintWorking('issuing', null));
+  const own = await sliceFor(vote.district, 'issuing');
+  if (own === null) return;
+  const district = own.district;
   let blindSignature: string;
   try {
     ({ blindSignature } = await untilAnswered(
@@ -251,7 +268,7 @@ async function issue(vote: Extract<VoteState, { phase: 'issuing' }>): Promise<vo
   const next: VoteState = { phase: 'ballot', district: district.id, message: vote.prepared, signature };
   saveVote(election, next);
   announce('');
-  showBallot(next);
+  await showBallot(next);
 }
 
 /* ---------- ballot ---------- */
@@ -268,16 +285,14 @@ function marksOf(marks: Map<string, Set<string>>): Record<string, string[]> {
  * restores the stored one, marks and all); every mark and every move between
  * the two is written to storage at once, and each move is a history entry.
  */
-function showBallot(
+async function showBallot(
   vote: Extract<VoteState, { phase: 'ballot' }>,
   notice: string | null = null,
   restored = false,
-): void {
-  const district = districtOf(vote.district);
-  if (district === undefined || manifest === null) {
-    problem('not_eligible');
-    return;
-  }
+): Promise<void> {
+  const own = await sliceFor(vote.district, 'connecting');
+  if (own === null) return;
+  const district = own.district;
   draft.clear();
   for (const [race, ids] of Object.entries(vote.marks ?? {})) draft.set(race, new Set(ids));
   let step = vote.step ?? 'ballot';
@@ -287,7 +302,7 @@ function showBallot(
     saveVote(election, current);
   };
   // Read at each paint: a candidate withdrawn or removed meanwhile is shown as no longer standing.
-  const races = () => withLiveStatus(racesOf(manifest!, district), live?.status ?? null);
+  const races = () => withLiveStatus(own.races, live?.status ?? null);
   // Stored marks for someone no longer standing are dropped (told about in `notice`).
   pruneDraft(races(), draft);
   const review = () =>
@@ -297,12 +312,12 @@ function showBallot(
       onChange: () => go('ballot', 'push'),
       onCast: () => {
         onStepChange(null);
-        void castFinal(current);
+        void castFinal(current, own);
       },
     });
   const ballot = () =>
     paintBallot({
-      manifest: manifest!,
+      slice: own,
       districtName: nameOf(district.names),
       races: races(),
       draft,
@@ -329,16 +344,16 @@ function showBallot(
 
 function statusChanged(candidates: boolean): void {
   paintBanner(live?.status ?? null);
-  if (!candidates || manifest === null) return;
-  const pruned = pruneDraft(withLiveStatus(manifest.races, live?.status ?? null), draft);
+  if (!candidates || slice === null) return;
+  const pruned = pruneDraft(withLiveStatus(slice.races, live?.status ?? null), draft);
   if (pruned) keepMarks();
   if (showsCandidates) repaint();
   if (pruned) announce(t('ballot.pruned'));
 }
 
-async function castFinal(vote: Extract<VoteState, { phase: 'ballot' }>): Promise<void> {
-  const district = districtOf(vote.district)!;
-  const selections = racesOf(manifest!, district).map((race) => {
+async function castFinal(vote: Extract<VoteState, { phase: 'ballot' }>, own: DistrictSlice): Promise<void> {
+  const district = own.district;
+  const selections = own.races.map((race) => {
     const chosen = draft.get(race.id) ?? new Set<string>();
     return { race: race.id, choices: race.candidates.filter((c) => chosen.has(c.id)).map((c) => c.id) };
   });
@@ -348,7 +363,7 @@ async function castFinal(vote: Extract<VoteState, { phase: 'ballot' }>): Promise
     vote.message,
     vote.signature,
     selections,
-    paddedLength(manifest!),
+    summary!.ballotBytes,
   );
   const next: VoteState = { phase: 'casting', district: district.id, message: vote.message, body };
   saveVote(election, next); // before sending: a crash from here on resends exactly this body
@@ -397,7 +412,7 @@ async function cast(vote: Extract<VoteState, { phase: 'casting' }>): Promise<voi
       };
       saveVote(election, back);
       await live?.refresh();
-      showBallot(back, 'ballot.changed');
+      await showBallot(back, 'ballot.changed');
       return;
     }
     clearVote(election);
@@ -411,7 +426,7 @@ function showReceipt(receipt: Receipt, note: string | null): void {
   let status: ReceiptOptions['status'] = 'checking';
   let qr: SVGSVGElement | null = null;
   const link = resultsUrl(receipt.ballotId);
-  const electionName = () => (manifest === null ? '' : nameOf(manifest.names));
+  const electionName = () => (summary === null ? '' : nameOf(summary.names));
   const view = () =>
     paintReceipt({
       receipt,
@@ -469,7 +484,7 @@ function download(text: string): void {
 
 async function switchLang(next: Lang): Promise<void> {
   await useLang(next, (url) => getJson(url));
-  paintChrome(manifest);
+  paintChrome(summary);
   paintBanner(live?.status ?? null);
   repaint();
 }
@@ -493,11 +508,12 @@ async function boot(): Promise<void> {
   config = await untilAnswered(() => getJson<ClientConfig>('/assets/config.json'), onWait);
   const list = await untilAnswered(() => getJson<{ elections: { id: string }[] }>('/v1/elections'), onWait);
   election = list.elections[0]?.id ?? '';
-  manifest = await untilAnswered(
-    () => getJson<Manifest>(`/v1/elections/${encodeURIComponent(election)}`),
+  summary = await untilAnswered(
+    async () =>
+      parseJson<ElectionSummary>(await getFixed(`/v1/elections/${encodeURIComponent(election)}/summary`)),
     onWait,
   );
-  paintChrome(manifest);
+  paintChrome(summary);
   live = new LiveStatusWatch(election, (_, candidates) => statusChanged(candidates));
   await live.start();
 

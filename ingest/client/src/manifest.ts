@@ -1,28 +1,13 @@
 /**
- * The election manifest (`GET /v1/elections/{id}`, election/manifest.ts) as
- * the page uses it, and the fixed request size derived from it.
+ * The election as the page reads it (election/manifest.ts): the summary
+ * (`GET /v1/elections/{id}/summary`) before sign-in, then the voter's
+ * district slice (`GET /v1/elections/{id}/districts/{district}`), checked
+ * against the summary's digest (slice.ts). The full manifest
+ * (`GET /v1/elections/{id}`) is for the official's page and API clients.
  */
-import { fromB64u } from './bytes.js';
 
 /** A name in each of the client's languages. */
 export type Names = Readonly<Record<'kk' | 'ru' | 'en', string>>;
-
-/** The config's `about` (election/config-schema.ts `About`). */
-export interface About {
-  readonly organiser: Names;
-  readonly help: {
-    readonly names: Names;
-    readonly phone?: string;
-    readonly email?: string;
-    readonly url?: string;
-  };
-  readonly privacy: Names;
-}
-
-export interface Selection {
-  readonly race: string;
-  readonly choices: readonly string[];
-}
 
 export interface Candidate {
   readonly id: string;
@@ -53,8 +38,6 @@ export interface Manifest {
   readonly opens: string;
   readonly closes: string;
   readonly snapshotIntervalSec: number;
-  /** Organiser, help contact, privacy note (config `about`): the trust cues of every view (trust.ts). */
-  readonly about?: About;
   readonly regions: readonly { readonly code: string; readonly names: Names }[];
   readonly districts: readonly District[];
   readonly partyBranches: readonly { readonly id: string; readonly names: Names }[];
@@ -69,62 +52,44 @@ export interface Manifest {
   readonly snapshotKey: { readonly alg: string; readonly spki: string };
 }
 
-export function racesOf(manifest: Manifest, district: District): Race[] {
-  return district.races.map((id) => manifest.races.find((r) => r.id === id)).filter((r) => r !== undefined);
+/** What the page needs before sign-in: no races, candidates or keys. */
+export interface ElectionSummary {
+  readonly id: string;
+  readonly names: Names;
+  readonly opens: string;
+  readonly closes: string;
+  readonly snapshotIntervalSec: number;
+  /** Organiser, help contact and privacy note, when the election config has them. */
+  readonly about?: {
+    readonly organiser: Names;
+    readonly help: {
+      readonly names: Names;
+      readonly phone?: string;
+      readonly email?: string;
+      readonly url?: string;
+    };
+    readonly privacy: Names;
+  };
+  readonly regions: readonly { readonly code: string; readonly names: Names }[];
+  readonly districts: readonly {
+    readonly id: string;
+    readonly region: string;
+    readonly names: Names;
+    /** Hex SHA-256 of the district's slice as served. */
+    readonly digest: string;
+  }[];
+  /** Every `POST /v1/ballots` body is padded to this many bytes (election/ballot-size.ts). */
+  readonly ballotBytes: number;
+  /** Verifies the results site's signed files (key-check.ts). */
+  readonly snapshotKey: { readonly alg: string; readonly spki: string };
+  /** Hex SHA-256 of the full manifest as served. */
+  readonly manifestDigest: string;
 }
 
-/** The API's body limit (ingest/http/body.ts). */
-const MAX_BODY = 8192;
-/** A prepared message: 32-byte random prefix ‖ 32-byte message, base64url. */
-const MESSAGE_CHARS = 86;
-
-/**
- * Every ballot request of this election is padded to this many bytes
- * (DESIGN §4: size is a side channel): the largest body any district's
- * ballot can make (longest ids, `maxChoices` marks in every race, the widest
- * key), rounded up to 1 KiB, at most the 8 KiB limit. A pure function of the
- * manifest, so all voters of an election send the same size.
- */
-export function paddedLength(manifest: Manifest): number {
-  const widestKey = Math.max(...manifest.districts.map((d) => fromB64u(d.key.spki).length));
-  const signature = 'x'.repeat(Math.ceil((widestKey * 4) / 3));
-  let largest = 0;
-  for (const district of manifest.districts) {
-    const selections = racesOf(manifest, district).map((race) => ({
-      race: race.id,
-      choices: race.candidates
-        .map((c) => c.id)
-        .sort((a, b) => b.length - a.length)
-        .slice(0, race.maxChoices),
-    }));
-    largest = Math.max(
-      largest,
-      ballotBody(manifest.id, district.id, 'x'.repeat(MESSAGE_CHARS), signature, selections, 0).length,
-    );
-  }
-  return Math.min(MAX_BODY, Math.ceil(largest / 1024) * 1024);
-}
-
-/**
- * `POST /v1/ballots` body with a `pad` of spaces (the API's schema allows
- * `pad: "^ *$"` and ignores it) making it exactly `size` bytes. Ids are
- * ASCII, so characters are bytes.
- */
-export function ballotBody(
-  election: string,
-  district: string,
-  message: string,
-  signature: string,
-  selections: readonly Selection[],
-  size: number,
-): string {
-  const bare = JSON.stringify({
-    election,
-    district,
-    credential: { message, signature },
-    selections,
-    pad: '',
-  });
-  const pad = Math.max(0, size - bare.length);
-  return `${bare.slice(0, -2)}${' '.repeat(pad)}"}`;
+/** One district's part of the manifest: its entry (with its key), its races, their party branches. */
+export interface DistrictSlice {
+  readonly election: string;
+  readonly district: District;
+  readonly races: readonly Race[];
+  readonly partyBranches: readonly { readonly id: string; readonly names: Names }[];
 }

@@ -7,7 +7,10 @@
  */
 import { byId, h } from './dom.js';
 import { dateTime, nameOf, t } from './i18n.js';
-import type { About, Names } from './manifest.js';
+import type { ElectionSummary, Names } from './manifest.js';
+
+/** The config's `about` (election/config-schema.ts `About`), as the summary carries it. */
+export type About = NonNullable<ElectionSummary['about']>;
 
 /** What every view says about the election: the manifest has it, and so does the summary. */
 export interface ElectionFacts {

@@ -10,23 +10,23 @@ import type { ApiCode } from './api.js';
 import { announce, byId, h, show } from './dom.js';
 import { dateTime, lang, nameOf, t } from './i18n.js';
 import type { LiveStatus } from './live.js';
-import type { About, Manifest, Race } from './manifest.js';
+import type { DistrictSlice, ElectionSummary, Race } from './manifest.js';
 import type { Receipt } from './persist.js';
 import type { Waiting } from './retry.js';
-import { type ElectionFacts, helpContact, paintTrust } from './trust.js';
+import { type About, type ElectionFacts, helpContact, paintTrust } from './trust.js';
 import { waitingPanel } from './waiting.js';
 
 const main = () => byId('main');
 
-export function paintChrome(manifest: ElectionFacts | null): void {
-  document.title = manifest === null ? t('app.title') : `${nameOf(manifest.names)} — ${t('app.title')}`;
+export function paintChrome(summary: ElectionFacts | null): void {
+  document.title = summary === null ? t('app.title') : `${nameOf(summary.names)} — ${t('app.title')}`;
   byId('skip').textContent = t('app.skip');
   byId('langs').setAttribute('aria-label', t('app.language'));
-  byId('election-name').textContent = manifest === null ? t('app.title') : nameOf(manifest.names);
+  byId('election-name').textContent = summary === null ? t('app.title') : nameOf(summary.names);
   for (const button of document.querySelectorAll<HTMLButtonElement>('#langs button')) {
     button.setAttribute('aria-pressed', String(button.dataset.lang === lang()));
   }
-  paintTrust(manifest);
+  paintTrust(summary);
 }
 
 /**
@@ -87,7 +87,7 @@ export interface SignInOptions {
   readonly notice: string | null;
   readonly onDevLogin: (memberId: string) => void;
   readonly onProvider: () => void;
-  readonly manifest: Manifest;
+  readonly summary: ElectionSummary;
 }
 
 export function paintSignIn(o: SignInOptions): void {
@@ -97,7 +97,7 @@ export function paintSignIn(o: SignInOptions): void {
   if (o.devLogin) {
     const select = h('select', { id: 'member', name: 'member', required: true });
     for (const m of o.members ?? []) {
-      const district = o.manifest.districts.find((d) => d.id === m.district);
+      const district = o.summary.districts.find((d) => d.id === m.district);
       select.append(
         h(
           'option',
@@ -130,7 +130,7 @@ export function paintSignIn(o: SignInOptions): void {
 }
 
 export interface BallotOptions {
-  readonly manifest: Manifest;
+  readonly slice: DistrictSlice;
   readonly districtName: string;
   readonly races: readonly Race[];
   readonly draft: Map<string, Set<string>>;
@@ -159,8 +159,8 @@ function notStanding(race: Race, c: Race['candidates'][number], party: string): 
   );
 }
 
-function partyName(manifest: Manifest, id: string): string {
-  const branch = manifest.partyBranches.find((b) => b.id === id);
+function partyName(slice: DistrictSlice, id: string): string {
+  const branch = slice.partyBranches.find((b) => b.id === id);
   return branch === undefined ? '' : nameOf(branch.names);
 }
 
@@ -184,7 +184,7 @@ export function paintBallot(o: BallotOptions): void {
     const list = h('ul', { class: 'candidates' });
     for (const c of race.candidates) {
       if (c.status !== 'active') {
-        list.append(notStanding(race, c, partyName(o.manifest, c.partyBranch)));
+        list.append(notStanding(race, c, partyName(o.slice, c.partyBranch)));
         continue;
       }
       const id = `c-${race.id}-${c.id}`;
@@ -208,7 +208,7 @@ export function paintBallot(o: BallotOptions): void {
         o.onMark();
       });
       boxes.push(box);
-      const party = partyName(o.manifest, c.partyBranch);
+      const party = partyName(o.slice, c.partyBranch);
       list.append(
         h(
           'li',

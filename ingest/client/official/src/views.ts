@@ -5,6 +5,7 @@
  * member id being typed (or scanned) is never disturbed, and the focus stays
  * in the member-id field. Answers are also spoken through `#live`.
  */
+import { formatDateTime } from '../../../../common/web/format.js';
 import { announce, byId, h, show } from '../../src/dom.js';
 import { lang, nameOf, t } from '../../src/i18n.js';
 import type { Names } from '../../src/manifest.js';
@@ -170,8 +171,7 @@ export function typedMemberId(): string {
   return (document.getElementById('member-id') as HTMLInputElement | null)?.value ?? '';
 }
 
-const time = (ms: number) =>
-  new Date(ms).toLocaleTimeString(lang(), { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+const time = (ms: number) => formatDateTime(lang(), ms, { date: false, seconds: true });
 
 const kind = (entry: Entry): 'ok' | 'bad' | 'wait' | 'check' =>
   entry.outcome === null
