@@ -20,6 +20,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../common/paths.js';
 import { TOPICS } from '../common/records.js';
+import { GLOSSARY, TERM_IDS } from '../common/web/glossary.js';
 import { type ElectionIndex, issueDevToken, loadElection, readKeys, voterHash } from '../election/index.js';
 import { buildClient, CRITICAL_BUDGET_BYTES, sizeReport, totals } from '../ingest/client/build.js';
 import { modulusOf } from '../ingest/crypto/blind-rsa.js';
@@ -411,6 +412,15 @@ describe('voter web client', () => {
       { baseUrl: `http://127.0.0.1:${PORT}/`, lang: 'kk', member: members[4]!.memberId },
       async (view) => {
         seen.push(view);
+        if (view === 'glossary') {
+          // Every term, in each language (the list is refilled when the language changes).
+          for (const lang of ['kk', 'ru', 'en'] as const) {
+            await page.locator(`#langs button[data-lang="${lang}"]`).click();
+            await expect
+              .poll(() => page.locator('#glossary-list dt').allTextContents())
+              .toEqual(TERM_IDS.map((id) => GLOSSARY[lang][id].term));
+          }
+        }
         if (view === 'another-device') {
           expect(await page.locator('#another-help a[href="mailto:help@saylau.example"]').count()).toBe(1);
           // Nothing of the refused attempt is kept.

@@ -16,6 +16,8 @@ import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../common/log.js';
 import { repoRoot } from '../common/paths.js';
+import { formatDateTime, formatNumber } from '../common/web/format.js';
+import { GLOSSARY, TERM_IDS } from '../common/web/glossary.js';
 import { loadElection } from '../election/index.js';
 import { signKeyStatement } from '../publisher/key-statement.js';
 import { LiveFeed } from '../publisher/live-feed.js';
@@ -156,6 +158,95 @@ describe('results site', () => {
     await context.close();
   });
 
+  it('writes Kazakh numbers and dates without the browser having Kazakh locale data; shows the glossary', async () => {
+    const context = await browser.newContext({
+      locale: 'kk-KZ',
+      timezoneId: 'UTC',
+      viewport: { width: 390, height: 844 },
+    });
+    // A browser without Kazakh data: number formatting for kk throws, dates and plurals fall back to English.
+    await context.addInitScript(() => {
+      const kk = (locales: unknown) =>
+        ([] as unknown[]).concat(locales ?? []).some((l) => String(l).toLowerCase().startsWith('kk'));
+      const { NumberFormat, DateTimeFormat, PluralRules } = Intl;
+      const noData = () => new RangeError('no locale data for kk');
+      Object.assign(Intl, {
+        NumberFormat: class extends NumberFormat {
+          constructor(locales?: string, options?: Intl.NumberFormatOptions) {
+            if (kk(locales)) throw noData();
+            super(locales, options);
+          }
+        },
+        DateTimeFormat: class extends DateTimeFormat {
+          constructor(locales?: string, options?: Intl.DateTimeFormatOptions) {
+            super(kk(locales) ? 'en' : locales, options);
+          }
+        },
+        PluralRules: class extends PluralRules {
+          constructor(locales?: string, options?: Intl.PluralRulesOptions) {
+            super(kk(locales) ? 'en' : locales, options);
+          }
+        },
+      });
+      for (const proto of [Number.prototype, Date.prototype] as unknown as Record<string, unknown>[])
+        for (const method of ['toLocaleString', 'toLocaleDateString', 'toLocaleTimeString']) {
+          const real = proto[method] as ((...a: unknown[]) => string) | undefined;
+          if (real === undefined) continue;
+          proto[method] = function (this: unknown, locales?: unknown, ...rest: unknown[]) {
+            if (kk(locales)) throw noData();
+            return real.call(this, locales, ...rest);
+          };
+        }
+    });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(base);
+    await expect.poll(() => page.locator('#status').textContent()).toContain(`№${snapshot.seq}`);
+
+    // The roll is in the thousands: grouped with U+00A0, never "800,000".
+    const roll = snapshot.turnout.total.roll;
+    expect(roll).toBeGreaterThanOrEqual(1000);
+    const total = (await page.locator('#turnout-total').textContent()) ?? '';
+    expect(total).toContain(formatNumber('kk', roll));
+    expect(total).toMatch(/\d\u00a0\d{3}/);
+    expect(total).not.toMatch(/\d,\d{3}/);
+    // "№1 жария нұсқа, 2026 ж. 4 желтоқсан, 20:21 жағдайы бойынша", never "2026 M12 4" or "December".
+    const status = (await page.locator('#status').textContent()) ?? '';
+    expect(status).toContain(formatDateTime('kk', snapshot.takenAt, { timeZone: 'UTC' }));
+    expect(status).toMatch(
+      /қаңтар|ақпан|наурыз|сәуір|мамыр|маусым|шілде|тамыз|қыркүйек|қазан|қараша|желтоқсан/,
+    );
+    expect(status).not.toMatch(/M\d|[A-Z][a-z]+ \d{4}/);
+
+    // The two buttons say what each does.
+    const labels = [
+      await page.locator('#receipt-form button').textContent(),
+      await page.locator('#verify-button').textContent(),
+    ];
+    expect(new Set(labels).size).toBe(2);
+
+    // A receipt copied by hand with 0, 1, 8 for O, I, B is still found.
+    await page.fill(
+      '#receipt-code',
+      counted.replace(/O/g, '0').replace(/I/g, '1').replace(/B/g, '8').toLowerCase(),
+    );
+    await page.click('#receipt-form button');
+    await expect.poll(() => page.locator('#receipt-result').getAttribute('class')).toBe('good');
+
+    // The glossary in the footer: every term, in Kazakh.
+    await page.click('#glossary summary');
+    const terms = await page.locator('#glossary-list dt').allTextContents();
+    expect(terms).toEqual(TERM_IDS.map((id) => GLOSSARY.kk[id].term));
+    await page.click('button[data-lang="ru"]');
+    expect(await page.locator('#glossary summary').textContent()).toBe('Словарь');
+    expect(await page.locator('#glossary-list dt').allTextContents()).toEqual(
+      TERM_IDS.map((id) => GLOSSARY.ru[id].term),
+    );
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
   it('serves immutable snapshots with long cache headers and the feed with short ones', async () => {
     const immutable = await fetch(`${base}snapshots/${snapshot.seq}.json`);
     expect(immutable.headers.get('cache-control')).toContain('immutable');
@@ -279,13 +370,13 @@ describe('site verify against what this browser saw before', () => {
   it('pins the key, accepts growth, names each rollback in kk/ru/en, a vanished code and a changed key', async () => {
     const dir = await site(2);
     const first = await verifyAt(dir);
-    expect(first.result).toContain('All good: 2 snapshot(s)');
+    expect(first.result).toContain('All good: 2 snapshots');
     const fingerprint = createHash('sha256').update(Buffer.from(spki, 'base64url')).digest('hex');
     expect(first.log).toContain(`Results key pinned on this device (SHA-256 ${fingerprint})`);
 
     await publishConstructedChain(dir, index, privateKey, 3);
     const grown = await verifyAt(dir);
-    expect(grown.result).toContain('All good: 3 snapshot(s)');
+    expect(grown.result).toContain('All good: 3 snapshots');
     expect(grown.log).toContain('The chain only grew, from snapshot #2 (last seen on this device) to #3');
 
     // latest.json points back to 2 while 3 is still published.
@@ -331,7 +422,7 @@ describe('site verify against what this browser saw before', () => {
 
     // Nothing of the failures was saved: the good chain still verifies and has not moved.
     const again = await verifyAt(dir);
-    expect(again.result).toContain('All good: 3 snapshot(s)');
+    expect(again.result).toContain('All good: 3 snapshots');
     expect(again.log).toContain('Results key is the one pinned on this device');
   });
 });

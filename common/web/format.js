@@ -90,21 +90,28 @@ const DATE_PATTERNS = {
   en: (d, m, y) => `${d} ${m} ${y}`,
 };
 
+const fieldFormats = new Map();
+
 /** The calendar fields of `date` in `timeZone` (the browser's when undefined), from data every browser has. */
 function fieldsOf(date, timeZone, seconds) {
-  const options = {
-    year: 'numeric',
-    month: 'numeric',
-    day: 'numeric',
-    hour: '2-digit',
-    minute: '2-digit',
-    hourCycle: 'h23',
-  };
-  if (seconds) options.second = '2-digit';
-  if (timeZone !== undefined) options.timeZone = timeZone;
+  const key = `${timeZone ?? ''}|${seconds}`;
+  let format = fieldFormats.get(key);
+  if (format === undefined) {
+    const options = {
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    };
+    if (seconds) options.second = '2-digit';
+    if (timeZone !== undefined) options.timeZone = timeZone;
+    format = new Intl.DateTimeFormat('en-GB', options);
+    fieldFormats.set(key, format);
+  }
   const fields = {};
-  for (const part of new Intl.DateTimeFormat('en-GB', options).formatToParts(date))
-    if (part.type !== 'literal') fields[part.type] = part.value;
+  for (const part of format.formatToParts(date)) if (part.type !== 'literal') fields[part.type] = part.value;
   return fields;
 }
 

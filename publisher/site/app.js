@@ -3,8 +3,11 @@
 // receipt or verify the whole chain. Plain JS modules, no build step.
 
 import { el } from './dom.js';
+import { renderGlossary } from './glossary-view.js';
 import { LANGS, STRINGS } from './i18n.js';
 import { verifyChain } from './verify.js';
+import { formatDateTime, formatNumber, formatPercent } from './web/format.js';
+import { normaliseReceiptCode } from './web/receipt-code.js';
 
 const $ = (id) => document.getElementById(id);
 const state = {
@@ -26,19 +29,10 @@ function pickLang() {
 }
 
 const t = () => STRINGS[state.lang];
-const locale = () => ({ kk: 'kk-KZ', ru: 'ru-RU', en: 'en-GB' })[state.lang];
-const num = (n) => new Intl.NumberFormat(locale()).format(n);
-const pct = (a, b) =>
-  new Intl.NumberFormat(locale(), { style: 'percent', maximumFractionDigits: 2 }).format(b > 0 ? a / b : 0);
-const time = (iso) =>
-  new Intl.DateTimeFormat(locale(), {
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-  }).format(new Date(iso));
+// Through web/format.js, not Intl: browsers without Kazakh data would show "800,000" and "2026 M12 4".
+const num = (n) => formatNumber(state.lang, n);
+const pct = (a, b) => formatPercent(state.lang, b > 0 ? a / b : 0);
+const time = (iso) => formatDateTime(state.lang, iso);
 const name = (names) => names[state.lang] ?? names.en;
 
 async function getJson(path, fresh = false) {
@@ -349,6 +343,7 @@ function renderDownloads() {
 
 function render() {
   applyStrings();
+  renderGlossary($('glossary-list'), state.lang);
   renderHeader();
   renderLive();
   renderFinal();
@@ -362,14 +357,12 @@ function render() {
   renderDownloads();
 }
 
-/** Receipts are shown in groups; compare without spaces or dashes, upper case. */
-const normalise = (code) => code.replace(/[\s-]/g, '').toUpperCase();
-
 async function lookUp(event) {
   event?.preventDefault();
   const out = $('receipt-result');
-  const code = normalise($('receipt-code').value);
-  if (!/^[A-Z2-7]{20,40}$/.test(code) || state.latest === null) {
+  // Receipts are shown in groups; typed in any case, with 0/1/8 for O/I/B.
+  const code = normaliseReceiptCode($('receipt-code').value);
+  if (code === null || state.latest === null) {
     out.className = 'bad';
     out.textContent = state.latest === null ? t().noResults : t().receiptBad;
     return;
@@ -497,7 +490,7 @@ function main() {
  * check it at once, so following the link answers "was my ballot counted?".
  */
 function lookUpLinkedReceipt() {
-  const linked = /^#receipt=([A-Za-z2-7 -]{20,60})$/.exec(location.hash);
+  const linked = /^#receipt=([A-Za-z0-9 -]{20,60})$/.exec(location.hash);
   if (linked === null) return;
   $('receipt-code').value = linked[1];
   $('receipt').scrollIntoView();

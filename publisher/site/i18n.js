@@ -1,6 +1,13 @@
 // Interface strings in Kazakh, Russian and English. Names of the election,
-// races, regions and candidates come from the snapshot itself.
+// races, regions and candidates come from the snapshot itself. Words follow
+// the glossary (web/glossary.js); counts choose their form with plural() and
+// numbers given raw are written with formatNumber (web/format.js).
+import { formatNumber, plural } from './web/format.js';
+
 export const LANGS = ['kk', 'ru', 'en'];
+
+/** `n` written in `lang` followed by the form of `forms` that agrees with it. */
+const count = (lang, n, forms) => `${formatNumber(lang, n)} ${plural(lang, n, forms)}`;
 
 export const STRINGS = {
   kk: {
@@ -11,10 +18,10 @@ export const STRINGS = {
     snapshot: (seq, time) => `№${seq} жария нұсқа, ${time} жағдайы бойынша`,
     liveTitle: 'Тікелей: сайлаушылардың келуі',
     live: (cast, issued, roll, pct, time) =>
-      `${cast} бюллетень берілді (${pct} тізімнен), ${issued} куәлік берілді, тізімде ${roll}. Жаңартылды: ${time}.`,
+      `Қабылданған бюллетеньдер: ${cast} (тізімнің ${pct}), берілген рұқсаттар: ${issued}, тізімде: ${roll}. Жаңартылды: ${time}.`,
     liveNone: 'Тікелей деректер әлі жоқ.',
-    chooseRace: 'Сайлау:',
-    seats: (n, m) => `${n} орын, бюллетеньде ең көбі ${m} белгі`,
+    chooseRace: 'Дауыс беру:',
+    seats: (n, m) => `${formatNumber('kk', n)} орын, бюллетеньде ең көбі ${formatNumber('kk', m)} белгі`,
     valid: (v, x) =>
       `Жарамды дауыстар: ${v}` +
       (x > 0 ? `; алынып тасталған кандидаттардың дауыстары (есептелмейді): ${x}` : ''),
@@ -30,7 +37,7 @@ export const STRINGS = {
     turnoutTotal: (cast, roll, pct, rep, prec) =>
       `Барлығы: ${cast} бюллетень, тізімде ${roll} (${pct}). Учаскелер хаттамалары: ${rep} / ${prec}.`,
     roll: 'Тізімде',
-    issuedOnline: 'Куәлік (онлайн)',
+    issuedOnline: 'Берілген рұқсат (онлайн)',
     issuedPaper: 'Тіркелді (қағаз)',
     castOnline: 'Бюллетень (онлайн)',
     castPaper: 'Бюллетень (қағаз)',
@@ -51,7 +58,7 @@ export const STRINGS = {
     precinctsFile: 'Учаскелер (CSV)',
     receiptTitle: 'Бюллетенім есептелді ме?',
     receiptLabel: 'Түбіртек коды:',
-    receiptCheck: 'Тексеру',
+    receiptCheck: 'Кодты тексеру',
     receiptFound: (seq) => `Иә: бұл код №${seq} нұсқадағы есептелген бюллетеньдер тізімінде бар.`,
     receiptMissing: (seq, time) =>
       `Бұл код №${seq} нұсқада (${time}) жоқ. Егер сіз осы уақыттан кейін дауыс берсеңіз, келесі нұсқаны тексеріңіз; әйтпесе кодты қайта тексеріп, комиссияға хабарласыңыз.`,
@@ -59,8 +66,9 @@ export const STRINGS = {
     verifyTitle: 'Нәтижелерді өзіңіз тексеріңіз',
     verifyHelp:
       'Браузеріңіз әр нұсқаның Ed25519 қолтаңбасын, хэш-тізбектің үзілмегенін, сандардың қосындысын және кодтардың Меркл түбірін тексереді, кілт пен соңғы тексерілген нұсқаны осы құрылғыда есте сақтайды: кейін тізбек тек өсуі керек.',
-    verifyRun: 'Тексеру',
-    verifyOk: (n) => `Барлығы дұрыс: ${n} нұсқа қол қойылған, тізбек үзілмеген, сандар сәйкес келеді.`,
+    verifyRun: 'Нәтижелерді тексеру',
+    verifyOk: (n) =>
+      `Барлығы дұрыс: ${formatNumber('kk', n)} нұсқаға қол қойылған, тізбек үзілмеген, сандар сәйкес келеді.`,
     verifyFail: (msg) => `Қате табылды: ${msg}`,
     verifyStep: (seq) => `№${seq} нұсқа: қолтаңба мен тізбек дұрыс`,
     verifyMerkle: 'Кодтардың Меркл түбірі сәйкес келеді',
@@ -103,8 +111,8 @@ export const STRINGS = {
       withdrawn: 'өз кандидатурасын алып тастады',
       removed: 'тіркеуден шығарылды',
     },
-    winnersCaption: 'Әр сайлаудың жеңімпаздары',
-    raceCol: 'Сайлау',
+    winnersCaption: 'Әр дауыс берудің жеңімпаздары',
+    raceCol: 'Дауыс беру',
     seatsCol: 'Орын',
     winnersCol: 'Жеңімпаздар (дауыс саны)',
     tie: (at, names) => `Тең дауыс (${at}), шешімді комиссия қабылдайды: ${names}`,
@@ -115,6 +123,7 @@ export const STRINGS = {
     protocolPrintLink: (id) => `${id} хаттамасы, басып шығаруға`,
     footer:
       'Нәтижелер қол қойылған статикалық файлдар ретінде жарияланады; кез келген адам оларды тексере алады.',
+    glossaryTitle: 'Сөздік',
   },
   ru: {
     skip: 'Перейти к основному содержанию',
@@ -124,10 +133,12 @@ export const STRINGS = {
     snapshot: (seq, time) => `Срез №${seq}, по состоянию на ${time}`,
     liveTitle: 'В реальном времени: явка',
     live: (cast, issued, roll, pct, time) =>
-      `Подано бюллетеней: ${cast} (${pct} списка), выдано удостоверений: ${issued}, в списке: ${roll}. Обновлено: ${time}.`,
+      `Принято бюллетеней: ${cast} (${pct} списка), выдано допусков: ${issued}, в списке: ${roll}. Обновлено: ${time}.`,
     liveNone: 'Данных в реальном времени пока нет.',
-    chooseRace: 'Выборы:',
-    seats: (n, m) => `Мест: ${n}, не более ${m} отметок в бюллетене`,
+    chooseRace: 'Голосование:',
+    seats: (n, m) =>
+      `Мест: ${formatNumber('ru', n)}; в бюллетене можно отметить не более ` +
+      count('ru', m, { one: 'кандидата', few: 'кандидатов', many: 'кандидатов', other: 'кандидата' }),
     valid: (v, x) =>
       `Действительные голоса: ${v}${x > 0 ? `; голоса за снятых кандидатов (не учитываются): ${x}` : ''}`,
     online: 'онлайн',
@@ -142,7 +153,7 @@ export const STRINGS = {
     turnoutTotal: (cast, roll, pct, rep, prec) =>
       `Всего: ${cast} бюллетеней при ${roll} в списке (${pct}). Протоколы участков: ${rep} из ${prec}.`,
     roll: 'В списке',
-    issuedOnline: 'Удостоверения (онлайн)',
+    issuedOnline: 'Выдано допусков (онлайн)',
     issuedPaper: 'Отметки (бумага)',
     castOnline: 'Бюллетени (онлайн)',
     castPaper: 'Бюллетени (бумага)',
@@ -163,7 +174,7 @@ export const STRINGS = {
     precinctsFile: 'Участки (CSV)',
     receiptTitle: 'Учтён ли мой бюллетень?',
     receiptLabel: 'Код квитанции:',
-    receiptCheck: 'Проверить',
+    receiptCheck: 'Проверить код',
     receiptFound: (seq) => `Да: этот код есть в списке учтённых бюллетеней среза №${seq}.`,
     receiptMissing: (seq, time) =>
       `Этого кода нет в срезе №${seq} (${time}). Если вы голосовали позже, проверьте следующий срез; иначе проверьте код и обратитесь в комиссию.`,
@@ -171,8 +182,9 @@ export const STRINGS = {
     verifyTitle: 'Проверьте результаты сами',
     verifyHelp:
       'Ваш браузер проверит подпись Ed25519 каждого среза, непрерывность цепочки хешей, суммы и корень Меркла списка кодов и запомнит на этом устройстве ключ и последний проверенный срез: дальше цепочка может только расти.',
-    verifyRun: 'Проверить',
-    verifyOk: (n) => `Всё верно: ${n} срез(ов) подписаны, цепочка непрерывна, суммы сходятся.`,
+    verifyRun: 'Проверить результаты',
+    verifyOk: (n) =>
+      `Всё верно: ${count('ru', n, { one: 'срез подписан', few: 'среза подписаны', many: 'срезов подписаны', other: 'среза подписаны' })}, цепочка непрерывна, суммы сходятся.`,
     verifyFail: (msg) => `Найдена ошибка: ${msg}`,
     verifyStep: (seq) => `Срез №${seq}: подпись и цепочка верны`,
     verifyMerkle: 'Корень Меркла кодов совпадает',
@@ -215,8 +227,8 @@ export const STRINGS = {
       withdrawn: 'снял кандидатуру',
       removed: 'снят с регистрации',
     },
-    winnersCaption: 'Победители по каждым выборам',
-    raceCol: 'Выборы',
+    winnersCaption: 'Победители каждого голосования',
+    raceCol: 'Голосование',
     seatsCol: 'Мест',
     winnersCol: 'Победители (голосов)',
     tie: (at, names) => `Равенство голосов (${at}), решает комиссия: ${names}`,
@@ -226,6 +238,7 @@ export const STRINGS = {
     protocolJsonLink: (id) => `Протокол ${id}, JSON`,
     protocolPrintLink: (id) => `Протокол ${id}, для печати`,
     footer: 'Результаты публикуются в виде подписанных статических файлов; проверить их может любой.',
+    glossaryTitle: 'Словарь',
   },
   en: {
     skip: 'Skip to main content',
@@ -235,10 +248,11 @@ export const STRINGS = {
     snapshot: (seq, time) => `Snapshot #${seq}, as of ${time}`,
     liveTitle: 'Live turnout',
     live: (cast, issued, roll, pct, time) =>
-      `${cast} ballots cast (${pct} of the roll), ${issued} credentials issued, ${roll} on the roll. Updated ${time}.`,
+      `Ballots cast: ${cast} (${pct} of the roll); credentials issued: ${issued}; on the roll: ${roll}. Updated ${time}.`,
     liveNone: 'No live figures yet.',
     chooseRace: 'Race:',
-    seats: (n, m) => `${n} seat(s), up to ${m} mark(s) per ballot`,
+    seats: (n, m) =>
+      `${count('en', n, { one: 'seat', other: 'seats' })}, up to ${count('en', m, { one: 'mark', other: 'marks' })} per ballot`,
     valid: (v, x) =>
       `Valid votes: ${v}${x > 0 ? `; votes for removed candidates (not counted as valid): ${x}` : ''}`,
     online: 'online',
@@ -251,9 +265,9 @@ export const STRINGS = {
     turnoutTitle: 'Turnout',
     turnoutCaption: 'Turnout against the roll, by region',
     turnoutTotal: (cast, roll, pct, rep, prec) =>
-      `Total: ${cast} ballots from a roll of ${roll} (${pct}). Precinct protocols: ${rep} of ${prec}.`,
+      `Ballots cast: ${cast} of ${roll} on the roll (${pct}). Polling station protocols: ${rep} of ${prec}.`,
     roll: 'On roll',
-    issuedOnline: 'Credentials (online)',
+    issuedOnline: 'Credentials issued (online)',
     issuedPaper: 'Check-ins (paper)',
     castOnline: 'Ballots (online)',
     castPaper: 'Ballots (paper)',
@@ -274,7 +288,7 @@ export const STRINGS = {
     precinctsFile: 'Polling stations (CSV)',
     receiptTitle: 'Was my ballot counted?',
     receiptLabel: 'Receipt code:',
-    receiptCheck: 'Check',
+    receiptCheck: 'Check code',
     receiptFound: (seq) => `Yes: this code is in the set of counted ballots of snapshot #${seq}.`,
     receiptMissing: (seq, time) =>
       `This code is not in snapshot #${seq} (${time}). If you voted after that, check the next snapshot; otherwise check the code and contact the commission.`,
@@ -282,8 +296,9 @@ export const STRINGS = {
     verifyTitle: 'Check the results yourself',
     verifyHelp:
       "Your browser checks every snapshot's Ed25519 signature, the unbroken hash chain, that the counts add up, and the Merkle root of the counted codes, and remembers the key and the last snapshot it checked on this device: from then on the chain may only grow.",
-    verifyRun: 'Verify',
-    verifyOk: (n) => `All good: ${n} snapshot(s) signed, chained and adding up.`,
+    verifyRun: 'Verify the results',
+    verifyOk: (n) =>
+      `All good: ${count('en', n, { one: 'snapshot', other: 'snapshots' })} signed, chained and adding up.`,
     verifyFail: (msg) => `Problem found: ${msg}`,
     verifyStep: (seq) => `Snapshot #${seq}: signature and chain OK`,
     verifyMerkle: 'Merkle root of the codes matches',
@@ -337,5 +352,6 @@ export const STRINGS = {
     protocolJsonLink: (id) => `Protocol ${id}, JSON`,
     protocolPrintLink: (id) => `Protocol ${id}, printable`,
     footer: 'Results are published as signed static files that anyone can check.',
+    glossaryTitle: 'Words used here',
   },
 };

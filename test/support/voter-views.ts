@@ -1,13 +1,13 @@
 /**
  * Every view of the voter page, in order, for tests and the screenshot
- * script: a fresh page (no stored vote) signs in with dev login, marks one
- * candidate per race, reviews, is held on "sending" by a refused connection,
- * gets its receipt, finishes, signs in again as the same member (the
- * "credential on another device" help) and opens the page with a token
- * that names no district (an error view). `onView(name)` runs at each with
+ * script: a fresh page (no stored vote) opens the glossary, signs in with
+ * dev login, marks one candidate per race, reviews, is held on "sending" by
+ * a refused connection, gets its receipt, finishes, signs in again as the
+ * same member (the "credential on another device" help) and opens the page
+ * with a token that names no district (an error view). `onView(name)` runs at each with
  * the view painted; it may resize the page, take screenshots, run axe.
  *
- *   sign-in → ballot → review → waiting → receipt → another-device → error
+ *   sign-in → glossary → ballot → review → waiting → receipt → another-device → error
  *
  * Uses up one roll member per walk (`member`, else the first free one in
  * the dev list).
@@ -18,6 +18,7 @@ export type VoterLang = 'kk' | 'ru' | 'en';
 
 export const VOTER_VIEWS = [
   'sign-in',
+  'glossary',
   'ballot',
   'review',
   'waiting',
@@ -63,6 +64,11 @@ export async function walkVoterViews(
   await page.locator('#member').waitFor();
   await useLang(page, opts.lang);
   await onView('sign-in');
+  // The glossary (footer), opened from the sign-in view's link; closed again after.
+  await page.locator('a.glossary-link').click();
+  await page.locator('#glossary-list dt').first().waitFor();
+  await onView('glossary');
+  await page.locator('#glossary-title').click();
 
   const candidates =
     opts.member === undefined

@@ -8,6 +8,7 @@
 import { groupReceiptCode } from '../../../common/web/receipt-code.js';
 import type { ApiCode } from './api.js';
 import { announce, byId, h, show } from './dom.js';
+import { glossaryLink, paintGlossary } from './glossary.js';
 import { dateTime, lang, nameOf, t } from './i18n.js';
 import type { LiveStatus } from './live.js';
 import type { DistrictSlice, ElectionSummary, Race } from './manifest.js';
@@ -27,6 +28,7 @@ export function paintChrome(summary: ElectionFacts | null): void {
     button.setAttribute('aria-pressed', String(button.dataset.lang === lang()));
   }
   paintTrust(summary);
+  paintGlossary();
 }
 
 /**
@@ -126,6 +128,7 @@ export function paintSignIn(o: SignInOptions): void {
   } else {
     parts.push(h('p', { class: 'notice', role: 'alert' }, t('signin.unconfigured')));
   }
+  parts.push(glossaryLink());
   show(main(), ...parts);
 }
 

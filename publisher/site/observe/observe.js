@@ -5,6 +5,7 @@
 // (sessionStorage) and is sent only as the socket's first message.
 
 import { el } from '../dom.js';
+import { formatDateTime, formatNumber, formatPercent } from '../web/format.js';
 import { LANGS, STRINGS } from './i18n.js';
 
 const $ = (id) => document.getElementById(id);
@@ -18,17 +19,9 @@ function pickLang() {
 }
 
 const t = () => STRINGS[state.lang];
-const locale = () => ({ kk: 'kk-KZ', ru: 'ru-RU', en: 'en-GB' })[state.lang];
-const num = (n) => new Intl.NumberFormat(locale()).format(n);
-const time = (when) =>
-  new Intl.DateTimeFormat(locale(), {
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-  }).format(new Date(when));
+// Through web/format.js, not Intl: browsers without Kazakh data would show "800,000" and "2026 M12 4".
+const num = (n) => formatNumber(state.lang, n);
+const time = (when) => formatDateTime(state.lang, when, { seconds: true });
 const name = (names, fallback) => (names ? (names[state.lang] ?? names.en) : fallback);
 
 function applyStrings() {
@@ -103,10 +96,7 @@ function renderTurnout(v) {
 function renderIngest(v) {
   const h = v.ingest;
   $('ingest').textContent = h.processes > 0 ? t().ingest(num(h.processes)) : t().ingestNone;
-  const pct = (n) =>
-    new Intl.NumberFormat(locale(), { style: 'percent', maximumFractionDigits: 0 }).format(
-      h.processes > 0 ? n / h.processes : 0,
-    );
+  const pct = (n) => formatPercent(state.lang, h.processes > 0 ? n / h.processes : 0, 0);
   $('ingest-shares').replaceChildren(
     ...['accepting', 'paused', 'overloaded'].map((k) =>
       el('li', { class: k }, el('strong', {}, pct(h[k])), `${t().shares[k]} (${num(h[k])})`),
