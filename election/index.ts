@@ -2,6 +2,8 @@
  * The election module's public surface (docs/contracts.md). Other folders
  * import from here only, never from the files behind it.
  */
+
+export { ballotBody, ballotBytes, type Selection } from './ballot-size.js';
 export type {
   About,
   Candidate,

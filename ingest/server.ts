@@ -159,7 +159,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   if (config.devLogin) for (const spec of devRoutes(ctx)) router.add(spec);
   const sessions = new SessionChannel(app, uws, ctx);
   sessions.mount();
-  await serveClient(app, config, log);
+  await serveClient(app, config, log, election.config.snapshotIntervalSec);
   const ops = uws.App();
   const opsRouter = new Router(ops, routerDeps);
   for (const spec of healthRoutes(ctx)) opsRouter.add(spec);

@@ -51,6 +51,8 @@ export const PUBLISHER_ERROR_CODES = [
   'final_mismatch',
   /** Verification: a final's district protocol is missing, unsigned by the snapshot key, or not the one the snapshot implies. */
   'protocol_mismatch',
+  /** Verification: `snapshots/index.json` is missing (v5 on) or an entry is not what its snapshot file says. */
+  'index_mismatch',
 ] as const;
 
 export type PublisherErrorCode = (typeof PUBLISHER_ERROR_CODES)[number];

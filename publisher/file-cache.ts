@@ -6,7 +6,7 @@
  *   path ──► Entry {rep: Brotli/gzip/plain variants with ETags and headers, stamp, checkedAt}
  *
  * Immutable files (`snapshots/N.*`, `codes/N.txt`, `final/N/<district>.*`) are cached for good.
- * Mutable ones (`latest.json`, `live.json`, site assets) are trusted for
+ * Mutable ones (`latest.json`, `live.json`, `snapshots/index.json`, site assets) are trusted for
  * `revalidateMs`, then re-`stat`ed; a changed inode/size/mtime reloads them.
  * Entries are evicted oldest-first beyond `maxBytes`.
  */
@@ -14,6 +14,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { contentTypeOf } from '../common/static-files/content-type.js';
 import { type Header, type Representation, represent } from '../common/static-files/representation.js';
+import { LATEST_PATH, LIVE_PATH, SNAPSHOT_INDEX_PATH } from './snapshot.js';
 
 export interface Entry {
   /** Every variant (Brotli, gzip, plain) with its headers, computed once at load (STYLE §7). */
@@ -28,6 +29,10 @@ const IMMUTABLE = 'public, max-age=31536000, immutable';
 /** Short: `latest.json` and `live.json` change every few seconds to minutes. */
 const FEED = 'public, max-age=2, stale-while-revalidate=5';
 const ASSET = 'public, max-age=60';
+/** Replaced with each snapshot or feed: as short as the feed. */
+const FEEDS: ReadonlySet<string> = new Set([LATEST_PATH, LIVE_PATH, SNAPSHOT_INDEX_PATH]);
+/** The site's icon (site/favicon.svg), also what `/favicon.ico` answers. */
+const FAVICON = 'favicon.svg';
 const IMMUTABLE_PATH =
   /^(snapshots\/\d+\.(json|csv)|codes\/\d+\.txt|final\/\d+\/[A-Za-z0-9_-]+\.(json|html))$/;
 /** Only these characters, no dot-files, no `..`: anything else is a 404 without touching the disk. */
@@ -61,8 +66,12 @@ export class FileCache {
     this.#revalidateMs = options.revalidateMs ?? 1000;
   }
 
-  /** Maps a URL path to a file path under the root, or `null` if it may not be served. */
+  /**
+   * Maps a URL path to a file path under the root, or `null` if it may not be served. Browsers ask
+   * for `/favicon.ico` whatever the page links: they get the site's SVG icon, not a 404.
+   */
   static resolve(url: string): string | null {
+    if (url === '/favicon.ico') return FAVICON;
     const path = url.endsWith('/') ? `${url.slice(1)}index.html` : url.slice(1);
     if (!SAFE_PATH.test(path) || path.includes('..')) return null;
     return path;
@@ -105,11 +114,7 @@ export class FileCache {
     if (body === null) return this.#drop(path);
     const type = contentTypeOf(path);
     const immutable = IMMUTABLE_PATH.test(path);
-    const cacheControl = immutable
-      ? IMMUTABLE
-      : path === 'latest.json' || path === 'live.json'
-        ? FEED
-        : ASSET;
+    const cacheControl = immutable ? IMMUTABLE : FEEDS.has(path) ? FEED : ASSET;
     const rep = await represent(body, {
       type,
       cacheControl,

@@ -34,7 +34,9 @@ async function copyFolder(from: string, publicDir: string, to: string, pattern: 
 export async function installSite(publicDir: string): Promise<string[]> {
   const installed: string[] = [];
   for (const dir of ['', ...PAGES])
-    installed.push(...(await copyFolder(join(SITE_DIR, dir), publicDir, dir, /^[a-z0-9-]+\.(html|css|js)$/)));
+    installed.push(
+      ...(await copyFolder(join(SITE_DIR, dir), publicDir, dir, /^[a-z0-9-]+\.(html|css|js|svg)$/)),
+    );
   installed.push(...(await copyFolder(WEB_MODULES_DIR, publicDir, 'web', /^[a-z0-9-]+\.js$/)));
   return installed;
 }

@@ -8,11 +8,12 @@
 import { snapshotHash } from './signer.js';
 import type { Snapshot, SnapshotIndex, SnapshotIndexEntry } from './snapshot.js';
 
-export function snapshotIndexEntry(s: Snapshot): SnapshotIndexEntry {
+/** `hash` may be passed when already computed (the canonical form of a large snapshot is not free). */
+export function snapshotIndexEntry(s: Snapshot, hash = snapshotHash(s)): SnapshotIndexEntry {
   return {
     seq: s.seq,
     takenAt: s.takenAt,
-    hash: snapshotHash(s),
+    hash,
     prevHash: s.prevHash,
     codes: s.codes.count,
     final: s.final?.round ?? null,

@@ -11,8 +11,10 @@
  * snapshot (v4) must state the winners its counts give, the next round and
  * the changes since the previous final, and every district protocol of the
  * round must be published, signed by the snapshot key and be the one the
- * snapshot implies (JSON and printable HTML). Stops at the first problem
- * with a PublisherError naming it.
+ * snapshot implies (JSON and printable HTML). `snapshots/index.json`
+ * (required once the latest is v5) lists exactly the chain, newest first,
+ * each entry what its snapshot file says. Stops at the first problem with a
+ * PublisherError naming it.
  *
  * The key always comes from the caller, pinned (verify-trust.ts): a key
  * read from the target itself would only prove the target agrees with
@@ -35,7 +37,15 @@ import { KEYS_PATH, readKeyStatement } from './key-statement.js';
 import { merkleRoot, parseCodesFile } from './merkle.js';
 import { type DistrictProtocol, districtProtocols, protocolHtml, protocolJson } from './protocol.js';
 import { publicKeyFromSpki, snapshotHash, verifyDocument, verifySnapshotSignature } from './signer.js';
-import { finalPaths, LATEST_PATH, type Snapshot, snapshotPaths } from './snapshot.js';
+import {
+  finalPaths,
+  LATEST_PATH,
+  SNAPSHOT_INDEX_PATH,
+  type Snapshot,
+  type SnapshotIndexEntry,
+  snapshotPaths,
+} from './snapshot.js';
+import { snapshotIndexEntry } from './snapshot-index.js';
 import { snapshotShapeProblem } from './snapshot-schema.js';
 import { checkTotals } from './totals.js';
 
@@ -117,6 +127,8 @@ export async function verifyPublished(files: PublishedFiles, options: VerifyOpti
   let prevCodes: readonly string[] = [];
   /** hashes[seq - 1]: to compare with the head seen before. */
   const hashes: string[] = [];
+  /** What `snapshots/index.json` must say, oldest first. */
+  const entries: SnapshotIndexEntry[] = [];
   for (let seq = 1; seq <= latest.seq; seq++) {
     const paths = snapshotPaths(seq);
     const text = await files.read(paths.json);
@@ -177,6 +189,7 @@ export async function verifyPublished(files: PublishedFiles, options: VerifyOpti
     prev = s;
     prevCodes = codes;
     hashes.push(snapshotHash(s));
+    entries.push(snapshotIndexEntry(s, hashes.at(-1)));
     options.onSnapshot?.(seq);
   }
   const head = hashes[latest.seq - 1];
@@ -193,7 +206,55 @@ export async function verifyPublished(files: PublishedFiles, options: VerifyOpti
       `${LATEST_PATH} says ${latest.seq}, but snapshot ${latest.seq + 1} exists`,
     );
   }
+  await checkIndex(files, latest, entries);
   return { election: latest.election.id, snapshots: latest.seq, head, takenAt: latest.takenAt };
+}
+
+/**
+ * `snapshots/index.json` lists the chain just walked, newest first, every
+ * field of every entry as its snapshot file gives it. Published from v5 on,
+ * so a chain whose latest is v5 must have it; older chains may not.
+ */
+async function checkIndex(
+  files: PublishedFiles,
+  latest: Snapshot,
+  walked: readonly SnapshotIndexEntry[],
+): Promise<void> {
+  const text = await files.read(SNAPSHOT_INDEX_PATH);
+  if (text === null) {
+    if (latest.v < 5) return;
+    throw new PublisherError('index_mismatch', `${SNAPSHOT_INDEX_PATH} is missing`);
+  }
+  let listed: unknown;
+  try {
+    listed = JSON.parse(text);
+  } catch (cause) {
+    throw new PublisherError('index_mismatch', `${SNAPSHOT_INDEX_PATH} is not JSON`, { cause });
+  }
+  const index = listed as { v?: unknown; election?: unknown; snapshots?: unknown };
+  if (index.v !== 1 || index.election !== latest.election.id || !Array.isArray(index.snapshots)) {
+    throw new PublisherError(
+      'index_mismatch',
+      `${SNAPSHOT_INDEX_PATH} is not the index of ${latest.election.id}`,
+    );
+  }
+  const expected = [...walked].reverse();
+  if (index.snapshots.length !== expected.length) {
+    throw new PublisherError(
+      'index_mismatch',
+      `${SNAPSHOT_INDEX_PATH} lists ${index.snapshots.length} snapshots, the chain has ${expected.length}`,
+    );
+  }
+  for (const [i, want] of expected.entries()) {
+    const entry = (index.snapshots[i] ?? {}) as Record<string, unknown>;
+    const fields = Object.entries(want);
+    if (Object.keys(entry).length !== fields.length || fields.some(([k, v]) => entry[k] !== v)) {
+      throw new PublisherError(
+        'index_mismatch',
+        `${SNAPSHOT_INDEX_PATH}: entry ${i} is not snapshot ${want.seq} (seq ${want.seq}, hash ${want.hash})`,
+      );
+    }
+  }
 }
 
 /**

@@ -154,7 +154,7 @@ describe('voter client: district key against the published one', () => {
     for (const lang of ['kk', 'ru', 'en']) {
       await setLang(page, lang);
       expect(await problem.textContent()).toBe(catalogue(lang)['error.district_key_mismatch.text']);
-      expect(await page.locator('main h2').textContent()).toBe(
+      expect(await page.locator('main h1').textContent()).toBe(
         catalogue(lang)['error.district_key_mismatch.title'],
       );
     }

@@ -9,8 +9,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../common/paths.js';
-import { ballotBody, ballotBytes } from '../election/ballot-size.js';
-import { buildManifest, type ElectionKeys, loadElection } from '../election/index.js';
+import {
+  ballotBody,
+  ballotBytes,
+  buildManifest,
+  type ElectionKeys,
+  loadElection,
+} from '../election/index.js';
 import { API_CODES, RETRIED_CODES } from '../ingest/client/src/codes.js';
 import { ERROR_CODES } from '../ingest/errors.js';
 

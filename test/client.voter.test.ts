@@ -28,6 +28,7 @@ import { api, forgetElection, type Ingest, offsetsOf, readRecords, startIngest }
 import { launchChromium } from './support/chromium.js';
 import { testPort } from './support/ports.js';
 import { config, kafkaClient } from './support/stack.js';
+import { VOTER_VIEWS, walkVoterViews } from './support/voter-views.js';
 
 const PORT = testPort(18_681);
 /** The publisher (results site) this test runs for its election; the receipt links to it. */
@@ -43,6 +44,7 @@ const LINGER_MS = 500;
 /** Roll members the page's voters use; the overload step's storm takes members after them. */
 const PAGE_VOTERS = 10;
 const shots = join(repoRoot, 'test-output', 'client');
+const SIZES = { phone: { width: 390, height: 844 }, desktop: { width: 1366, height: 900 } };
 const run = promisify(execFile);
 const kafka = kafkaClient('client-voter-test');
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -130,6 +132,8 @@ interface Watched {
   /** Requests to anywhere but this ingest. */
   readonly foreign: string[];
   readonly cspViolations: () => Promise<string[]>;
+  /** Watches another page of the context as `page` is watched (a page opened after a crash). */
+  readonly watch: (page: Page) => void;
 }
 
 async function openPage(locale: string): Promise<Watched> {
@@ -145,24 +149,27 @@ async function openPage(locale: string): Promise<Watched> {
   });
   const page = await context.newPage();
   const foreign: string[] = [];
-  page.on('request', (req) => {
-    const url = req.url();
-    // The one request to another origin: the results site's signed district keys (key-check.ts).
-    const keyCheck = url === `http://127.0.0.1:${PUBLISHER_PORT}/keys.json`;
-    if (
-      !url.startsWith(`http://127.0.0.1:${PORT}/`) &&
-      !url.startsWith(`ws://127.0.0.1:${PORT}/`) &&
-      !keyCheck
-    )
-      foreign.push(url);
-    if (req.method() === 'POST' && url.endsWith('/v1/ballots'))
-      castSizes.add(Buffer.byteLength(req.postData() ?? ''));
-  });
+  const watch = (page: Page) =>
+    page.on('request', (req) => {
+      const url = req.url();
+      // The one request to another origin: the results site's signed district keys (key-check.ts).
+      const keyCheck = url === `http://127.0.0.1:${PUBLISHER_PORT}/keys.json`;
+      if (
+        !url.startsWith(`http://127.0.0.1:${PORT}/`) &&
+        !url.startsWith(`ws://127.0.0.1:${PORT}/`) &&
+        !keyCheck
+      )
+        foreign.push(url);
+      if (req.method() === 'POST' && url.endsWith('/v1/ballots'))
+        castSizes.add(Buffer.byteLength(req.postData() ?? ''));
+    });
+  watch(page);
   await page.goto(`http://127.0.0.1:${PORT}/`);
   return {
     context,
     page,
     foreign,
+    watch,
     cspViolations: () => page.evaluate(() => (globalThis as unknown as PageGlobals).__csp),
   };
 }
@@ -216,45 +223,53 @@ async function castAndWaitForReceipt(page: Page, timeout = 60_000): Promise<stri
   );
 }
 
-async function setLang(page: Page, lang: string): Promise<void> {
-  await page.locator(`#langs button[data-lang="${lang}"]`).click();
-  await page.waitForFunction(
-    (l) => (globalThis as unknown as PageGlobals).document.documentElement.lang === l,
-    lang,
-  );
-}
-
-/** axe-core (WCAG 2.1 A/AA rules); returns the serious and critical violations. */
+/** axe-core, every rule (WCAG 2.1 A/AA and best practices); returns the violations of any impact. */
 async function axe(page: Page): Promise<string[]> {
-  await page.evaluate(axeSource); // through DevTools, so the page's CSP does not block it
+  // Injected through DevTools (the page's CSP does not block it), once per document.
+  if (!(await page.evaluate(() => 'axe' in globalThis))) await page.evaluate(axeSource);
   const result = await page.evaluate(async () => {
     const g = globalThis as unknown as PageGlobals;
-    return g.axe.run(g.document, {
-      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
-    });
+    return g.axe.run(g.document, { resultTypes: ['violations'] });
   });
-  const violations = (result as { violations: { id: string; impact: string; nodes: unknown[] }[] })
-    .violations;
-  return violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}, ${v.nodes.length} nodes)`);
+  const violations = (
+    result as { violations: { id: string; impact: string; nodes: { target: unknown }[] }[] }
+  ).violations;
+  return violations.map((v) => `${v.id} (${v.impact}, ${v.nodes.map((n) => String(n.target)).join(' ')})`);
 }
 
 async function ballotsFor(since: Map<number, string>, ballotId: string) {
   return readRecords(kafka, TOPICS.ballots, since, (v) => v.election === ELECTION && v.ballotId === ballotId);
 }
 
+/** What the page stores about the vote in progress (persist.ts). */
+async function storedVote(
+  page: Page,
+): Promise<{ phase: string; step?: string; marks?: Record<string, string[]> }> {
+  return page.evaluate(
+    (id) =>
+      JSON.parse((globalThis as unknown as PageGlobals).localStorage.getItem(`saylau:vote:${id}`) ?? 'null'),
+    ELECTION,
+  );
+}
+
+/** The ids of the marked boxes, in page order. */
+const markedBoxes = (page: Page) =>
+  page
+    .locator('form.ballot input:checked')
+    .evaluateAll((boxes) => boxes.map((b) => (b as unknown as { id: string }).id));
+
+const reviewText = (page: Page) => page.locator('dl.review').textContent();
+
 describe('voter web client', () => {
-  it('a voter signs in, votes in every race and gets a receipt whose ballot is in Kafka (screenshots, axe)', async () => {
+  it('a voter signs in, votes in every race and gets a receipt whose ballot is in Kafka; a reload, Back/Forward or a crash at any step keeps the step and the marks', async () => {
     const member = members[0]!;
     const since = await offsetsOf(kafka, TOPICS.ballots);
-    const w = await openPage('kk-KZ');
-    const { page } = w;
+    const w = await openPage('en-GB');
+    let { page } = w;
     await page.locator('#member').waitFor();
-    expect(
-      await page.evaluate(() => (globalThis as unknown as PageGlobals).document.documentElement.lang),
-    ).toBe('kk');
-    expect(await axe(page)).toEqual([]);
+    // Sign-in survives a reload (nothing to keep yet).
+    await page.reload();
+    await page.locator('#member').waitFor();
     // Keyboard only: the first member is preselected; Tab to "sign in", Enter; on the ballot the
     // heading has the focus, Tab reaches the first candidate and Space marks it.
     expect(await page.locator('#member').inputValue()).toBe(member.memberId);
@@ -263,33 +278,97 @@ describe('voter web client', () => {
     await page.locator('form.ballot').waitFor();
     expect(
       await page.evaluate(() => (globalThis as unknown as PageGlobals).document.activeElement?.tagName),
-    ).toBe('H2');
+    ).toBe('H1');
     await tabTo(page, 'form.ballot input[type=checkbox]');
     await page.keyboard.press('Space');
     expect(await page.locator('form.ballot input[type=checkbox]').first().isChecked()).toBe(true);
     await fillBallot(page, member.district);
-    for (const lang of ['kk', 'ru', 'en']) {
-      await setLang(page, lang);
-      await page.screenshot({ path: join(shots, `ballot-${lang}.png`), fullPage: true });
-      expect(await axe(page)).toEqual([]);
-    }
-    // The marks survive the language switches.
-    const checked = await page.locator('form.ballot input:checked').count();
-    expect(checked).toBe(index.racesOf(member.district).reduce((n, r) => n + r.maxChoices, 0));
+    const marked = await markedBoxes(page);
+    expect(marked.length).toBe(index.racesOf(member.district).reduce((n, r) => n + r.maxChoices, 0));
+
+    // Reload on the ballot: the same marks.
+    await page.reload();
+    await page.locator('form.ballot').waitFor();
+    expect(await markedBoxes(page)).toEqual(marked);
+    // A crash right after a change (renderer killed, nothing runs on the way out): the change is kept.
+    await page.locator(`#${marked[0]}`).uncheck();
+    const cdp = await w.context.newCDPSession(page);
+    const crashed = page.waitForEvent('crash');
+    void cdp.send('Page.crash').catch(() => undefined); // answered never: the renderer is gone
+    await crashed;
+    page = await w.context.newPage();
+    w.watch(page);
+    await page.goto(`http://127.0.0.1:${PORT}/`);
+    await page.locator('form.ballot').waitFor();
+    expect(await markedBoxes(page)).toEqual(marked.slice(1));
+    await page.locator(`#${marked[0]}`).check();
+    expect(await markedBoxes(page)).toEqual(marked);
+
+    // Review, reload: still the review, same choices; Back: the ballot with its marks; Forward: the review.
     await review(page);
-    expect(await axe(page)).toEqual([]);
+    const choices = await reviewText(page);
+    await page.reload();
+    await page.locator('dl.review').waitFor();
+    expect(await reviewText(page)).toBe(choices);
+    expect((await storedVote(page)).step).toBe('review');
+    await page.goBack();
+    await page.locator('form.ballot').waitFor();
+    expect(await markedBoxes(page)).toEqual(marked);
+    expect((await storedVote(page)).step).toBe('ballot');
+    await page.goForward();
+    await page.locator('dl.review').waitFor();
+    expect(await reviewText(page)).toBe(choices);
+
     const ballotId = await castAndWaitForReceipt(page);
     expect(ballotId).toMatch(/^[A-Z2-7]{26}$/);
-    await page.locator('.qr').waitFor();
-    await page.locator('#receipt-status.accepted, #receipt-status.counted').waitFor();
-    for (const lang of ['kk', 'ru', 'en']) {
-      await setLang(page, lang);
-      await page.screenshot({ path: join(shots, `receipt-${lang}.png`), fullPage: true });
-      expect(await axe(page)).toEqual([]);
-    }
+    // The receipt: a panel with the election and the time, the code in groups that never break
+    // inside, the real publishing interval (the election's 60 s), "recorded" in the live region.
+    const en = catalogue('en');
+    expect(await page.locator('#receipt-panel h1').textContent()).toBe(en['receipt.title']);
+    expect(await page.locator('#receipt-panel').textContent()).toContain(index.config.names.en);
+    expect(await page.locator('#receipt-time').textContent()).toMatch(/^Recorded: .*\d{1,2}:\d{2}/);
+    const groups = await page.locator('#receipt-code .group').allTextContents();
+    expect(groups.join('')).toBe(ballotId);
+    expect(groups.map((g) => g.length)).toEqual([4, 4, 4, 4, 4, 4, 2]);
+    expect(await page.locator('#receipt-code').textContent()).not.toContain('-');
+    expect(
+      await page
+        .locator('#receipt-code .group')
+        .first()
+        .evaluate(
+          (el) =>
+            (
+              globalThis as unknown as { getComputedStyle(e: unknown): { whiteSpace: string } }
+            ).getComputedStyle(el).whiteSpace,
+        ),
+    ).toBe('nowrap');
+    expect(await page.locator('#receipt-interval').textContent()).toBe(
+      'Results are published every minute. Your ballot is counted in the next publication.',
+    );
+    await expect.poll(() => page.locator('#live').textContent()).toBe(en['receipt.title']);
+    // Save: a small text file with the election, the time, the code and how to check it.
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.locator('#receipt-save').click(),
+    ]);
+    const saved = readFileSync((await download.path())!, 'utf8');
+    expect(saved).toContain(index.config.names.en);
+    expect(saved).toContain(groups.join(' '));
+    expect(saved).toContain(`http://127.0.0.1:${PUBLISHER_PORT}/#receipt=${ballotId}`);
+    // Printed: the panel without the page's controls.
+    await page.emulateMedia({ media: 'print' });
+    expect(await page.locator('#receipt-panel').isVisible()).toBe(true);
+    expect(await page.locator('#receipt-print').isVisible()).toBe(false);
+    expect(await page.locator('#langs').isVisible()).toBe(false);
+    await page.emulateMedia({ media: 'screen' });
     expect(await page.locator('#results-link').getAttribute('href')).toBe(
       `http://127.0.0.1:${PUBLISHER_PORT}/#receipt=${ballotId}`,
     );
+    // Reload and Back on the receipt: still the receipt.
+    await page.reload();
+    await page.locator('#receipt-code').waitFor();
+    await page.goBack();
+    expect(await page.locator('#receipt-code .group').allTextContents()).toEqual(groups);
     receipts.push(ballotId);
 
     // Only the receipt (and the language choice) is left on the device.
@@ -300,9 +379,10 @@ describe('voter web client', () => {
     expect(Object.keys(JSON.parse(stored[`saylau:receipt:${ELECTION}`]!)).sort()).toEqual([
       'ballotId',
       'receipt',
+      'recordedAt',
     ]);
     expect(w.foreign).toEqual([]);
-    expect(await w.cspViolations()).toEqual([]);
+    expect(await page.evaluate(() => (globalThis as unknown as PageGlobals).__csp)).toEqual([]);
 
     const records = await ballotsFor(since, ballotId);
     expect(records.length).toBeGreaterThanOrEqual(1);
@@ -319,31 +399,56 @@ describe('voter web client', () => {
     await w.context.close();
   });
 
-  it('the same voter in a second browser is told they already have a credential', async () => {
-    const w = await openPage('en-GB');
-    await w.page.locator('#member').waitFor();
-    // The sign-in view links to the glossary in the footer: every term, in English; axe-clean open.
-    await w.page.click('a.glossary-link');
-    await expect
-      .poll(() => w.page.locator('#glossary-list dt').allTextContents())
-      .toEqual(TERM_IDS.map((id) => GLOSSARY.en[id].term));
-    expect(await w.page.locator('#glossary-title').textContent()).toBe('Words used here');
-    expect(await axe(w.page)).toEqual([]);
-    await signIn(w.page, members[0]!.memberId);
-    const problem = w.page.locator('#problem');
-    await problem.waitFor();
-    expect(await problem.textContent()).toBe(catalogue('en')['error.credential_already_issued.text']);
-    await w.page.screenshot({ path: join(shots, 'already-issued-en.png'), fullPage: true });
-    expect(await axe(w.page)).toEqual([]);
-    // Nothing of the refused attempt is kept.
-    expect(
-      await w.page.evaluate(
-        (id) => (globalThis as unknown as PageGlobals).localStorage.getItem(`saylau:vote:${id}`),
-        ELECTION,
-      ),
-    ).toBeNull();
-    await w.context.close();
-  });
+  it('every voter view, kk/ru/en at 390×844 and 1366×900: one h1, trust cues, no axe violation (screenshots)', async () => {
+    const about = index.config.about!;
+    // One walk (a walk uses up a member and takes its time): at each view, every language and size.
+    const context = await browser.newContext({ locale: 'kk-KZ', viewport: SIZES.phone });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    const seen: string[] = [];
+    await walkVoterViews(
+      page,
+      { baseUrl: `http://127.0.0.1:${PORT}/`, lang: 'kk', member: members[4]!.memberId },
+      async (view) => {
+        seen.push(view);
+        if (view === 'glossary') {
+          // Every term, in each language (the list is refilled when the language changes).
+          for (const lang of ['kk', 'ru', 'en'] as const) {
+            await page.locator(`#langs button[data-lang="${lang}"]`).click();
+            await expect
+              .poll(() => page.locator('#glossary-list dt').allTextContents())
+              .toEqual(TERM_IDS.map((id) => GLOSSARY[lang][id].term));
+          }
+        }
+        if (view === 'another-device') {
+          expect(await page.locator('#another-help a[href="mailto:help@saylau.example"]').count()).toBe(1);
+          // Nothing of the refused attempt is kept.
+          expect(await storedVote(page)).toBeNull();
+        }
+        for (const lang of ['kk', 'ru', 'en'] as const) {
+          await page.locator(`#langs button[data-lang="${lang}"]`).click();
+          await page.waitForFunction(
+            (l) => (globalThis as unknown as PageGlobals).document.documentElement.lang === l,
+            lang,
+          );
+          expect(await page.locator('h1').count(), `${view} ${lang}`).toBe(1);
+          expect(await page.locator('#trust').textContent()).toContain(about.organiser[lang]);
+          expect(await page.locator('#about a[href="tel:1414"]').count()).toBe(1);
+          expect(await page.locator('#about').textContent()).toContain(about.privacy[lang]);
+          for (const [size, viewport] of Object.entries(SIZES)) {
+            await page.setViewportSize(viewport);
+            expect(await axe(page), `${view} ${lang} ${size}`).toEqual([]);
+            await page.screenshot({ path: join(shots, `${view}-${lang}-${size}.png`), fullPage: true });
+          }
+          await page.setViewportSize(SIZES.phone);
+        }
+      },
+    );
+    expect(seen).toEqual([...VOTER_VIEWS]);
+    expect(errors).toEqual([]);
+    await context.close();
+  }, 120_000);
 
   it('ingest stopped right after the credential is issued and restarted: the page resumes and the vote counts once', async () => {
     const member = members[1]!;
@@ -482,7 +587,23 @@ describe('voter web client', () => {
     expect(asset.headers.get('content-type')).toContain('text/javascript');
     expect((await fetch(`${ingest.base}/assets/nothing.js`)).status).toBe(404);
     const clientConfig = await (await fetch(`${ingest.base}/assets/config.json`)).json();
-    expect(clientConfig).toEqual({ devLogin: true, identityProviderUrl: '', resultsPort: PUBLISHER_PORT });
+    // The interval the publisher uses: SNAPSHOT_INTERVAL is not set here, so the election's 60 s.
+    expect(clientConfig).toEqual({
+      devLogin: true,
+      identityProviderUrl: '',
+      resultsPort: PUBLISHER_PORT,
+      snapshotIntervalSec: 60,
+    });
+    // The icon the page links, and the address browsers try on their own: no 404.
+    const icon = /<link rel="icon" type="image\/svg\+xml" href="(\/assets\/favicon-[^"]+\.svg)">/.exec(
+      page,
+    )?.[1];
+    expect(icon).toBeDefined();
+    for (const path of [icon!, '/favicon.ico']) {
+      const res = await fetch(`${ingest.base}${path}`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('image/svg+xml');
+    }
   });
 
   it('after the next snapshot the receipts show as counted: in ingest and on the results site', async () => {

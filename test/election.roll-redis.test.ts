@@ -26,6 +26,7 @@ import {
   sampleRollCounts,
   voterHash,
 } from '../election/index.js';
+import { rollSourceFor } from '../publisher/roll-source.js';
 
 // Distinct per run so parallel engineers and repeated runs never share keys.
 const index = indexElection({ ...loadElection('tiny').config, id: `test-election-redis-${process.pid}` });
@@ -99,6 +100,15 @@ describe('the roll in Redis', () => {
     expect(await lookupVoterDistrict(redis, index.id, 'KZ-75', voterHash(keys.pepper, '870101300003'))).toBe(
       'D-75-2',
     );
+    // The publisher's turnout denominator for an imported roll: per district from the marker (one
+    // GET), regions the sums of their districts: what HLEN of each region's hash says.
+    const imported = publisherRoll();
+    const counts: Record<string, number> = { 'D-71-1': 1, 'D-75-2': 2 };
+    expect(await imported.rollByDistrict(index.id)).toEqual(
+      new Map(index.config.districts.map((d) => [d.id, counts[d.id] ?? 0])),
+    );
+    for (const [region, n] of await imported.rollByRegion(index.id))
+      expect(n, region).toBe(await redis.hlen(rollKey(index.id, region)));
     const old = listSampleMembers(index, 0, 1)[0]!;
     const oldRegion = index.district(old.district)!.region;
     expect(
@@ -125,5 +135,15 @@ describe('the roll in Redis', () => {
       code: 'roll_invalid',
     });
     expect(await readRollMeta(redis, index.id)).toBeNull();
+    // No complete roll: the publisher publishes no turnout against a wrong denominator.
+    await expect(publisherRoll().rollByDistrict(index.id)).rejects.toMatchObject({
+      code: 'source_unavailable',
+    });
   });
 });
+
+/** The publisher's roll source for this election as if its roll were imported (no sample roll). */
+function publisherRoll() {
+  const { sampleRoll: _sample, ...config } = index.config;
+  return rollSourceFor(indexElection(config), () => redis);
+}

@@ -32,7 +32,7 @@ import { signProtocol as signStationProtocol } from '../ingest/paper/protocol.js
 import { FinalFiles } from '../publisher/final-files.js';
 import type { DistrictProtocol } from '../publisher/protocol.js';
 import { runOnDeclaration, SnapshotScheduler } from '../publisher/scheduler.js';
-import type { RaceResult, Snapshot } from '../publisher/snapshot.js';
+import type { RaceResult, Snapshot, SnapshotIndex } from '../publisher/snapshot.js';
 import { snapshotShapeProblem } from '../publisher/snapshot-schema.js';
 import { publishedFiles, verifyPublished } from '../publisher/verify.js';
 import { raceWinners } from '../publisher/winners.js';
@@ -182,8 +182,16 @@ describe('declaring the result', () => {
   });
 
   it('takes a final snapshot with winners per race when the declaration arrives', async () => {
-    expect(await scheduler.runOnce()).not.toHaveProperty('final');
-    const [removal, , declaration] = await commission([
+    // The commission extends voting: the next snapshot states the new closing time (v5).
+    await commission([{ type: 'extended', until: '2100-01-01T06:00:00Z', detail: 'queues at the stations' }]);
+    await until(
+      'the extension followed',
+      () => follower.state().closesAt === Date.parse('2100-01-01T06:00:00Z'),
+    );
+    const extended = await scheduler.runOnce();
+    expect(extended).not.toHaveProperty('final');
+    expect(extended.election.closes).toBe('2100-01-01T06:00:00Z');
+    const [removal, closed, declaration] = await commission([
       {
         type: 'candidate-removed',
         race: NATIONAL,
@@ -200,6 +208,10 @@ describe('declaring the result', () => {
     round1 = await scheduler.runOnce();
     expect(round1.v).toBe(5);
     expect(round1.seq).toBe(4);
+    // Closed early: the closing time it states is when the `closed` event took effect.
+    expect(round1.election.closes).toBe(
+      new Date(Math.floor(closed!.at / 1000) * 1000).toISOString().replace('.000Z', 'Z'),
+    );
     expect(round1.final).toMatchObject({
       declaration: declaration!.id,
       by: 'OP-1',
@@ -348,6 +360,12 @@ describe('declaring the result', () => {
     expect(index.rounds.map((r) => [r.round, r.seq])).toEqual([
       [1, round1.seq],
       [2, round2.seq],
+    ]);
+    // The list of snapshots marks the finals with their round.
+    const listed = await readJson<SnapshotIndex>('snapshots/index.json');
+    expect(listed.snapshots.filter((e) => e.final !== null).map((e) => [e.final, e.seq])).toEqual([
+      [2, round2.seq],
+      [1, round1.seq],
     ]);
     const protocol = await readJson<DistrictProtocol>(`final/2/${district.id}.json`);
     expect(protocol).toMatchObject({ round: 2, snapshot: { seq: round2.seq } });

@@ -13,8 +13,13 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOPICS } from '../common/records.js';
-import { ballotBytes } from '../election/ballot-size.js';
-import { type ElectionIndex, issueDevToken, type Manifest, readKeys } from '../election/index.js';
+import {
+  ballotBytes,
+  type ElectionIndex,
+  issueDevToken,
+  type Manifest,
+  readKeys,
+} from '../election/index.js';
 import { CAST_BODY_BYTES } from '../ingest/http/fixed-length.js';
 import {
   api,

@@ -57,6 +57,15 @@ export interface Produced {
   readonly online: ReadonlyMap<string, ReadonlyMap<string, number>>;
   readonly paperBallots: number;
   readonly paperPrecinct: string;
+  /** district → what was produced there: credentials issued online, paper check-ins, ballots, paper ballots */
+  readonly districts: ReadonlyMap<string, DistrictProduced>;
+}
+
+export interface DistrictProduced {
+  issuedOnline: number;
+  issuedPaper: number;
+  castOnline: number;
+  castPaper: number;
 }
 
 /** Districts the test ballots go to: the first of a few regions, including one with a removed candidate. */
@@ -90,8 +99,16 @@ export async function produceResults(
   const ballotMessages: { value: string; partition: number }[] = [];
   const issuanceMessages: { value: string; partition: number }[] = [];
   const partition = (region: string) => index.partitionsFor(region)[0] ?? 0;
+  const districts = new Map<string, DistrictProduced>();
+  const inDistrict = (id: string): DistrictProduced => {
+    const d = districts.get(id) ?? { issuedOnline: 0, issuedPaper: 0, castOnline: 0, castPaper: 0 };
+    districts.set(id, d);
+    return d;
+  };
   const issue = (district: string, channel: 'online' | 'paper', n: string, precinct?: string) => {
     const d = index.district(district)!;
+    if (channel === 'online') inDistrict(district).issuedOnline += 1;
+    else inDistrict(district).issuedPaper += 1;
     const record: IssuanceRecord = {
       v: RECORD_VERSION,
       election: index.id,
@@ -119,6 +136,7 @@ export async function produceResults(
     });
     const id = ballotId(`${index.id}/${i}`);
     codes.push(id);
+    inDistrict(district.id).castOnline += 1;
     const record: BallotRecord = {
       v: RECORD_VERSION,
       election: index.id,
@@ -158,6 +176,7 @@ export async function produceResults(
   const precinct = index.config.paperPrecincts.find((p) => p.district === TEST_DISTRICTS[0])!;
   const pd = index.district(precinct.district)!;
   for (let i = 0; i < 9; i++) issue(pd.id, 'paper', `p${i}`, precinct.id);
+  inDistrict(pd.id).castPaper += 7;
   const { keyId: _keyId, ...unsigned } = paperProtocol({
     election: index.id,
     region: pd.region,
@@ -208,7 +227,7 @@ export async function produceResults(
   } finally {
     await producer.disconnect();
   }
-  return { codes: codes.sort(), online, paperBallots: 7, paperPrecinct: precinct.id };
+  return { codes: codes.sort(), online, paperBallots: 7, paperPrecinct: precinct.id, districts };
 }
 
 /** Waits until ClickHouse has every code and the protocol (the Kafka engine flushes in blocks). */

@@ -264,6 +264,17 @@ describe('results site', () => {
       headers: { 'if-none-match': latest.headers.get('etag')! },
     });
     expect(again.status).toBe(304);
+    const index = await fetch(`${base}snapshots/index.json`);
+    expect(index.headers.get('cache-control')).toMatch(/max-age=2\b/);
+    expect(((await index.json()) as { snapshots: { seq: number }[] }).snapshots[0]!.seq).toBe(snapshot.seq);
+    // The icon the pages link, and what browsers ask for unprompted: never a 404.
+    for (const icon of ['favicon.svg', 'favicon.ico']) {
+      const res = await fetch(`${base}${icon}`);
+      expect([res.status, res.headers.get('content-type')], icon).toEqual([200, 'image/svg+xml']);
+      expect(await res.text()).toContain('<svg');
+    }
+    expect(await (await fetch(base)).text()).toContain('<link rel="icon" href="favicon.svg"');
+    expect(await (await fetch(`${base}observe/`)).text()).toContain('<link rel="icon" href="../favicon.svg"');
     expect((await fetch(`${base}../etc/passwd`)).status).toBe(404);
     expect((await fetch(`${base}.latest.json.1.tmp`)).status).toBe(404);
     // Operations endpoints answer on the operations port only.

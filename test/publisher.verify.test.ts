@@ -15,12 +15,12 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { canonicalJson } from '../common/canonical.js';
-import { loadElection } from '../election/index.js';
+import { loadElection, sampleRollCounts } from '../election/index.js';
 import { isPublisherError, type PublisherErrorCode } from '../publisher/errors.js';
 import { signKeyStatement } from '../publisher/key-statement.js';
 import { codesFileText, merkleRoot } from '../publisher/merkle.js';
 import { signSnapshot, snapshotHash } from '../publisher/signer.js';
-import type { Snapshot } from '../publisher/snapshot.js';
+import type { Snapshot, SnapshotIndex } from '../publisher/snapshot.js';
 import { buildSnapshot } from '../publisher/snapshot-builder.js';
 import { SnapshotStore } from '../publisher/snapshot-store.js';
 import { publishedFiles, type SeenHead, verifyPublished } from '../publisher/verify.js';
@@ -137,6 +137,37 @@ describe('verify', () => {
   it('catches a latest.json that is not the newest snapshot', async () => {
     await writeFile(join(dir, 'latest.json'), await readFile(join(dir, 'snapshots', '2.json')));
     await expectCaught('broken_chain', /latest\.json says 2, but snapshot 3 exists/);
+  });
+
+  it('catches district turnout that does not add up to its region (signed all the same)', async () => {
+    const s = await readSnapshot(3);
+    const { signature: _s, ...unsigned } = s;
+    const busy = s.turnout.districts!.findIndex((d) => d.castOnline > 0);
+    const moved = structuredClone(unsigned) as unknown as {
+      turnout: { districts: { castOnline: number }[] };
+    };
+    moved.turnout.districts[busy]!.castOnline -= 1;
+    const tampered = signSnapshot(moved as unknown as typeof unsigned, privateKey);
+    await writeSnapshot(tampered);
+    await writeFile(join(dir, 'latest.json'), JSON.stringify(tampered));
+    const { region } = s.turnout.districts![busy]!;
+    await expectCaught(
+      'totals_mismatch',
+      new RegExp(`snapshot 3: turnout ${region} castOnline: \\d+ ≠ Σ its districts \\d+`),
+    );
+  });
+
+  it('catches a snapshots/index.json entry that is not its snapshot, and a missing index', async () => {
+    const path = join(dir, 'snapshots', 'index.json');
+    const text = await readFile(path, 'utf8');
+    const index = JSON.parse(text) as SnapshotIndex;
+    expect(index.snapshots.map((e) => e.seq)).toEqual([3, 2, 1]);
+    const tampered = structuredClone(index) as unknown as { snapshots: { hash: string }[] };
+    tampered.snapshots[1]!.hash = createHash('sha256').update('another snapshot 2').digest('hex');
+    await writeFile(path, JSON.stringify(tampered));
+    await expectCaught('index_mismatch', /snapshots\/index\.json: entry 1 is not snapshot 2/);
+    await rm(path);
+    await expectCaught('index_mismatch', /snapshots\/index\.json is missing/);
   });
 
   it('exits non-zero from the CLI, naming the problem', async () => {
@@ -336,6 +367,69 @@ describe('snapshots', () => {
     expect(s.turnout.total.castOnline).toBe(120);
     expect(s.turnout.total.castPaper).toBe(10);
     expect(s.reporting).toEqual({ precincts: index.config.paperPrecincts.length, reported: 1 });
+  });
+
+  it('state the closing time, the interval, about, and district turnout adding up to each region (v5)', async () => {
+    const s = await readSnapshot(3);
+    expect(s.v).toBe(5);
+    expect(s.election).toEqual({
+      id: index.id,
+      names: index.config.names,
+      closes: index.config.closes,
+      snapshotIntervalSec: 1800,
+      about: index.config.about,
+    });
+    const districts = s.turnout.districts!;
+    expect(districts.map((d) => [d.id, d.region])).toEqual(
+      index.config.districts.map((d) => [d.id, d.region]),
+    );
+    const roll = sampleRollCounts(index);
+    for (const d of districts) expect(d.roll, d.id).toBe(roll.get(d.id));
+    for (const r of s.turnout.regions) {
+      const mine = districts.filter((d) => d.region === r.code);
+      for (const field of [
+        'roll',
+        'issuedOnline',
+        'issuedPaper',
+        'castOnline',
+        'castPaper',
+        'precincts',
+      ] as const)
+        expect(
+          mine.reduce((n, d) => n + d[field], 0),
+          `${r.code} ${field}`,
+        ).toBe(r[field]);
+    }
+    // The one accepted protocol's precinct and paper ballots are in its own district.
+    const accepted = s.precincts!.find((p) => p.status === 'accepted')!;
+    const own = districts.find((d) => d.id === accepted.district)!;
+    expect([own.precinctsReported, own.castPaper]).toEqual([1, accepted.issued]);
+  });
+
+  it('are listed in snapshots/index.json, rebuilt from the files when missing or behind at start', async () => {
+    const path = join(dir, 'snapshots', 'index.json');
+    const written = await readFile(path, 'utf8');
+    const index = JSON.parse(written) as SnapshotIndex;
+    const chain = await Promise.all([3, 2, 1].map(readSnapshot));
+    expect(index.snapshots).toEqual(
+      chain.map((s) => ({
+        seq: s.seq,
+        takenAt: s.takenAt,
+        hash: snapshotHash(s),
+        prevHash: s.prevHash,
+        codes: s.codes.count,
+        final: null,
+      })),
+    );
+    // Each entry's hash is the next snapshot's prevHash.
+    expect(index.snapshots[1]!.hash).toBe(chain[0]!.prevHash);
+    await rm(path);
+    await new SnapshotStore(dir).open();
+    expect(await readFile(path, 'utf8')).toBe(written);
+    // A crash between a snapshot and its index entry: the entry is added from the file.
+    await writeFile(path, JSON.stringify({ ...index, snapshots: index.snapshots.slice(1) }));
+    await new SnapshotStore(dir).open();
+    expect(await readFile(path, 'utf8')).toBe(written);
   });
 
   it('are never rewritten: publishing an existing seq fails', async () => {

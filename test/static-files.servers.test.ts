@@ -235,10 +235,10 @@ describe('the client build', () => {
     const app = loadUws().App();
     const log = createLogger('static-files-test', 'silent');
     try {
-      await expect(serveClient(app, config, log, dist)).rejects.toThrow(ClientBuildError);
+      await expect(serveClient(app, config, log, 60, dist)).rejects.toThrow(ClientBuildError);
       await expect(readDist(dist)).rejects.toThrow(/npm run client:build/);
       await writeDist(await readDist(), dist);
-      await expect(serveClient(app, config, log, dist)).resolves.toBeUndefined();
+      await expect(serveClient(app, config, log, 60, dist)).resolves.toBeUndefined();
       const index = JSON.parse(readFileSync(join(dist, 'files.json'), 'utf8'));
       writeFileSync(join(dist, 'files.json'), JSON.stringify({ ...index, source: 'other sources' }));
       await expect(readDist(dist)).rejects.toThrow(/stale.*npm run client:build/);

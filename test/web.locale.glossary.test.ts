@@ -66,6 +66,13 @@ beforeAll(async () => {
       stringsOf(json, `${page} ${lang}`, catalogues[lang]);
     }
   }
+  // The election's own words shown on both sites (organiser, help, privacy note) in the shipped configs.
+  for (const config of ['sample', 'tiny']) {
+    const { about } = JSON.parse(
+      await readFile(join(repoRoot, 'election', 'configs', `${config}.json`), 'utf8'),
+    ) as { about: unknown };
+    for (const lang of LANGS) stringsOf(pick(about, lang), `config ${config} ${lang}`, catalogues[lang]);
+  }
   // The results site's modules import ./web/format.js, which exists once the site is installed.
   siteDir = await mkdtemp(join(tmpdir(), 'saylau-site-words-'));
   await installSite(siteDir);
@@ -83,6 +90,14 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(siteDir, { recursive: true, force: true });
 });
+
+/** The `lang` member of every `{kk, ru, en}` object in `value` (config texts), the rest dropped. */
+function pick(value: unknown, lang: Lang): unknown {
+  if (value === null || typeof value !== 'object') return undefined;
+  const record = value as Record<string, unknown>;
+  if (typeof record[lang] === 'string') return record[lang];
+  return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, pick(v, lang)]));
+}
 
 /** `stem` at the start of a word, any case. */
 const atWordStart = (stem: string) =>

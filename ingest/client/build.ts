@@ -12,6 +12,7 @@
  *
  *   index.html ─► assets/main-HASH.js ─► assets/i18n/<lang>-HASH.json (one)
  *              └► assets/main-HASH.css
+ *              └► assets/favicon-HASH.svg (also at /favicon.ico, serve.ts)
  *   later:        assets/credential-HASH.js (RFC 9474 + sjcl, after sign-in)
  *                 assets/qr-HASH.js (on the receipt)
  *   official/ ─► assets/official-HASH.js ─► assets/i18n/official-<lang>-HASH.json
@@ -92,7 +93,7 @@ type Esbuild = typeof import('esbuild');
  * `__CATALOGUES__`; the modules both pages use (src/i18n, api, retry, dom,
  * persist, token, waiting) are bundled into each.
  */
-async function buildPage(esbuild: Esbuild, page: PageSpec): Promise<PageBuild> {
+async function buildPage(esbuild: Esbuild, page: PageSpec, favicon: string): Promise<PageBuild> {
   const dir = join(CLIENT_DIR, page.dir);
   const files: ClientFile[] = [];
 
@@ -160,7 +161,10 @@ async function buildPage(esbuild: Esbuild, page: PageSpec): Promise<PageBuild> {
 
   const template = await readFile(join(dir, 'index.html'), 'utf8');
   const html = Buffer.from(
-    template.replace('{{script}}', `/assets/${script}`).replace('{{style}}', `/assets/${style}`),
+    template
+      .replace('{{script}}', `/assets/${script}`)
+      .replace('{{style}}', `/assets/${style}`)
+      .replace('{{favicon}}', favicon),
   );
   files.push({ path: page.route, body: html, type: contentTypeOf('index.html'), immutable: false });
   critical.unshift(sizeOf(page.route, html));
@@ -195,15 +199,23 @@ async function buildServiceWorker(esbuild: Esbuild, page: PageBuild): Promise<Cl
   return { path: `${OFFICIAL.route}sw.js`, body, type: contentTypeOf('sw.js'), immutable: false };
 }
 
+/** The tab's icon (`favicon.svg`), content-hashed like the other assets. */
+async function favicon(): Promise<ClientFile> {
+  const body = await readFile(join(CLIENT_DIR, 'favicon.svg'));
+  const path = `/assets/favicon-${hash8(body)}.svg`;
+  return { path, body, type: contentTypeOf(path), immutable: true };
+}
+
 /** Bundles both pages in memory: the voter's at `/`, the polling-station official's at `/official/`. */
 export async function buildClient(): Promise<ClientBuild> {
   const esbuild = await import('esbuild');
   try {
-    const voter = await buildPage(esbuild, VOTER);
-    const official = await buildPage(esbuild, OFFICIAL);
+    const icon = await favicon();
+    const voter = await buildPage(esbuild, VOTER, icon.path);
+    const official = await buildPage(esbuild, OFFICIAL, icon.path);
     const worker = await buildServiceWorker(esbuild, official);
     return {
-      files: [...voter.files, ...official.files, worker],
+      files: [icon, ...voter.files, ...official.files, worker],
       critical: voter.critical,
       lazy: voter.lazy,
       officialCritical: official.critical,

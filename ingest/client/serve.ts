@@ -11,7 +11,8 @@
  * negotiation with q-values, If-None-Match with lists and weak tags, 304).
  *
  *   /, /official/          no-cache, revalidated with the ETag (names the hashed assets)
- *   /assets/config.json    no-cache: dev login on/off, identity provider, results port
+ *   /assets/config.json    no-cache: dev login on/off, identity provider, results port, publishing interval
+ *   /favicon.ico           the build's SVG icon (browsers ask for it whatever the page links)
  *   /official/sw.js        no-cache: the official page's service worker (offline reloads)
  *   /assets/<name>-HASH.*  public, max-age=1y, immutable
  *
@@ -64,6 +65,8 @@ export interface ClientConfig {
   readonly identityProviderUrl: string;
   /** The results site's port on the same host (the publisher, DESIGN §6). */
   readonly resultsPort: number;
+  /** How often the publisher publishes: SNAPSHOT_INTERVAL when set, else the election's (publisher/main.ts). */
+  readonly snapshotIntervalSec: number;
 }
 
 /** Pages get every protection; the files they load need only `nosniff` and CORP. */
@@ -72,14 +75,16 @@ function headersFor(type: string, security: readonly Header[]): readonly Header[
 }
 
 /**
- * Registers `GET /`, `GET /official/` and `GET /assets/*` (and HEAD) on
- * `app`. Call before listening. Rejects with a `ClientBuildError` naming the
- * command to run when `dist` holds no build of the current sources.
+ * Registers `GET /`, `GET /official/`, `GET /assets/*` and `GET /favicon.ico`
+ * (and HEAD) on `app`. Call before listening. `electionIntervalSec` is the
+ * election config's `snapshotIntervalSec`. Rejects with a `ClientBuildError`
+ * naming the command to run when `dist` holds no build of the current sources.
  */
 export async function serveClient(
   app: TemplatedApp,
   config: Config,
   log: Logger,
+  electionIntervalSec: number,
   dist = DIST_DIR,
 ): Promise<void> {
   const files = await readDist(dist);
@@ -87,6 +92,7 @@ export async function serveClient(
     devLogin: config.devLogin,
     identityProviderUrl: config.identityProviderUrl,
     resultsPort: config.publisher.port,
+    snapshotIntervalSec: config.publisher.snapshotIntervalSec || electionIntervalSec,
   };
   files.push({
     path: '/assets/config.json',
@@ -94,6 +100,9 @@ export async function serveClient(
     type: 'application/json',
     immutable: false,
   });
+  // Under its fixed name too, revalidated (unlike the hashed copy): browsers ask for it unprompted.
+  const icon = files.find((f) => /^\/assets\/favicon-[^/]+\.svg$/.test(f.path));
+  if (icon !== undefined) files.push({ ...icon, path: '/favicon.ico', immutable: false });
   const security = securityHeaders(config.publisher.port);
   const byPath = new Map<string, Representation>();
   for (const file of files) {
@@ -123,7 +132,7 @@ export async function serveClient(
     }
     send(res, rep, ask, watchAbort(res));
   };
-  for (const pattern of ['/', '/index.html', '/assets/*', '/official/', '/official/sw.js']) {
+  for (const pattern of ['/', '/index.html', '/assets/*', '/official/', '/official/sw.js', '/favicon.ico']) {
     app.get(pattern, handler);
     app.head(pattern, handler);
   }

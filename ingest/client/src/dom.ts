@@ -34,7 +34,8 @@ export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
 export function show(root: HTMLElement, ...children: Child[]): void {
   root.replaceChildren();
   for (const child of children) if (child) root.append(child);
-  const heading = root.querySelector<HTMLElement>('h2');
+  // The view's first heading: the voter's views have one h1 each; the official's page has h2s.
+  const heading = root.querySelector<HTMLElement>('h1, h2');
   if (heading !== null) {
     heading.tabIndex = -1;
     heading.focus();

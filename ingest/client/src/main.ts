@@ -12,6 +12,10 @@
  *           ─► blind (lazy RFC 9474 chunk) ─► POST /v1/credentials ─► finalize
  *           ─► ballot ─► review ─► POST /v1/ballots (until answered) ─► receipt
  *
+ * The marks are stored at every change and the step (ballot or review) with
+ * them, and each step is a history entry: a reload, Back/Forward or a crash
+ * finds the voter where they were, marks and all (history.ts).
+ *
  * Every request that can be refused for load or lost in transit is resent
  * unchanged by retry.ts, so an identical retry yields the same receipt.
  * Meanwhile live.ts follows the commission (paused, closed, candidates no
@@ -21,6 +25,7 @@ import { ballotBody } from '../../../election/ballot-size.js';
 import { type ApiCode, ApiError, getFixed, getJson, parseJson, request } from './api.js';
 import { ballotIdOf, fromB64u, groupReceipt } from './bytes.js';
 import { announce } from './dom.js';
+import { currentStep, enterStep, onStepChange } from './history.js';
 import { LANGS, type Lang, nameOf, preferredLang, t, useLang } from './i18n.js';
 import { LIVE_CODES, LiveStatusWatch, pruneDraft, withLiveStatus } from './live.js';
 import type { DistrictSlice, ElectionSummary } from './manifest.js';
@@ -38,6 +43,7 @@ import { untilAnswered, type Waiting } from './retry.js';
 import { fetchSlice } from './slice.js';
 import { claimsOf, tokenFromFragment } from './token.js';
 import {
+  paintAnotherDevice,
   paintBallot,
   paintBanner,
   paintChrome,
@@ -47,12 +53,15 @@ import {
   paintSignIn,
   paintWorking,
   type ReceiptOptions,
+  receiptText,
 } from './views.js';
 
 interface ClientConfig {
   readonly devLogin: boolean;
   readonly identityProviderUrl: string;
   readonly resultsPort: number;
+  /** How often the results site publishes: the publisher's real interval. */
+  readonly snapshotIntervalSec: number;
 }
 
 let config: ClientConfig;
@@ -60,13 +69,15 @@ let summary: ElectionSummary | null = null;
 /** The voter's district slice, fetched (and digest-checked) once the district is known. */
 let slice: DistrictSlice | null = null;
 let election = '';
-/** Marks on the ballot being filled in: memory only until the voter casts. */
+/** Marks on the ballot being filled in; stored with the vote state at every change (`keepMarks`). */
 const draft = new Map<string, Set<string>>();
 /** Repaints the current step in the current language. */
 let repaint: () => void = () => undefined;
 /** The current step shows candidates (ballot, review): repaint it when who is standing changes. */
 let showsCandidates = false;
 let live: LiveStatusWatch | null = null;
+/** Stores the marks as they are now, while the ballot or its review is shown (after pruning). */
+let keepMarks: () => void = () => undefined;
 
 const credentialModule = () => import('./credential.js');
 
@@ -111,6 +122,16 @@ async function sliceFor(district: string, step: Parameters<typeof paintWorking>[
 }
 
 function problem(code: ApiCode): void {
+  if (code === 'credential_already_issued') {
+    paint(() =>
+      paintAnotherDevice({
+        about: summary?.about,
+        resultsUrl: resultsUrl(),
+        onRestart: () => void signIn(null),
+      }),
+    );
+    return;
+  }
   paint(() =>
     paintProblem({
       code,
@@ -252,42 +273,80 @@ async function issue(vote: Extract<VoteState, { phase: 'issuing' }>): Promise<vo
 
 /* ---------- ballot ---------- */
 
+/** The marks as stored: candidate ids per race, races without marks left out. */
+function marksOf(marks: Map<string, Set<string>>): Record<string, string[]> {
+  return Object.fromEntries(
+    [...marks].filter(([, ids]) => ids.size > 0).map(([race, ids]) => [race, [...ids]]),
+  );
+}
+
+/**
+ * The ballot and its review. `step` is where to start (a reload or a crash
+ * restores the stored one, marks and all); every mark and every move between
+ * the two is written to storage at once, and each move is a history entry.
+ */
 async function showBallot(
   vote: Extract<VoteState, { phase: 'ballot' }>,
   notice: string | null = null,
+  restored = false,
 ): Promise<void> {
   const own = await sliceFor(vote.district, 'connecting');
   if (own === null) return;
   const district = own.district;
+  draft.clear();
+  for (const [race, ids] of Object.entries(vote.marks ?? {})) draft.set(race, new Set(ids));
+  let step = vote.step ?? 'ballot';
+  let current = vote;
+  const keep = () => {
+    current = { ...vote, marks: marksOf(draft), step };
+    saveVote(election, current);
+  };
   // Read at each paint: a candidate withdrawn or removed meanwhile is shown as no longer standing.
   const races = () => withLiveStatus(own.races, live?.status ?? null);
+  // Stored marks for someone no longer standing are dropped (told about in `notice`).
+  pruneDraft(races(), draft);
   const review = () =>
-    paint(
-      () =>
-        paintReview({
-          races: races(),
-          draft,
-          onChange: () => paint(ballot, true),
-          onCast: () => void castFinal(vote, own),
-        }),
-      true,
-    );
+    paintReview({
+      races: races(),
+      draft,
+      onChange: () => go('ballot', 'push'),
+      onCast: () => {
+        onStepChange(null);
+        void castFinal(current, own);
+      },
+    });
   const ballot = () =>
     paintBallot({
       slice: own,
       districtName: nameOf(district.names),
       races: races(),
       draft,
-      notice,
-      onReview: review,
+      notice: step === 'ballot' ? notice : null,
+      onMark: keep,
+      onReview: () => go('review', 'push'),
     });
-  paint(ballot, true);
+  const go = (next: typeof step, how: 'push' | 'replace' | 'none') => {
+    step = next;
+    keep();
+    if (how !== 'none') enterStep(next, how);
+    paint(next === 'review' ? review : ballot, true);
+  };
+  onStepChange((next) => go(next, 'none'));
+  keepMarks = () => {
+    if (repaint === ballot || repaint === review) keep();
+  };
+  if (restored && step === 'review' && currentStep() !== 'review') {
+    // Reopened on the review (a new tab after a crash): Back should still lead to the ballot.
+    enterStep('ballot', 'replace');
+    go('review', 'push');
+  } else go(step, 'replace');
 }
 
 function statusChanged(candidates: boolean): void {
   paintBanner(live?.status ?? null);
   if (!candidates || slice === null) return;
   const pruned = pruneDraft(withLiveStatus(slice.races, live?.status ?? null), draft);
+  if (pruned) keepMarks();
   if (showsCandidates) repaint();
   if (pruned) announce(t('ballot.pruned'));
 }
@@ -319,7 +378,11 @@ async function cast(vote: Extract<VoteState, { phase: 'casting' }>): Promise<voi
       () => request<{ receipt: string; ballotId: string }>('POST', '/v1/ballots', vote.body),
       waitingFor('casting'),
     );
-    const receipt = { receipt: answer.receipt, ballotId: answer.ballotId };
+    const receipt = {
+      receipt: answer.receipt,
+      ballotId: answer.ballotId,
+      recordedAt: new Date().toISOString(),
+    };
     keepOnlyReceipt(election, receipt);
     showReceipt(receipt, null);
   } catch (error) {
@@ -334,9 +397,19 @@ async function cast(vote: Extract<VoteState, { phase: 'casting' }>): Promise<voi
     }
     noticeCode(code);
     if (code === 'candidate_removed' || code === 'candidate_withdrawn') {
-      // Nothing was recorded and the credential is unused: back to the ballot as it stands now.
-      const { signature } = (JSON.parse(vote.body) as { credential: { signature: string } }).credential;
-      const back: VoteState = { phase: 'ballot', district: vote.district, message: vote.message, signature };
+      // Nothing was recorded and the credential is unused: back to the ballot as it stands now,
+      // with the voter's marks but those for candidates no longer standing.
+      const sent = JSON.parse(vote.body) as {
+        credential: { signature: string };
+        selections: { race: string; choices: string[] }[];
+      };
+      const back: VoteState = {
+        phase: 'ballot',
+        district: vote.district,
+        message: vote.message,
+        signature: sent.credential.signature,
+        marks: Object.fromEntries(sent.selections.map((s) => [s.race, s.choices])),
+      };
       saveVote(election, back);
       await live?.refresh();
       await showBallot(back, 'ballot.changed');
@@ -353,15 +426,18 @@ function showReceipt(receipt: Receipt, note: string | null): void {
   let status: ReceiptOptions['status'] = 'checking';
   let qr: SVGSVGElement | null = null;
   const link = resultsUrl(receipt.ballotId);
+  const electionName = () => (summary === null ? '' : nameOf(summary.names));
   const view = () =>
     paintReceipt({
       receipt,
+      electionName: electionName(),
       resultsUrl: link,
-      intervalMinutes: Math.max(1, Math.round((summary?.snapshotIntervalSec ?? 1800) / 60)),
+      intervalSec: config.snapshotIntervalSec,
       note,
       status,
       qr,
       onCheck: () => void check(),
+      onSave: () => download(receiptText({ receipt, electionName: electionName(), resultsUrl: link })),
       onFinish: () => {
         clearReceipt(election);
         void signIn(null);
@@ -381,12 +457,27 @@ function showReceipt(receipt: Receipt, note: string | null): void {
       line.textContent = t(`receipt.status.${status}`);
     }
   };
+  onStepChange(null);
   paint(view);
+  // Said once the receipt is up, so "Sending your ballot…" is not the last word the voter hears.
+  announce(t('receipt.title'));
   void import('./qr.js').then(({ qrSvg }) => {
     qr = qrSvg(link, receipt.receipt);
     if (repaint === view) document.getElementById('qr-slot')?.replaceChildren(qr);
   });
   void check();
+}
+
+/** Saves `text` as a file (the receipt): a link to it, clicked; nothing leaves the device. */
+function download(text: string): void {
+  const url = URL.createObjectURL(new Blob([text], { type: 'text/plain;charset=utf-8' }));
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = 'receipt.txt';
+  document.body.append(link);
+  link.click();
+  link.remove();
+  window.setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
 /* ---------- start ---------- */
@@ -431,7 +522,7 @@ async function boot(): Promise<void> {
   if (receipt !== null) return showReceipt(receipt, null);
   const vote = loadVote(election);
   if (vote?.phase === 'casting') return cast(vote);
-  if (vote?.phase === 'ballot') return showBallot(vote);
+  if (vote?.phase === 'ballot') return showBallot(vote, null, true);
   if (fragmentToken !== null) return signedIn(fragmentToken);
   if (vote?.phase === 'issuing' && vote.token !== '') return issue(vote);
   return signIn(vote?.phase === 'issuing' ? 'signin.expired' : null);

@@ -2,6 +2,7 @@
  * What survives a reload or a crash, in localStorage, per election:
  *
  *   saylau:vote:<election>     the vote in progress (VoteState), written before each request
+ *                              and at every mark the voter makes or clears
  *   saylau:receipt:<election>  the receipt, the only thing kept once the ballot is recorded
  *
  * Each phase keeps only what the next request needs: the identity token and
@@ -29,6 +30,10 @@ export type VoteState =
       readonly district: string;
       readonly message: string;
       readonly signature: string;
+      /** The marks so far, candidate ids per race: written at every change, so a reload or a crash keeps them. */
+      readonly marks?: Readonly<Record<string, readonly string[]>>;
+      /** The page of the ballot the voter is on: filling it in, or checking it before casting. */
+      readonly step?: 'ballot' | 'review';
     }
   | {
       /** The ballot is final: this exact body is sent until a receipt comes back. */
@@ -42,6 +47,8 @@ export interface Receipt {
   /** Grouped for reading: `ABCDE-FGHIJ-KLMN-OPQR-STUV-WXYZ`. */
   readonly receipt: string;
   readonly ballotId: string;
+  /** When this device got the answer (ISO); absent when the ballot was recorded earlier, elsewhere. */
+  readonly recordedAt?: string;
 }
 
 const voteKey = (election: string) => `saylau:vote:${election}`;
@@ -73,7 +80,7 @@ export const loadReceipt = (election: string): Receipt | null => readJson<Receip
 export function keepOnlyReceipt(election: string, receipt: Receipt): void {
   localStorage.setItem(
     receiptKey(election),
-    JSON.stringify({ receipt: receipt.receipt, ballotId: receipt.ballotId }),
+    JSON.stringify({ receipt: receipt.receipt, ballotId: receipt.ballotId, recordedAt: receipt.recordedAt }),
   );
   localStorage.removeItem(voteKey(election));
   sessionStorage.clear();

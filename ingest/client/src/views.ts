@@ -1,9 +1,11 @@
 /**
  * Painting the steps. Every view is a pure function of its arguments and the
  * current language, so switching language repaints the step the voter is on
- * without touching the request in flight. Each view has an `h2` that takes
+ * without touching the request in flight. Each view has one `h1` that takes
  * the focus; changes of state are also spoken through the `#live` region.
  */
+
+import { groupReceiptCode } from '../../../common/web/receipt-code.js';
 import type { ApiCode } from './api.js';
 import { announce, byId, h, show } from './dom.js';
 import { glossaryLink, paintGlossary } from './glossary.js';
@@ -12,11 +14,12 @@ import type { LiveStatus } from './live.js';
 import type { DistrictSlice, ElectionSummary, Race } from './manifest.js';
 import type { Receipt } from './persist.js';
 import type { Waiting } from './retry.js';
+import { type About, type ElectionFacts, helpContact, paintTrust } from './trust.js';
 import { waitingPanel } from './waiting.js';
 
 const main = () => byId('main');
 
-export function paintChrome(summary: ElectionSummary | null): void {
+export function paintChrome(summary: ElectionFacts | null): void {
   document.title = summary === null ? t('app.title') : `${nameOf(summary.names)} — ${t('app.title')}`;
   byId('skip').textContent = t('app.skip');
   byId('langs').setAttribute('aria-label', t('app.language'));
@@ -24,6 +27,7 @@ export function paintChrome(summary: ElectionSummary | null): void {
   for (const button of document.querySelectorAll<HTMLButtonElement>('#langs button')) {
     button.setAttribute('aria-pressed', String(button.dataset.lang === lang()));
   }
+  paintTrust(summary);
   paintGlossary();
 }
 
@@ -61,7 +65,7 @@ export function paintWorking(
   step: 'connecting' | 'preparing' | 'issuing' | 'casting',
   w: Waiting | null,
 ): void {
-  const heading = h('h2', {}, t(`work.${step}`));
+  const heading = h('h1', {}, t(`work.${step}`));
   const panel = waitingPanel(w);
   const root = main();
   // While retrying, keep focus where it is: only the first paint of a step moves it.
@@ -90,7 +94,7 @@ export interface SignInOptions {
 
 export function paintSignIn(o: SignInOptions): void {
   leaveStep();
-  const parts: (HTMLElement | null)[] = [h('h2', {}, t('signin.title')), h('p', {}, t('signin.intro'))];
+  const parts: (HTMLElement | null)[] = [h('h1', {}, t('signin.title')), h('p', {}, t('signin.intro'))];
   if (o.notice !== null) parts.push(h('p', { class: 'notice', role: 'alert' }, t(o.notice)));
   if (o.devLogin) {
     const select = h('select', { id: 'member', name: 'member', required: true });
@@ -135,6 +139,8 @@ export interface BallotOptions {
   readonly draft: Map<string, Set<string>>;
   /** A notice above the ballot (e.g. why it came back), or null. */
   readonly notice: string | null;
+  /** After every mark made or cleared: the marks are stored then, not when the page is left. */
+  readonly onMark: () => void;
   readonly onReview: () => void;
 }
 
@@ -202,6 +208,7 @@ export function paintBallot(o: BallotOptions): void {
           chosen.add(c.id);
         } else chosen.delete(c.id);
         update(true);
+        o.onMark();
       });
       boxes.push(box);
       const party = partyName(o.slice, c.partyBranch);
@@ -241,7 +248,7 @@ export function paintBallot(o: BallotOptions): void {
   });
   show(
     main(),
-    h('h2', {}, t('ballot.title', { district: o.districtName })),
+    h('h1', {}, t('ballot.title', { district: o.districtName })),
     o.notice !== null ? h('p', { class: 'notice', role: 'alert' }, t(o.notice)) : null,
     h('p', {}, t('ballot.intro')),
     form,
@@ -275,7 +282,7 @@ export function paintReview(o: ReviewOptions): void {
   });
   show(
     main(),
-    h('h2', {}, t('review.title')),
+    h('h1', {}, t('review.title')),
     list,
     h('p', { class: 'notice' }, t('review.final')),
     h('div', { class: 'actions' }, change, cast),
@@ -284,37 +291,81 @@ export function paintReview(o: ReviewOptions): void {
 
 export interface ReceiptOptions {
   readonly receipt: Receipt;
+  readonly electionName: string;
   readonly resultsUrl: string;
-  readonly intervalMinutes: number;
+  /** How often the results site publishes (the publisher's real interval). */
+  readonly intervalSec: number;
   readonly note: string | null;
   readonly status: 'checking' | 'accepted' | 'counted' | 'pending' | 'unknown';
   readonly qr: SVGSVGElement | null;
   readonly onCheck: () => void;
+  readonly onSave: () => void;
   readonly onFinish: () => void;
 }
 
-export function paintReceipt(o: ReceiptOptions): void {
-  leaveStep();
-  const groups = o.receipt.receipt.split('-');
-  const code = h('p', {
-    class: 'code',
-    id: 'receipt-code',
-    'aria-label': t('receipt.codeLabel', { code: groups.join(' ') }),
-  });
-  groups.forEach((group, i) => {
-    if (i > 0) code.append(h('span', { class: 'sep', 'aria-hidden': 'true' }, '-'));
+/** "every minute", "every 30 minutes", "every 45 seconds", with the language's plural forms. */
+export function every(sec: number): string {
+  if (sec % 60 !== 0) return t('every.seconds', { n: sec });
+  return sec === 60 ? t('every.minute') : t('every.minutes', { n: sec / 60 });
+}
+
+/**
+ * The receipt code in groups of four, each kept on one line (`.group` is
+ * `white-space: nowrap`); the spaces between them are where a narrow screen
+ * may break, so no line ever ends in a dangling separator.
+ */
+function receiptCode(ballotId: string): HTMLElement {
+  const code = h('p', { class: 'code', id: 'receipt-code' });
+  groupReceiptCode(ballotId).forEach((group, i) => {
+    if (i > 0) code.append(' ');
     code.append(h('span', { class: 'group' }, group));
   });
+  return code;
+}
+
+/** The lines of the receipt file (`Save`): what it is, for which election, when, and how to check it. */
+export function receiptText(o: Pick<ReceiptOptions, 'receipt' | 'electionName' | 'resultsUrl'>): string {
+  const lines = [
+    t('receipt.title'),
+    '',
+    t('receipt.file.election', { name: o.electionName }),
+    o.receipt.recordedAt === undefined
+      ? null
+      : t('receipt.file.recorded', { time: dateTime(o.receipt.recordedAt) }),
+    t('receipt.file.code', { code: groupReceiptCode(o.receipt.ballotId).join(' ') }),
+    '',
+    t('receipt.file.check', { url: o.resultsUrl }),
+  ];
+  return `${lines.filter((line) => line !== null).join('\r\n')}\r\n`;
+}
+
+/** A GOV.UK-style confirmation panel (heading, election, time, code), then what to do with the code. */
+export function paintReceipt(o: ReceiptOptions): void {
+  leaveStep();
   const check = h('button', { type: 'button' }, t('receipt.check'));
   check.addEventListener('click', o.onCheck);
+  const print = h('button', { type: 'button', id: 'receipt-print' }, t('receipt.print'));
+  print.addEventListener('click', () => window.print());
+  const save = h('button', { type: 'button', id: 'receipt-save' }, t('receipt.save'));
+  save.addEventListener('click', o.onSave);
   const finish = h('button', { type: 'button' }, t('receipt.finish'));
   finish.addEventListener('click', o.onFinish);
   show(
     main(),
-    h('h2', {}, t('receipt.title')),
+    h(
+      'div',
+      { class: 'panel', id: 'receipt-panel' },
+      h('h1', {}, t('receipt.title')),
+      h('p', { class: 'panel-election' }, o.electionName),
+      o.receipt.recordedAt === undefined
+        ? null
+        : h('p', { id: 'receipt-time' }, t('receipt.recordedAt', { time: dateTime(o.receipt.recordedAt) })),
+      h('p', { class: 'panel-label' }, t('receipt.codeHeading')),
+      receiptCode(o.receipt.ballotId),
+    ),
     o.note !== null ? h('p', { class: 'notice' }, t(o.note)) : null,
     h('p', {}, t('receipt.intro')),
-    code,
+    h('div', { class: 'actions keep' }, print, save),
     h(
       'p',
       { id: 'receipt-status', role: 'status', class: `status ${o.status}` },
@@ -326,16 +377,53 @@ export function paintReceipt(o: ReceiptOptions): void {
       h('div', { id: 'qr-slot' }, o.qr),
       h('figcaption', {}, t('receipt.qrCaption')),
     ),
-    h('h3', {}, t('receipt.nextTitle')),
+    h('h2', {}, t('receipt.nextTitle')),
     h(
       'ol',
       { class: 'next' },
-      h('li', {}, t('receipt.next1', { n: o.intervalMinutes })),
+      h('li', { id: 'receipt-interval' }, t('receipt.published', { every: every(o.intervalSec) })),
       h('li', {}, t('receipt.next2')),
       h('li', {}, t('receipt.next3')),
     ),
     h('p', {}, h('a', { href: o.resultsUrl, id: 'results-link' }, t('receipt.link'))),
     h('div', { class: 'actions' }, check, finish),
+  );
+}
+
+export interface AnotherDeviceOptions {
+  readonly about: About | undefined;
+  readonly resultsUrl: string;
+  readonly onRestart: () => void;
+}
+
+/**
+ * `credential_already_issued` with nothing stored here: the credential lives
+ * in the browser that asked for it. Say what to do and whom to call; no
+ * promise of a paper ballot (issued online ⇒ online only, docs/paper.md).
+ */
+export function paintAnotherDevice(o: AnotherDeviceOptions): void {
+  leaveStep();
+  const restart = h('button', { type: 'button' }, t('problem.restart'));
+  restart.addEventListener('click', o.onRestart);
+  const contact = helpContact(o.about);
+  show(
+    main(),
+    h('h1', {}, t('another.title')),
+    h('p', { id: 'problem' }, t('another.intro')),
+    h(
+      'ol',
+      { class: 'next', id: 'another-steps' },
+      h('li', {}, t('another.finishThere')),
+      h('li', {}, t('another.voted'), ' ', h('a', { href: o.resultsUrl }, t('problem.results'))),
+      h(
+        'li',
+        {},
+        t(contact.length > 0 ? 'another.helpDesk' : 'another.helpDeskUnknown'),
+        contact.length > 0 ? h('div', { class: 'card help', id: 'another-help' }, ...contact) : null,
+      ),
+    ),
+    h('p', { class: 'notice' }, t('another.online')),
+    h('div', { class: 'actions' }, restart),
   );
 }
 
@@ -351,7 +439,7 @@ export function paintProblem(o: ProblemOptions): void {
   restart.addEventListener('click', o.onRestart);
   show(
     main(),
-    h('h2', {}, t(`error.${o.code}.title`)),
+    h('h1', {}, t(`error.${o.code}.title`)),
     h('p', { role: 'alert', id: 'problem' }, t(`error.${o.code}.text`)),
     h('div', { class: 'actions' }, restart, h('a', { href: o.resultsUrl }, t('problem.results'))),
   );
