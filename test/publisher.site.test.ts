@@ -6,13 +6,19 @@
  * Against what the browser saw before (localStorage, issue 14): it pins the
  * key, accepts a chain that grew, and names a rolled-back head, a truncated
  * or forked chain, a code gone from a later snapshot and a changed key.
+ * Issue 17, phone first: every view axe-clean in kk/ru/en at 390×844 and
+ * 1366×900 (test/support/results-views.ts), nothing wider than a phone,
+ * votes by region as cards, race search and grouping, the header's figures,
+ * the tile map in both modes with its table, district turnout and the list of
+ * past snapshots (snapshot v5), the receipt check's own messages.
  * Leaves a screenshot in test-output/ for a person to look at.
  */
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import { cp, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, BrowserContext } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../common/log.js';
 import { repoRoot } from '../common/paths.js';
@@ -34,6 +40,7 @@ import {
 } from './publisher.real-data.js';
 import { launchChromium } from './support/chromium.js';
 import { testPort } from './support/ports.js';
+import { walkResultsViews } from './support/results-views.js';
 
 const OUT = join(repoRoot, 'test-output');
 let browser: Browser;
@@ -41,6 +48,7 @@ let base: string;
 let snapshot: Snapshot;
 let counted: string;
 let publicDir: string;
+let produced: Awaited<ReturnType<typeof produceResults>>;
 const servers: StaticServer[] = [];
 
 async function serve(root: string): Promise<string> {
@@ -59,7 +67,7 @@ async function serve(root: string): Promise<string> {
 
 beforeAll(async () => {
   const t = await realPublisher('pub-site');
-  const produced = await produceResults(t.index, 48);
+  produced = await produceResults(t.index, 48);
   await awaitInClickHouse(t.index, produced.codes.length);
   snapshot = await t.scheduler.runOnce();
   counted = produced.codes[5]!;
@@ -102,8 +110,8 @@ describe('results site', () => {
       const shown = await page.locator(`li[data-candidate="${c.id}"] [data-total]`).textContent();
       expect(shown?.replace(/\s/g, ''), c.id).toBe(String(c.total));
     }
-    const regionRows = await page.locator('#region-table tbody tr').count();
-    expect(regionRows).toBe(snapshot.races[0]!.regions.length);
+    const regionCards = await page.locator('#region-cards > li').count();
+    expect(regionCards).toBe(snapshot.races[0]!.regions.length);
 
     // The paper polling stations: every precinct, the one with a protocol accepted at version 1.
     const precincts = snapshot.precincts!;
@@ -443,5 +451,280 @@ describe('site verify against what this browser saw before', () => {
     const again = await verifyAt(dir);
     expect(again.result).toContain('All good: 3 snapshots');
     expect(again.log).toContain('Results key is the one pinned on this device');
+  });
+});
+
+describe('results site, phone first (issue 17)', () => {
+  const SIZES = { phone: { width: 390, height: 844 }, desktop: { width: 1366, height: 900 } } as const;
+  const axeSource = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+  /** The page's globals, for functions that run in the browser (the root tsconfig has no DOM lib). */
+  interface PageGlobals {
+    axe: { run(context: unknown, options: unknown): Promise<unknown> };
+    document: { querySelector(s: string): unknown; documentElement: { scrollWidth: number } };
+    innerWidth: number;
+  }
+  let context: BrowserContext;
+  let page: Page;
+
+  beforeAll(async () => {
+    context = await browser.newContext({ locale: 'en-GB', viewport: SIZES.phone });
+    page = await context.newPage();
+  });
+  afterAll(async () => {
+    await context?.close();
+  });
+
+  /** axe-core (WCAG 2.1 A/AA) over `selector`'s element: every violation, whatever its impact. */
+  async function axe(selector: string): Promise<string[]> {
+    if (!(await page.evaluate(() => 'axe' in globalThis)))
+      await page.evaluate(await readFile(axeSource, 'utf8'));
+    const result = await page.evaluate(async (s) => {
+      const g = globalThis as unknown as PageGlobals;
+      return g.axe.run(g.document.querySelector(s), {
+        runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+      });
+    }, selector);
+    return (
+      result as { violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }
+    ).violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  }
+
+  /** Elements of the page that reach past the right edge of the screen. */
+  async function tooWide(): Promise<string[]> {
+    return page.evaluate(() => {
+      const g = globalThis as unknown as {
+        innerWidth: number;
+        document: {
+          querySelectorAll(s: string): Iterable<{
+            tagName: string;
+            id: string;
+            getBoundingClientRect(): { right: number; width: number };
+          }>;
+        };
+      };
+      const out: string[] = [];
+      for (const e of g.document.querySelectorAll('header *, main *, footer *')) {
+        const r = e.getBoundingClientRect();
+        if (r.width > 0 && r.right > g.innerWidth + 0.5)
+          out.push(`${e.tagName}#${e.id} right ${Math.round(r.right)}`);
+      }
+      return out.slice(0, 5);
+    });
+  }
+
+  it('every view is axe-clean in kk, ru and en, at phone and desktop size, nothing wider than the screen', async () => {
+    const problems: string[] = [];
+    const seen: string[] = [];
+    for (const [size, viewport] of Object.entries(SIZES)) {
+      await page.setViewportSize(viewport);
+      for (const lang of ['kk', 'ru', 'en'] as const) {
+        const check = async (view: string) => {
+          const where = `${size} ${lang} ${view}`;
+          const wide = await page.evaluate(() => {
+            const g = globalThis as unknown as PageGlobals;
+            return g.document.documentElement.scrollWidth - g.innerWidth;
+          });
+          if (wide > 0) problems.push(`${where}: the page scrolls sideways by ${wide} px`);
+          // axe on the whole page where every section has changed (results-views.ts), and on a phone where
+          // none has yet (at desktop size that state differs from the changed one by layout only).
+          if (view === 'end' || (view === 'top' && size === 'phone'))
+            for (const v of await axe('html')) problems.push(`${where}: ${v}`);
+        };
+        await walkResultsViews(page, { baseUrl: base, lang }, async (view) => {
+          seen.push(view);
+          await check(view);
+        });
+        await check('end');
+        expect(await page.locator('#verify-result').getAttribute('class'), `${size} ${lang}`).toBe('good');
+      }
+    }
+    expect(problems).toEqual([]);
+    for (const view of [
+      'top',
+      'receipt-error',
+      'race',
+      'region-votes',
+      'map-leader',
+      'map-turnout',
+      'district-turnout',
+      'verify',
+    ])
+      expect(seen).toContain(view);
+    await page.screenshot({ path: join(OUT, 'publisher-site-last-view.png') });
+  });
+
+  it('on a phone, votes by region are cards with the snapshot numbers, nothing wider than the screen', async () => {
+    await page.setViewportSize(SIZES.phone);
+    await page.goto(base);
+    await page.click('button[data-lang="ru"]');
+    await page.locator('#region-cards > li').first().waitFor();
+    const race = snapshot.races[0]!;
+    await page.evaluate(() => {
+      const g = globalThis as unknown as {
+        document: { querySelectorAll(s: string): Iterable<{ open: boolean }> };
+      };
+      for (const d of g.document.querySelectorAll('details')) d.open = true;
+    });
+    for (const region of race.regions) {
+      const card = page.locator(`#region-cards > li[data-region="${region.code}"]`);
+      for (const c of region.total.candidates) {
+        const shown = await card.locator(`tr[data-candidate="${c.id}"] [data-total]`).textContent();
+        expect(shown?.replace(/\s/g, ''), `${region.code} ${c.id}`).toBe(String(c.total));
+      }
+    }
+    expect(await tooWide()).toEqual([]);
+  });
+
+  it('finds a race by typing, groups races national / by region, and shows the one chosen', async () => {
+    await page.setViewportSize(SIZES.phone);
+    await page.goto(base);
+    await page.click('button[data-lang="en"]');
+    await page.locator('#race-section').waitFor();
+    const groups = await page
+      .locator('#race-select optgroup')
+      .evaluateAll((gs) => gs.map((g) => g.getAttribute('label')));
+    expect(groups[0]).toBe('National');
+    expect(groups.slice(1)).toEqual(
+      snapshot.turnout.regions
+        .filter((r) =>
+          snapshot.races.some((race) => race.regions.length === 1 && race.regions[0]!.code === r.code),
+        )
+        .map((r) => r.names.en),
+    );
+    expect(await page.locator('#race-count').textContent()).toBe(`${snapshot.races.length} races in all`);
+    // A district race, by a part of its name typed in lower case.
+    const target = snapshot.races.find((r) => r.regions.length === 1)!;
+    await page.fill('#race-search', target.names.en.slice(0, 5).toLowerCase());
+    const offered = await page.locator('#race-select option:not([value=""])').allTextContents();
+    expect(offered).toContain(target.names.en);
+    expect(offered.every((o) => o.toLowerCase().includes(target.names.en.slice(0, 5).toLowerCase()))).toBe(
+      true,
+    );
+    await page.selectOption('#race-select', target.id);
+    expect(await page.locator('#race-h').textContent()).toBe(target.names.en);
+    expect(await page.locator('#region-cards > li').count()).toBe(1);
+    // A region's name finds its races too.
+    const region = snapshot.turnout.regions.find((r) => r.code === target.regions[0]!.code)!;
+    await page.fill('#race-search', region.names.en);
+    expect(await page.locator('#race-select option:not([value=""])').count()).toBe(
+      snapshot.races.filter((r) => r.regions.length === 1 && r.regions[0]!.code === region.code).length,
+    );
+    await page.fill('#race-search', 'zzzz');
+    expect(await page.locator('#race-count').textContent()).toBe('0 races found');
+  });
+
+  it('heads the page with precincts reporting, ballots counted, last updated and the next snapshot', async () => {
+    await page.goto(base);
+    await page.click('button[data-lang="en"]');
+    await page.locator('#summary').waitFor();
+    const { precincts, reported } = snapshot.reporting;
+    expect(await page.locator('#sum-reporting').textContent()).toContain(`(${reported} / ${precincts})`);
+    const cast = snapshot.turnout.total.castOnline + snapshot.turnout.total.castPaper;
+    expect((await page.locator('#sum-counted').textContent())?.replace(/[\s,]/g, '')).toBe(String(cast));
+    expect(await page.locator('#sum-updated').textContent()).not.toBe('');
+    // Live and snapshot turnout differ: the page says why.
+    expect(await page.locator('#live-why').textContent()).toContain('not audited');
+    // The next snapshot: live.json's nextSnapshotAt, or taken + the interval (snapshot v5).
+    expect(await page.locator('#sum-next-item').isVisible()).toBe(true);
+    expect(await page.locator('#sum-next').textContent()).not.toBe('');
+    // Who runs it, whom to ask, the privacy note and the closing time (snapshot v5 election.about, closes).
+    const about = snapshot.election.about!;
+    expect(await page.locator('#about-organiser').textContent()).toBe(about.organiser.en);
+    expect(await page.locator('#about-help').textContent()).toContain(about.help.names.en);
+    expect(await page.locator('#about-privacy').textContent()).toBe(about.privacy.en);
+    expect(await page.locator('#about-closes').textContent()).not.toBe('—');
+  });
+
+  it('maps the regions by leader and by turnout, with a table of the same figures', async () => {
+    await page.setViewportSize(SIZES.desktop);
+    await page.goto(base);
+    await page.click('button[data-lang="en"]');
+    await page.locator('#map-section').waitFor();
+    const race = snapshot.races[0]!;
+    expect(await page.locator('#map-grid .tile').count()).toBe(snapshot.turnout.regions.length);
+    for (const region of race.regions) {
+      const live = region.total.candidates.filter((_, i) => race.candidates[i]!.status !== 'removed');
+      const top = Math.max(...live.map((c) => c.total));
+      const leaders = live.filter((c) => c.total === top);
+      const row = page.locator(`#map-table tr[data-region="${region.code}"] td`).first();
+      const expected =
+        top === 0 || leaders.length > 1
+          ? 'no leader (no votes, or a tie)'
+          : race.candidates.find((c) => c.id === leaders[0]!.id)!.names.en;
+      expect(await row.textContent(), region.code).toBe(expected);
+    }
+    // Not by colour alone: the leader's initials are in its tiles and in the legend.
+    const led = page.locator('#map-grid .tile .val', { hasText: /^[A-Z]{2}/ });
+    expect(await led.count()).toBeGreaterThan(0);
+    await page.check('input[name="map-mode"][value="turnout"]');
+    for (const r of snapshot.turnout.regions.slice(0, 3)) {
+      const share = (100 * (r.castOnline + r.castPaper)) / r.roll;
+      expect(await page.locator(`#map-table tr[data-region="${r.code}"] td`).first().textContent()).toBe(
+        `${share.toFixed(1)}%`,
+      );
+    }
+    expect(await page.locator('#map-legend li').count()).toBe(5);
+  });
+
+  it('checks a receipt typed with look-alikes, and answers a bad code with its own message in Kazakh', async () => {
+    await page.setViewportSize(SIZES.phone);
+    await page.goto(base);
+    await page.click('button[data-lang="kk"]');
+    await page.locator('#race-section').waitFor();
+    // No HTML pattern: the browser's own (English) message never shows on a Kazakh page.
+    expect(await page.locator('#receipt-code').getAttribute('pattern')).toBeNull();
+    await page.fill('#receipt-code', '0000');
+    await page.click('#receipt-form button[type=submit]');
+    const error = page.locator('#receipt-error');
+    await error.waitFor();
+    expect(await error.textContent()).toMatch(/[әғқңөұүһі]/);
+    expect(await page.locator('#receipt-code').getAttribute('aria-invalid')).toBe('true');
+    expect(await page.locator('#receipt-code').getAttribute('aria-describedby')).toContain('receipt-error');
+    // O, I and B typed as 0, 1 and 8, in lower case, in groups with hyphens.
+    const code = produced.codes.find((c) => /[OIB]/.test(c))!;
+    const typed = code
+      .replace(/O/g, '0')
+      .replace(/I/g, '1')
+      .replace(/B/g, '8')
+      .toLowerCase()
+      .replace(/(.{4})(?=.)/g, '$1-');
+    await page.fill('#receipt-code', typed);
+    await page.click('#receipt-form button[type=submit]');
+    await expect.poll(() => page.locator('#receipt-result').getAttribute('class')).toBe('good');
+    expect(await error.isHidden()).toBe(true);
+    expect(await page.locator('#receipt-code').getAttribute('aria-invalid')).toBeNull();
+    // The receipt page's link, with the code as the voter sees it.
+    await page.goto(`${base}#receipt=${encodeURIComponent(typed)}`);
+    await page.reload();
+    await expect.poll(() => page.locator('#receipt-result').getAttribute('class')).toBe('good');
+  });
+
+  it('shows district turnout per region and the past snapshots with their hashes (snapshot v5)', async () => {
+    await page.goto(base);
+    await page.click('button[data-lang="en"]');
+    await page.locator('#turnout-section').waitFor();
+    const districts = snapshot.turnout.districts!;
+    expect(districts.length).toBeGreaterThan(0);
+    const region = districts[0]!.region;
+    await page.locator(`#turnout-regions > li[data-region="${region}"] summary`).click();
+    // The card's body is built when it opens (region-cards.js).
+    await expect
+      .poll(() => page.locator(`table[data-districts="${region}"] tbody tr`).count())
+      .toBe(districts.filter((d) => d.region === region).length);
+    const en = (n: number) => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+    for (const d of districts.filter((x) => x.region === region)) {
+      const cast = d.castOnline + d.castPaper;
+      expect(await page.locator(`tr[data-district="${d.id}"]`).textContent()).toContain(
+        `${en(cast)} / ${en(d.roll)}`,
+      );
+    }
+    const index = JSON.parse(await readFile(join(publicDir, 'snapshots', 'index.json'), 'utf8')) as {
+      snapshots: { seq: number; hash: string }[];
+    };
+    const newest = index.snapshots[0]!;
+    const item = page.locator(`#chain li[data-seq="${newest.seq}"]`);
+    expect(await item.textContent()).toContain(newest.hash);
+    expect(await item.locator('a').first().getAttribute('href')).toBe(`snapshots/${newest.seq}.json`);
+    expect(await page.locator('#chain li').count()).toBe(Math.min(10, index.snapshots.length));
   });
 });

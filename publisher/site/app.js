@@ -5,7 +5,13 @@
 import { el } from './dom.js';
 import { renderGlossary } from './glossary-view.js';
 import { LANGS, STRINGS } from './i18n.js';
+import { renderRacePicker } from './race-picker.js';
+import { renderRaceRegions, renderTurnoutRegions } from './region-cards.js';
+import { renderChain } from './snapshot-chain.js';
+import { labelCells } from './stack-table.js';
+import { renderMap } from './tile-map.js';
 import { verifyChain } from './verify.js';
+import { viewContext } from './view-context.js';
 import { formatDateTime, formatNumber, formatPercent } from './web/format.js';
 import { normaliseReceiptCode } from './web/receipt-code.js';
 
@@ -19,6 +25,11 @@ const state = {
   manifest: null,
   // The newest declared round (final/index.json) and its final snapshot.
   final: null,
+  // snapshots/index.json (absent before results-data's publisher: the list stays hidden).
+  index: null,
+  raceQuery: '',
+  mapMode: 'leader',
+  chainShown: 10,
 };
 
 function pickLang() {
@@ -34,6 +45,7 @@ const num = (n) => formatNumber(state.lang, n);
 const pct = (a, b) => formatPercent(state.lang, b > 0 ? a / b : 0);
 const time = (iso) => formatDateTime(state.lang, iso);
 const name = (names) => names[state.lang] ?? names.en;
+const view = () => viewContext(state.lang, t());
 
 async function getJson(path, fresh = false) {
   const res = await fetch(path, fresh ? { cache: 'no-cache' } : {});
@@ -62,6 +74,32 @@ function renderHeader() {
   $('title').textContent = s ? name(s.election.names) : 'Saylau';
   document.title = $('title').textContent;
   $('status').textContent = s ? t().snapshot(s.seq, time(s.takenAt)) : t().noResults;
+  renderSummary();
+}
+
+/** The header's figures: precincts reporting, ballots counted, when, and when next. */
+function renderSummary() {
+  const s = state.latest;
+  $('summary').hidden = s === null;
+  if (s === null) return;
+  const v = view();
+  const { precincts, reported } = s.reporting;
+  $('sum-reporting').textContent =
+    precincts === 0 ? '—' : `${v.share(reported, precincts)} (${v.num(reported)} / ${v.num(precincts)})`;
+  const tt = s.turnout.total;
+  $('sum-counted').textContent = v.num(tt.castOnline + tt.castPaper);
+  $('sum-updated').textContent = v.time(s.takenAt);
+  const next = nextSnapshotAt();
+  $('sum-next-item').hidden = next === null;
+  if (next !== null) $('sum-next').textContent = next < Date.now() ? t().sumNextDue : v.time(next);
+}
+
+/** When the publisher next tries a snapshot: live.json says (v5 publishers); else taken + interval; else unknown. */
+function nextSnapshotAt() {
+  const at = state.live?.nextSnapshotAt;
+  if (at) return Date.parse(at);
+  const interval = state.latest?.election.snapshotIntervalSec;
+  return interval ? Date.parse(state.latest.takenAt) + interval * 1000 : null;
 }
 
 function renderLive() {
@@ -78,13 +116,23 @@ function renderLive() {
     pct(l.total.castOnline, l.total.roll),
     time(l.at),
   );
+  const interval = state.latest?.election.snapshotIntervalSec;
+  const period = (sec) =>
+    sec % 60 === 0 ? view().count(sec / 60, t().minutes) : view().count(sec, t().seconds);
+  $('live-why').textContent = interval ? t().liveWhy(period(interval)) : t().liveWhyNoInterval;
+  renderSummary();
 }
 
 function renderRaceSelect() {
-  const select = $('race-select');
-  select.replaceChildren(...state.latest.races.map((r) => el('option', { value: r.id }, name(r.names))));
   if (!state.latest.races.some((r) => r.id === state.race)) state.race = state.latest.races[0]?.id ?? null;
-  select.value = state.race;
+  renderRacePicker(
+    { select: $('race-select'), count: $('race-count') },
+    view(),
+    state.latest.races,
+    state.latest.turnout.regions,
+    state.race,
+    state.raceQuery,
+  );
 }
 
 function renderRace() {
@@ -122,27 +170,21 @@ function renderRace() {
   });
   $('candidates').replaceChildren(...items);
   $('race-totals').textContent = t().valid(num(race.total.valid), race.total.excluded);
-  const regionNames = new Map(state.latest.turnout.regions.map((r) => [r.code, r.names]));
-  $('region-table').tHead.replaceChildren(
-    el(
-      'tr',
-      {},
-      el('th', { scope: 'col' }, t().region),
-      ...race.candidates.map((c) => el('th', { scope: 'col' }, name(c.names))),
-      el('th', { scope: 'col' }, t().validShort),
-    ),
-  );
-  $('region-table').tBodies[0].replaceChildren(
-    ...race.regions.map((r) =>
-      el(
-        'tr',
-        { 'data-region': r.code },
-        el('th', { scope: 'row' }, regionNames.has(r.code) ? name(regionNames.get(r.code)) : r.code),
-        ...r.total.candidates.map((k) => el('td', {}, num(k.total))),
-        el('td', {}, num(r.total.valid)),
-      ),
-    ),
-  );
+  renderRaceRegions($('region-cards'), view(), race, state.latest.turnout.regions);
+  renderMapSection();
+}
+
+function renderMapSection() {
+  const race = state.latest.races.find((r) => r.id === state.race);
+  if (!race) return;
+  const nodes = {
+    grid: $('map-grid'),
+    legend: $('map-legend'),
+    caption: $('map-caption'),
+    table: $('map-table'),
+    tableCaption: $('map-table-caption'),
+  };
+  renderMap(nodes, view(), state.mapMode, race, state.latest.turnout.regions);
 }
 
 function renderTurnout() {
@@ -155,31 +197,30 @@ function renderTurnout() {
     num(state.latest.reporting.reported),
     num(state.latest.reporting.precincts),
   );
-  const cols = ['roll', 'issuedOnline', 'issuedPaper', 'castOnline', 'castPaper', 'turnoutPct', 'reported'];
-  $('turnout-table').tHead.replaceChildren(
-    el(
-      'tr',
-      {},
-      el('th', { scope: 'col' }, t().region),
-      ...cols.map((c) => el('th', { scope: 'col' }, t()[c])),
-    ),
-  );
-  $('turnout-table').tBodies[0].replaceChildren(
-    ...tt.regions.map((r) =>
-      el(
-        'tr',
-        {},
-        el('th', { scope: 'row' }, name(r.names)),
-        el('td', {}, num(r.roll)),
-        el('td', {}, num(r.issuedOnline)),
-        el('td', {}, num(r.issuedPaper)),
-        el('td', {}, num(r.castOnline)),
-        el('td', {}, num(r.castPaper)),
-        el('td', {}, pct(cast(r), r.roll)),
-        el('td', {}, `${num(r.precinctsReported)} / ${num(r.precincts)}`),
-      ),
-    ),
-  );
+  $('turnout-help').textContent = tt.districts === undefined ? t().turnoutOpenHelp : t().turnoutDistrictsHelp;
+  renderTurnoutRegions($('turnout-regions'), view(), tt);
+}
+
+/** Past snapshots and their hashes, newest first (hidden without snapshots/index.json). */
+function renderChainSection() {
+  $('chain-section').hidden = state.index === null;
+  if (state.index === null) return;
+  $('chain-more').hidden = !renderChain($('chain'), view(), state.index, state.chainShown);
+}
+
+/** Organiser, help contact and privacy note: snapshot v5 `election.about` (v4 has none). */
+function renderAbout() {
+  const about = state.latest?.election.about;
+  $('about').hidden = !about;
+  if (!about) return;
+  $('about-organiser').textContent = name(about.organiser);
+  const contacts = [];
+  if (about.help.phone) contacts.push(el('a', { href: `tel:${about.help.phone}` }, about.help.phone));
+  if (about.help.email) contacts.push(el('a', { href: `mailto:${about.help.email}` }, about.help.email));
+  if (about.help.url) contacts.push(el('a', { href: about.help.url, rel: 'noopener' }, about.help.url));
+  $('about-help').replaceChildren(name(about.help.names), ...contacts.flatMap((a) => [el('br'), a]));
+  $('about-privacy').textContent = name(about.privacy);
+  $('about-closes').textContent = state.latest.election.closes ? time(state.latest.election.closes) : '—';
 }
 
 /** v3 snapshots list every paper precinct's latest protocol (v2 ones do not: the section stays hidden). */
@@ -343,28 +384,48 @@ function renderDownloads() {
 
 function render() {
   applyStrings();
+  if (!$('receipt-error').hidden) $('receipt-error').textContent = t().receiptBad;
   renderGlossary($('glossary-list'), state.lang);
   renderHeader();
   renderLive();
   renderFinal();
   const has = state.latest !== null;
-  for (const id of ['race-section', 'turnout-section', 'downloads']) $(id).hidden = !has;
+  for (const id of ['race-section', 'map-section', 'turnout-section', 'downloads']) $(id).hidden = !has;
+  renderAbout();
+  renderChainSection();
   if (!has) return;
   renderRaceSelect();
   renderRace();
   renderTurnout();
   renderPrecincts();
+  labelCells($('precincts-table'));
   renderDownloads();
+}
+
+/** Our own message under the field, in the page's language (the browser's would be in its own). */
+function showReceiptError(message) {
+  const input = $('receipt-code');
+  $('receipt-error').hidden = message === null;
+  $('receipt-error').textContent = message ?? '';
+  if (message === null) input.removeAttribute('aria-invalid');
+  else input.setAttribute('aria-invalid', 'true');
 }
 
 async function lookUp(event) {
   event?.preventDefault();
   const out = $('receipt-result');
-  // Receipts are shown in groups; typed in any case, with 0/1/8 for O/I/B.
+  // Typed as shown (groups, lower case) or with look-alikes (0, 1, 8): common/web/receipt-code.js.
   const code = normaliseReceiptCode($('receipt-code').value);
-  if (code === null || state.latest === null) {
+  showReceiptError(code === null ? t().receiptBad : null);
+  if (code === null) {
+    out.className = '';
+    out.textContent = '';
+    $('receipt-code').focus();
+    return;
+  }
+  if (state.latest === null) {
     out.className = 'bad';
-    out.textContent = state.latest === null ? t().noResults : t().receiptBad;
+    out.textContent = t().noResults;
     return;
   }
   out.className = '';
@@ -446,6 +507,12 @@ function readTrust(key) {
   }
 }
 
+/** snapshots/index.json, or null where the publisher does not write one (before snapshot v5). */
+async function loadIndex() {
+  const index = await getJson('snapshots/index.json', true).catch(() => null);
+  return Array.isArray(index?.snapshots) ? index : null;
+}
+
 async function refresh() {
   try {
     const [latest, live, final] = await Promise.all([
@@ -454,6 +521,8 @@ async function refresh() {
       loadFinal(),
     ]);
     const changed = latest?.seq !== state.latest?.seq || final?.round.round !== state.final?.round.round;
+    // The list of snapshots is rewritten after each one: read again only when a new one is out.
+    if (latest !== null && latest.seq !== state.latest?.seq) state.index = await loadIndex();
     state.latest = latest;
     state.live = live;
     state.final = final;
@@ -476,8 +545,23 @@ function main() {
     });
   }
   $('race-select').addEventListener('change', (e) => {
+    if (e.target.value === '') return;
     state.race = e.target.value;
     renderRace();
+  });
+  $('race-search').addEventListener('input', (e) => {
+    state.raceQuery = e.target.value;
+    if (state.latest !== null) renderRaceSelect();
+  });
+  for (const radio of document.querySelectorAll('input[name="map-mode"]')) {
+    radio.addEventListener('change', () => {
+      state.mapMode = radio.value;
+      if (state.latest !== null) renderMapSection();
+    });
+  }
+  $('chain-more').addEventListener('click', () => {
+    state.chainShown += 20;
+    renderChainSection();
   });
   $('receipt-form').addEventListener('submit', lookUp);
   $('verify-button').addEventListener('click', runVerify);
@@ -490,9 +574,15 @@ function main() {
  * check it at once, so following the link answers "was my ballot counted?".
  */
 function lookUpLinkedReceipt() {
-  const linked = /^#receipt=([A-Za-z0-9 -]{20,60})$/.exec(location.hash);
+  const linked = /^#receipt=(.{1,100})$/.exec(location.hash);
   if (linked === null) return;
-  $('receipt-code').value = linked[1];
+  let code = linked[1];
+  try {
+    code = decodeURIComponent(code);
+  } catch {
+    // Not percent-encoded: take it as it is; the check below says if it is not a code.
+  }
+  $('receipt-code').value = code;
   $('receipt').scrollIntoView();
   void lookUp();
 }
