@@ -106,12 +106,17 @@ function waitingFor(step: Parameters<typeof paintWorking>[0]) {
 }
 
 /**
- * The slice of the district a vote is for: the one held, else fetched and
- * checked (after a reload, a 304 from the HTTP cache). Paints the problem and
- * returns null when it cannot be had or does not match the summary.
+ * The slice of the district a vote is for: the one in memory or stored with
+ * the vote (checked when first fetched; a voter holding a credential must not
+ * depend on fetching it again), else fetched and checked. Paints the problem
+ * and returns null when it cannot be had or does not match the summary.
  */
-async function sliceFor(district: string, step: Parameters<typeof paintWorking>[0]) {
+async function sliceFor(district: string, step: Parameters<typeof paintWorking>[0], held?: DistrictSlice) {
   if (slice?.district.id === district) return slice;
+  if (held?.district.id === district) {
+    slice = held;
+    return held;
+  }
   try {
     slice = await untilAnswered(() => fetchSlice(summary!, district), waitingFor(step));
     return slice;
@@ -136,10 +141,9 @@ function problem(code: ApiCode): void {
     paintProblem({
       code,
       resultsUrl: resultsUrl(),
-      onRestart: () => {
-        clearVote(election);
-        void signIn(null);
-      },
+      // Whoever found the refusal final has already dropped the vote; anything still stored (a
+      // credential, a blinded request) is what "try again" resumes, so it is never thrown away here.
+      onRestart: () => void again(),
     }),
   );
 }
@@ -218,7 +222,13 @@ async function signedIn(token: string): Promise<void> {
       problem('district_key_mismatch');
       return;
     }
-    vote = { phase: 'issuing', district: district.id, token, ...(await blind(district.key.spki)) };
+    vote = {
+      phase: 'issuing',
+      district: district.id,
+      token,
+      slice: own,
+      ...(await blind(district.key.spki)),
+    };
   }
   saveVote(election, vote);
   await issue(vote);
@@ -228,7 +238,7 @@ async function signedIn(token: string): Promise<void> {
 
 async function issue(vote: Extract<VoteState, { phase: 'issuing' }>): Promise<void> {
   paint(() => paintWorking('issuing', null));
-  const own = await sliceFor(vote.district, 'issuing');
+  const own = await sliceFor(vote.district, 'issuing', vote.slice);
   if (own === null) return;
   const district = own.district;
   let blindSignature: string;
@@ -265,7 +275,13 @@ async function issue(vote: Extract<VoteState, { phase: 'issuing' }>): Promise<vo
     problem('invalid_credential');
     return;
   }
-  const next: VoteState = { phase: 'ballot', district: district.id, message: vote.prepared, signature };
+  const next: VoteState = {
+    phase: 'ballot',
+    district: district.id,
+    message: vote.prepared,
+    signature,
+    slice: own,
+  };
   saveVote(election, next);
   announce('');
   await showBallot(next);
@@ -290,7 +306,7 @@ async function showBallot(
   notice: string | null = null,
   restored = false,
 ): Promise<void> {
-  const own = await sliceFor(vote.district, 'connecting');
+  const own = await sliceFor(vote.district, 'connecting', vote.slice);
   if (own === null) return;
   const district = own.district;
   draft.clear();
@@ -298,6 +314,9 @@ async function showBallot(
   let step = vote.step ?? 'ballot';
   let current = vote;
   const keep = () => {
+    // Another tab may have cast with this credential meanwhile: never write the ballot back over
+    // its cast (that body is what a resend must repeat) or its receipt.
+    if (loadVote(election)?.phase === 'casting' || loadReceipt(election) !== null) return;
     current = { ...vote, marks: marksOf(draft), step };
     saveVote(election, current);
   };
@@ -365,7 +384,13 @@ async function castFinal(vote: Extract<VoteState, { phase: 'ballot' }>, own: Dis
     selections,
     summary!.ballotBytes,
   );
-  const next: VoteState = { phase: 'casting', district: district.id, message: vote.message, body };
+  const next: VoteState = {
+    phase: 'casting',
+    district: district.id,
+    message: vote.message,
+    body,
+    slice: own,
+  };
   saveVote(election, next); // before sending: a crash from here on resends exactly this body
   draft.clear();
   await cast(next);
@@ -409,6 +434,7 @@ async function cast(vote: Extract<VoteState, { phase: 'casting' }>): Promise<voi
         message: vote.message,
         signature: sent.credential.signature,
         marks: Object.fromEntries(sent.selections.map((s) => [s.race, s.choices])),
+        ...(vote.slice === undefined ? {} : { slice: vote.slice }),
       };
       saveVote(election, back);
       await live?.refresh();
@@ -440,6 +466,7 @@ function showReceipt(receipt: Receipt, note: string | null): void {
       onSave: () => download(receiptText({ receipt, electionName: electionName(), resultsUrl: link })),
       onFinish: () => {
         clearReceipt(election);
+        clearVote(election);
         void signIn(null);
       },
     });
@@ -489,6 +516,15 @@ async function switchLang(next: Lang): Promise<void> {
   repaint();
 }
 
+/** The election summary (compressed, revalidated by ETag), retried until answered. */
+function fetchSummary(onWait: (w: Waiting) => void): Promise<ElectionSummary> {
+  return untilAnswered(
+    async () =>
+      parseJson<ElectionSummary>(await getFixed(`/v1/elections/${encodeURIComponent(election)}/summary`)),
+    onWait,
+  );
+}
+
 async function boot(): Promise<void> {
   await untilAnswered(
     () => useLang(preferredLang(), (url) => getJson(url)),
@@ -508,19 +544,35 @@ async function boot(): Promise<void> {
   config = await untilAnswered(() => getJson<ClientConfig>('/assets/config.json'), onWait);
   const list = await untilAnswered(() => getJson<{ elections: { id: string }[] }>('/v1/elections'), onWait);
   election = list.elections[0]?.id ?? '';
-  summary = await untilAnswered(
-    async () =>
-      parseJson<ElectionSummary>(await getFixed(`/v1/elections/${encodeURIComponent(election)}/summary`)),
-    onWait,
-  );
+  summary = await fetchSummary(onWait);
   paintChrome(summary);
   live = new LiveStatusWatch(election, (_, candidates) => statusChanged(candidates));
   await live.start();
 
-  const fragmentToken = tokenFromFragment();
+  return resume(tokenFromFragment());
+}
+
+/** "Try again" after a problem: the summary afresh (it may be what failed), then resume. */
+async function again(): Promise<void> {
+  paint(() => paintWorking('connecting', null));
+  const onWait = (w: Parameters<typeof paintWorking>[1]) => paintWorking('connecting', w);
+  summary = await fetchSummary(onWait);
+  slice = null;
+  paintChrome(summary);
+  await resume(null);
+}
+
+/** Where the stored state says the voter is: the receipt, the vote in progress, or signing in. */
+async function resume(fragmentToken: string | null): Promise<void> {
   const receipt = loadReceipt(election);
   if (receipt !== null) return showReceipt(receipt, null);
-  const vote = loadVote(election);
+  let vote = loadVote(election);
+  if (vote !== null && vote.phase !== 'casting' && live?.status?.phase === 'closed') {
+    // Voting is over: a credential or an unsent ballot can no longer be used, so its marks
+    // leave this device (a ballot already being sent is still resent: the log may hold it).
+    clearVote(election);
+    vote = null;
+  }
   if (vote?.phase === 'casting') return cast(vote);
   if (vote?.phase === 'ballot') return showBallot(vote, null, true);
   if (fragmentToken !== null) return signedIn(fragmentToken);

@@ -5,13 +5,17 @@
  *                              and at every mark the voter makes or clears
  *   saylau:receipt:<election>  the receipt, the only thing kept once the ballot is recorded
  *
- * Each phase keeps only what the next request needs: the identity token and
+ * Each phase keeps only what the next request needs (and the district's
+ * slice, checked once, so a voter holding a credential never depends on
+ * fetching it again): the identity token and
  * the blinding secret are dropped as soon as the credential is finalised,
  * and the whole vote state is dropped when the receipt arrives.
  *
  * `readJson`/`writeJson` are the one way both pages store state (the
  * official's page keeps its check-in queue with them, official/src/queue.ts).
  */
+
+import type { DistrictSlice } from './manifest.js';
 
 export type VoteState =
   | {
@@ -23,6 +27,8 @@ export type VoteState =
       readonly prepared: string;
       readonly blinded: string;
       readonly inv: string;
+      /** The district's slice as checked before blinding (absent in states stored before it was kept). */
+      readonly slice?: DistrictSlice;
     }
   | {
       /** A finalised credential; the voter is filling in the ballot. */
@@ -34,6 +40,7 @@ export type VoteState =
       readonly marks?: Readonly<Record<string, readonly string[]>>;
       /** The page of the ballot the voter is on: filling it in, or checking it before casting. */
       readonly step?: 'ballot' | 'review';
+      readonly slice?: DistrictSlice;
     }
   | {
       /** The ballot is final: this exact body is sent until a receipt comes back. */
@@ -41,6 +48,8 @@ export type VoteState =
       readonly district: string;
       readonly message: string;
       readonly body: string;
+      /** Kept for the way back to the ballot when a candidate is removed before it is recorded. */
+      readonly slice?: DistrictSlice;
     };
 
 export interface Receipt {
