@@ -8,11 +8,13 @@
  * Keys are hash-tagged by region (DESIGN §10) so that in Redis Cluster a
  * region's roll, its staging copy and its `voter:`/`cred:` keys share a slot.
  *
- * Loading never shows a half-loaded roll as loaded: the marker is deleted
- * first, rows go to staging hashes, each staging hash is RENAMEd over the live
- * one (atomic per region), and the marker is written last. A crash anywhere
- * leaves no marker, so the next `init` loads again; until then the previous
- * roll (if any) keeps answering lookups.
+ * The marker always describes the roll ingest reads, since the publisher
+ * takes turnout's denominator from it (publisher/roll-source.ts): rows go to
+ * staging hashes while the previous roll and its marker keep serving, then
+ * one MULTI RENAMEs every staging hash over its live one and writes the new
+ * marker. A failed or crashed load leaves the previous roll and its marker
+ * (and garbage staging hashes, cleared by the next load); the next `init`
+ * sees the old digest and loads again.
  */
 import { createHmac } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
@@ -56,7 +58,7 @@ export function rollKey(electionId: string, region: string): string {
 
 const stagingKey = (electionId: string, region: string): string => `roll-staging:{${region}}:${electionId}`;
 
-/** `roll-meta:{<election>}`: written only after a complete load. */
+/** `roll-meta:{<election>}`: replaced only together with the roll it describes. */
 export function rollMetaKey(electionId: string): string {
   return `roll-meta:{${electionId}}`;
 }
@@ -88,7 +90,7 @@ export async function lookupVoterDistrict(
 
 /**
  * Replaces the election's roll with `rows`: pipelined HSETs into staging
- * hashes, then per-region RENAME, then the marker. Memory stays bounded by
+ * hashes, then one MULTI of the per-region RENAMEs and the new marker. Memory stays bounded by
  * `window × batchSize` rows whatever the roll size.
  * @throws ElectionError `roll_invalid` for a district not in the election or
  *   duplicate voters; `roll_store_failed` when Redis fails
@@ -105,7 +107,6 @@ export async function loadRoll(
   const regions = index.config.regions.map((r) => r.code);
   const id = index.id;
   try {
-    await redis.del(rollMetaKey(id));
     for (const region of regions) await redis.del(stagingKey(id, region));
 
     const buffers = new Map<string, string[]>(regions.map((r) => [r, []]));
@@ -163,11 +164,6 @@ export async function loadRoll(
         `roll has ${sent - stored} duplicate voters (${sent} rows, ${stored} distinct)`,
       );
     }
-    for (const region of regions) {
-      const staged = (await redis.exists(stagingKey(id, region))) === 1;
-      if (staged) await redis.rename(stagingKey(id, region), rollKey(id, region));
-      else await redis.del(rollKey(id, region));
-    }
     const result: RollMeta = {
       v: 1,
       digest: meta.digest,
@@ -176,7 +172,15 @@ export async function loadRoll(
       districts: perDistrict,
       loadedAt: new Date().toISOString(),
     };
-    await redis.set(rollMetaKey(id), JSON.stringify(result));
+    const swap: [string, ...string[]][] = [];
+    for (const region of regions) {
+      const staged = (await redis.exists(stagingKey(id, region))) === 1;
+      swap.push(
+        staged ? ['rename', stagingKey(id, region), rollKey(id, region)] : ['del', rollKey(id, region)],
+      );
+    }
+    swap.push(['set', rollMetaKey(id), JSON.stringify(result)]);
+    await swapIn(redis, swap);
     return result;
   } catch (err) {
     // Staging hashes of a failed load are garbage; the live roll was never touched. Cleanup is best
@@ -187,6 +191,23 @@ export async function loadRoll(
       cause: err,
     });
   }
+}
+
+/**
+ * Runs the swap as one MULTI, so no reader ever sees the new roll with the
+ * old marker or the reverse. Redis Cluster has no transaction across slots
+ * (the regions' keys and the marker lie in different ones): there the
+ * commands run in order, the marker right after the last RENAME.
+ */
+async function swapIn(redis: RollStore, commands: readonly [string, ...string[]][]): Promise<void> {
+  if (redis.isCluster) {
+    for (const [command, ...args] of commands) await redis.call(command, ...args);
+    return;
+  }
+  const replies = await redis.multi(commands.map((c) => [...c])).exec();
+  if (replies === null) throw new Error('the roll swap transaction was discarded');
+  const failed = replies.find(([err]) => err !== null);
+  if (failed !== undefined) throw failed[0];
 }
 
 /** Removes an election's roll and marker (tests, re-runs). */

@@ -5,10 +5,11 @@
  * A sample roll is a pure function of the config, so its counts are
  * computed exactly without touching Redis. An imported roll's counts per
  * district are in its marker, `roll-meta:{<election>}` (election/roll-redis.ts):
- * written by the loader only after a complete load, from the rows it stored
- * (it checks stored = sent), so one GET per snapshot or live refresh gives
- * what an HLEN per region would, per district too — never per page view.
- * No marker means no complete roll (never loaded, or a reload under way):
+ * written by the loader from the rows it stored (it checks stored = sent), in
+ * the same MULTI that swaps that roll in, so one GET per snapshot or live
+ * refresh gives what an HLEN per region would, per district too — never per
+ * page view — and a re-import under way or failed leaves the previous roll's
+ * counts, which ingest still serves. No marker means no roll is loaded (never, or Redis was emptied):
  * `source_unavailable`, so nothing is published with a wrong denominator.
  */
 import type { Redis } from 'ioredis';
@@ -27,7 +28,7 @@ export function rollSourceFor(index: ElectionIndex, redis: () => Redis): RollSou
     if (meta === null) {
       throw new PublisherError(
         'source_unavailable',
-        `no complete roll of ${election} in Redis (roll-meta missing: not loaded, or a load is under way)`,
+        `no roll of ${election} in Redis (roll-meta missing: not loaded)`,
       );
     }
     return inConfigOrder(index, meta.districts);

@@ -12,10 +12,10 @@
  * ≤ precincts. Codes: count = online ballots cast. Precincts (v3): per
  * region, reported = its accepted precincts and paper ballots = Σ their
  * issued; an accepted protocol has spoiled ≤ issued ≤ check-ins. District
- * turnout (v5): listed once each, in a listed region; each region = Σ its
- * districts, field by field; each district obeys the same bounds as a
- * region, and its reported precincts and paper ballots are its accepted
- * protocols'.
+ * turnout (v5): listed once each, in a listed region; every region has
+ * districts and = Σ them, field by field; each district obeys the same
+ * bounds as a region, and its reported precincts and paper ballots are its
+ * accepted protocols'.
  */
 import type { Counts, TurnoutCounts, UnsignedSnapshot } from './snapshot.js';
 
@@ -72,8 +72,10 @@ export function checkTotals(s: UnsignedSnapshot): string | null {
       return `turnout ${field}: total ${s.turnout.total[field]} ≠ Σ regions ${sum}`;
   }
   const districts = s.turnout.districts ?? [];
-  const districtProblem = checkDistrictSums(s.turnout.regions, districts);
-  if (districtProblem !== null) return districtProblem;
+  if (s.turnout.districts !== undefined) {
+    const districtProblem = checkDistrictSums(s.turnout.regions, s.turnout.districts);
+    if (districtProblem !== null) return districtProblem;
+  }
   const districtAreas: Area[] = districts.map((d) => ({ ...d, code: `district ${d.id}` }));
   for (const r of [...s.turnout.regions, ...districtAreas, { ...s.turnout.total, code: 'total' }]) {
     const where = `turnout ${r.code}`;
@@ -107,12 +109,15 @@ export function checkTotals(s: UnsignedSnapshot): string | null {
 type Area = TurnoutCounts & { readonly code: string };
 type Precinct = NonNullable<UnsignedSnapshot['precincts']>[number];
 
-/** v5: each district once, in a listed region; each region's counts = Σ its districts'. */
+/**
+ * v5: each district once, in a listed region; every region has districts
+ * (a config region always does), and its counts = Σ its districts'. An
+ * emptied list would otherwise add up to nothing and pass.
+ */
 function checkDistrictSums(
   regions: UnsignedSnapshot['turnout']['regions'],
   districts: NonNullable<UnsignedSnapshot['turnout']['districts']>,
 ): string | null {
-  if (districts.length === 0) return null;
   const sums = new Map(regions.map((r) => [r.code, new Map(TURNOUT_FIELDS.map((f) => [f, 0]))]));
   const seen = new Set<string>();
   for (const d of districts) {
@@ -122,7 +127,9 @@ function checkDistrictSums(
     if (sum === undefined) return `turnout district ${d.id}: region ${d.region} has no turnout`;
     for (const field of TURNOUT_FIELDS) sum.set(field, sum.get(field)! + d[field]);
   }
+  const withDistricts = new Set(districts.map((d) => d.region));
   for (const r of regions) {
+    if (!withDistricts.has(r.code)) return `turnout ${r.code}: no districts listed for the region`;
     for (const field of TURNOUT_FIELDS) {
       const sum = sums.get(r.code)!.get(field)!;
       if (sum !== r[field]) return `turnout ${r.code} ${field}: ${r[field]} ≠ Σ its districts ${sum}`;

@@ -124,18 +124,38 @@ describe('the roll in Redis', () => {
     expect(await readRollMeta(redis, index.id)).toEqual(before);
   });
 
-  it('refuses rows that would collapse into one hash field', async () => {
+  it('refuses rows that would collapse into one hash field, keeping the previous roll published', async () => {
+    const before = await readRollMeta(redis, index.id);
+    const counts = await publisherRoll().rollByDistrict(index.id);
     const rows = async function* () {
       yield [
         { voterHash: 'a'.repeat(64), district: 'D-71-1' },
         { voterHash: 'a'.repeat(64), district: 'D-71-1' },
       ];
     };
-    await expect(loadRoll(redis, index, rows(), { digest: 'x', source: 'csv' })).rejects.toMatchObject({
-      code: 'roll_invalid',
-    });
-    expect(await readRollMeta(redis, index.id)).toBeNull();
-    // No complete roll: the publisher publishes no turnout against a wrong denominator.
+    // Read while the re-import runs: the GET follows the staging HSETs on the connection.
+    let during: Promise<ReadonlyMap<string, number>> | undefined;
+    const load = loadRoll(
+      redis,
+      index,
+      rows(),
+      { digest: 'x', source: 'csv' },
+      {
+        batchSize: 1,
+        onProgress: () => {
+          during ??= publisherRoll().rollByDistrict(index.id);
+        },
+      },
+    );
+    await expect(load).rejects.toMatchObject({ code: 'roll_invalid' });
+    // Ingest still serves the previous roll, so the publisher keeps its per-district counts, during
+    // the re-import and after it failed.
+    expect(await during).toEqual(counts);
+    expect(await readRollMeta(redis, index.id)).toEqual(before);
+    expect(await publisherRoll().rollByDistrict(index.id)).toEqual(counts);
+    expect(await redis.hlen(rollKey(index.id, 'KZ-75'))).toBe(2);
+    // No roll at all: the publisher publishes no turnout against a wrong denominator.
+    await dropRoll(redis, index);
     await expect(publisherRoll().rollByDistrict(index.id)).rejects.toMatchObject({
       code: 'source_unavailable',
     });

@@ -155,6 +155,24 @@ describe('verify', () => {
       'totals_mismatch',
       new RegExp(`snapshot 3: turnout ${region} castOnline: \\d+ ≠ Σ its districts \\d+`),
     );
+    // v5 lists every region's districts: an emptied list (nothing to add up) is not a pass.
+    const emptied = signSnapshot(
+      { ...unsigned, turnout: { ...unsigned.turnout, districts: [] } },
+      privateKey,
+    );
+    await writeSnapshot(emptied);
+    await writeFile(join(dir, 'latest.json'), JSON.stringify(emptied));
+    // As its publisher would list it, so that only the totals can catch it.
+    const indexPath = join(dir, 'snapshots', 'index.json');
+    const listed = JSON.parse(await readFile(indexPath, 'utf8')) as SnapshotIndex;
+    const [head, ...rest] = listed.snapshots;
+    const entries = [{ ...head!, hash: snapshotHash(emptied) }, ...rest];
+    await writeFile(indexPath, JSON.stringify({ ...listed, snapshots: entries }));
+    const first = s.turnout.regions[0]!.code;
+    await expectCaught(
+      'totals_mismatch',
+      new RegExp(`snapshot 3: turnout ${first}: no districts listed for the region`),
+    );
   });
 
   it('catches a snapshots/index.json entry that is not its snapshot, and a missing index', async () => {
