@@ -137,8 +137,10 @@ describe('ingest', () => {
     const page = (await raw(ingest.base, '/')).body.toString();
     const script = /src="(\/assets\/main-[^"]+\.js)"/.exec(page)?.[1];
     await checkResource(ingest.base, script!);
-    // config.json is too small to compress: refusing identity leaves nothing acceptable
-    const refused = await raw(ingest.base, '/assets/config.json', { 'accept-encoding': 'br, identity;q=0' });
+    // Every coding refused, identity too: nothing acceptable (406), whatever the file's size
+    const refused = await raw(ingest.base, '/assets/config.json', {
+      'accept-encoding': 'br;q=0, gzip;q=0, identity;q=0',
+    });
     expect(refused.status).toBe(406);
     expect(refused.headers.vary).toMatch(/accept-encoding/i);
     await checkHeadRefused(ingest.base, '/assets/nothing.js');
