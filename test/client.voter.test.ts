@@ -378,7 +378,6 @@ describe('voter web client', () => {
     expect(Object.keys(stored).sort()).toEqual(['saylau:lang', `saylau:receipt:${ELECTION}`]);
     expect(Object.keys(JSON.parse(stored[`saylau:receipt:${ELECTION}`]!)).sort()).toEqual([
       'ballotId',
-      'receipt',
       'recordedAt',
     ]);
     expect(w.foreign).toEqual([]);

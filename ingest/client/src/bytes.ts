@@ -32,15 +32,3 @@ export async function ballotIdOf(message: Uint8Array<ArrayBuffer>): Promise<stri
   }
   return out.slice(0, 26);
 }
-
-/** `ABCDE-FGHIJ-KLMN-OPQR-STUV-WXYZ`, as ingest formats receipts. */
-export function groupReceipt(ballotId: string): string {
-  const groups = [5, 5, 4, 4, 4, 4];
-  const parts: string[] = [];
-  let at = 0;
-  for (const size of groups) {
-    parts.push(ballotId.slice(at, at + size));
-    at += size;
-  }
-  return parts.join('-');
-}

@@ -21,9 +21,11 @@
  * Meanwhile live.ts follows the commission (paused, closed, candidates no
  * longer standing): a banner above every step, and the ballot as it stands now.
  */
+
+import { groupReceiptCode } from '../../../common/web/receipt-code.js';
 import { ballotBody } from '../../../election/ballot-size.js';
 import { type ApiCode, ApiError, getFixed, getJson, parseJson, request } from './api.js';
-import { ballotIdOf, fromB64u, groupReceipt } from './bytes.js';
+import { ballotIdOf, fromB64u } from './bytes.js';
 import { announce } from './dom.js';
 import { currentStep, enterStep, onStepChange } from './history.js';
 import { LANGS, type Lang, nameOf, preferredLang, t, useLang } from './i18n.js';
@@ -400,11 +402,10 @@ async function cast(vote: Extract<VoteState, { phase: 'casting' }>): Promise<voi
   paint(() => paintWorking('casting', null));
   try {
     const answer = await untilAnswered(
-      () => request<{ receipt: string; ballotId: string }>('POST', '/v1/ballots', vote.body),
+      () => request<{ ballotId: string }>('POST', '/v1/ballots', vote.body),
       waitingFor('casting'),
     );
     const receipt = {
-      receipt: answer.receipt,
       ballotId: answer.ballotId,
       recordedAt: new Date().toISOString(),
     };
@@ -415,7 +416,7 @@ async function cast(vote: Extract<VoteState, { phase: 'casting' }>): Promise<voi
     if (code === 'credential_already_used') {
       // The credential's ballot id is known here too: show that ballot's receipt.
       const ballotId = await ballotIdOf(fromB64u(vote.message));
-      const receipt = { receipt: groupReceipt(ballotId), ballotId };
+      const receipt = { ballotId };
       keepOnlyReceipt(election, receipt);
       showReceipt(receipt, 'receipt.alreadyUsed');
       return;
@@ -489,7 +490,7 @@ function showReceipt(receipt: Receipt, note: string | null): void {
   // Said once the receipt is up, so "Sending your ballot…" is not the last word the voter hears.
   announce(t('receipt.title'));
   void import('./qr.js').then(({ qrSvg }) => {
-    qr = qrSvg(link, receipt.receipt);
+    qr = qrSvg(link, groupReceiptCode(receipt.ballotId).join(' '));
     if (repaint === view) document.getElementById('qr-slot')?.replaceChildren(qr);
   });
   void check();

@@ -53,8 +53,7 @@ export type VoteState =
     };
 
 export interface Receipt {
-  /** Grouped for reading: `ABCDE-FGHIJ-KLMN-OPQR-STUV-WXYZ`. */
-  readonly receipt: string;
+  /** The receipt code (shown in groups of four, common/web/receipt-code.js). */
   readonly ballotId: string;
   /** When this device got the answer (ISO); absent when the ballot was recorded earlier, elsewhere. */
   readonly recordedAt?: string;
@@ -89,7 +88,7 @@ export const loadReceipt = (election: string): Receipt | null => readJson<Receip
 export function keepOnlyReceipt(election: string, receipt: Receipt): void {
   localStorage.setItem(
     receiptKey(election),
-    JSON.stringify({ receipt: receipt.receipt, ballotId: receipt.ballotId, recordedAt: receipt.recordedAt }),
+    JSON.stringify({ ballotId: receipt.ballotId, recordedAt: receipt.recordedAt }),
   );
   localStorage.removeItem(voteKey(election));
   sessionStorage.clear();
