@@ -42,7 +42,7 @@ const MAX_IN_FLIGHT = 2;
 /** Kafka linger, so a write holds its admission slot this long at least (the overload step). */
 const LINGER_MS = 500;
 /** Roll members the page's voters use; the overload step's storm takes members after them. */
-const PAGE_VOTERS = 10;
+const PAGE_VOTERS = 16;
 const shots = join(repoRoot, 'test-output', 'client');
 const SIZES = { phone: { width: 390, height: 844 }, desktop: { width: 1366, height: 900 } };
 const run = promisify(execFile);
@@ -397,6 +397,52 @@ describe('voter web client', () => {
     expect(['accepted', 'counted']).toContain(receipt.body.status);
     await w.context.close();
   });
+
+  it('a reload at every step keeps the step and the marks, and Back/Forward too: kk, ru and en at 390×844 and 1366×900', async () => {
+    const combos = (['kk', 'ru', 'en'] as const).flatMap((lang) =>
+      Object.entries(SIZES).map(([size, viewport]) => ({ lang, size, viewport })),
+    );
+    for (const [i, { lang, size, viewport }] of combos.entries()) {
+      const where = `${lang} ${size}`;
+      const member = members[5 + i]!; // 5–10: no other test votes as them
+      const context = await browser.newContext({ locale: lang, viewport });
+      try {
+        const page = await context.newPage();
+        await page.goto(`http://127.0.0.1:${PORT}/`);
+        await page.locator(`#langs button[data-lang="${lang}"]`).click();
+        await page.locator(`html[lang="${lang}"]`).waitFor({ state: 'attached' });
+        await page.reload();
+        await page.locator('#member').waitFor();
+        expect(await page.getAttribute('html', 'lang'), where).toBe(lang);
+        await signIn(page, member.memberId);
+        await page.locator('form.ballot').waitFor();
+        await page.locator('form.ballot input[type=checkbox]:not([disabled])').first().check();
+        const marked = await markedBoxes(page);
+        await page.reload();
+        await page.locator('form.ballot').waitFor();
+        expect(await markedBoxes(page), where).toEqual(marked);
+        await review(page);
+        const choices = await reviewText(page);
+        await page.reload();
+        await page.locator('dl.review').waitFor();
+        expect(await reviewText(page), where).toBe(choices);
+        await page.goBack();
+        await page.locator('form.ballot').waitFor();
+        expect(await markedBoxes(page), where).toEqual(marked);
+        await page.goForward();
+        await page.locator('dl.review').waitFor();
+        const ballotId = await castAndWaitForReceipt(page);
+        const title = catalogue(lang)['receipt.title'];
+        await expect.poll(() => page.locator('#live').textContent()).toBe(title);
+        await page.reload();
+        await page.locator('#receipt-code').waitFor();
+        expect(await page.locator('#receipt-panel h1').textContent(), where).toBe(title);
+        expect((await page.locator('#receipt-code .group').allTextContents()).join(''), where).toBe(ballotId);
+      } finally {
+        await context.close();
+      }
+    }
+  }, 180_000);
 
   it('every voter view, kk/ru/en at 390×844 and 1366×900: one h1, trust cues, no axe violation (screenshots)', async () => {
     const about = index.config.about!;
